@@ -1,0 +1,9 @@
+//! The `rollout-watcher` command's library: replay, simulate, demo and audit, so that
+//! tests and benchmarks drive exactly what the binary runs.
+
+pub mod demo;
+pub mod reader;
+pub mod render;
+pub mod replay;
+pub mod simulate;
+pub mod simulate_cmd;

@@ -1,0 +1,42 @@
+//! `rollout-watcher`: replay ECS events through the watcher locally, simulate
+//! realistic rollouts, see a demo, and audit services' deployment settings.
+
+use rollout_watcher_cli::{demo, replay, simulate_cmd};
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Watches ECS rollouts: replays events, simulates rollouts, audits settings.
+#[derive(Parser)]
+#[command(name = "rollout-watcher", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Replay EventBridge ECS events (JSON Lines or a JSON array) through the watcher.
+    Replay(replay::Args),
+    /// Print a realistic ECS event stream for a rollout scenario (JSON Lines).
+    Simulate(simulate_cmd::Args),
+    /// Simulate and replay a few scenarios, for a first look.
+    Demo(demo::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Replay(args) => replay::run(&args),
+        Command::Simulate(args) => simulate_cmd::run(&args),
+        Command::Demo(args) => demo::run(&args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("rollout-watcher: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,3 @@
+//! ecs-event-handler Lambda function.
+
+fn main() {}

@@ -1,0 +1,3 @@
+//! rollout-sweeper Lambda function.
+
+fn main() {}

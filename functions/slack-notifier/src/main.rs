@@ -1,0 +1,3 @@
+//! slack-notifier Lambda function.
+
+fn main() {}

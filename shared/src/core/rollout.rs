@@ -1,0 +1,245 @@
+//! One rollout: the facts ECS told us about a deployment, and the state they imply.
+//!
+//! A rollout's state is *derived* from facts (when it started, completed, failed,
+//! first ran a task, began draining, passed its deadline; who rolled it back or
+//! superseded it), never stepped by the arrival order of events. Facts only
+//! accumulate, so a duplicate changes nothing and a reordered stream ends in the same
+//! state: the order of arrival only decides which intermediate transitions are seen.
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{DeploymentId, Millis, ServiceArn, Timestamp};
+
+/// The states of a rollout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RolloutState {
+    /// SERVICE_DEPLOYMENT_IN_PROGRESS seen.
+    Started,
+    /// A task of this deployment is RUNNING.
+    TasksRunning,
+    /// ECS is stopping the old tasks (it does so once new ones are healthy).
+    Draining,
+    /// In progress past the deadline; can still complete or fail.
+    Stalled,
+    /// SERVICE_DEPLOYMENT_COMPLETED.
+    Completed,
+    /// SERVICE_DEPLOYMENT_FAILED, no rollback (yet).
+    Failed,
+    /// Failed, and a rollback of it began.
+    RolledBack,
+    /// A newer deployment took over before this one finished: not a failure.
+    Superseded,
+}
+
+impl RolloutState {
+    /// No further progress is expected.
+    pub const fn is_terminal(self) -> bool {
+        matches!(
+            self,
+            Self::Completed | Self::Failed | Self::RolledBack | Self::Superseded
+        )
+    }
+
+    /// The contract name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Started => "started",
+            Self::TasksRunning => "tasks_running",
+            Self::Draining => "draining",
+            Self::Stalled => "stalled",
+            Self::Completed => "completed",
+            Self::Failed => "failed",
+            Self::RolledBack => "rolled_back",
+            Self::Superseded => "superseded",
+        }
+    }
+}
+
+/// Effects already produced for a rollout, so each is produced once.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub(crate) struct Done(u16);
+
+impl Done {
+    pub(crate) const STARTED: u16 = 1;
+    pub(crate) const FIRST_RUNNING: u16 = 1 << 1;
+    pub(crate) const COMPLETED: u16 = 1 << 2;
+    pub(crate) const FAILED: u16 = 1 << 3;
+    pub(crate) const ROLLED_BACK: u16 = 1 << 4;
+    pub(crate) const STALLED: u16 = 1 << 5;
+    pub(crate) const STALL_RESOLVED: u16 = 1 << 6;
+    pub(crate) const CONFIG_CHECKED: u16 = 1 << 7;
+
+    /// Marks `flag`; true the first time.
+    pub(crate) fn first(&mut self, flag: u16) -> bool {
+        let first = self.0 & flag == 0;
+        self.0 |= flag;
+        first
+    }
+}
+
+/// The facts about one deployment of one service.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Rollout {
+    pub(crate) deployment: DeploymentId,
+    /// `updatedAt` of SERVICE_DEPLOYMENT_IN_PROGRESS.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) started_at: Option<Timestamp>,
+    /// First event time at which anything about it was seen.
+    pub(crate) first_seen: Timestamp,
+    /// It is a circuit-breaker rollback.
+    #[serde(default)]
+    pub(crate) is_rollback: bool,
+    /// The deployment its reason says it rolls back to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) rollback_to: Option<DeploymentId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) completed_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) failed_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) failed_reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) draining_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) stalled_at: Option<Timestamp>,
+    /// The deadline span in force when it started.
+    pub(crate) stall_after: Millis,
+    /// Derived: the state as last reported (`None` before the first report).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) state: Option<RolloutState>,
+    /// Derived: the rollback that rolled this one back, and when.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) rolled_back: Option<(DeploymentId, Timestamp)>,
+    /// Derived: the deployment that superseded it, and when.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) superseded: Option<(DeploymentId, Timestamp)>,
+    /// Derived: for a rollback, the deployment it rolls back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) rollback_of: Option<DeploymentId>,
+    #[serde(default)]
+    pub(crate) done: Done,
+}
+
+impl Rollout {
+    pub(crate) fn new(deployment: DeploymentId, seen: Timestamp, stall_after: Millis) -> Self {
+        Self {
+            deployment,
+            started_at: None,
+            first_seen: seen,
+            is_rollback: false,
+            rollback_to: None,
+            completed_at: None,
+            failed_at: None,
+            failed_reason: None,
+            draining_at: None,
+            stalled_at: None,
+            stall_after,
+            state: None,
+            rolled_back: None,
+            superseded: None,
+            rollback_of: None,
+            done: Done::default(),
+        }
+    }
+
+    /// When it started, or when it was first seen.
+    pub(crate) fn start(&self) -> Timestamp {
+        self.started_at.unwrap_or(self.first_seen)
+    }
+
+    /// When its deadline passes.
+    pub(crate) fn deadline(&self) -> Timestamp {
+        self.start().plus(self.stall_after)
+    }
+
+    /// When it reached its terminal state, if it did.
+    pub(crate) fn finished_at(&self) -> Option<Timestamp> {
+        match self.state? {
+            RolloutState::Completed => self.completed_at,
+            RolloutState::Failed => self.failed_at,
+            RolloutState::RolledBack => self.rolled_back.as_ref().map(|r| r.1),
+            RolloutState::Superseded => self.superseded.as_ref().map(|s| s.1),
+            _ => None,
+        }
+    }
+
+    /// The state the facts imply. Strong facts from ECS (completed, failed) beat
+    /// inferred ones (superseded); a rollback refines a failure.
+    pub(crate) fn derive(&self, first_running: Option<Timestamp>) -> RolloutState {
+        if self.completed_at.is_some() {
+            RolloutState::Completed
+        } else if self.rolled_back.is_some() {
+            RolloutState::RolledBack
+        } else if self.failed_at.is_some() {
+            RolloutState::Failed
+        } else if self.superseded.is_some() {
+            RolloutState::Superseded
+        } else if self.stalled_at.is_some() {
+            RolloutState::Stalled
+        } else if self.draining_at.is_some() {
+            RolloutState::Draining
+        } else if first_running.is_some() {
+            RolloutState::TasksRunning
+        } else {
+            RolloutState::Started
+        }
+    }
+
+    /// The time at which the derived state was entered.
+    pub(crate) fn entered_at(
+        &self,
+        state: RolloutState,
+        first_running: Option<Timestamp>,
+    ) -> Timestamp {
+        let t = match state {
+            RolloutState::Started => self.started_at,
+            RolloutState::TasksRunning => first_running,
+            RolloutState::Draining => self.draining_at,
+            RolloutState::Stalled => self.stalled_at,
+            RolloutState::Completed => self.completed_at,
+            RolloutState::Failed => self.failed_at,
+            RolloutState::RolledBack => self.rolled_back.as_ref().map(|r| r.1),
+            RolloutState::Superseded => self.superseded.as_ref().map(|s| s.1),
+        };
+        t.unwrap_or(self.first_seen)
+    }
+}
+
+/// A rollout as reported: the CLI's `rollout` line and the history item in the store.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RolloutSummary {
+    /// The service.
+    pub service: ServiceArn,
+    /// The deployment.
+    pub deployment_id: DeploymentId,
+    /// The state.
+    pub state: RolloutState,
+    /// `updatedAt` of IN_PROGRESS, when seen.
+    pub started_at: Option<Timestamp>,
+    /// When it reached a terminal state.
+    pub finished_at: Option<Timestamp>,
+    /// `finished_at - started_at`, seconds.
+    pub duration_s: Option<f64>,
+    /// Time with no serving task during the rollout, seconds.
+    pub downtime_s: f64,
+    /// `FAMILY:REVISION`, when a task of it was seen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task_definition: Option<String>,
+    /// For a rollback: the deployment it rolls back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollback_of: Option<DeploymentId>,
+    /// Health-check failures of its tasks.
+    #[serde(default)]
+    pub health_check_failures: u32,
+    /// Tasks that failed to start.
+    #[serde(default)]
+    pub start_failures: u32,
+    /// Passed its deadline at some point.
+    #[serde(default)]
+    pub stalled: bool,
+    /// When it first ran a task.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_running_at: Option<Timestamp>,
+}

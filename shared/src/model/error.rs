@@ -1,0 +1,60 @@
+//! Why an event could not be used.
+
+use thiserror::Error;
+
+/// A malformed or unusable event. Every variant names the field at fault, so the
+/// message in a log line or a dead-letter queue says what to fix.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum ModelError {
+    /// The text is not JSON, or a field has the wrong type.
+    #[error("{}: {message}", if path.is_empty() { "event" } else { path.as_str() })]
+    Json {
+        /// Dotted path to the field (`detail.version`), empty for the whole event.
+        path: String,
+        /// What serde found.
+        message: String,
+    },
+    /// A field the event is useless without is absent.
+    #[error("{0}: missing")]
+    Missing(&'static str),
+    /// A field is present but its value cannot be used.
+    #[error("{field}: {problem}: {value:?}")]
+    Invalid {
+        /// The field.
+        field: &'static str,
+        /// What is wrong with it.
+        problem: &'static str,
+        /// The value, shortened to 120 characters.
+        value: String,
+    },
+}
+
+impl ModelError {
+    pub(crate) fn from_path_error(
+        prefix: &str,
+        e: serde_path_to_error::Error<serde_json::Error>,
+    ) -> Self {
+        let inner = e.path().to_string();
+        let path = match (prefix.is_empty(), inner.as_str()) {
+            (_, ".") => prefix.to_owned(),
+            (true, p) => p.to_owned(),
+            (false, p) => format!("{prefix}.{p}"),
+        };
+        let err = e.into_inner();
+        // serde_json appends " at line 1 column 40"; the path says more.
+        let message = err.to_string();
+        let message = match message.rfind(" at line ") {
+            Some(i) if err.is_data() => message[..i].to_owned(),
+            _ => message,
+        };
+        Self::Json { path, message }
+    }
+
+    pub(crate) fn invalid(field: &'static str, problem: &'static str, value: &str) -> Self {
+        Self::Invalid {
+            field,
+            problem,
+            value: value.chars().take(120).collect(),
+        }
+    }
+}

@@ -1,0 +1,285 @@
+//! Typed, lenient ECS events as EventBridge delivers them.
+//!
+//! AWS says it "might add other event types, sources, and details in the future", so
+//! nothing here denies unknown fields and nearly every field is optional: an event is
+//! rejected only when it is not JSON, when a field has the wrong type, or (later, in
+//! [`super::input`]) when it lacks what makes it usable at all. The three detail-types
+//! the watcher acts on get their own structs; any other detail-type decodes to
+//! [`Detail::Other`] and is ignored by rule, not refused.
+
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+use super::error::ModelError;
+use super::timestamp::Timestamp;
+
+/// `detail-type` of deployment state changes.
+pub const DEPLOYMENT_STATE_CHANGE: &str = "ECS Deployment State Change";
+/// `detail-type` of service actions.
+pub const SERVICE_ACTION: &str = "ECS Service Action";
+/// `detail-type` of task state changes.
+pub const TASK_STATE_CHANGE: &str = "ECS Task State Change";
+
+/// One EventBridge event from `aws.ecs`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct EcsEvent {
+    /// Envelope version, always "0".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// Event id (a UUID); the same activity can still come with two ids.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// `detail-type`.
+    #[serde(rename = "detail-type")]
+    pub detail_type: String,
+    /// `source`, "aws.ecs".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// Account id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+    /// When EventBridge received the event.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time: Option<Timestamp>,
+    /// Region.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// Service ARN for deployment and service events, task ARN for task events.
+    #[serde(default)]
+    pub resources: Vec<String>,
+    /// The typed detail.
+    pub detail: Detail,
+}
+
+/// The detail of the event, by detail-type.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Detail {
+    /// `ECS Deployment State Change`.
+    Deployment(DeploymentDetail),
+    /// `ECS Service Action`.
+    ServiceAction(ServiceActionDetail),
+    /// `ECS Task State Change`.
+    Task(Box<TaskDetail>),
+    /// Any other detail-type: accepted, counted and ignored.
+    Other(Box<serde_json::Value>),
+}
+
+/// Detail of `ECS Deployment State Change`.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeploymentDetail {
+    /// `INFO` or `ERROR`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_type: Option<String>,
+    /// `SERVICE_DEPLOYMENT_IN_PROGRESS` / `_COMPLETED` / `_FAILED` (an open set).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_name: Option<String>,
+    /// `ecs-svc/<digits>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployment_id: Option<String>,
+    /// When the deployment changed state (often earlier than the envelope time).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<Timestamp>,
+    /// Free text; names the target of a circuit-breaker rollback.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Present in events since about 2025.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster_arn: Option<String>,
+}
+
+/// Detail of `ECS Service Action`.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceActionDetail {
+    /// `INFO`, `WARN` or `ERROR`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_type: Option<String>,
+    /// For example `SERVICE_TASK_START_IMPAIRED` (an open set).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_name: Option<String>,
+    /// The cluster.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster_arn: Option<String>,
+    /// When ECS created the event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<Timestamp>,
+    /// Cause, for example `RESOURCE:CPU`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Present on some events (schema registry); also carries deployment ids.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployment_id: Option<String>,
+    /// Computed desired count (SERVICE_DESIRED_COUNT_UPDATED).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub desired_count: Option<i64>,
+    /// Capacity providers involved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity_provider_arns: Option<Vec<String>>,
+    /// Container instances involved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container_instance_arns: Option<Vec<String>>,
+    /// Tasks involved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task_arns: Option<Vec<String>>,
+}
+
+/// Detail of `ECS Task State Change` (the fields the watcher reads).
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TaskDetail {
+    /// The cluster; with `group`, the only way to name the service.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster_arn: Option<String>,
+    /// The task.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task_arn: Option<String>,
+    /// `…:task-definition/FAMILY[:REV]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task_definition_arn: Option<String>,
+    /// `service:NAME` for service tasks, `family:NAME` for standalone ones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    /// The deployment id that started a service task.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_by: Option<String>,
+    /// PROVISIONING … RUNNING … STOPPED.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_status: Option<String>,
+    /// RUNNING or STOPPED (a stop request while still RUNNING).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub desired_status: Option<String>,
+    /// TaskFailedToStart, EssentialContainerExited, UserInitiated, …
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_code: Option<String>,
+    /// Free text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped_reason: Option<String>,
+    /// Created.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<Timestamp>,
+    /// Reached RUNNING.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<Timestamp>,
+    /// Stop requested.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopping_at: Option<Timestamp>,
+    /// Containers stopped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub execution_stopped_at: Option<Timestamp>,
+    /// Stopped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped_at: Option<Timestamp>,
+    /// Last change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<Timestamp>,
+    /// Per-task counter: a duplicate has the same version, a newer state a higher one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<u64>,
+    /// FARGATE, EC2, …
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub launch_type: Option<String>,
+    /// Availability zone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub availability_zone: Option<String>,
+    /// The containers, with exit codes once they stopped.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub containers: Vec<Container>,
+}
+
+/// One container of a task.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Container {
+    /// Container name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Image reference.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+    /// Container status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_status: Option<String>,
+    /// Exit code once stopped (137 = SIGKILL, often OOM; 143 = SIGTERM).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i64>,
+    /// Why it stopped, e.g. "OutOfMemoryError: Container killed due to memory usage".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RawEnvelope<'a> {
+    #[serde(default)]
+    version: Option<String>,
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default, rename = "detail-type")]
+    detail_type: Option<String>,
+    #[serde(default)]
+    source: Option<String>,
+    #[serde(default)]
+    account: Option<String>,
+    #[serde(default)]
+    time: Option<Timestamp>,
+    #[serde(default)]
+    region: Option<String>,
+    #[serde(default)]
+    resources: Option<Vec<String>>,
+    #[serde(default, borrow)]
+    detail: Option<&'a RawValue>,
+}
+
+impl EcsEvent {
+    /// Decodes one event from JSON text. Errors name the field
+    /// (`detail.version: invalid type: string "7", expected u64`).
+    pub fn from_json(text: &str) -> Result<Self, ModelError> {
+        let mut de = serde_json::Deserializer::from_str(text);
+        let raw: RawEnvelope<'_> = serde_path_to_error::deserialize(&mut de)
+            .map_err(|e| ModelError::from_path_error("", e))?;
+        de.end().map_err(|e| ModelError::Json {
+            path: String::new(),
+            message: e.to_string(),
+        })?;
+        let detail_type = raw.detail_type.ok_or(ModelError::Missing("detail-type"))?;
+        let detail = match (detail_type.as_str(), raw.detail) {
+            (_, None) => return Err(ModelError::Missing("detail")),
+            (DEPLOYMENT_STATE_CHANGE, Some(d)) => Detail::Deployment(typed(d)?),
+            (SERVICE_ACTION, Some(d)) => Detail::ServiceAction(typed(d)?),
+            (TASK_STATE_CHANGE, Some(d)) => Detail::Task(Box::new(typed(d)?)),
+            (_, Some(d)) => Detail::Other(Box::new(typed(d)?)),
+        };
+        Ok(Self {
+            version: raw.version,
+            id: raw.id,
+            detail_type,
+            source: raw.source,
+            account: raw.account,
+            time: raw.time,
+            region: raw.region,
+            resources: raw.resources.unwrap_or_default(),
+            detail,
+        })
+    }
+
+    /// Decodes from bytes (must be UTF-8 JSON).
+    pub fn from_slice(bytes: &[u8]) -> Result<Self, ModelError> {
+        let text = std::str::from_utf8(bytes).map_err(|e| ModelError::Json {
+            path: String::new(),
+            message: format!("not UTF-8: {e}"),
+        })?;
+        Self::from_json(text)
+    }
+
+    /// Decodes from an already parsed JSON value (the Lambda payload).
+    pub fn from_value(value: &serde_json::Value) -> Result<Self, ModelError> {
+        // Through text keeps one decoding path, with the same field-naming errors.
+        Self::from_json(&value.to_string())
+    }
+}
+
+fn typed<'de, T: Deserialize<'de>>(raw: &'de RawValue) -> Result<T, ModelError> {
+    let mut de = serde_json::Deserializer::from_str(raw.get());
+    serde_path_to_error::deserialize(&mut de).map_err(|e| ModelError::from_path_error("detail", e))
+}

@@ -1,0 +1,354 @@
+//! From a decoded event to what the state machine consumes.
+//!
+//! This is the one place that decides what an event *means*: which service and rollout
+//! it belongs to, whether it is a rollback, and whether the watcher acts on it at all.
+//! Keeping that out of the core lets the core stay a small set of rules over facts.
+
+use super::error::ModelError;
+use super::event::{Detail, EcsEvent, ServiceActionDetail, TaskDetail};
+use super::ids::{DeploymentId, ServiceArn, task_id};
+use super::timestamp::Timestamp;
+
+/// One usable event for one service.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Input {
+    /// The service it belongs to.
+    pub service: ServiceArn,
+    /// The EventBridge event id, when present.
+    pub event_id: Option<String>,
+    /// Event time: the envelope `time`, else the detail's own timestamp. This is what
+    /// advances the service's clock (deadlines, grace periods).
+    pub time: Timestamp,
+    /// What happened.
+    pub kind: InputKind,
+}
+
+/// What happened.
+#[derive(Clone, Debug, PartialEq)]
+pub enum InputKind {
+    /// A deployment changed state.
+    Deployment(DeploymentChange),
+    /// A service action the watcher acts on.
+    ServiceAction(ServiceAction),
+    /// A task changed state.
+    Task(Box<TaskObservation>),
+}
+
+/// `SERVICE_DEPLOYMENT_*`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DeploymentChange {
+    /// The deployment.
+    pub deployment: DeploymentId,
+    /// Its new phase.
+    pub phase: DeploymentPhase,
+    /// `updatedAt`, else the envelope time.
+    pub at: Timestamp,
+    /// The reason text.
+    pub reason: Option<String>,
+    /// Set when the reason says "rolling back to deploymentId X"; the inner value is X
+    /// when the text names a real id.
+    pub rollback_to: Option<Option<DeploymentId>>,
+}
+
+/// The deployment phases ECS reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeploymentPhase {
+    /// SERVICE_DEPLOYMENT_IN_PROGRESS.
+    InProgress,
+    /// SERVICE_DEPLOYMENT_COMPLETED.
+    Completed,
+    /// SERVICE_DEPLOYMENT_FAILED.
+    Failed,
+}
+
+/// The service actions that become alerts.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ServiceAction {
+    /// Which one.
+    pub kind: ServiceActionKind,
+    /// `createdAt`, else the envelope time.
+    pub at: Timestamp,
+    /// The reason text (`RESOURCE:CPU`, …).
+    pub reason: Option<String>,
+}
+
+/// Service actions the watcher acts on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ServiceActionKind {
+    /// SERVICE_TASK_START_IMPAIRED.
+    TaskStartImpaired,
+    /// SERVICE_TASK_PLACEMENT_FAILURE.
+    PlacementFailure,
+    /// SERVICE_TASK_CONFIGURATION_FAILURE.
+    ConfigurationFailure,
+}
+
+/// A task event, reduced to what the core reads.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct TaskObservation {
+    /// The task id (end of the ARN).
+    pub task_id: String,
+    /// The task ARN.
+    pub task_arn: String,
+    /// The deployment that started it (`startedBy`).
+    pub deployment: Option<DeploymentId>,
+    /// `detail.version`; 0 when absent, then the status order decides.
+    pub version: u64,
+    /// `lastStatus`.
+    pub last_status: TaskStatus,
+    /// `desiredStatus` is STOPPED: ECS asked the task to stop.
+    pub stop_requested: bool,
+    /// `createdAt`.
+    pub created_at: Option<Timestamp>,
+    /// `startedAt`: the task reached RUNNING.
+    pub started_at: Option<Timestamp>,
+    /// `stoppingAt`: when ECS asked it to stop.
+    pub stopping_at: Option<Timestamp>,
+    /// `stoppedAt`.
+    pub stopped_at: Option<Timestamp>,
+    /// `stopCode`.
+    pub stop_code: Option<String>,
+    /// `stoppedReason`.
+    pub stopped_reason: Option<String>,
+    /// `taskDefinitionArn`.
+    pub task_definition: Option<String>,
+    /// Stopped containers with their exit codes and reasons.
+    pub exits: Vec<ContainerExit>,
+}
+
+/// A container that stopped.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ContainerExit {
+    /// Container name.
+    pub name: String,
+    /// Exit code, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i64>,
+    /// Reason, when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// `lastStatus`, in lifecycle order (the order breaks ties when `version` is absent).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub enum TaskStatus {
+    /// PROVISIONING, PENDING, ACTIVATING or an unknown status.
+    #[default]
+    Pending,
+    /// RUNNING.
+    Running,
+    /// DEACTIVATING, STOPPING, DEPROVISIONING.
+    Stopping,
+    /// STOPPED (or DELETED).
+    Stopped,
+}
+
+/// Why an event is accepted but not acted on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Ignored {
+    /// A detail-type the watcher does not follow.
+    DetailType(String),
+    /// An event name it does not act on (steady state, rebalancing, …).
+    EventName(String),
+    /// A standalone task (`group` is `family:…`), not part of a service.
+    NotAServiceTask,
+    /// `source` is not `aws.ecs`.
+    Source(String),
+}
+
+/// The result of interpreting an event.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Interpreted {
+    /// Feed it to the state machine.
+    Use(Input),
+    /// Accept and count it, nothing more.
+    Ignore(Ignored),
+}
+
+impl EcsEvent {
+    /// Interprets the event: an [`Input`], a rule-based ignore, or an error naming
+    /// the field that makes it unusable.
+    pub fn interpret(&self) -> Result<Interpreted, ModelError> {
+        if let Some(src) = self.source.as_deref().filter(|s| *s != "aws.ecs") {
+            return Ok(Interpreted::Ignore(Ignored::Source(src.to_owned())));
+        }
+        match &self.detail {
+            Detail::Deployment(d) => {
+                let name = d
+                    .event_name
+                    .as_deref()
+                    .ok_or(ModelError::Missing("detail.eventName"))?;
+                let Some(phase) = deployment_phase(name) else {
+                    return Ok(Interpreted::Ignore(Ignored::EventName(name.to_owned())));
+                };
+                let id = d
+                    .deployment_id
+                    .as_deref()
+                    .ok_or(ModelError::Missing("detail.deploymentId"))?;
+                self.deployment(id, phase, d.updated_at, d.reason.as_deref())
+            }
+            Detail::ServiceAction(d) => self.service_action(d),
+            Detail::Task(t) => self.task(t),
+            Detail::Other(_) => Ok(Interpreted::Ignore(Ignored::DetailType(
+                self.detail_type.clone(),
+            ))),
+        }
+    }
+
+    fn service_from_resources(&self) -> Result<ServiceArn, ModelError> {
+        let first = self
+            .resources
+            .first()
+            .ok_or(ModelError::Missing("resources[0]"))?;
+        ServiceArn::parse(first)
+            .ok_or_else(|| ModelError::invalid("resources[0]", "not an ECS service ARN", first))
+    }
+
+    fn time_or(&self, detail_time: Option<Timestamp>) -> Result<Timestamp, ModelError> {
+        self.time.or(detail_time).ok_or(ModelError::Missing("time"))
+    }
+
+    fn deployment(
+        &self,
+        id: &str,
+        phase: DeploymentPhase,
+        updated_at: Option<Timestamp>,
+        reason: Option<&str>,
+    ) -> Result<Interpreted, ModelError> {
+        let service = self.service_from_resources()?;
+        let deployment = DeploymentId::parse(id)
+            .ok_or_else(|| ModelError::invalid("detail.deploymentId", "empty or too long", id))?;
+        let time = self.time_or(updated_at)?;
+        let rollback_to = reason.and_then(|r| {
+            let at = r.find("rolling back to")?;
+            Some(DeploymentId::find_in(&r[at..]))
+        });
+        Ok(Interpreted::Use(Input {
+            service,
+            event_id: self.id.clone(),
+            time,
+            kind: InputKind::Deployment(DeploymentChange {
+                deployment,
+                phase,
+                at: updated_at.unwrap_or(time),
+                reason: reason.map(str::to_owned),
+                rollback_to: rollback_to.filter(|_| phase == DeploymentPhase::InProgress),
+            }),
+        }))
+    }
+
+    fn service_action(&self, d: &ServiceActionDetail) -> Result<Interpreted, ModelError> {
+        let name = d
+            .event_name
+            .as_deref()
+            .ok_or(ModelError::Missing("detail.eventName"))?;
+        // D3 lists SERVICE_DEPLOYMENT_* under this detail-type too; with a deployment
+        // id they are the same facts as a deployment state change (and dedup as such).
+        if let Some(phase) = deployment_phase(name) {
+            return match d.deployment_id.as_deref() {
+                Some(id) => self.deployment(id, phase, d.created_at, d.reason.as_deref()),
+                None => Ok(Interpreted::Ignore(Ignored::EventName(name.to_owned()))),
+            };
+        }
+        let kind = match name {
+            "SERVICE_TASK_START_IMPAIRED" => ServiceActionKind::TaskStartImpaired,
+            "SERVICE_TASK_PLACEMENT_FAILURE" => ServiceActionKind::PlacementFailure,
+            "SERVICE_TASK_CONFIGURATION_FAILURE" => ServiceActionKind::ConfigurationFailure,
+            other => return Ok(Interpreted::Ignore(Ignored::EventName(other.to_owned()))),
+        };
+        let service = self.service_from_resources()?;
+        let time = self.time_or(d.created_at)?;
+        Ok(Interpreted::Use(Input {
+            service,
+            event_id: self.id.clone(),
+            time,
+            kind: InputKind::ServiceAction(ServiceAction {
+                kind,
+                at: d.created_at.unwrap_or(time),
+                reason: d.reason.clone(),
+            }),
+        }))
+    }
+
+    fn task(&self, t: &TaskDetail) -> Result<Interpreted, ModelError> {
+        let group = t
+            .group
+            .as_deref()
+            .ok_or(ModelError::Missing("detail.group"))?;
+        let Some(name) = group.strip_prefix("service:") else {
+            return Ok(Interpreted::Ignore(Ignored::NotAServiceTask));
+        };
+        let cluster = t
+            .cluster_arn
+            .as_deref()
+            .ok_or(ModelError::Missing("detail.clusterArn"))?;
+        let service = ServiceArn::from_cluster(cluster, name).ok_or_else(|| {
+            ModelError::invalid(
+                "detail.clusterArn",
+                "not an ECS cluster ARN (or bad group)",
+                cluster,
+            )
+        })?;
+        let task_arn = t
+            .task_arn
+            .as_deref()
+            .or(self.resources.first().map(String::as_str))
+            .ok_or(ModelError::Missing("detail.taskArn"))?;
+        let status = t
+            .last_status
+            .as_deref()
+            .ok_or(ModelError::Missing("detail.lastStatus"))?;
+        let last_status = match status {
+            "RUNNING" => TaskStatus::Running,
+            "DEACTIVATING" | "STOPPING" | "DEPROVISIONING" => TaskStatus::Stopping,
+            "STOPPED" | "DELETED" => TaskStatus::Stopped,
+            _ => TaskStatus::Pending,
+        };
+        let detail_time = t
+            .updated_at
+            .or(t.stopped_at)
+            .or(t.started_at)
+            .or(t.created_at);
+        let time = self.time_or(detail_time)?;
+        let exits = t
+            .containers
+            .iter()
+            .filter(|c| c.exit_code.is_some() || c.reason.is_some())
+            .map(|c| ContainerExit {
+                name: c.name.clone().unwrap_or_default(),
+                exit_code: c.exit_code,
+                reason: c.reason.clone(),
+            })
+            .collect();
+        Ok(Interpreted::Use(Input {
+            service,
+            event_id: self.id.clone(),
+            time,
+            kind: InputKind::Task(Box::new(TaskObservation {
+                task_id: task_id(task_arn).to_owned(),
+                task_arn: task_arn.to_owned(),
+                deployment: t.started_by.as_deref().and_then(DeploymentId::parse),
+                version: t.version.unwrap_or(0),
+                last_status,
+                stop_requested: t.desired_status.as_deref() == Some("STOPPED"),
+                created_at: t.created_at,
+                started_at: t.started_at,
+                stopping_at: t.stopping_at,
+                stopped_at: t.stopped_at.or(t.execution_stopped_at),
+                stop_code: t.stop_code.clone(),
+                stopped_reason: t.stopped_reason.clone(),
+                task_definition: t.task_definition_arn.clone(),
+                exits,
+            })),
+        }))
+    }
+}
+
+fn deployment_phase(name: &str) -> Option<DeploymentPhase> {
+    match name {
+        "SERVICE_DEPLOYMENT_IN_PROGRESS" => Some(DeploymentPhase::InProgress),
+        "SERVICE_DEPLOYMENT_COMPLETED" => Some(DeploymentPhase::Completed),
+        "SERVICE_DEPLOYMENT_FAILED" => Some(DeploymentPhase::Failed),
+        _ => None,
+    }
+}

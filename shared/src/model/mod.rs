@@ -1,0 +1,20 @@
+//! The ECS event model: typed, lenient EventBridge events, the identities they carry,
+//! and their interpretation into the state machine's inputs.
+
+mod error;
+mod event;
+mod ids;
+mod input;
+mod timestamp;
+
+pub use error::ModelError;
+pub use event::{
+    Container, DEPLOYMENT_STATE_CHANGE, DeploymentDetail, Detail, EcsEvent, SERVICE_ACTION,
+    ServiceActionDetail, TASK_STATE_CHANGE, TaskDetail,
+};
+pub use ids::{DeploymentId, ServiceArn, task_definition_name, task_id};
+pub use input::{
+    ContainerExit, DeploymentChange, DeploymentPhase, Ignored, Input, InputKind, Interpreted,
+    ServiceAction, ServiceActionKind, TaskObservation, TaskStatus,
+};
+pub use timestamp::{Millis, Timestamp};

@@ -1,0 +1,1 @@
+//! Ports: the traits behind which every AWS call sits.

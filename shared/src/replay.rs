@@ -1,0 +1,124 @@
+//! Many services at once, in memory: the engine behind `rollout-watcher replay` and
+//! the world the scenario tests drive.
+
+use std::collections::BTreeMap;
+
+use crate::core::{Effects, RolloutSummary, ServiceState, Settings};
+use crate::model::{DeploymentId, EcsEvent, Interpreted, ModelError, ServiceArn, Timestamp};
+
+/// Counters of what a replay saw.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ReplayStats {
+    /// Events applied to a service.
+    pub applied: u64,
+    /// Events accepted but ignored by rule (unknown detail-type, steady state, …).
+    pub ignored: u64,
+    /// Events that changed nothing (duplicates, older versions).
+    pub duplicates: u64,
+    /// Malformed events.
+    pub rejected: u64,
+}
+
+/// The in-memory watcher.
+#[derive(Debug, Default)]
+pub struct Replay {
+    services: BTreeMap<ServiceArn, ServiceState>,
+    settings: Settings,
+    seen: BTreeMap<(ServiceArn, DeploymentId), RolloutSummary>,
+    /// What it saw.
+    pub stats: ReplayStats,
+}
+
+impl Replay {
+    /// An empty watcher.
+    pub fn new(settings: Settings) -> Self {
+        Self {
+            settings,
+            ..Self::default()
+        }
+    }
+
+    /// Decodes and applies one JSON event.
+    pub fn apply_json(&mut self, text: &str) -> Result<Effects, ModelError> {
+        match EcsEvent::from_json(text) {
+            Ok(ev) => self.apply_event(&ev),
+            Err(e) => {
+                self.stats.rejected += 1;
+                Err(e)
+            }
+        }
+    }
+
+    /// Applies one decoded event.
+    pub fn apply_event(&mut self, ev: &EcsEvent) -> Result<Effects, ModelError> {
+        let input = match ev.interpret() {
+            Ok(Interpreted::Use(input)) => input,
+            Ok(Interpreted::Ignore(_)) => {
+                self.stats.ignored += 1;
+                return Ok(Effects::default());
+            }
+            Err(e) => {
+                self.stats.rejected += 1;
+                return Err(e);
+            }
+        };
+        let state = self
+            .services
+            .entry(input.service.clone())
+            .or_insert_with(|| ServiceState::new(input.service.clone()));
+        let effects = state.apply(&input, &self.settings);
+        if effects.duplicate {
+            self.stats.duplicates += 1;
+        } else {
+            self.stats.applied += 1;
+        }
+        self.remember(&effects);
+        Ok(effects)
+    }
+
+    /// Lets time pass to `now` for every service.
+    pub fn tick_all(&mut self, now: Timestamp) -> Effects {
+        let mut all = Effects::default();
+        for state in self.services.values_mut() {
+            all.extend(state.tick(now, &self.settings));
+        }
+        self.remember(&all);
+        all
+    }
+
+    fn remember(&mut self, effects: &Effects) {
+        for r in &effects.rollouts {
+            self.seen
+                .insert((r.service.clone(), r.deployment_id.clone()), r.clone());
+        }
+    }
+
+    /// Every rollout seen, as it stands now, in order of start.
+    pub fn rollouts(&self) -> Vec<RolloutSummary> {
+        let mut all = self.seen.clone();
+        for state in self.services.values() {
+            for r in state.rollouts() {
+                all.insert((r.service.clone(), r.deployment_id.clone()), r);
+            }
+        }
+        let mut v: Vec<RolloutSummary> = all.into_values().collect();
+        v.sort_by(|a, b| {
+            (a.started_at.or(a.finished_at), &a.service, &a.deployment_id).cmp(&(
+                b.started_at.or(b.finished_at),
+                &b.service,
+                &b.deployment_id,
+            ))
+        });
+        v
+    }
+
+    /// The state of one service.
+    pub fn service(&self, arn: &ServiceArn) -> Option<&ServiceState> {
+        self.services.get(arn)
+    }
+
+    /// The settings in force.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+}

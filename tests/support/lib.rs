@@ -1,0 +1,1 @@
+//! Shared test support: the local AWS emulator and a fake Lambda Runtime API.
