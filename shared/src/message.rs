@@ -1,0 +1,168 @@
+//! The SNS message: one per alert, readable by Amazon Q Developer in chat apps and by
+//! machines.
+//!
+//! The body follows the Amazon Q Developer custom-notification schema (`version`
+//! "1.0", `source` "custom", `content` in client markdown, `metadata.threadId` = the
+//! rollout key so one rollout is one chat thread). Machines read the full alert from
+//! `metadata.additionalContext.alert` (the [`Alert`] as a JSON string: the schema
+//! wants string values there), so nothing is lost between the watcher and any
+//! subscriber, the slack-notifier included.
+
+use serde_json::{Value, json};
+use thiserror::Error;
+
+use crate::core::{Alert, AlertName, AlertStatus};
+
+/// SNS subjects must be shorter than 100 characters.
+pub const SUBJECT_MAX: usize = 99;
+
+/// A message that is not one of ours.
+#[derive(Debug, Error)]
+pub enum MessageError {
+    /// The body is not JSON.
+    #[error("message: not JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    /// `metadata.additionalContext.alert` is absent.
+    #[error("metadata.additionalContext.alert: missing")]
+    MissingAlert,
+}
+
+/// The subject line: severity, service, what happened (and the environment).
+pub fn subject(alert: &Alert, environment: Option<&str>) -> String {
+    let env = environment.map(|e| format!("[{e}] ")).unwrap_or_default();
+    truncate(&format!("{env}{}", alert.title), SUBJECT_MAX)
+}
+
+/// Message attributes for subscription filter policies.
+pub fn attributes(alert: &Alert) -> [(&'static str, String); 5] {
+    [
+        ("severity", alert.severity.as_str().to_owned()),
+        ("alert", alert.alert.as_str().to_owned()),
+        ("cluster", alert.cluster.clone()),
+        ("service", alert.service_name.clone()),
+        ("status", alert.status.as_str().to_owned()),
+    ]
+}
+
+/// The thread a rollout's alerts share: the rollout key (or the service for alerts
+/// outside any rollout).
+pub fn thread_id(alert: &Alert) -> String {
+    match &alert.deployment_id {
+        Some(d) => format!("{}#{d}", alert.service),
+        None => alert.service.to_string(),
+    }
+}
+
+/// The body (Amazon Q Developer custom notification).
+pub fn body(alert: &Alert, environment: Option<&str>) -> Value {
+    let env = environment.map(|e| format!(" · {e}")).unwrap_or_default();
+    let mut facts = vec![format!(
+        "*Service:* `{}` (cluster `{}`){env}",
+        alert.service_name, alert.cluster
+    )];
+    if let Some(d) = &alert.deployment_id {
+        facts.push(format!("*Deployment:* `{d}`"));
+    }
+    let d = &alert.details;
+    if let Some(t) = &d.task_definition {
+        facts.push(format!("*Task definition:* `{t}`"));
+    }
+    if let Some(r) = &d.stop_reason {
+        facts.push(format!("*Stopped reason:* {r}"));
+    }
+    for e in &d.exits {
+        if let Some(c) = e.exit_code {
+            facts.push(format!("*Exit code:* `{}` exited {c}", e.name));
+        }
+    }
+    if let (Some(n), Some(t)) = (d.failures, d.threshold) {
+        facts.push(format!("*Circuit breaker:* {n} of {t} failures"));
+    }
+    if let Some(s) = d.downtime_s {
+        facts.push(format!("*Downtime:* {s} s"));
+    }
+    facts.push(format!("[Open in the ECS console]({})", d.console_url));
+    let description = format!("{}\n\n{}", alert.summary, facts.join("\n"));
+    let alert_json = serde_json::to_string(alert).unwrap_or_default();
+    json!({
+        "version": "1.0",
+        "source": "custom",
+        "id": alert.dedup_key,
+        "content": {
+            "textType": "client-markdown",
+            "title": alert.title,
+            "description": description,
+            "nextSteps": next_steps(alert),
+            "keywords": [alert.severity.as_str(), alert.alert.as_str(), alert.cluster, alert.service_name, alert.status.as_str()],
+        },
+        "metadata": {
+            "threadId": thread_id(alert),
+            "summary": alert.summary,
+            "eventType": alert.alert.as_str(),
+            "relatedResources": related(alert),
+            "additionalContext": { "alert": alert_json },
+        }
+    })
+}
+
+/// Reads the alert back from a body (what the slack-notifier does).
+pub fn alert_from_body(body: &str) -> Result<Alert, MessageError> {
+    let v: Value = serde_json::from_str(body)?;
+    let inner = v
+        .pointer("/metadata/additionalContext/alert")
+        .and_then(Value::as_str)
+        .ok_or(MessageError::MissingAlert)?;
+    Ok(serde_json::from_str(inner)?)
+}
+
+fn related(alert: &Alert) -> Vec<String> {
+    let mut v = vec![alert.service.to_string()];
+    if let Some(t) = &alert.details.task_arn {
+        v.push(t.clone());
+    }
+    v
+}
+
+fn next_steps(alert: &Alert) -> Vec<&'static str> {
+    if alert.status == AlertStatus::Resolved {
+        return vec![
+            "Nothing to do: the condition ended. Check the rollout's downtime in the dashboard.",
+        ];
+    }
+    match alert.alert {
+        AlertName::DeploymentStarted | AlertName::DeploymentCompleted => vec![],
+        AlertName::HealthCheckFailed => vec![
+            "Check the target group's health check path, port and timeouts against the new version",
+            "Read the new task's logs around the time it was stopped",
+        ],
+        AlertName::TaskFailedToStart => vec![
+            "Check the image tag exists and the execution role can pull it and read its secrets",
+            "Read the stopped reason in the ECS console",
+        ],
+        AlertName::DeploymentFailed | AlertName::DeploymentRolledBack => vec![
+            "The previous version keeps (or takes back) the traffic; find why the new tasks failed before redeploying",
+        ],
+        AlertName::ZeroRunningTasks => vec![
+            "The service is down: check the ECS console's Events tab and the last task's stopped reason",
+            "Consider forcing a new deployment of the last good task definition",
+        ],
+        AlertName::DeploymentStalled => vec![
+            "Check the service's Events tab: placement, capacity or minimum/maximum percent may block progress",
+        ],
+        AlertName::TaskStartImpaired | AlertName::TaskPlacementFailed => vec![
+            "Check cluster capacity, subnets and the task definition's CPU/memory against what is available",
+        ],
+        AlertName::UnsafeDeploymentConfig => vec![
+            "Set minimumHealthyPercent to 100 and maximumPercent to 200 for single-task services",
+        ],
+    }
+}
+
+fn truncate(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let mut s: String = text.chars().take(max - 1).collect();
+    s.push('…');
+    s
+}
