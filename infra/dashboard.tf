@@ -1,0 +1,166 @@
+################################################################################
+# CloudWatch dashboard: rollouts per service, totals, and the watcher's health.
+# Per-service graphs use SEARCH, so services appear as soon as they emit.
+################################################################################
+
+locals {
+  # '{"Namespace",ClusterName,ServiceName}' selects every service of the namespace.
+  dashboard_search_schema = "{\"${var.metric_namespace}\",ClusterName,ServiceName}"
+
+  # Totals over every service for the dashboard's time range, as single numbers.
+  dashboard_totals = {
+    title   = "Rollouts, all services"
+    metrics = ["DeploymentStarted", "DeploymentSucceeded", "DeploymentFailed", "DeploymentRolledBack", "DeploymentStalled"]
+  }
+
+  # Per-service graphs.
+  dashboard_panels = [
+    { title = "Deployments started and succeeded", stat = "Sum", metrics = ["DeploymentStarted", "DeploymentSucceeded"] },
+    { title = "Deployments failed, rolled back or stalled", stat = "Sum", metrics = ["DeploymentFailed", "DeploymentRolledBack", "DeploymentStalled"] },
+    { title = "Deployment duration (s, p90)", stat = "p90", metrics = ["DeploymentDuration"] },
+    { title = "Time to first running task (s, max)", stat = "Maximum", metrics = ["TimeToFirstRunningTask"] },
+    { title = "Zero-task downtime (s, max)", stat = "Maximum", metrics = ["ZeroTaskDowntime"] },
+    { title = "Running tasks (min)", stat = "Minimum", metrics = ["RunningTaskCount"] },
+    { title = "Health check failures and tasks that failed to start", stat = "Sum", metrics = ["HealthCheckFailures", "TaskStartFailures"] },
+  ]
+
+  # The watcher's own metrics, without service dimensions.
+  dashboard_watcher = {
+    title   = "Watcher: alerts and rejected events"
+    metrics = ["AlertsPublished", "AlertPublishFailures", "EventsRejected"]
+  }
+
+  dashboard_lambda_metrics = ["Invocations", "Errors", "Throttles"]
+
+  dashboard_widgets = concat(
+    [
+      {
+        type   = "text"
+        width  = 24
+        height = 2
+        properties = {
+          markdown = join("", [
+            "## rollout-watcher `${var.name}`\n",
+            "ECS rollouts followed from EventBridge events. Alerts go to SNS topic `${aws_sns_topic.this.name}`; ",
+            "metrics are in namespace `${var.metric_namespace}`. A failed, rolled-back or stalled rollout also raises an alert with its reason.",
+          ])
+        }
+      },
+      {
+        type   = "metric"
+        width  = 24
+        height = 4
+        properties = {
+          title                = local.dashboard_totals.title
+          view                 = "singleValue"
+          region               = local.region
+          period               = 3600
+          setPeriodToTimeRange = true
+          metrics = [
+            for i, metric in local.dashboard_totals.metrics : [{
+              id         = "t${i}"
+              label      = metric
+              expression = "SUM(SEARCH('${local.dashboard_search_schema} MetricName=\"${metric}\"', 'Sum', 3600))"
+            }]
+          ]
+        }
+      },
+    ],
+    [
+      for panel in local.dashboard_panels : {
+        type   = "metric"
+        width  = 12
+        height = 6
+        properties = {
+          title   = panel.title
+          view    = "timeSeries"
+          stacked = false
+          region  = local.region
+          period  = 300
+          metrics = [
+            for i, metric in panel.metrics : [{
+              id         = "s${i}"
+              expression = "SEARCH('${local.dashboard_search_schema} MetricName=\"${metric}\"', '${panel.stat}', 300)"
+            }]
+          ]
+        }
+      }
+    ],
+    [
+      {
+        type   = "metric"
+        width  = 8
+        height = 6
+        properties = {
+          title   = local.dashboard_watcher.title
+          view    = "timeSeries"
+          region  = local.region
+          stat    = "Sum"
+          period  = 300
+          metrics = [for metric in local.dashboard_watcher.metrics : [var.metric_namespace, metric]]
+        }
+      },
+      {
+        type   = "metric"
+        width  = 8
+        height = 6
+        properties = {
+          title  = "Functions: invocations, errors, throttles"
+          view   = "timeSeries"
+          region = local.region
+          stat   = "Sum"
+          period = 300
+          metrics = [
+            for pair in setproduct(local.function_names, local.dashboard_lambda_metrics) :
+            ["AWS/Lambda", pair[1], "FunctionName", "${var.name}-${pair[0]}"]
+          ]
+        }
+      },
+      {
+        type   = "metric"
+        width  = 8
+        height = 6
+        properties = {
+          title  = "Dead-letter queues (messages waiting)"
+          view   = "timeSeries"
+          region = local.region
+          stat   = "Maximum"
+          period = 300
+          metrics = concat(
+            [for fn in local.function_names : ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", "${var.name}-${fn}-dlq"]],
+            [["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", "${var.name}-delivery-dlq"]],
+          )
+        }
+      },
+    ],
+    local.alarms_enabled ? [
+      {
+        type   = "alarm"
+        width  = 24
+        height = 4
+        properties = {
+          title = "Alarms"
+          alarms = slice(local.dashboard_alarm_arns, 0, min(length(local.dashboard_alarm_arns), 100))
+        }
+      }
+    ] : [],
+  )
+
+  dashboard_alarm_arns = concat(
+    [for a in aws_cloudwatch_metric_alarm.deployment_failed : a.arn],
+    [for a in aws_cloudwatch_metric_alarm.zero_task_downtime : a.arn],
+    [for a in aws_cloudwatch_metric_alarm.running_tasks : a.arn],
+    [for a in aws_cloudwatch_metric_alarm.deployment_stalled : a.arn],
+    [for a in aws_cloudwatch_metric_alarm.namespace : a.arn],
+    [for a in aws_cloudwatch_metric_alarm.watcher : a.arn],
+    [for a in aws_cloudwatch_metric_alarm.function_errors : a.arn],
+    [for a in aws_cloudwatch_metric_alarm.dead_letter_queue : a.arn],
+  )
+}
+
+resource "aws_cloudwatch_dashboard" "this" {
+  count = var.dashboard_enabled ? 1 : 0
+
+  dashboard_name = var.name
+  dashboard_body = jsonencode({ widgets = local.dashboard_widgets })
+}

@@ -1,0 +1,166 @@
+################################################################################
+# EventBridge: ECS events -> ecs-event-handler
+#
+# The patterns live in event-patterns/*.json so that infra/tests loads the very
+# same files into an EventBridge emulator. They use only top-level and
+# nested-object fields (no matching inside arrays of objects), which keeps them
+# cheap to evaluate and testable.
+#
+# The optional cluster filter is merged in here rather than in the files:
+#  - service actions and task events carry detail.clusterArn;
+#  - deployment state changes did not always (AWS's examples lack it), so they
+#    are matched on their service ARN, resources[0] = ...:service/CLUSTER/NAME.
+################################################################################
+
+locals {
+  event_pattern_files = {
+    "deployment-state-change" = file("${path.module}/event-patterns/deployment-state-change.json")
+    "service-action"          = file("${path.module}/event-patterns/service-action.json")
+    "task-state-change"       = file("${path.module}/event-patterns/task-state-change.json")
+  }
+
+  filter_clusters      = length(var.cluster_arns) > 0
+  service_arn_prefixes = [for arn in var.cluster_arns : "${replace(arn, ":cluster/", ":service/")}/"]
+
+  deployment_pattern = jsondecode(local.event_pattern_files["deployment-state-change"])
+  service_pattern    = jsondecode(local.event_pattern_files["service-action"])
+  task_pattern       = jsondecode(local.event_pattern_files["task-state-change"])
+
+  # Both branches are JSON strings so that the conditional has one type.
+  event_patterns = {
+    "deployment-state-change" = !local.filter_clusters ? local.event_pattern_files["deployment-state-change"] : jsonencode(merge(local.deployment_pattern, {
+      resources = [for prefix in local.service_arn_prefixes : { prefix = prefix }]
+    }))
+    "service-action" = !local.filter_clusters ? local.event_pattern_files["service-action"] : jsonencode(merge(local.service_pattern, {
+      detail = merge(local.service_pattern.detail, { clusterArn = var.cluster_arns })
+    }))
+    "task-state-change" = !local.filter_clusters ? local.event_pattern_files["task-state-change"] : jsonencode(merge(local.task_pattern, {
+      detail = merge(local.task_pattern.detail, { clusterArn = var.cluster_arns })
+    }))
+  }
+
+  event_rule_descriptions = {
+    "deployment-state-change" = "ECS deployment state changes (in progress, completed, failed) for rollout-watcher"
+    "service-action"          = "ECS service actions rollout-watcher acts on (start impaired, placement and configuration failures, deployments); not steady-state noise"
+    "task-state-change"       = "ECS task state changes of service tasks (group service:*) for rollout-watcher"
+  }
+
+  # What another account's default bus must forward (see README, "Cross-account").
+  forwarding_event_pattern = jsonencode({
+    source        = ["aws.ecs"]
+    "detail-type" = ["ECS Deployment State Change", "ECS Service Action", "ECS Task State Change"]
+  })
+}
+
+resource "aws_cloudwatch_event_rule" "this" {
+  for_each = local.event_patterns
+
+  name           = "${var.name}-${each.key}"
+  description    = local.event_rule_descriptions[each.key]
+  event_bus_name = var.event_bus_name
+  event_pattern  = each.value
+  tags           = local.tags
+}
+
+resource "aws_cloudwatch_event_target" "this" {
+  for_each = local.event_patterns
+
+  rule           = aws_cloudwatch_event_rule.this[each.key].name
+  event_bus_name = var.event_bus_name
+  target_id      = "ecs-event-handler"
+  arn            = aws_lambda_function.this["ecs-event-handler"].arn
+
+  retry_policy {
+    maximum_event_age_in_seconds = var.event_delivery.maximum_event_age_in_seconds
+    maximum_retry_attempts       = var.event_delivery.maximum_retry_attempts
+  }
+
+  dead_letter_config {
+    arn = aws_sqs_queue.delivery_dlq.arn
+  }
+}
+
+resource "aws_lambda_permission" "events" {
+  for_each = local.event_patterns
+
+  statement_id  = "AllowEventBridge-${each.key}"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.this["ecs-event-handler"].function_name
+  principal     = "events.amazonaws.com"
+  source_arn    = aws_cloudwatch_event_rule.this[each.key].arn
+}
+
+################################################################################
+# EventBridge Scheduler: a sweeper tick every minute (var.sweep_schedule)
+#
+# The payload is an EventBridge-style envelope ("Scheduled Event" from
+# aws.scheduler, time = the scheduled instant), so the sweeper can read it as an
+# ordinary EventBridge event or ignore it.
+################################################################################
+
+resource "aws_scheduler_schedule" "this" {
+  name                         = "${var.name}-sweeper"
+  description                  = "rollout-watcher sweeper tick: stalled-rollout deadlines, zero-running reconciliation, outbox retries"
+  schedule_expression          = var.sweep_schedule
+  schedule_expression_timezone = "UTC"
+  kms_key_arn                  = local.kms_key_arn
+
+  flexible_time_window {
+    mode = "OFF"
+  }
+
+  target {
+    arn      = aws_lambda_function.this["rollout-sweeper"].arn
+    role_arn = aws_iam_role.scheduler.arn
+    input = jsonencode({
+      version       = "0"
+      id            = "<aws.scheduler.execution-id>"
+      "detail-type" = "Scheduled Event"
+      source        = "aws.scheduler"
+      account       = local.account_id
+      time          = "<aws.scheduler.scheduled-time>"
+      region        = local.region
+      resources     = ["<aws.scheduler.schedule-arn>"]
+      detail        = {}
+    })
+
+    retry_policy {
+      maximum_event_age_in_seconds = var.event_delivery.maximum_event_age_in_seconds
+      maximum_retry_attempts       = var.event_delivery.maximum_retry_attempts
+    }
+
+    dead_letter_config {
+      arn = aws_sqs_queue.delivery_dlq.arn
+    }
+  }
+}
+
+################################################################################
+# Cross-account: let other accounts' buses forward their ECS events here.
+# Permissions are added statement by statement (PutPermission), so an existing
+# policy on the bus is kept.
+################################################################################
+
+resource "aws_cloudwatch_event_permission" "accounts" {
+  for_each = toset(var.event_source_account_ids)
+
+  event_bus_name = var.event_bus_name
+  statement_id   = "${var.name}-${each.key}"
+  principal      = each.key
+  action         = "events:PutEvents"
+}
+
+resource "aws_cloudwatch_event_permission" "organization" {
+  count = var.event_source_organization_id == null ? 0 : 1
+
+  event_bus_name = var.event_bus_name
+  statement_id   = "${var.name}-organization"
+  principal      = "*"
+  action         = "events:PutEvents"
+
+  condition {
+    key   = "aws:PrincipalOrgID"
+    type  = "StringEquals"
+    value = var.event_source_organization_id
+  }
+}

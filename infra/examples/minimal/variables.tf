@@ -1,0 +1,13 @@
+variable "region" {
+  description = "AWS region of the ECS clusters to watch."
+  type        = string
+  default     = "eu-west-1"
+  nullable    = false
+}
+
+variable "alert_emails" {
+  description = "Email addresses that receive warning and critical rollout alerts (each must confirm its subscription)."
+  type        = list(string)
+  default     = []
+  nullable    = false
+}

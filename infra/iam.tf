@@ -1,0 +1,318 @@
+################################################################################
+# One role per function, with only the calls that function makes.
+#
+# Every statement names its resources. "*" appears only where the action has no
+# resource-level permissions (AWS requires "*"); each such line says so, and
+# most of them are narrowed by a condition key instead.
+################################################################################
+
+locals {
+  table_arn = aws_dynamodb_table.this.arn
+  index_arn = "${aws_dynamodb_table.this.arn}/index/due-index"
+
+  # ECS resources of the watched clusters, or of every cluster in this account
+  # and region when none are listed.
+  ecs_cluster_arns = local.filter_clusters ? var.cluster_arns : [local.cluster_arn_pattern]
+  ecs_service_arns = local.filter_clusters ? [for arn in var.cluster_arns : "${replace(arn, ":cluster/", ":service/")}/*"] : ["arn:${local.partition}:ecs:${local.region}:${local.account_id}:service/*/*"]
+  ecs_task_arns    = local.filter_clusters ? [for arn in var.cluster_arns : "${replace(arn, ":cluster/", ":task/")}/*"] : ["arn:${local.partition}:ecs:${local.region}:${local.account_id}:task/*/*"]
+
+  # Which documents make up each function's policy.
+  function_policy_documents = {
+    "ecs-event-handler" = [data.aws_iam_policy_document.runtime["ecs-event-handler"].json, data.aws_iam_policy_document.rollout_state.json]
+    "rollout-sweeper"   = [data.aws_iam_policy_document.runtime["rollout-sweeper"].json, data.aws_iam_policy_document.rollout_state.json, data.aws_iam_policy_document.sweeper.json]
+    "slack-notifier"    = var.slack_notifier == null ? [] : [data.aws_iam_policy_document.runtime["slack-notifier"].json, data.aws_iam_policy_document.slack_webhook[0].json]
+  }
+
+  slack_secret_is_ssm = var.slack_notifier == null ? false : can(regex("^arn:[^:]+:ssm:", var.slack_notifier.webhook_secret_arn))
+}
+
+data "aws_iam_policy_document" "lambda_assume" {
+  statement {
+    sid     = "LambdaAssumesRole"
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "this" {
+  for_each = toset(local.function_names)
+
+  name               = "${var.name}-${each.key}"
+  description        = "Execution role of the ${var.name}-${each.key} function"
+  assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
+  tags               = local.tags
+}
+
+resource "aws_iam_role_policy" "this" {
+  for_each = toset(local.function_names)
+
+  name   = "${each.key}-least-privilege"
+  role   = aws_iam_role.this[each.key].id
+  policy = data.aws_iam_policy_document.function[each.key].json
+}
+
+data "aws_iam_policy_document" "function" {
+  for_each = toset(local.function_names)
+
+  source_policy_documents = local.function_policy_documents[each.key]
+}
+
+################################################################################
+# What every function needs: its logs, its dead-letter queue, the key, metrics
+################################################################################
+
+data "aws_iam_policy_document" "runtime" {
+  for_each = toset(local.function_names)
+
+  statement {
+    sid       = "WriteOwnLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.this[each.key].arn}:*"]
+  }
+
+  statement {
+    sid       = "SendFailedInvocationsToOwnDeadLetterQueue"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.function_dlq[each.key].arn]
+  }
+
+  # Encrypt to the topic and the dead-letter queue, decrypt the environment.
+  statement {
+    sid       = "UseModuleKey"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [local.kms_key_arn]
+  }
+
+  dynamic "statement" {
+    for_each = var.metrics_sink == "cloudwatch" ? [1] : []
+    content {
+      sid       = "PutMetricsInWatcherNamespaceOnly"
+      actions   = ["cloudwatch:PutMetricData"]
+      resources = ["*"] # AWS requires "*": PutMetricData has no resource type; the namespace condition scopes it.
+      condition {
+        test     = "StringEquals"
+        variable = "cloudwatch:namespace"
+        values   = [var.metric_namespace]
+      }
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.tracing_mode == "Active" ? [1] : []
+    content {
+      sid       = "WriteTraces"
+      actions   = ["xray:PutTelemetryRecords", "xray:PutTraceSegments"]
+      resources = ["*"] # AWS requires "*": X-Ray write actions have no resource type.
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.vpc_config == null ? [] : [1]
+    content {
+      sid = "ManageVpcNetworkInterfaces"
+      actions = [
+        "ec2:AssignPrivateIpAddresses", "ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface",
+        "ec2:DescribeNetworkInterfaces", "ec2:UnassignPrivateIpAddresses",
+      ]
+      resources = ["*"] # AWS requires "*": ec2:DescribeNetworkInterfaces has no resource type and Lambda picks the interfaces.
+    }
+  }
+}
+
+################################################################################
+# ecs-event-handler and rollout-sweeper: state table, alert topic, ECS reads
+################################################################################
+
+data "aws_iam_policy_document" "rollout_state" {
+  statement {
+    sid = "ReadWriteStateItems"
+    actions = [
+      "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem",
+      "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query",
+      "dynamodb:UpdateItem",
+    ]
+    resources = [local.table_arn]
+  }
+
+  statement {
+    sid       = "QueryDueIndex"
+    actions   = ["dynamodb:Query"]
+    resources = [local.index_arn]
+  }
+
+  statement {
+    sid       = "PublishAlerts"
+    actions   = ["sns:Publish"]
+    resources = [aws_sns_topic.this.arn]
+  }
+
+  statement {
+    sid       = "DescribeWatchedServices"
+    actions   = ["ecs:DescribeServices", "ecs:ListTagsForResource"]
+    resources = local.ecs_service_arns
+  }
+
+  statement {
+    sid       = "DescribeWatchedTasks"
+    actions   = ["ecs:DescribeTasks"]
+    resources = local.ecs_task_arns
+  }
+
+  statement {
+    sid       = "ListTasksOfWatchedClusters"
+    actions   = ["ecs:ListTasks"]
+    resources = ["*"] # AWS requires "*": ListTasks only accepts container-instance ARNs; the ecs:cluster condition scopes it.
+    condition {
+      test     = "ArnLike"
+      variable = "ecs:cluster"
+      values   = local.ecs_cluster_arns
+    }
+  }
+}
+
+data "aws_iam_policy_document" "sweeper" {
+  statement {
+    sid       = "ListServicesOfWatchedClusters"
+    actions   = ["ecs:ListServices"]
+    resources = ["*"] # AWS requires "*": ListServices has no resource type; the ecs:cluster condition scopes it.
+    condition {
+      test     = "ArnLike"
+      variable = "ecs:cluster"
+      values   = local.ecs_cluster_arns
+    }
+  }
+}
+
+################################################################################
+# slack-notifier: the one webhook secret
+################################################################################
+
+data "aws_iam_policy_document" "slack_webhook" {
+  count = var.slack_notifier == null ? 0 : 1
+
+  statement {
+    sid       = "ReadWebhookSecret"
+    actions   = local.slack_secret_is_ssm ? ["ssm:GetParameter"] : ["secretsmanager:GetSecretValue"]
+    resources = [var.slack_notifier.webhook_secret_arn]
+  }
+
+  dynamic "statement" {
+    for_each = var.slack_notifier.secret_kms_key_arn == null ? [] : [var.slack_notifier.secret_kms_key_arn]
+    content {
+      sid       = "DecryptWebhookSecret"
+      actions   = ["kms:Decrypt"]
+      resources = [statement.value]
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = [local.slack_secret_is_ssm ? "ssm.${local.region}.amazonaws.com" : "secretsmanager.${local.region}.amazonaws.com"]
+      }
+    }
+  }
+}
+
+################################################################################
+# EventBridge Scheduler: invoke the sweeper, dead-letter undelivered ticks
+################################################################################
+
+data "aws_iam_policy_document" "scheduler_assume" {
+  statement {
+    sid     = "SchedulerAssumesRole"
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["scheduler.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+}
+
+resource "aws_iam_role" "scheduler" {
+  name               = "${var.name}-scheduler"
+  description        = "EventBridge Scheduler role that starts the ${var.name} sweeper"
+  assume_role_policy = data.aws_iam_policy_document.scheduler_assume.json
+  tags               = local.tags
+}
+
+resource "aws_iam_role_policy" "scheduler" {
+  name   = "invoke-sweeper"
+  role   = aws_iam_role.scheduler.id
+  policy = data.aws_iam_policy_document.scheduler.json
+}
+
+data "aws_iam_policy_document" "scheduler" {
+  statement {
+    sid       = "InvokeSweeper"
+    actions   = ["lambda:InvokeFunction"]
+    resources = [aws_lambda_function.this["rollout-sweeper"].arn]
+  }
+
+  statement {
+    sid       = "DeadLetterUndeliveredTicks"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.delivery_dlq.arn]
+  }
+
+  statement {
+    sid       = "UseModuleKey"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [local.kms_key_arn]
+  }
+}
+
+################################################################################
+# Amazon Q Developer in chat applications: the channel role
+################################################################################
+
+data "aws_iam_policy_document" "chatbot_assume" {
+  count = var.chatbot_slack == null ? 0 : 1
+
+  statement {
+    sid     = "ChatbotAssumesRole"
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["chatbot.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "chatbot" {
+  count = var.chatbot_slack == null ? 0 : 1
+
+  name               = "${var.name}-chatbot"
+  description        = "Channel role of the ${var.name} Slack channel in Amazon Q Developer in chat applications"
+  assume_role_policy = data.aws_iam_policy_document.chatbot_assume[0].json
+  tags               = local.tags
+}
+
+resource "aws_iam_role_policy" "chatbot" {
+  count = var.chatbot_slack == null ? 0 : 1
+
+  name   = "render-alarm-notifications"
+  role   = aws_iam_role.chatbot[0].id
+  policy = data.aws_iam_policy_document.chatbot[0].json
+}
+
+data "aws_iam_policy_document" "chatbot" {
+  count = var.chatbot_slack == null ? 0 : 1
+
+  statement {
+    sid       = "DescribeWatcherAlarms"
+    actions   = ["cloudwatch:DescribeAlarms"]
+    resources = ["arn:${local.partition}:cloudwatch:${local.region}:${local.account_id}:alarm:${var.name}-*"]
+  }
+
+  statement {
+    sid       = "RenderAlarmGraphs"
+    actions   = ["cloudwatch:GetMetricData", "cloudwatch:GetMetricWidgetImage"]
+    resources = ["*"] # AWS requires "*": these CloudWatch read actions have no resource type.
+  }
+}

@@ -1,0 +1,135 @@
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+
+locals {
+  account_id = data.aws_caller_identity.current.account_id
+  partition  = data.aws_partition.current.partition
+  # `name` replaces the deprecated `region` attribute in provider 6; keep both working.
+  region = try(data.aws_region.current.region, data.aws_region.current.name)
+
+  tags = merge({ "rollout-watcher" = var.name }, var.tags)
+
+  zip_dir = coalesce(var.lambda_zip_dir, "${path.module}/../target/lambda")
+
+  # The functions, by the names `make package` gives their zips. The notifier
+  # exists only when a webhook secret is configured.
+  function_names = concat(
+    ["ecs-event-handler", "rollout-sweeper"],
+    var.slack_notifier == null ? [] : ["slack-notifier"],
+  )
+  function_settings = {
+    "ecs-event-handler" = var.functions.ecs_event_handler
+    "rollout-sweeper"   = var.functions.rollout_sweeper
+    "slack-notifier"    = var.functions.slack_notifier
+  }
+
+  # Cluster scoping. Names are the last ARN segment; the sweeper can only
+  # describe clusters of its own account, so WATCH_CLUSTERS leaves forwarded
+  # accounts' clusters out (their services are still followed through events).
+  cluster_names       = [for arn in var.cluster_arns : element(split("/", arn), 1)]
+  local_cluster_arns  = [for arn in var.cluster_arns : arn if element(split(":", arn), 4) == local.account_id]
+  watch_clusters      = var.sweeper.reconcile_watched_clusters ? join(",", local.local_cluster_arns) : ""
+  cluster_arn_pattern = "arn:${local.partition}:ecs:${local.region}:${local.account_id}:cluster/*"
+
+  kms_key_arn = var.kms_key_arn != null ? var.kms_key_arn : aws_kms_key.this[0].arn
+
+  alert_names = [
+    "deployment_started", "deployment_completed", "deployment_failed", "deployment_rolled_back",
+    "health_check_failed", "task_failed_to_start", "task_start_impaired", "task_placement_failed",
+    "zero_running_tasks", "deployment_stalled", "unsafe_deployment_config",
+  ]
+}
+
+################################################################################
+# KMS key shared by the table, topic, queues, logs and function environments
+################################################################################
+
+resource "aws_kms_key" "this" {
+  count = var.kms_key_arn == null ? 1 : 0
+
+  description             = "${var.name}: rollout-watcher state, alerts, queues and logs"
+  enable_key_rotation     = true
+  deletion_window_in_days = var.kms_key_deletion_window_days
+  policy                  = data.aws_iam_policy_document.kms[0].json
+  tags                    = local.tags
+}
+
+resource "aws_kms_alias" "this" {
+  count = var.kms_key_arn == null ? 1 : 0
+
+  name          = "alias/${var.name}"
+  target_key_id = aws_kms_key.this[0].key_id
+}
+
+data "aws_iam_policy_document" "kms" {
+  count = var.kms_key_arn == null ? 1 : 0
+
+  # Key administration stays with the account (IAM decides who), spelled out
+  # action by action instead of kms:*.
+  statement {
+    sid = "AccountAdministersKey"
+    principals {
+      type        = "AWS"
+      identifiers = ["arn:${local.partition}:iam::${local.account_id}:root"]
+    }
+    actions = [
+      "kms:CancelKeyDeletion", "kms:CreateAlias", "kms:CreateGrant", "kms:Decrypt",
+      "kms:DeleteAlias", "kms:DescribeKey", "kms:DisableKey", "kms:DisableKeyRotation",
+      "kms:EnableKey", "kms:EnableKeyRotation", "kms:Encrypt", "kms:GenerateDataKey",
+      "kms:GenerateDataKeyWithoutPlaintext", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus",
+      "kms:ListGrants", "kms:ListKeyRotations", "kms:ListResourceTags", "kms:PutKeyPolicy",
+      "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:RetireGrant", "kms:RevokeGrant",
+      "kms:RotateKeyOnDemand", "kms:ScheduleKeyDeletion", "kms:TagResource",
+      "kms:UntagResource", "kms:UpdateAlias", "kms:UpdateKeyDescription",
+    ]
+    # A key policy's resource is always the key itself.
+    resources = ["*"] # AWS requires "*" in a key policy: it means this key.
+  }
+
+  # CloudWatch Logs encrypts the functions' log groups, and only those.
+  statement {
+    sid = "CloudWatchLogsEncryptsLogGroups"
+    principals {
+      type        = "Service"
+      identifiers = ["logs.${local.region}.amazonaws.com"]
+    }
+    actions   = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey", "kms:ReEncryptFrom", "kms:ReEncryptTo"]
+    resources = ["*"] # AWS requires "*" in a key policy: it means this key.
+    condition {
+      test     = "ArnLike"
+      variable = "kms:EncryptionContext:aws:logs:arn"
+      values   = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/lambda/${var.name}-*"]
+    }
+  }
+
+  # Alarms publish to the encrypted topic. This is the statement AWS documents
+  # for alarm actions on an encrypted topic; CloudWatch does not pass a source
+  # account to KMS on that path, so it carries no condition.
+  statement {
+    sid = "CloudWatchAlarmsPublishToTopic"
+    principals {
+      type        = "Service"
+      identifiers = ["cloudwatch.amazonaws.com"]
+    }
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = ["*"] # AWS requires "*" in a key policy: it means this key.
+  }
+
+  # EventBridge (rule targets) and SNS (subscription redrive) write failed
+  # deliveries to the encrypted dead-letter queue, only on this account's behalf.
+  statement {
+    sid = "EventBridgeAndSnsWriteDeadLetters"
+    principals {
+      type        = "Service"
+      identifiers = ["events.amazonaws.com", "sns.amazonaws.com"]
+    }
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = ["*"] # AWS requires "*" in a key policy: it means this key.
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+}

@@ -1,0 +1,6 @@
+"""Shared setup for the infra/ checks: make tfsource importable."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))

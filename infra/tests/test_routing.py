@@ -1,0 +1,333 @@
+"""(4) The event patterns route exactly what the watcher needs.
+
+The test starts moto's server on a free loopback port, creates one EventBridge
+rule per infra/event-patterns/*.json file (the very files the module reads with
+file()), each with an SQS queue as its target, puts every fixture event and
+checks where it arrived: a watched event in exactly one queue, exactly once; a
+noise event nowhere.
+
+Fixtures: fixtures/samples/ are the EventBridge events among the shared reference
+samples (verbatim copies); fixtures/handwritten/ adds noise and edge cases. Set
+SIMULATED_EVENTS_DIR to a directory of JSON Lines (or JSON array) files, for
+example `rollout-watcher simulate` output, to route those events too: every
+"ECS Deployment State Change" event and every task event of a service task
+(detail.group "service:...") must reach the handler.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import boto3
+import pytest
+
+from tfsource import INFRA, PATTERNS_DIR
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SAMPLES = sorted((FIXTURES / "samples").glob("*.json"))
+HANDWRITTEN = sorted((FIXTURES / "handwritten").glob("*.json"))
+PATTERNS = {p.stem: p.read_text() for p in sorted(PATTERNS_DIR.glob("*.json"))}
+
+DEPLOYMENT, SERVICE_ACTION, TASK = "deployment-state-change", "service-action", "task-state-change"
+WATCHED_SERVICE_ACTIONS = {
+    "SERVICE_TASK_START_IMPAIRED", "SERVICE_TASK_PLACEMENT_FAILURE", "SERVICE_TASK_CONFIGURATION_FAILURE",
+    "SERVICE_DEPLOYMENT_IN_PROGRESS", "SERVICE_DEPLOYMENT_COMPLETED", "SERVICE_DEPLOYMENT_FAILED",
+}
+
+# Where each fixture must land (None: nowhere). Stated per file so that a new
+# fixture has to say what it expects.
+EXPECTED = {
+    "deployment-state-change-completed-real-2022.json": DEPLOYMENT,
+    "deployment-state-change-completed.json": DEPLOYMENT,
+    "deployment-state-change-failed-circuit-breaker.json": DEPLOYMENT,
+    "deployment-state-change-in-progress-real-2025-with-clusterarn.json": DEPLOYMENT,
+    "deployment-state-change-in-progress-rollback.json": DEPLOYMENT,
+    "deployment-state-change-in-progress.json": DEPLOYMENT,
+    "service-action-capacity-provider-steady-state.json": None,
+    "service-action-steady-state.json": None,
+    "service-action-task-placement-failure-ec2-cpu.json": SERVICE_ACTION,
+    "service-action-task-placement-failure-fargate-spot.json": SERVICE_ACTION,
+    "service-action-task-start-impaired.json": SERVICE_ACTION,
+    # The 2016 doc example's group is the placeholder "task-group": without
+    # "service:NAME" the handler could not tell which service it belongs to.
+    "task-state-change-container-stopped-task-running-2016.json": None,
+    # Standalone tasks (group "family:..."): not part of any rollout.
+    "task-state-change-running-ec2-2025.json": None,
+    "task-state-change-running-fargate-2020.json": None,
+    "task-state-change-running-fargate-2025.json": None,
+    "task-state-change-stopped-elb-healthcheck.json": TASK,
+    "task-state-change-stopped-user-initiated-with-elb-attachment.json": TASK,
+    "noise-container-instance-state-change.json": None,
+    "noise-custom-source-imitating-deployment.json": None,
+    "noise-desired-count-updated.json": None,
+    "noise-service-steady-state.json": None,
+    "noise-standalone-task-family.json": None,
+    "noise-task-without-group.json": None,
+    "noise-tasks-stopped-az-rebalancing.json": None,
+    "watched-deployment-state-change-unknown-event-name.json": DEPLOYMENT,
+    "watched-service-action-configuration-failure.json": SERVICE_ACTION,
+    "watched-service-action-deployment-failed.json": SERVICE_ACTION,
+    "watched-task-pending-service.json": TASK,
+    "watched-task-stopped-failed-to-start.json": TASK,
+}
+
+
+def intended_rule(event: dict) -> str | None:
+    """The routing the module intends, stated independently of the patterns."""
+    if event.get("source") != "aws.ecs":
+        return None
+    detail = event.get("detail") or {}
+    detail_type = event.get("detail-type")
+    if detail_type == "ECS Deployment State Change":
+        return DEPLOYMENT
+    if detail_type == "ECS Service Action" and detail.get("eventName") in WATCHED_SERVICE_ACTIONS:
+        return SERVICE_ACTION
+    if detail_type == "ECS Task State Change" and str(detail.get("group", "")).startswith("service:"):
+        return TASK
+    return None
+
+
+# --------------------------------------------------------------------------
+# moto server and the rules
+# --------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def moto_endpoint():
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if server.poll() is not None:
+                pytest.fail(f"moto_server exited with {server.returncode}: {server.stderr.read().decode()[-2000:]}")
+            try:
+                urllib.request.urlopen(f"{url}/moto-api/data.json", timeout=1).read()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    pytest.fail("moto_server did not answer within 60 s")
+                time.sleep(0.1)
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+@pytest.fixture(scope="module")
+def clients(moto_endpoint):
+    os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
+    options = dict(
+        endpoint_url=moto_endpoint,
+        region_name="eu-west-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    return boto3.client("events", **options), boto3.client("sqs", **options)
+
+
+class Router:
+    """Rules built from patterns on one bus, each feeding its own queue."""
+
+    def __init__(self, events, sqs, bus: str, patterns: dict[str, str]):
+        self.events, self.sqs, self.bus = events, sqs, bus
+        self.queues: dict[str, str] = {}
+        if bus != "default":
+            events.create_event_bus(Name=bus)
+        for name, pattern in patterns.items():
+            url = sqs.create_queue(QueueName=f"{bus}-{name}")["QueueUrl"]
+            arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            events.put_rule(Name=f"{bus}-{name}", EventBusName=bus, EventPattern=pattern, State="ENABLED")
+            events.put_targets(Rule=f"{bus}-{name}", EventBusName=bus, Targets=[{"Id": "ecs-event-handler", "Arn": arn}])
+            self.queues[name] = url
+
+    def route(self, events: list[dict]) -> list[list[str]]:
+        """Put the events; return, for each, the rules whose queue received it."""
+        deliveries: list[list[str]] = []
+        for start in range(0, len(events), 10):
+            batch = events[start : start + 10]
+            response = self.events.put_events(
+                Entries=[
+                    {
+                        "Source": e["source"],
+                        "DetailType": e["detail-type"],
+                        "Detail": json.dumps(e["detail"]),
+                        "Resources": e.get("resources", []),
+                        "EventBusName": self.bus,
+                    }
+                    for e in batch
+                ]
+            )
+            assert response.get("FailedEntryCount", 0) == 0, response
+            ids = [entry["EventId"] for entry in response["Entries"]]
+            seen: dict[str, list[str]] = {event_id: [] for event_id in ids}
+            for rule, url in self.queues.items():
+                for body in self._drain(url):
+                    assert body["id"] in seen, f"unexpected message in {rule}: {body['id']}"
+                    seen[body["id"]].append(rule)
+            deliveries += [seen[event_id] for event_id in ids]
+        return deliveries
+
+    def _drain(self, url: str) -> list[dict]:
+        bodies = []
+        while True:
+            messages = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
+            if not messages:
+                return bodies
+            for message in messages:
+                bodies.append(json.loads(message["Body"]))
+                self.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+
+
+@pytest.fixture(scope="module")
+def router(clients):
+    events, sqs = clients
+    return Router(events, sqs, "default", PATTERNS)
+
+
+# --------------------------------------------------------------------------
+# Tests
+# --------------------------------------------------------------------------
+
+
+def test_every_fixture_states_its_expectation():
+    names = {p.name for p in SAMPLES + HANDWRITTEN}
+    assert names == set(EXPECTED), (
+        f"fixtures without an expectation: {sorted(names - set(EXPECTED))}; "
+        f"expectations without a fixture: {sorted(set(EXPECTED) - names)}"
+    )
+    assert set(PATTERNS) == {DEPLOYMENT, SERVICE_ACTION, TASK}, f"pattern files changed: {sorted(PATTERNS)}"
+
+
+@pytest.mark.parametrize("path", SAMPLES + HANDWRITTEN, ids=lambda p: p.name)
+def test_intent_matches_expectation_table(path):
+    assert intended_rule(json.loads(path.read_text())) == EXPECTED[path.name]
+
+
+def test_fixtures_route_exactly_as_intended(router):
+    paths = SAMPLES + HANDWRITTEN
+    events = [json.loads(p.read_text()) for p in paths]
+    deliveries = router.route(events)
+    wrong = []
+    for path, landed in zip(paths, deliveries):
+        expected = [EXPECTED[path.name]] if EXPECTED[path.name] else []
+        if landed != expected:
+            wrong.append(f"{path.name}: expected {expected or 'nowhere'}, got {landed or 'nowhere'}")
+    assert not wrong, "misrouted events:\n" + "\n".join(wrong)
+    assert sum(1 for landed in deliveries if landed) >= 15
+
+
+def test_duplicate_events_are_each_delivered_once(router):
+    """At-least-once delivery is the handler's business (dedup keys): the rules
+    must neither drop nor multiply a duplicate."""
+    event = json.loads((FIXTURES / "samples" / "deployment-state-change-failed-circuit-breaker.json").read_text())
+    assert router.route([event, event]) == [[DEPLOYMENT], [DEPLOYMENT]]
+
+
+# --------------------------------------------------------------------------
+# Cluster filter
+# --------------------------------------------------------------------------
+
+
+def with_cluster_filter(patterns: dict[str, str], cluster_arns: list[str]) -> dict[str, str]:
+    """Mirror of local.event_patterns in events.tf (kept in step by
+    test_cluster_filter_mirror_matches_events_tf)."""
+    prefixes = [arn.replace(":cluster/", ":service/") + "/" for arn in cluster_arns]
+    out = {}
+    for name, text in patterns.items():
+        pattern = json.loads(text)
+        if name == DEPLOYMENT:
+            pattern["resources"] = [{"prefix": p} for p in prefixes]
+        else:
+            pattern["detail"] = {**pattern["detail"], "clusterArn": list(cluster_arns)}
+        out[name] = json.dumps(pattern)
+    return out
+
+
+def test_cluster_filter_mirror_matches_events_tf():
+    source = (INFRA / "events.tf").read_text()
+    assert 'replace(arn, ":cluster/", ":service/")}/"' in source
+    assert "resources = [for prefix in local.service_arn_prefixes : { prefix = prefix }]" in source
+    assert source.count("{ clusterArn = var.cluster_arns }") == 2
+
+
+def test_cluster_filter_keeps_only_watched_clusters(clients):
+    events, sqs = clients
+    watched = "arn:aws:ecs:us-west-2:111122223333:cluster/default"
+    router = Router(events, sqs, "filtered", with_cluster_filter(PATTERNS, [watched]))
+    paths = SAMPLES + HANDWRITTEN
+    fixtures = [json.loads(p.read_text()) for p in paths]
+    deliveries = router.route(fixtures)
+    wrong = []
+    for path, event, landed in zip(paths, fixtures, deliveries):
+        in_cluster = event["detail"].get("clusterArn") == watched or any(
+            r.startswith("arn:aws:ecs:us-west-2:111122223333:service/default/") for r in event.get("resources", [])
+        )
+        expected = [EXPECTED[path.name]] if EXPECTED[path.name] and in_cluster else []
+        if landed != expected:
+            wrong.append(f"{path.name}: expected {expected or 'nowhere'}, got {landed or 'nowhere'}")
+    assert not wrong, "cluster filter misrouted:\n" + "\n".join(wrong)
+    assert any(deliveries) and not all(deliveries)
+
+
+# --------------------------------------------------------------------------
+# Simulated scenarios (rollout-watcher simulate)
+# --------------------------------------------------------------------------
+
+
+def load_simulated(directory: Path) -> list[tuple[str, dict]]:
+    found = []
+    files = sorted(p for p in directory.rglob("*") if p.suffix in (".jsonl", ".json", ".ndjson"))
+    for path in files:
+        text = path.read_text()
+        if text.lstrip().startswith("["):
+            items = [(f"{path.name}[{i}]", e) for i, e in enumerate(json.loads(text))]
+        else:
+            items = [(f"{path.name}:{n}", json.loads(line)) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
+        for where, event in items:
+            assert isinstance(event, dict) and {"source", "detail-type", "detail"} <= set(event), f"{where}: not an EventBridge event"
+            found.append((where, event))
+    return found
+
+
+@pytest.mark.skipif(not os.environ.get("SIMULATED_EVENTS_DIR"), reason="SIMULATED_EVENTS_DIR not set")
+def test_simulated_events_route_to_the_handler(router):
+    directory = Path(os.environ["SIMULATED_EVENTS_DIR"])
+    assert directory.is_dir(), f"SIMULATED_EVENTS_DIR={directory} is not a directory"
+    simulated = load_simulated(directory)
+    assert simulated, f"no events in {directory} (*.jsonl, *.ndjson or *.json)"
+    deliveries = router.route([event for _, event in simulated])
+    wrong = []
+    for (where, event), landed in zip(simulated, deliveries):
+        detail = event.get("detail") or {}
+        must_route = event.get("detail-type") == "ECS Deployment State Change" or (
+            event.get("detail-type") == "ECS Task State Change" and str(detail.get("group", "")).startswith("service:")
+        )
+        if must_route and len(landed) != 1:
+            wrong.append(f"{where}: {event['detail-type']} must reach the handler exactly once, got {landed or 'nowhere'}")
+        intended = intended_rule(event)
+        if landed != ([intended] if intended else []):
+            wrong.append(f"{where}: expected {intended or 'nowhere'}, got {landed or 'nowhere'}")
+    assert not wrong, f"{len(wrong)} simulated event(s) misrouted:\n" + "\n".join(wrong[:50])
