@@ -1,0 +1,233 @@
+//! `rollout-watcher simulate`: deterministic, realistic ECS EventBridge event streams.
+//!
+//! Why a simulator: real ECS rollouts are slow, cost money and cannot be made to fail on
+//! demand, yet the watcher must be exercised on stalls, rollbacks and zero-task gaps.
+//! The streams this module writes have the exact shapes of the samples in
+//! `shared/reference/samples/`, and what happens in them is decided by ECS's own rules
+//! (floor and ceiling rounding, the circuit-breaker threshold, rollback to the last
+//! completed deployment; reference `ecs-events.md` §2, §4, §7), so the same settings
+//! that stall or break a real rollout stall or break a simulated one. The same
+//! [`Params`] always give byte-identical output.
+//!
+//! # Layout
+//! - `rules.rs`: the ECS arithmetic (floor, ceiling, scheduler step, breaker threshold).
+//! - `engine/`: the discrete-event loop that plays the scheduler, and task lifecycles.
+//! - `task.rs`, `json.rs`: the JSON shapes of task, deployment and service events.
+//! - `clock.rs`, `rng.rs`: RFC 3339 formatting and the seeded random streams.
+//!
+//! # The stream
+//! It starts with the service as it was: one RUNNING event per task of the previous
+//! deployment D0 (`web:41`), an hour before the rollout. At 2026-03-02T10:00:00Z the
+//! rollout D1 (`web:42`) goes IN_PROGRESS and the scheduler takes over. Events are in
+//! emission order with non-decreasing `time`; the stream ends when the service settles
+//! (COMPLETED, then `SERVICE_STEADY_STATE`) or when nothing more can happen.
+
+mod clock;
+mod engine;
+mod json;
+mod rng;
+mod rules;
+mod task;
+#[cfg(test)]
+mod tests;
+
+use std::fmt;
+use std::str::FromStr;
+
+use anyhow::{Context, ensure};
+
+use engine::MainState;
+
+/// The largest `desired` count accepted: streams grow with it (about six events a task).
+pub const MAX_DESIRED: u32 = 500;
+
+/// What the new task definition does when ECS rolls it out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Scenario {
+    /// The new tasks are healthy: a rolling update that completes.
+    Success,
+    /// The new tasks start but fail ALB health checks: circuit breaker, then rollback.
+    HealthCheckRollback,
+    /// The new image does not exist: tasks fail to start, circuit breaker, rollback.
+    BadImage,
+    /// Healthy tasks, but with `min 0 %` ECS stops the old tasks first (a gap).
+    ZeroRunning,
+    /// A user starts another deployment while the rollout's first task comes up.
+    Superseded,
+    /// Healthy tasks, but settings under which ECS can neither start nor stop a task.
+    Stalled,
+}
+
+impl Scenario {
+    /// Every scenario, in the order the CLI lists them.
+    pub const ALL: [Self; 6] = [
+        Self::Success,
+        Self::HealthCheckRollback,
+        Self::BadImage,
+        Self::ZeroRunning,
+        Self::Superseded,
+        Self::Stalled,
+    ];
+
+    /// The kebab-case name used on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Success => "success",
+            Self::HealthCheckRollback => "health-check-rollback",
+            Self::BadImage => "bad-image",
+            Self::ZeroRunning => "zero-running",
+            Self::Superseded => "superseded",
+            Self::Stalled => "stalled",
+        }
+    }
+}
+
+impl fmt::Display for Scenario {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A scenario name that is not one of [`Scenario::ALL`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownScenario(pub String);
+
+impl fmt::Display for UnknownScenario {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = Scenario::ALL.iter().map(|s| s.name()).collect();
+        write!(
+            f,
+            "unknown scenario {:?} (expected one of: {})",
+            self.0,
+            names.join(", ")
+        )
+    }
+}
+
+impl std::error::Error for UnknownScenario {}
+
+impl FromStr for Scenario {
+    type Err = UnknownScenario;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|scenario| scenario.name() == s)
+            .ok_or_else(|| UnknownScenario(s.to_owned()))
+    }
+}
+
+/// Everything a simulation depends on; equal `Params` give byte-identical streams.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Params {
+    /// What the new task definition does.
+    pub scenario: Scenario,
+    /// The service's desired count (1 to [`MAX_DESIRED`]).
+    pub desired: u32,
+    /// `deploymentConfiguration.minimumHealthyPercent`.
+    pub min_healthy_percent: u32,
+    /// `deploymentConfiguration.maximumPercent`.
+    pub max_percent: u32,
+    /// Deployment circuit breaker with rollback on (`true`) or off.
+    pub circuit_breaker: bool,
+    /// Seed of every id and duration in the stream.
+    pub seed: u64,
+    /// ECS cluster name.
+    pub cluster: String,
+    /// ECS service name (also the task definition family and container name).
+    pub service: String,
+    /// AWS region.
+    pub region: String,
+    /// AWS account id.
+    pub account: String,
+}
+
+impl Params {
+    /// The settings teams use for one task behind an ALB (desired 1, min 100 %,
+    /// max 200 %, breaker on, seed 1, `demo-cluster`/`web` in `eu-west-1`), except
+    /// where the scenario needs others: `zero-running` uses min 0 % / max 100 % and
+    /// `stalled` min 100 % / max 100 %.
+    pub fn defaults(scenario: Scenario) -> Self {
+        let (min_healthy_percent, max_percent) = match scenario {
+            Scenario::ZeroRunning => (0, 100),
+            Scenario::Stalled => (100, 100),
+            _ => (100, 200),
+        };
+        Self {
+            scenario,
+            desired: 1,
+            min_healthy_percent,
+            max_percent,
+            circuit_breaker: true,
+            seed: 1,
+            cluster: "demo-cluster".to_owned(),
+            service: "web".to_owned(),
+            region: "eu-west-1".to_owned(),
+            account: "123456789012".to_owned(),
+        }
+    }
+}
+
+/// A simulated stream and what a correct watcher should conclude from it.
+#[derive(Debug, Clone)]
+pub struct Simulation {
+    /// EventBridge events in emission order (print one per line for JSON Lines).
+    pub events: Vec<serde_json::Value>,
+    /// The outcome the ECS rules produced.
+    pub expected: Expected,
+}
+
+/// What a watcher fed [`Simulation::events`] should conclude.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Expected {
+    /// State of the main deployment D1: `completed`, `rolled_back`, `failed` or
+    /// `superseded` when it ended; `stalled` when the stream ends with it still in
+    /// progress. That is the state after the stall deadline (`replay --now` at or past
+    /// the last event plus the deadline); before it, the watcher holds the in-progress
+    /// state (`started`, `tasks_running` or `draining`).
+    pub final_state: &'static str,
+    /// The stream ends with a deployment still in progress (ECS settings that stall,
+    /// or failures with the circuit breaker off): a watcher must flag it stalled.
+    pub stalls: bool,
+    /// After the rollout began the service had no serving task (RUNNING and not yet
+    /// asked to stop: from `startedAt` to `stoppingAt`) for more than 30 s, or had none
+    /// when the stream ended.
+    pub downtime: bool,
+}
+
+/// Simulates one rollout under ECS's rules.
+///
+/// Errors only for parameters no ECS service has: `desired` outside 1..=[`MAX_DESIRED`],
+/// or an empty cluster, service, region or account.
+pub fn simulate(params: &Params) -> anyhow::Result<Simulation> {
+    ensure!(
+        (1..=MAX_DESIRED).contains(&params.desired),
+        "--desired must be between 1 and {MAX_DESIRED}, got {}",
+        params.desired
+    );
+    for (flag, value) in [
+        ("cluster", &params.cluster),
+        ("service", &params.service),
+        ("region", &params.region),
+        ("account", &params.account),
+    ] {
+        ensure!(!value.trim().is_empty(), "{flag} must not be empty");
+    }
+    let outcome =
+        engine::run(params).with_context(|| format!("simulating scenario {}", params.scenario))?;
+    let final_state = match outcome.main {
+        MainState::InProgress => "stalled",
+        MainState::Completed => "completed",
+        MainState::Failed => "failed",
+        MainState::RolledBack => "rolled_back",
+        MainState::Superseded => "superseded",
+    };
+    Ok(Simulation {
+        events: outcome.events,
+        expected: Expected {
+            final_state,
+            stalls: outcome.unfinished,
+            downtime: outcome.downtime,
+        },
+    })
+}
