@@ -79,6 +79,7 @@ pub fn timeline(
         );
         writeln!(out, "{}", paint.p("1", &format!("━━ {title}")))?;
         let origin = r.started_at;
+        let mut ran = false;
         for e in &effects.items {
             match e {
                 Effect::Transition(t)
@@ -94,13 +95,13 @@ pub fn timeline(
                         RolloutState::Superseded => paint.p("36", "↷"),
                         _ => paint.p("34", "●"),
                     };
-                    writeln!(
-                        out,
-                        "  {}  {:>12}  {mark} {}",
-                        clock(t.at),
-                        rel,
+                    let text = if t.to == RolloutState::Draining && !ran {
+                        "old task(s) stopping before a new one runs (minimum healthy allows it)"
+                    } else {
                         step(t.to, r.rollback_of.is_some())
-                    )?;
+                    };
+                    ran |= t.to == RolloutState::TasksRunning;
+                    writeln!(out, "  {}  {:>12}  {mark} {text}", clock(t.at), rel)?;
                 }
                 Effect::Alert(a)
                     if a.service == r.service

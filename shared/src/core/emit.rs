@@ -100,8 +100,10 @@ impl RolloutCtx<'_> {
             self.metric(MetricName::DeploymentStarted, 1.0, at);
             self.check_config(at);
         }
-        if let (Some(s), Some(f)) = (start, first_running) {
-            if self.rollout.done.first(Done::FIRST_RUNNING) {
+        if let (Some(s), Some(f)) = (start, first_running)
+            && self.rollout.done.first(Done::FIRST_RUNNING)
+        {
+            {
                 self.metric(
                     MetricName::TimeToFirstRunningTask,
                     f.since(s).as_secs_f64(),

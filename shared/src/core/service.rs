@@ -76,6 +76,11 @@ pub struct ServiceState {
     pub(crate) zero: ZeroTracker,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) first_serving: Option<Timestamp>,
+    /// A task was seen serving (RUNNING, no stop requested): only then can the
+    /// service's running tasks "reach" zero. A lone STOPPED event of a service seen
+    /// for the first time says nothing about the tasks the watcher never saw.
+    #[serde(default)]
+    pub(crate) serving_seen: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) pruned_last_end: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -111,6 +116,7 @@ impl ServiceState {
             deployments: BTreeMap::new(),
             zero: ZeroTracker::default(),
             first_serving: None,
+            serving_seen: false,
             pruned_last_end: None,
             reported_serving: None,
             last_stop: None,
@@ -273,11 +279,11 @@ impl ServiceState {
         match c.phase {
             DeploymentPhase::InProgress => {
                 let normal_known = existed && r.started_at.is_some() && !r.is_rollback;
-                if let Some(to) = &c.rollback_to {
-                    if !normal_known {
-                        r.is_rollback = true;
-                        r.rollback_to.clone_from(to);
-                    }
+                if let Some(to) = &c.rollback_to
+                    && !normal_known
+                {
+                    r.is_rollback = true;
+                    r.rollback_to.clone_from(to);
                 }
                 r.started_at = Some(r.started_at.map_or(c.at, |s| s.min(c.at)));
             }
@@ -362,15 +368,15 @@ impl ServiceState {
                 .max_by_key(|v| (v.start(), v.deployment.clone()))
                 .map(|v| v.deployment.clone());
             if let Some(v) = victim {
-                if let Some(r) = self.rollouts.get_mut(&v) {
-                    if r.rolled_back.is_none() {
-                        r.rolled_back = Some((f.by.clone(), f.at));
-                    }
+                if let Some(r) = self.rollouts.get_mut(&v)
+                    && r.rolled_back.is_none()
+                {
+                    r.rolled_back = Some((f.by.clone(), f.at));
                 }
-                if v != f.by {
-                    if let Some(r) = self.rollouts.get_mut(&f.by) {
-                        r.rollback_of = Some(v);
-                    }
+                if v != f.by
+                    && let Some(r) = self.rollouts.get_mut(&f.by)
+                {
+                    r.rollback_of = Some(v);
                 }
             }
         }
@@ -425,7 +431,7 @@ impl ServiceState {
     fn report_serving(&mut self, out: &mut Effects) {
         let Some(clock) = self.clock else { return };
         let now = self.tasks.serving_at(clock);
-        if self.first_serving.is_some() && self.reported_serving != Some(now) {
+        if self.serving_seen && self.reported_serving != Some(now) {
             self.reported_serving = Some(now);
             out.items.push(crate::policy::metric(
                 &self.service,

@@ -2,7 +2,7 @@
 //! and the zero-task windows.
 
 use crate::model::{
-    ServiceAction, ServiceActionKind, TaskObservation, Timestamp, task_definition_name,
+    ServiceAction, ServiceActionKind, TaskObservation, TaskStatus, Timestamp, task_definition_name,
 };
 use crate::policy::{self, AlertBuilder, short_task, task_console_url};
 
@@ -40,6 +40,9 @@ impl ServiceState {
             if let Some(s) = change.started {
                 stats.first_running_at = Some(stats.first_running_at.map_or(s, |f| f.min(s)));
             }
+        }
+        if t.last_status == TaskStatus::Running && !t.stop_requested {
+            self.serving_seen = true;
         }
         if let Some(s) = change.started {
             self.first_serving = Some(self.first_serving.map_or(s, |f| f.min(s)));
@@ -79,10 +82,10 @@ impl ServiceState {
                 (AlertName::TaskFailedToStart, MetricName::TaskStartFailures)
             }
             _ => {
-                if stop.class.is_failure() {
-                    if let Some(stats) = dep.and_then(|d| self.deployments.get_mut(d)) {
-                        stats.last_failure = Some(stop.clone());
-                    }
+                if stop.class.is_failure()
+                    && let Some(stats) = dep.and_then(|d| self.deployments.get_mut(d))
+                {
+                    stats.last_failure = Some(stop.clone());
                 }
                 self.last_stop = Some(stop);
                 return;
@@ -172,7 +175,7 @@ impl ServiceState {
         };
         let reason_key = a.reason.as_deref().unwrap_or("");
         let occurrence = match &active {
-            Some(_) => format!("{reason_key}"),
+            Some(_) => reason_key.to_owned(),
             None => format!("{}:{reason_key}", a.at.as_millis().div_euclid(HOUR_MS)),
         };
         let key = policy::dedup_key(&self.service, active.as_ref(), name.as_str(), &occurrence);
@@ -207,6 +210,7 @@ impl ServiceState {
         let Some(clock) = self.clock else { return };
         let wanted = self.config.as_ref().and_then(|c| c.desired_count) != Some(0);
         let gap = (wanted
+            && self.serving_seen
             && self.first_serving.is_some_and(|f| f <= clock)
             && self.tasks.serving_at(clock) == 0)
             .then(|| {

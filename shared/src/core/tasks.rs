@@ -173,12 +173,11 @@ impl Tasks {
         let excess = stopped.len().saturating_sub(keep_stopped);
         let mut latest = None;
         for (i, (end, id)) in stopped.into_iter().enumerate() {
-            if i < excess || end < horizon {
-                if let Some(r) = self.0.remove(&id) {
-                    if r.started_at.is_some() {
-                        latest = latest.max(r.serve_end);
-                    }
-                }
+            if (i < excess || end < horizon)
+                && let Some(r) = self.0.remove(&id)
+                && r.started_at.is_some()
+            {
+                latest = latest.max(r.serve_end);
             }
         }
         latest
