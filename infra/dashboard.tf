@@ -139,7 +139,7 @@ locals {
         width  = 24
         height = 4
         properties = {
-          title = "Alarms"
+          title  = "Alarms"
           alarms = slice(local.dashboard_alarm_arns, 0, min(length(local.dashboard_alarm_arns), 100))
         }
       }

@@ -5,8 +5,9 @@ data "aws_region" "current" {}
 locals {
   account_id = data.aws_caller_identity.current.account_id
   partition  = data.aws_partition.current.partition
-  # `name` replaces the deprecated `region` attribute in provider 6; keep both working.
-  region = try(data.aws_region.current.region, data.aws_region.current.name)
+  # `name` is deprecated in provider 6 in favour of `region`, which provider 5
+  # lacks; `name` works with both.
+  region = data.aws_region.current.name
 
   tags = merge({ "rollout-watcher" = var.name }, var.tags)
 
@@ -24,10 +25,9 @@ locals {
     "slack-notifier"    = var.functions.slack_notifier
   }
 
-  # Cluster scoping. Names are the last ARN segment; the sweeper can only
-  # describe clusters of its own account, so WATCH_CLUSTERS leaves forwarded
-  # accounts' clusters out (their services are still followed through events).
-  cluster_names       = [for arn in var.cluster_arns : element(split("/", arn), 1)]
+  # Cluster scoping. The sweeper can only describe clusters of its own account,
+  # so WATCH_CLUSTERS leaves forwarded accounts' clusters out (their services are
+  # still followed through events).
   local_cluster_arns  = [for arn in var.cluster_arns : arn if element(split(":", arn), 4) == local.account_id]
   watch_clusters      = var.sweeper.reconcile_watched_clusters ? join(",", local.local_cluster_arns) : ""
   cluster_arn_pattern = "arn:${local.partition}:ecs:${local.region}:${local.account_id}:cluster/*"
