@@ -1,5 +1,6 @@
-"""(1) Every Terraform file under infra/ parses (python-hcl2), and every event
-pattern is valid JSON with the shape EventBridge accepts."""
+"""(1) Every Terraform file under infra/ (and the .tftest.hcl tests) parses with
+python-hcl2, and every event pattern is valid JSON with the shape EventBridge
+accepts."""
 
 import json
 
@@ -7,7 +8,7 @@ import pytest
 
 from tfsource import INFRA, PATTERNS_DIR, all_tf_files, parse
 
-TF_FILES = all_tf_files()
+TF_FILES = all_tf_files() + sorted(INFRA.rglob("*.tftest.hcl"))
 PATTERN_FILES = sorted(PATTERNS_DIR.glob("*.json"))
 
 

@@ -1,0 +1,229 @@
+# Native Terraform tests with a mocked AWS provider: no credentials, no calls.
+# test_terraform.py runs them (`terraform test`) wherever a terraform binary and
+# the AWS provider (a plugin mirror) are available; they need Terraform >= 1.7.
+
+mock_provider "aws" {
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "123456789012" }
+  }
+  mock_data "aws_partition" {
+    defaults = { partition = "aws" }
+  }
+  mock_data "aws_region" {
+    defaults = { name = "eu-west-1" }
+  }
+  mock_data "aws_iam_policy_document" {
+    defaults = { json = "{}" }
+  }
+  mock_resource "aws_sns_topic" {
+    defaults = { arn = "arn:aws:sns:eu-west-1:123456789012:rollout-watcher-alerts" }
+  }
+  mock_resource "aws_kms_key" {
+    defaults = { arn = "arn:aws:kms:eu-west-1:123456789012:key/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0" }
+  }
+  # The provider validates ARNs even of mocked values.
+  mock_resource "aws_iam_role" {
+    defaults = { arn = "arn:aws:iam::123456789012:role/mocked" }
+  }
+  mock_resource "aws_sqs_queue" {
+    defaults = { arn = "arn:aws:sqs:eu-west-1:123456789012:mocked", url = "https://sqs.eu-west-1.amazonaws.com/123456789012/mocked" }
+  }
+  mock_resource "aws_lambda_function" {
+    defaults = { arn = "arn:aws:lambda:eu-west-1:123456789012:function:mocked" }
+  }
+  mock_resource "aws_cloudwatch_log_group" {
+    defaults = { arn = "arn:aws:logs:eu-west-1:123456789012:log-group:mocked" }
+  }
+  mock_resource "aws_dynamodb_table" {
+    defaults = { arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/mocked" }
+  }
+  mock_resource "aws_cloudwatch_event_rule" {
+    defaults = { arn = "arn:aws:events:eu-west-1:123456789012:rule/mocked" }
+  }
+  mock_resource "aws_cloudwatch_metric_alarm" {
+    defaults = { arn = "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:mocked" }
+  }
+}
+
+run "defaults_watch_everything_with_namespace_alarms" {
+  command = apply
+
+  assert {
+    condition     = toset(keys(aws_lambda_function.this)) == toset(["ecs-event-handler", "rollout-sweeper"])
+    error_message = "Without slack_notifier only the handler and the sweeper are deployed."
+  }
+
+  assert {
+    condition = aws_lambda_function.this["ecs-event-handler"].environment[0].variables == tomap({
+      STATE_TABLE       = "rollout-watcher-state"
+      ALERT_TOPIC_ARN   = "arn:aws:sns:eu-west-1:123456789012:rollout-watcher-alerts"
+      METRICS_SINK      = "emf"
+      METRICS_NAMESPACE = "RolloutWatcher"
+      STALL_AFTER       = "15m"
+      ZERO_GRACE        = "30s"
+      NOTIFY_INFO       = "true"
+    })
+    error_message = "The handler's environment is not the contract's defaults."
+  }
+
+  assert {
+    condition     = !contains(keys(aws_lambda_function.this["rollout-sweeper"].environment[0].variables), "WATCH_CLUSTERS")
+    error_message = "Without cluster_arns the sweeper gets no WATCH_CLUSTERS."
+  }
+
+  assert {
+    condition = alltrue([
+      aws_lambda_function.this["ecs-event-handler"].runtime == "provided.al2023",
+      aws_lambda_function.this["ecs-event-handler"].handler == "bootstrap",
+      aws_lambda_function.this["ecs-event-handler"].architectures == tolist(["arm64"]),
+      aws_lambda_function.this["ecs-event-handler"].logging_config[0].log_format == "JSON",
+      aws_lambda_function.this["rollout-sweeper"].reserved_concurrent_executions == 1,
+    ])
+    error_message = "The functions are not packaged and sized as agreed."
+  }
+
+  assert {
+    condition     = jsondecode(aws_cloudwatch_event_rule.this["task-state-change"].event_pattern) == jsondecode(file("${path.module}/event-patterns/task-state-change.json"))
+    error_message = "Without cluster_arns the rules use the pattern files unchanged."
+  }
+
+  assert {
+    condition     = toset(keys(aws_cloudwatch_metric_alarm.namespace)) == toset(["deployment-failed", "deployment-rolled-back", "zero-task-downtime", "deployment-stalled"]) && length(aws_cloudwatch_metric_alarm.running_tasks) == 0
+    error_message = "Without services the rollout alarms are namespace-wide."
+  }
+
+  assert {
+    condition     = aws_dynamodb_table.this.hash_key == "pk" && aws_dynamodb_table.this.range_key == "sk" && aws_dynamodb_table.this.ttl[0].attribute_name == "expires_at"
+    error_message = "The table keys are not the contract."
+  }
+}
+
+run "everything_on" {
+  command = apply
+
+  variables {
+    name        = "rw"
+    environment = "prod"
+    cluster_arns = [
+      "arn:aws:ecs:eu-west-1:123456789012:cluster/main",
+      "arn:aws:ecs:eu-west-1:999999999999:cluster/forwarded",
+    ]
+    services            = [{ cluster_name = "main", service_name = "web" }, { cluster_name = "main", service_name = "batch", alarm_on_zero_running = false }]
+    sweeper             = { max_services_per_tick = 50 }
+    email_subscriptions = ["oncall@example.com"]
+    subscriptions = {
+      incidents = { protocol = "sqs", endpoint = "arn:aws:sqs:eu-west-1:123456789012:incidents", severities = ["critical"], statuses = ["firing"] }
+    }
+    slack_notifier = {
+      webhook_secret_arn = "arn:aws:ssm:eu-west-1:123456789012:parameter/slack/webhook"
+      severities         = ["warning", "critical"]
+    }
+    chatbot_slack            = { slack_team_id = "T0123456789", slack_channel_id = "C0123456789" }
+    event_source_account_ids = ["999999999999"]
+  }
+
+  assert {
+    condition     = aws_lambda_function.this["rollout-sweeper"].environment[0].variables["WATCH_CLUSTERS"] == "arn:aws:ecs:eu-west-1:123456789012:cluster/main"
+    error_message = "WATCH_CLUSTERS must hold only this account's clusters."
+  }
+
+  assert {
+    condition     = aws_lambda_function.this["rollout-sweeper"].environment[0].variables["SWEEP_MAX_SERVICES"] == "50" && aws_lambda_function.this["rollout-sweeper"].environment[0].variables["ENVIRONMENT"] == "prod"
+    error_message = "The sweeper's optional settings are not passed."
+  }
+
+  assert {
+    condition = aws_lambda_function.this["slack-notifier"].environment[0].variables == tomap({
+      SLACK_WEBHOOK_SECRET_ARN = "arn:aws:ssm:eu-west-1:123456789012:parameter/slack/webhook"
+      SEVERITY_FILTER          = "warning,critical"
+      METRICS_NAMESPACE        = "RolloutWatcher"
+      ENVIRONMENT              = "prod"
+    })
+    error_message = "The notifier's environment is wrong."
+  }
+
+  assert {
+    condition     = jsondecode(aws_sns_topic_subscription.this["incidents"].filter_policy) == { severity = ["critical"], status = ["firing"] }
+    error_message = "Subscription filters must become a filter policy on severity and status."
+  }
+
+  assert {
+    condition     = jsondecode(aws_sns_topic_subscription.this["email:oncall@example.com"].filter_policy) == { severity = ["warning", "critical"] }
+    error_message = "Email subscriptions get email_severities."
+  }
+
+  assert {
+    condition     = jsondecode(aws_sns_topic_subscription.slack_notifier[0].filter_policy) == { severity = ["warning", "critical"] }
+    error_message = "The notifier's subscription filters like the notifier."
+  }
+
+  assert {
+    condition = jsondecode(aws_cloudwatch_event_rule.this["deployment-state-change"].event_pattern).resources == [
+      { prefix = "arn:aws:ecs:eu-west-1:123456789012:service/main/" },
+      { prefix = "arn:aws:ecs:eu-west-1:999999999999:service/forwarded/" },
+    ]
+    error_message = "Deployment events must be filtered on the service ARN prefix."
+  }
+
+  assert {
+    condition     = tolist(jsondecode(aws_cloudwatch_event_rule.this["task-state-change"].event_pattern).detail.clusterArn) == var.cluster_arns && jsondecode(aws_cloudwatch_event_rule.this["task-state-change"].event_pattern).detail.group == [{ prefix = "service:" }]
+    error_message = "Task events must be filtered on detail.clusterArn and keep the service group filter."
+  }
+
+  assert {
+    condition     = toset(keys(aws_cloudwatch_metric_alarm.running_tasks)) == toset(["main/web"]) && length(aws_cloudwatch_metric_alarm.deployment_failed) == 2 && length(aws_cloudwatch_metric_alarm.namespace) == 0
+    error_message = "Listed services get their own alarms; alarm_on_zero_running = false skips the running-task alarm."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.running_tasks["main/web"].treat_missing_data == "breaching" && aws_cloudwatch_metric_alarm.running_tasks["main/web"].threshold == 1
+    error_message = "RunningTaskCount < 1 must treat missing data as breaching."
+  }
+
+  assert {
+    condition     = length(aws_chatbot_slack_channel_configuration.this) == 1 && length(aws_cloudwatch_event_permission.accounts) == 1
+    error_message = "Chatbot and cross-account permissions must be created when configured."
+  }
+}
+
+run "rejects_a_webhook_url" {
+  command = plan
+
+  variables {
+    slack_notifier = { webhook_secret_arn = "https://hooks.slack.com/services/T000/B000/XXXX" }
+  }
+
+  expect_failures = [var.slack_notifier]
+}
+
+run "rejects_a_cluster_name_instead_of_an_arn" {
+  command = plan
+
+  variables {
+    cluster_arns = ["main"]
+  }
+
+  expect_failures = [var.cluster_arns]
+}
+
+run "rejects_plain_http_and_unknown_alerts" {
+  command = plan
+
+  variables {
+    subscriptions = {
+      hook = { protocol = "http", endpoint = "http://example.com/hook", alerts = ["deployment_exploded"] }
+    }
+  }
+
+  expect_failures = [var.subscriptions]
+}
+
+run "rejects_an_aws_namespace" {
+  command = plan
+
+  variables {
+    metric_namespace = "AWS/ECS"
+  }
+
+  expect_failures = [var.metric_namespace]
+}
