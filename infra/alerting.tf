@@ -158,7 +158,9 @@ resource "aws_lambda_permission" "sns" {
 resource "aws_chatbot_slack_channel_configuration" "this" {
   count = var.chatbot_slack == null ? 0 : 1
 
-  configuration_name          = coalesce(var.chatbot_slack.configuration_name, var.name)
+  # Channel configurations are global to the account: the region keeps two
+  # regional watchers from colliding.
+  configuration_name          = coalesce(var.chatbot_slack.configuration_name, "${var.name}-${local.region}")
   iam_role_arn                = aws_iam_role.chatbot[0].arn
   slack_team_id               = var.chatbot_slack.slack_team_id
   slack_channel_id            = var.chatbot_slack.slack_channel_id

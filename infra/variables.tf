@@ -429,7 +429,7 @@ variable "slack_notifier" {
 }
 
 variable "chatbot_slack" {
-  description = "Wire the alert topic to a Slack channel through Amazon Q Developer in chat applications (formerly AWS Chatbot). The Slack workspace must first be authorised once in the console; `slack_team_id` is its workspace id. Null creates nothing."
+  description = "Wire the alert topic to a Slack channel through Amazon Q Developer in chat applications (formerly AWS Chatbot). The Slack workspace must first be authorised once in the console; `slack_team_id` is its workspace id. `configuration_name` defaults to `<name>-<region>` (names are unique per account, across regions). Null creates nothing."
   type = object({
     slack_team_id               = string
     slack_channel_id            = string
