@@ -16,10 +16,13 @@ test: test-setup lint build-bins test-rust test-infra
 ## Terraform checks' tools. Idempotent: re-runs only when the pins change.
 test-setup: $(VENV)/.installed
 
-$(VENV)/.installed: infra/tests/requirements.txt
+# checkov pins packaging<24 and replaces python-hcl2's module: it gets its own venv.
+$(VENV)/.installed: infra/tests/requirements.txt infra/tests/requirements-checkov.txt
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r infra/tests/requirements.txt
+	python3 -m venv $(VENV)/checkov
+	$(VENV)/checkov/bin/pip install --quiet -r infra/tests/requirements-checkov.txt
 	touch $@
 
 lint:
@@ -34,8 +37,12 @@ build-bins:
 test-rust:
 	cargo test --workspace
 
+## The module's checks; the EventBridge patterns also route every simulated scenario.
 test-infra:
-	$(VENV)/bin/pytest infra/tests -q
+	mkdir -p target/sim
+	for s in success health-check-rollback bad-image zero-running superseded stalled; do \
+	  target/debug/rollout-watcher simulate --scenario $$s --seed 1 > target/sim/$$s.jsonl; done
+	SIMULATED_EVENTS_DIR=target/sim $(VENV)/bin/pytest infra/tests -q
 
 ## Speed figures (release profile): replay throughput vs the serde_json floor.
 bench:
