@@ -1,1 +1,26 @@
-//! Adapters.
+//! Adapters: the ports implemented for AWS, for memory and for tests.
+//!
+//! Why one file per adapter: all mapping to and from SDK types stays in the adapter
+//! that needs it, so the delivery logic never sees an SDK type and the SDK crates
+//! stay behind the `aws` feature (the pure core builds without them).
+//!
+//! - [`memory`]: an in-memory [`StateStore`](crate::ports::StateStore) with the same
+//!   conditional-write semantics as DynamoDB (the CLI and the unit tests).
+//! - [`recording`]: a notifier, metrics sink, inspector and clock that record or
+//!   answer from data, with failures injectable (unit tests).
+//! - [`emf`]: CloudWatch Embedded Metric Format on stdout (the default sink).
+//! - `dynamodb`, `sns`, `cloudwatch`, `ecs` (feature `aws`): the real services.
+
+#[cfg(feature = "aws")]
+pub mod cloudwatch;
+#[cfg(feature = "aws")]
+pub mod dynamodb;
+#[cfg(feature = "aws")]
+pub mod ecs;
+pub mod emf;
+pub mod memory;
+pub mod recording;
+#[cfg(feature = "aws")]
+mod sdk_ext;
+#[cfg(feature = "aws")]
+pub mod sns;

@@ -1,1 +1,203 @@
 //! Ports: the traits behind which every AWS call sits.
+//!
+//! Why the boundary: the delivery logic (load, apply, conditional write, publish, mark
+//! sent) is the part that must never lose or double an alert, so it has to be tested
+//! with failures injected at will: a conflict on the third write, SNS down for half a
+//! stream, two invocations racing. Behind these traits the same code runs against
+//! DynamoDB/SNS/CloudWatch/ECS in Lambda, against the in-memory and recording
+//! adapters in unit tests, and against the emulator in the integration tests.
+//!
+//! Every port is `Send + Sync` (one instance serves every invocation of a Lambda
+//! sandbox) and async through `async_trait` (object-safe, so tests can mix fakes).
+
+mod errors;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::core::{Alert, Metric, RolloutSummary, ServiceConfig, ServiceState};
+use crate::model::{ServiceArn, TaskObservation, Timestamp};
+use crate::outbox::Outbox;
+
+pub use errors::{InspectError, MetricsError, NotifyError, Source, StoreError};
+
+/// Everything kept about one service in its live item: the state machine, the
+/// outbox of effects not yet delivered, and the revision the next write is
+/// conditional on.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ServiceRecord {
+    /// The state machine.
+    pub state: ServiceState,
+    /// Effects recorded but not yet delivered.
+    pub outbox: Outbox,
+    /// Incremented by every write; 0 means "never written".
+    pub revision: u64,
+}
+
+impl ServiceRecord {
+    /// The record of a service never seen before.
+    pub fn new(service: ServiceArn) -> Self {
+        Self {
+            state: ServiceState::new(service),
+            outbox: Outbox::default(),
+            revision: 0,
+        }
+    }
+}
+
+/// One conditional write of a service's live item (plus its finished rollouts).
+#[derive(Clone, Copy, Debug)]
+pub struct SaveRequest<'a> {
+    /// The record to store; its `revision` is the new one.
+    pub record: &'a ServiceRecord,
+    /// The revision the stored item must still have (0: it must not exist yet).
+    pub expected: u64,
+    /// When the sweeper should next look at this service (`None`: nothing is due,
+    /// the item leaves the sparse index).
+    pub due_at: Option<Timestamp>,
+    /// Rollouts that reached a terminal state in this write: stored as history items.
+    pub finished: &'a [RolloutSummary],
+}
+
+/// Where service state lives (DynamoDB in Lambda, a map in the CLI and tests).
+#[async_trait]
+pub trait StateStore: Send + Sync {
+    /// The live record of a service, if it was ever written.
+    async fn load(&self, service: &ServiceArn) -> Result<Option<ServiceRecord>, StoreError>;
+
+    /// Writes the record if the stored revision is still `expected`; otherwise
+    /// [`StoreError::Conflict`] and nothing is written.
+    async fn save(&self, request: SaveRequest<'_>) -> Result<(), StoreError>;
+
+    /// Finished rollouts of a service, oldest first (those not yet expired).
+    async fn history(&self, service: &ServiceArn) -> Result<Vec<RolloutSummary>, StoreError>;
+
+    /// Services due at or before `until`, earliest first, at most `limit`
+    /// (the sweeper's work list: a query on the sparse index, never a scan).
+    async fn due(&self, until: Timestamp, limit: usize) -> Result<Vec<ServiceArn>, StoreError>;
+}
+
+/// Where alerts go (one SNS publish per alert).
+#[async_trait]
+pub trait Notifier: Send + Sync {
+    /// Publishes one alert.
+    async fn publish(&self, alert: &Alert) -> Result<(), NotifyError>;
+}
+
+/// Where metric data points go (EMF on stdout, or PutMetricData).
+#[async_trait]
+pub trait MetricsSink: Send + Sync {
+    /// Sends data points, in as few calls as the backend allows.
+    async fn send(&self, metrics: &[Metric]) -> Result<(), MetricsError>;
+}
+
+/// What ECS says about a service right now (DescribeServices with tags).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ServiceView {
+    /// Deployment settings and per-service overrides.
+    pub config: ServiceConfig,
+    /// `desiredCount`.
+    pub desired: u32,
+    /// `runningCount`.
+    pub running: u32,
+    /// The deployments ECS still lists (PRIMARY, ACTIVE).
+    pub deployments: Vec<DeploymentView>,
+}
+
+/// One entry of `services[].deployments[]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeploymentView {
+    /// `ecs-svc/…`.
+    pub id: String,
+    /// `PRIMARY`, `ACTIVE`, …
+    pub status: Option<String>,
+    /// `IN_PROGRESS`, `COMPLETED`, `FAILED`.
+    pub rollout_state: Option<String>,
+    /// `rolloutStateReason`.
+    pub reason: Option<String>,
+    /// `updatedAt`.
+    pub updated_at: Option<Timestamp>,
+}
+
+/// ECS look-ups: configuration, counts, and the tasks of a service seen first.
+#[async_trait]
+pub trait ServiceInspector: Send + Sync {
+    /// DescribeServices (with tags) for one service; `None` when ECS does not know it.
+    async fn describe(&self, service: &ServiceArn) -> Result<Option<ServiceView>, InspectError>;
+
+    /// The service's running tasks as task observations (ListTasks + DescribeTasks),
+    /// to seed the task set of a service the watcher has never seen.
+    async fn running_tasks(
+        &self,
+        service: &ServiceArn,
+    ) -> Result<Vec<TaskObservation>, InspectError>;
+}
+
+/// The wall clock, for leases, cache ages and "now" in the sweeper. The state
+/// machine never reads it: it runs on event time.
+pub trait Clock: Send + Sync {
+    /// The current instant.
+    fn now(&self) -> Timestamp;
+}
+
+/// The system clock.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        let ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+        Timestamp::from_millis(ms)
+    }
+}
+
+#[async_trait]
+impl<T: StateStore + ?Sized> StateStore for std::sync::Arc<T> {
+    async fn load(&self, service: &ServiceArn) -> Result<Option<ServiceRecord>, StoreError> {
+        (**self).load(service).await
+    }
+    async fn save(&self, request: SaveRequest<'_>) -> Result<(), StoreError> {
+        (**self).save(request).await
+    }
+    async fn history(&self, service: &ServiceArn) -> Result<Vec<RolloutSummary>, StoreError> {
+        (**self).history(service).await
+    }
+    async fn due(&self, until: Timestamp, limit: usize) -> Result<Vec<ServiceArn>, StoreError> {
+        (**self).due(until, limit).await
+    }
+}
+
+#[async_trait]
+impl<T: Notifier + ?Sized> Notifier for std::sync::Arc<T> {
+    async fn publish(&self, alert: &Alert) -> Result<(), NotifyError> {
+        (**self).publish(alert).await
+    }
+}
+
+#[async_trait]
+impl<T: MetricsSink + ?Sized> MetricsSink for std::sync::Arc<T> {
+    async fn send(&self, metrics: &[Metric]) -> Result<(), MetricsError> {
+        (**self).send(metrics).await
+    }
+}
+
+#[async_trait]
+impl<T: ServiceInspector + ?Sized> ServiceInspector for std::sync::Arc<T> {
+    async fn describe(&self, service: &ServiceArn) -> Result<Option<ServiceView>, InspectError> {
+        (**self).describe(service).await
+    }
+    async fn running_tasks(
+        &self,
+        service: &ServiceArn,
+    ) -> Result<Vec<TaskObservation>, InspectError> {
+        (**self).running_tasks(service).await
+    }
+}
+
+impl<T: Clock + ?Sized> Clock for std::sync::Arc<T> {
+    fn now(&self) -> Timestamp {
+        (**self).now()
+    }
+}

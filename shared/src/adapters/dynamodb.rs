@@ -1,0 +1,364 @@
+//! The DynamoDB state store.
+//!
+//! # Items (keys `pk` (S) / `sk` (S), fixed: the Terraform module and users rely on them)
+//! - Live item, one per service: `pk` = service ARN, `sk` = `service`; `rev` (N) the
+//!   revision every write is conditional on; `state` (S) the state machine as JSON;
+//!   `outbox` (S) the undelivered effects as JSON (absent when empty); `due_pk` (S,
+//!   always `due`) and `due_at` (N, epoch seconds) only while the sweeper has something
+//!   to do, so the sparse GSI `due-index` holds exactly the services due, and the
+//!   sweeper queries it instead of scanning the table.
+//! - History item, one per finished rollout: `pk` = service ARN, `sk` =
+//!   `rollout#<deployment id>`; `summary` (S) the rollout summary as JSON, plus
+//!   `deployment_id`, `state`, `started_at`, `finished_at`, `duration_s`, `downtime_s`
+//!   for people reading the table, and `expires_at` (N, epoch seconds) for TTL.
+//!
+//! Why JSON strings rather than nested maps: the state is read and written whole,
+//! never queried inside, and a string is the most compact encoding DynamoDB bills
+//! (a 500-task service stays far below the 400 KB item limit, see the tests).
+//! Why a transaction only when a rollout finishes: a plain conditional PutItem costs
+//! half as much, and most events finish nothing.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+
+use crate::core::RolloutSummary;
+use crate::model::{Millis, ServiceArn, Timestamp};
+use crate::ports::{SaveRequest, ServiceRecord, StateStore, StoreError};
+
+use super::sdk_ext::epoch_secs;
+
+/// Sort key of the live item.
+pub const LIVE_SK: &str = "service";
+/// Sort-key prefix of history items.
+pub const HISTORY_PREFIX: &str = "rollout#";
+/// The sparse index the sweeper queries.
+pub const DUE_INDEX: &str = "due-index";
+/// The one partition of the sparse index.
+pub const DUE_PK: &str = "due";
+
+/// A DynamoDB item.
+pub type Item = HashMap<String, AttributeValue>;
+
+/// DynamoDB through aws-sdk-dynamodb.
+#[derive(Clone, Debug)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+    history_ttl: Millis,
+}
+
+impl DynamoStore {
+    /// A store on `table`; finished rollouts are kept 90 days.
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+            history_ttl: Millis::from_secs(90 * 24 * 3600),
+        }
+    }
+
+    /// Keeps finished rollouts for `ttl` instead.
+    pub fn with_history_ttl(mut self, ttl: Millis) -> Self {
+        self.history_ttl = ttl;
+        self
+    }
+
+    fn backend(
+        operation: &'static str,
+    ) -> impl FnOnce(Box<dyn std::error::Error + Send + Sync>) -> StoreError {
+        move |source| StoreError::Backend { operation, source }
+    }
+
+    fn history_put(&self, r: &RolloutSummary) -> Result<TransactWriteItem, StoreError> {
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(history_item(r, self.history_ttl)?))
+            .build()
+            .map_err(|e| Self::backend("TransactWriteItems")(Box::new(e)))?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+}
+
+fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+fn n(v: impl ToString) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+fn json<T: serde::Serialize>(
+    service: &ServiceArn,
+    field: &'static str,
+    v: &T,
+) -> Result<String, StoreError> {
+    serde_json::to_string(v).map_err(|e| StoreError::Corrupt {
+        service: service.to_string(),
+        field,
+        source: Box::new(e),
+    })
+}
+
+/// The live item of a record.
+pub fn live_item(request: &SaveRequest<'_>) -> Result<Item, StoreError> {
+    let rec = request.record;
+    let service = rec.state.service();
+    let mut item = Item::new();
+    item.insert("pk".into(), s(service.as_str()));
+    item.insert("sk".into(), s(LIVE_SK));
+    item.insert("rev".into(), n(rec.revision));
+    item.insert("state".into(), s(json(service, "state", &rec.state)?));
+    if !rec.outbox.is_empty() || rec.outbox.dropped() > 0 {
+        item.insert("outbox".into(), s(json(service, "outbox", &rec.outbox)?));
+    }
+    if let Some(due) = request.due_at {
+        item.insert("due_pk".into(), s(DUE_PK));
+        item.insert("due_at".into(), n(epoch_secs(due)));
+    }
+    Ok(item)
+}
+
+fn history_item(r: &RolloutSummary, ttl: Millis) -> Result<Item, StoreError> {
+    let mut item = Item::new();
+    item.insert("pk".into(), s(r.service.as_str()));
+    item.insert(
+        "sk".into(),
+        s(format!("{HISTORY_PREFIX}{}", r.deployment_id)),
+    );
+    item.insert("summary".into(), s(json(&r.service, "summary", r)?));
+    item.insert("deployment_id".into(), s(r.deployment_id.as_str()));
+    item.insert("state".into(), s(r.state.as_str()));
+    if let Some(t) = r.started_at {
+        item.insert("started_at".into(), s(t.to_rfc3339()));
+    }
+    if let Some(t) = r.finished_at {
+        item.insert("finished_at".into(), s(t.to_rfc3339()));
+    }
+    if let Some(d) = r.duration_s {
+        item.insert("duration_s".into(), n(d));
+    }
+    item.insert("downtime_s".into(), n(r.downtime_s));
+    let end = r.finished_at.or(r.started_at).unwrap_or_default();
+    item.insert("expires_at".into(), n(epoch_secs(end.plus(ttl))));
+    Ok(item)
+}
+
+/// Billable size of an item: attribute names plus values (strings in UTF-8 bytes,
+/// numbers at most 21 bytes), as DynamoDB counts it toward the 400 KB limit.
+pub fn item_size(item: &Item) -> usize {
+    item.iter()
+        .map(|(k, v)| {
+            k.len()
+                + match v {
+                    AttributeValue::S(x) => x.len(),
+                    AttributeValue::N(x) => x.len().div_ceil(2) + 1,
+                    _ => 0,
+                }
+        })
+        .sum()
+}
+
+fn string<'a>(
+    item: &'a Item,
+    service: &ServiceArn,
+    field: &'static str,
+) -> Result<&'a str, StoreError> {
+    match item.get(field) {
+        Some(AttributeValue::S(v)) => Ok(v),
+        _ => Err(StoreError::Corrupt {
+            service: service.to_string(),
+            field,
+            source: "missing or not a string".into(),
+        }),
+    }
+}
+
+/// A transaction cancelled because the condition failed or another transaction
+/// touched the item: both mean "re-read and re-apply".
+fn lost_race(e: &TransactWriteItemsError) -> bool {
+    match e {
+        TransactWriteItemsError::TransactionCanceledException(t) => {
+            t.cancellation_reasons().iter().any(|r| {
+                matches!(
+                    r.code(),
+                    Some("ConditionalCheckFailed" | "TransactionConflict")
+                )
+            })
+        }
+        _ => false,
+    }
+}
+
+/// Decodes a live item.
+pub fn record_from_item(service: &ServiceArn, item: &Item) -> Result<ServiceRecord, StoreError> {
+    let corrupt = |field: &'static str| {
+        move |e: serde_json::Error| StoreError::Corrupt {
+            service: service.to_string(),
+            field,
+            source: Box::new(e),
+        }
+    };
+    let revision = match item.get("rev") {
+        Some(AttributeValue::N(v)) => v.parse::<u64>().map_err(|e| StoreError::Corrupt {
+            service: service.to_string(),
+            field: "rev",
+            source: Box::new(e),
+        })?,
+        _ => 0,
+    };
+    let state = serde_json::from_str(string(item, service, "state")?).map_err(corrupt("state"))?;
+    let outbox = match item.get("outbox") {
+        Some(AttributeValue::S(v)) => serde_json::from_str(v).map_err(corrupt("outbox"))?,
+        _ => Default::default(),
+    };
+    Ok(ServiceRecord {
+        state,
+        outbox,
+        revision,
+    })
+}
+
+#[async_trait]
+impl StateStore for DynamoStore {
+    async fn load(&self, service: &ServiceArn) -> Result<Option<ServiceRecord>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(service.as_str()))
+            .key("sk", s(LIVE_SK))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| Self::backend("GetItem")(Box::new(e)))?;
+        out.item().map(|i| record_from_item(service, i)).transpose()
+    }
+
+    async fn save(&self, request: SaveRequest<'_>) -> Result<(), StoreError> {
+        let service = request.record.state.service();
+        let conflict = || StoreError::Conflict {
+            service: service.to_string(),
+            expected: request.expected,
+        };
+        let item = live_item(&request)?;
+        let (condition, values) = if request.expected == 0 {
+            ("attribute_not_exists(pk)", None)
+        } else {
+            (
+                "rev = :rev",
+                Some(HashMap::from([(":rev".to_owned(), n(request.expected))])),
+            )
+        };
+        if request.finished.is_empty() {
+            let result = self
+                .client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .condition_expression(condition)
+                .set_expression_attribute_values(values)
+                .send()
+                .await;
+            return match result {
+                Ok(_) => Ok(()),
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|x| x.is_conditional_check_failed_exception()) =>
+                {
+                    Err(conflict())
+                }
+                Err(e) => Err(Self::backend("PutItem")(Box::new(e))),
+            };
+        }
+        let live = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression(condition)
+            .set_expression_attribute_values(values)
+            .build()
+            .map_err(|e| Self::backend("TransactWriteItems")(Box::new(e)))?;
+        let mut items = vec![TransactWriteItem::builder().put(live).build()];
+        for r in request.finished.iter().take(99) {
+            items.push(self.history_put(r)?);
+        }
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().is_some_and(lost_race) => Err(conflict()),
+            Err(e) => Err(Self::backend("TransactWriteItems")(Box::new(e))),
+        }
+    }
+
+    async fn history(&self, service: &ServiceArn) -> Result<Vec<RolloutSummary>, StoreError> {
+        let mut out = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :p)")
+                .expression_attribute_values(":pk", s(service.as_str()))
+                .expression_attribute_values(":p", s(HISTORY_PREFIX))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| Self::backend("Query")(Box::new(e)))?;
+            for item in page.items() {
+                let text = string(item, service, "summary")?;
+                let r: RolloutSummary =
+                    serde_json::from_str(text).map_err(|e| StoreError::Corrupt {
+                        service: service.to_string(),
+                        field: "summary",
+                        source: Box::new(e),
+                    })?;
+                out.push(r);
+            }
+            start = page.last_evaluated_key().cloned();
+            if start.is_none() {
+                break;
+            }
+        }
+        out.sort_by_key(|r| (r.started_at.or(r.finished_at), r.deployment_id.clone()));
+        Ok(out)
+    }
+
+    async fn due(&self, until: Timestamp, limit: usize) -> Result<Vec<ServiceArn>, StoreError> {
+        let mut out = Vec::new();
+        let mut start: Option<Item> = None;
+        while out.len() < limit {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(DUE_INDEX)
+                .key_condition_expression("due_pk = :d AND due_at <= :t")
+                .expression_attribute_values(":d", s(DUE_PK))
+                .expression_attribute_values(":t", n(epoch_secs(until)))
+                .limit(i32::try_from(limit - out.len()).unwrap_or(i32::MAX))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| Self::backend("Query")(Box::new(e)))?;
+            out.extend(page.items().iter().filter_map(|i| match i.get("pk") {
+                Some(AttributeValue::S(pk)) => ServiceArn::parse(pk),
+                _ => None,
+            }));
+            start = page.last_evaluated_key().cloned();
+            if start.is_none() {
+                break;
+            }
+        }
+        out.truncate(limit);
+        Ok(out)
+    }
+}

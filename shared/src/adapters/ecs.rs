@@ -1,0 +1,204 @@
+//! The ECS inspector: DescribeServices (with tags) for a service's configuration and
+//! counts, ListTasks + DescribeTasks to seed the task set of a service seen first.
+//!
+//! Why look at ECS at all when events say everything: events never carry the
+//! deployment configuration (needed for `unsafe_deployment_config` and the real
+//! circuit-breaker threshold), a zero is only certain once ECS confirms it, and a
+//! service the watcher meets mid-life already has tasks no event will mention. The
+//! handler caches the configuration in the service's state, so this is called when a
+//! rollout starts or the cache is stale, not per event.
+
+use async_trait::async_trait;
+use aws_sdk_ecs::Client;
+use aws_sdk_ecs::types::{DesiredStatus, Service, ServiceField, Task, ThresholdType};
+
+use crate::core::ServiceConfig;
+use crate::model::{DeploymentId, Millis, ServiceArn, TaskObservation, TaskStatus, task_id};
+use crate::ports::{DeploymentView, InspectError, ServiceInspector, ServiceView};
+
+use super::sdk_ext::to_timestamp;
+
+/// Tag: per-service stall deadline (`20m`, `1h`).
+pub const TAG_STALL_AFTER: &str = "rollout-watcher:stall-after";
+/// Tag: `true` mutes every alert of the service.
+pub const TAG_MUTE: &str = "rollout-watcher:mute";
+/// Tag: `true`/`false` overrides NOTIFY_INFO for the service.
+pub const TAG_NOTIFY_INFO: &str = "rollout-watcher:notify-info";
+
+/// Running tasks read at most when seeding (10 ListTasks pages).
+const MAX_SEED_TASKS: usize = 1000;
+
+/// ECS through aws-sdk-ecs.
+#[derive(Clone, Debug)]
+pub struct EcsInspector {
+    client: Client,
+}
+
+impl EcsInspector {
+    /// An inspector on a configured client.
+    pub fn new(client: Client) -> Self {
+        Self { client }
+    }
+}
+
+fn err(
+    operation: &'static str,
+    service: &ServiceArn,
+) -> impl FnOnce(Box<dyn std::error::Error + Send + Sync>) -> InspectError {
+    let service = service.to_string();
+    move |source| InspectError {
+        operation,
+        service,
+        source,
+    }
+}
+
+#[async_trait]
+impl ServiceInspector for EcsInspector {
+    async fn describe(&self, service: &ServiceArn) -> Result<Option<ServiceView>, InspectError> {
+        let out = self
+            .client
+            .describe_services()
+            .cluster(service.cluster_arn())
+            .services(service.as_str())
+            .include(ServiceField::Tags)
+            .send()
+            .await
+            .map_err(|e| err("DescribeServices", service)(Box::new(e)))?;
+        Ok(out
+            .services()
+            .iter()
+            .find(|s| s.status() != Some("INACTIVE"))
+            .map(view))
+    }
+
+    async fn running_tasks(
+        &self,
+        service: &ServiceArn,
+    ) -> Result<Vec<TaskObservation>, InspectError> {
+        let mut arns = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let page = self
+                .client
+                .list_tasks()
+                .cluster(service.cluster_arn())
+                .service_name(service.name())
+                .desired_status(DesiredStatus::Running)
+                .set_next_token(token.take())
+                .send()
+                .await
+                .map_err(|e| err("ListTasks", service)(Box::new(e)))?;
+            arns.extend(page.task_arns().iter().cloned());
+            token = page.next_token().map(str::to_owned);
+            if token.is_none() || arns.len() >= MAX_SEED_TASKS {
+                break;
+            }
+        }
+        let mut tasks = Vec::with_capacity(arns.len());
+        for chunk in arns.chunks(100) {
+            let out = self
+                .client
+                .describe_tasks()
+                .cluster(service.cluster_arn())
+                .set_tasks(Some(chunk.to_vec()))
+                .send()
+                .await
+                .map_err(|e| err("DescribeTasks", service)(Box::new(e)))?;
+            tasks.extend(out.tasks().iter().filter_map(observation));
+        }
+        Ok(tasks)
+    }
+}
+
+/// DescribeServices' service as what the watcher needs.
+pub fn view(s: &Service) -> ServiceView {
+    let dc = s.deployment_configuration();
+    let breaker = dc.and_then(|d| d.deployment_circuit_breaker());
+    let threshold = breaker
+        .and_then(|b| b.threshold_configuration())
+        .filter(|t| *t.r#type() == ThresholdType::Count)
+        .and_then(|t| u32::try_from(t.value()).ok());
+    let tag = |key: &str| {
+        s.tags()
+            .iter()
+            .find(|t| t.key() == Some(key))
+            .and_then(|t| t.value())
+    };
+    let config = ServiceConfig {
+        desired_count: u32::try_from(s.desired_count()).ok(),
+        min_healthy_percent: dc
+            .and_then(|d| d.minimum_healthy_percent())
+            .and_then(|p| u32::try_from(p).ok()),
+        max_percent: dc
+            .and_then(|d| d.maximum_percent())
+            .and_then(|p| u32::try_from(p).ok()),
+        circuit_breaker: Some(breaker.is_some_and(|b| b.enable())),
+        rollback: Some(breaker.is_some_and(|b| b.enable() && b.rollback())),
+        failure_threshold: threshold,
+        scheduling_strategy: s.scheduling_strategy().map(|x| x.as_str().to_owned()),
+        deployment_controller: s
+            .deployment_controller()
+            .map(|c| c.r#type().as_str().to_owned()),
+        health_check_grace_s: s
+            .health_check_grace_period_seconds()
+            .and_then(|g| u32::try_from(g).ok()),
+        load_balanced: Some(!s.load_balancers().is_empty()),
+        stall_after: tag(TAG_STALL_AFTER).and_then(Millis::parse_duration),
+        mute: tag(TAG_MUTE).and_then(parse_bool).unwrap_or(false),
+        notify_info: tag(TAG_NOTIFY_INFO).and_then(parse_bool),
+        read_at: None,
+    };
+    ServiceView {
+        config,
+        desired: u32::try_from(s.desired_count()).unwrap_or(0),
+        running: u32::try_from(s.running_count()).unwrap_or(0),
+        deployments: s
+            .deployments()
+            .iter()
+            .map(|d| DeploymentView {
+                id: d.id().unwrap_or_default().to_owned(),
+                status: d.status().map(str::to_owned),
+                rollout_state: d.rollout_state().map(|r| r.as_str().to_owned()),
+                reason: d.rollout_state_reason().map(str::to_owned),
+                updated_at: d.updated_at().and_then(to_timestamp),
+            })
+            .collect(),
+    }
+}
+
+fn parse_bool(text: &str) -> Option<bool> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "true" | "yes" | "on" | "1" => Some(true),
+        "false" | "no" | "off" | "0" => Some(false),
+        _ => None,
+    }
+}
+
+/// DescribeTasks' task as a task observation (the same facts a task event carries,
+/// with the same `version`, so a later event for the task is judged against it).
+fn observation(t: &Task) -> Option<TaskObservation> {
+    let arn = t.task_arn()?;
+    let last_status = match t.last_status().unwrap_or_default() {
+        "RUNNING" => TaskStatus::Running,
+        "DEACTIVATING" | "STOPPING" | "DEPROVISIONING" => TaskStatus::Stopping,
+        "STOPPED" | "DELETED" => TaskStatus::Stopped,
+        _ => TaskStatus::Pending,
+    };
+    Some(TaskObservation {
+        task_id: task_id(arn).to_owned(),
+        task_arn: arn.to_owned(),
+        deployment: t.started_by().and_then(DeploymentId::parse),
+        version: u64::try_from(t.version()).unwrap_or(0),
+        last_status,
+        stop_requested: t.desired_status() == Some("STOPPED"),
+        created_at: t.created_at().and_then(to_timestamp),
+        started_at: t.started_at().and_then(to_timestamp),
+        stopping_at: t.stopping_at().and_then(to_timestamp),
+        stopped_at: t.stopped_at().and_then(to_timestamp),
+        stop_code: t.stop_code().map(|c| c.as_str().to_owned()),
+        stopped_reason: t.stopped_reason().map(str::to_owned),
+        task_definition: t.task_definition_arn().map(str::to_owned),
+        exits: Vec::new(),
+    })
+}

@@ -1,0 +1,257 @@
+//! One EventBridge ECS event through the watcher: the ecs-event-handler's job.
+
+use serde_json::Value;
+
+use crate::core::{Effect, Effects, Observation};
+use crate::model::{
+    DeploymentPhase, EcsEvent, Input, InputKind, Interpreted, ServiceArn, TaskObservation,
+    Timestamp,
+};
+use crate::ports::{
+    Clock, MetricsSink, Notifier, ServiceInspector, ServiceRecord, ServiceView, StateStore,
+};
+
+use super::commit::Committed;
+use super::{HandlerError, Outcome, Watcher, error_chain};
+
+/// ECS look-ups made at most once per invocation, kept across conflict retries.
+#[derive(Default)]
+struct Lookups {
+    view: Option<Option<ServiceView>>,
+    seeds: Option<Vec<TaskObservation>>,
+}
+
+impl<S, N, M, I, C> Watcher<S, N, M, I, C>
+where
+    S: StateStore,
+    N: Notifier,
+    M: MetricsSink,
+    I: ServiceInspector,
+    C: Clock,
+{
+    /// Handles one EventBridge event. `invocation` identifies the caller (the Lambda
+    /// request id): it owns the outbox entries it claims.
+    pub async fn handle(&self, event: &Value, invocation: &str) -> Result<Outcome, HandlerError> {
+        let decoded = EcsEvent::from_value(event).and_then(|e| e.interpret().map(|i| (e, i)));
+        let input = match decoded {
+            Ok((_, Interpreted::Use(input))) => input,
+            Ok((e, Interpreted::Ignore(why))) => {
+                tracing::info!(event_id = e.id.as_deref(), detail_type = %e.detail_type, reason = ?why, outcome = "ignored", "event");
+                return Ok(Outcome {
+                    status: "ignored",
+                    ..Outcome::default()
+                });
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, outcome = "rejected", "event");
+                self.count_rejected().await;
+                return Err(e.into());
+            }
+        };
+        let service = input.service.clone();
+        let mut lookups = Lookups::default();
+        for attempt in 1..=self.config.max_attempts {
+            let mut rec = self.load_or_new(&service).await?;
+            let expected = rec.revision;
+            let (effects, changed) = self.step(&mut rec, &input, &mut lookups).await;
+            let Some(done) = self
+                .commit(&mut rec, expected, &effects, changed, invocation)
+                .await?
+            else {
+                tracing::debug!(service = %service, attempt, "conflict, re-reading");
+                continue;
+            };
+            return self
+                .finish(rec, &input, &effects, done, invocation, attempt)
+                .await;
+        }
+        Err(HandlerError::Conflict {
+            service: service.to_string(),
+            attempts: self.config.max_attempts,
+        })
+    }
+
+    /// One attempt: refresh the configuration, seed, apply, confirm a zero.
+    async fn step(
+        &self,
+        rec: &mut ServiceRecord,
+        input: &Input,
+        lookups: &mut Lookups,
+    ) -> (Effects, bool) {
+        let settings = &self.config.settings;
+        let now = self.clock.now();
+        let mut changed = false;
+        if self.wants_config(rec, input, now)
+            && let Some(Some(view)) = self.view(&input.service, lookups).await
+        {
+            let mut cfg = view.config.clone();
+            cfg.read_at = Some(now);
+            rec.state.set_config(cfg);
+            changed = true;
+        }
+        let mut effects = Effects::default();
+        if rec.revision == 0 && self.config.seed_tasks {
+            for task in self.seeds(&input.service, lookups).await {
+                let seed = Input {
+                    service: input.service.clone(),
+                    event_id: None,
+                    time: input.time,
+                    kind: InputKind::Task(Box::new(task)),
+                };
+                let e = rec.state.apply(&seed, settings);
+                changed |= !e.duplicate;
+                effects.extend(e);
+            }
+        }
+        let applied = rec.state.apply(input, settings);
+        changed |= !applied.duplicate;
+        let duplicate = applied.duplicate;
+        effects.extend(applied);
+        effects.duplicate = duplicate;
+        if rec.state.needs_observation()
+            && let Some(view) = self.view(&input.service, lookups).await
+        {
+            let (desired, running) = view.as_ref().map_or((0, 0), |v| (v.desired, v.running));
+            let obs = Observation {
+                desired,
+                running,
+                at: now,
+            };
+            effects.extend(rec.state.observe(obs, settings));
+            changed = true;
+        }
+        (effects, changed)
+    }
+
+    /// A rollout starts (first IN_PROGRESS of a deployment), or the cached
+    /// configuration is absent or older than `config_max_age`.
+    fn wants_config(&self, rec: &ServiceRecord, input: &Input, now: Timestamp) -> bool {
+        let starting = match &input.kind {
+            InputKind::Deployment(c) if c.phase == DeploymentPhase::InProgress => !rec
+                .state
+                .rollouts()
+                .iter()
+                .any(|r| r.deployment_id == c.deployment && r.started_at.is_some()),
+            _ => false,
+        };
+        let stale = rec
+            .state
+            .config()
+            .and_then(|c| c.read_at)
+            .is_none_or(|t| now.since(t) >= self.config.config_max_age);
+        starting || stale
+    }
+
+    /// DescribeServices, once per invocation; `None` when the look-up failed (the
+    /// watcher then works from events alone and says so in the log).
+    async fn view(
+        &self,
+        service: &ServiceArn,
+        lookups: &mut Lookups,
+    ) -> Option<Option<ServiceView>> {
+        if lookups.view.is_none() {
+            match self.inspector.describe(service).await {
+                Ok(v) => lookups.view = Some(v),
+                Err(e) => {
+                    tracing::warn!(service = %service, error = %error_chain(&e), "DescribeServices failed; continuing from events");
+                    return None;
+                }
+            }
+        }
+        lookups.view.clone()
+    }
+
+    async fn seeds(&self, service: &ServiceArn, lookups: &mut Lookups) -> Vec<TaskObservation> {
+        if lookups.seeds.is_none() {
+            let seeds = match self.inspector.running_tasks(service).await {
+                Ok(t) => t,
+                Err(e) => {
+                    tracing::warn!(service = %service, error = %error_chain(&e), "could not seed the task set; continuing from events");
+                    Vec::new()
+                }
+            };
+            lookups.seeds = Some(seeds);
+        }
+        lookups.seeds.clone().unwrap_or_default()
+    }
+
+    /// Delivers what the write claimed, marks it sent, logs the event's line.
+    async fn finish(
+        &self,
+        rec: ServiceRecord,
+        input: &Input,
+        effects: &Effects,
+        done: Committed,
+        invocation: &str,
+        attempt: u32,
+    ) -> Result<Outcome, HandlerError> {
+        let delivered = self.deliver(&done.claimed).await;
+        let settled = if done.claimed.is_empty() {
+            Ok(())
+        } else {
+            self.settle(rec, invocation, &delivered.keys).await
+        };
+        log_event(input, effects, &done, &delivered, attempt);
+        if let Some(failure) = delivered.failure {
+            if let Err(e) = settled {
+                tracing::warn!(error = %e.chain(), "could not release the outbox claims");
+            }
+            return Err(failure);
+        }
+        settled?;
+        Ok(Outcome {
+            status: if effects.duplicate {
+                "duplicate"
+            } else {
+                "applied"
+            },
+            service: Some(input.service.to_string()),
+            alerts_published: delivered.alerts,
+            metrics_sent: delivered.metrics,
+            attempts: attempt,
+        })
+    }
+}
+
+/// The one log line per event: service, deployments, transitions, alerts.
+fn log_event(
+    input: &Input,
+    effects: &Effects,
+    done: &Committed,
+    delivered: &super::commit::Delivered,
+    attempt: u32,
+) {
+    let mut transitions = Vec::new();
+    let mut alerts = Vec::new();
+    let mut deployments = Vec::new();
+    for e in &effects.items {
+        match e {
+            Effect::Transition(t) => {
+                let from = t.from.map_or("new", |f| f.as_str());
+                transitions.push(format!("{}:{from}->{}", t.deployment_id, t.to.as_str()));
+                deployments.push(t.deployment_id.to_string());
+            }
+            Effect::Alert(a) => alerts.push(format!("{}:{}", a.alert.as_str(), a.status.as_str())),
+            Effect::Metric(_) => {}
+        }
+    }
+    if let InputKind::Deployment(c) = &input.kind {
+        deployments.push(c.deployment.to_string());
+    }
+    deployments.sort();
+    deployments.dedup();
+    tracing::info!(
+        service = %input.service,
+        event_id = input.event_id.as_deref(),
+        outcome = if effects.duplicate { "duplicate" } else { "applied" },
+        deployments = %deployments.join(","),
+        transitions = %transitions.join(","),
+        alerts = %alerts.join(","),
+        queued_alerts = done.recorded.alerts,
+        skipped_alerts = done.recorded.skipped,
+        published = delivered.alerts,
+        metrics_sent = delivered.metrics,
+        attempts = attempt,
+        "event"
+    );
+}

@@ -1,0 +1,160 @@
+//! Delivery: the library side of the Lambda functions, generic over the ports.
+//!
+//! [`Watcher::handle`] is the whole ecs-event-handler: decode, load the service's
+//! record, refresh its ECS configuration when a rollout starts or the cached one is
+//! stale, apply the event, confirm a zero through DescribeServices when the state
+//! machine asks, write state + outbox in one conditional write (re-read and re-apply
+//! on a conflict, a bounded number of times), then publish the claimed alerts, send
+//! the metrics, and mark them sent. The binary only builds the adapters and maps
+//! [`HandlerError::error_type`] to the Lambda error type.
+//!
+//! # Guarantees (DESIGN.md "Delivery")
+//! - An event is applied at most once: a retry finds its id (or its task `version`)
+//!   in the state and changes nothing, but still flushes what the first try left in
+//!   the outbox.
+//! - An alert is published once per dedup key, unless the process dies between the
+//!   SNS publish and the write that marks it sent (then the next invocation publishes
+//!   it again: at-least-once, the key is the message `id` for subscribers to dedup).
+//! - An SNS or CloudWatch failure fails the invocation after the state is saved, so
+//!   the Lambda retry delivers without re-applying.
+
+mod commit;
+mod event;
+
+use serde::Serialize;
+use thiserror::Error;
+
+use crate::core::Settings;
+use crate::model::{Millis, ModelError};
+use crate::ports::{NotifyError, StoreError};
+
+pub use crate::ports::MetricsError;
+
+/// Knobs of the delivery layer (the state machine's own are in [`Settings`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WatcherConfig {
+    /// The state machine's settings (`confirm_zero: true` when deployed).
+    pub settings: Settings,
+    /// Publish info alerts (`deployment_started`, `deployment_completed`); a service
+    /// tag `rollout-watcher:notify-info` overrides it.
+    pub notify_info: bool,
+    /// How long a claim on outbox entries keeps other invocations off them.
+    pub lease: Millis,
+    /// A cached ECS configuration older than this is read again.
+    pub config_max_age: Millis,
+    /// Conditional-write attempts before giving up with [`HandlerError::Conflict`].
+    pub max_attempts: u32,
+    /// Seed the task set of a never-seen service from ListTasks/DescribeTasks.
+    pub seed_tasks: bool,
+}
+
+impl Default for WatcherConfig {
+    fn default() -> Self {
+        Self {
+            settings: Settings {
+                confirm_zero: true,
+                ..Settings::default()
+            },
+            notify_info: true,
+            lease: Millis::from_secs(120),
+            config_max_age: Millis::from_secs(15 * 60),
+            max_attempts: 8,
+            seed_tasks: true,
+        }
+    }
+}
+
+/// The ports and the configuration: one per Lambda sandbox, shared by invocations.
+#[derive(Debug)]
+pub struct Watcher<S, N, M, I, C> {
+    /// Service state and outbox.
+    pub store: S,
+    /// Alerts.
+    pub notifier: N,
+    /// Metrics.
+    pub metrics: M,
+    /// ECS look-ups.
+    pub inspector: I,
+    /// Wall clock (leases, cache ages).
+    pub clock: C,
+    /// Knobs.
+    pub config: WatcherConfig,
+}
+
+/// What one invocation did (the Lambda response).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Outcome {
+    /// `applied`, `duplicate` or `ignored`.
+    pub status: &'static str,
+    /// The service, when the event belonged to one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    /// Alerts published by this invocation (including ones left by earlier ones).
+    pub alerts_published: usize,
+    /// Metric data points sent by this invocation.
+    pub metrics_sent: usize,
+    /// Conditional-write attempts used.
+    pub attempts: u32,
+}
+
+/// Why an invocation failed. [`HandlerError::error_type`] is the stable name the
+/// Lambda error (and the dead-letter record) carries.
+#[derive(Debug, Error)]
+pub enum HandlerError {
+    /// The event is not a usable ECS event; retrying will not help.
+    #[error("malformed event: {0}")]
+    Malformed(#[from] ModelError),
+    /// Concurrent writers kept overtaking this one.
+    #[error("state of {service}: still conflicting after {attempts} attempts")]
+    Conflict {
+        /// The service.
+        service: String,
+        /// Attempts made.
+        attempts: u32,
+    },
+    /// The state table failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// SNS failed; the alert waits in the outbox.
+    #[error(transparent)]
+    Notify(#[from] NotifyError),
+    /// CloudWatch failed; the data points wait in the outbox.
+    #[error(transparent)]
+    Metrics(#[from] MetricsError),
+}
+
+impl HandlerError {
+    /// `MalformedEvent`, `Conflict` or `Retryable`.
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            Self::Malformed(_) => "MalformedEvent",
+            Self::Conflict { .. } => "Conflict",
+            Self::Store(StoreError::Conflict { .. }) => "Conflict",
+            Self::Store(_) | Self::Notify(_) | Self::Metrics(_) => "Retryable",
+        }
+    }
+
+    /// The message with every source appended (`a: b: c`), for logs and the Lambda
+    /// error message, where only a string survives.
+    pub fn chain(&self) -> String {
+        error_chain(self)
+    }
+}
+
+/// `error: source: source …` of any error.
+pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut next = e.source();
+    while let Some(s) = next {
+        let part = s.to_string();
+        if !text.ends_with(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        next = s.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests;
