@@ -1,0 +1,202 @@
+//! One invocation: SNS records in, Slack messages out.
+//!
+//! Calling contract: build one [`Notifier`] per sandbox (it caches the webhook URL
+//! and the HTTP connection pool) and call [`Notifier::handle`] per invocation. Each
+//! record's message is read back into the watcher's [`Alert`]
+//! ([`alert_from_body`]), filtered by severity and alert name, rendered and posted.
+//! Any failure fails the invocation after every record was tried, so SNS redelivers
+//! it (and finally sends it to the dead-letter queue); a failed post also counts
+//! `AlertPublishFailures`, and a message that is not an alert counts
+//! `EventsRejected`. SNS gives a Lambda subscription one record per invocation, so a
+//! retry never re-posts another record's message.
+
+use std::time::{Duration, SystemTime};
+
+use aws_lambda_events::event::sns::SnsEvent;
+use bytes::Bytes;
+use lambda_runtime::{Diagnostic, LambdaEvent};
+use rollout_watcher::core::{Alert, MetricName};
+use rollout_watcher::message::{MessageError, alert_from_body};
+use serde::Serialize;
+use thiserror::Error;
+use tokio::time::Instant;
+
+use crate::blocks;
+use crate::config::Config;
+use crate::emf::Emf;
+use crate::post::{PostError, SlackClient};
+use crate::webhook::{CachedWebhook, SecretError, WebhookSource};
+
+/// Kept back from the Lambda deadline to return the error and flush the logs.
+pub const DEADLINE_MARGIN: Duration = Duration::from_millis(500);
+
+/// Why an invocation failed; [`error_type`](Self::error_type) groups them in logs and
+/// in the dead-letter queue.
+#[derive(Debug, Error)]
+pub enum HandlerError {
+    /// A record's message is not a rollout-watcher alert.
+    #[error("record {message_id}: not a rollout-watcher alert")]
+    Malformed {
+        /// The SNS message id.
+        message_id: String,
+        /// What is wrong with it.
+        #[source]
+        source: MessageError,
+    },
+    /// The webhook URL could not be read.
+    #[error("webhook secret")]
+    Secret(#[from] SecretError),
+    /// Slack did not take the message.
+    #[error("alert {dedup_key}: Slack delivery failed")]
+    Post {
+        /// The alert's dedup key.
+        dedup_key: String,
+        /// Why.
+        #[source]
+        source: PostError,
+    },
+}
+
+impl HandlerError {
+    /// A stable name for log queries and DLQ triage.
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            Self::Malformed { .. } => "MalformedMessage",
+            Self::Secret(_) => "WebhookSecret",
+            Self::Post { .. } => "SlackDelivery",
+        }
+    }
+}
+
+impl From<HandlerError> for Diagnostic {
+    fn from(e: HandlerError) -> Self {
+        Self {
+            error_type: e.error_type().to_owned(),
+            error_message: chain(&e),
+        }
+    }
+}
+
+/// The error and its sources on one line (`a: b: c`).
+pub fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+/// What an invocation did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Outcome {
+    /// Messages Slack accepted.
+    pub posted: usize,
+    /// Alerts left out by the filters.
+    pub filtered: usize,
+}
+
+/// The function's state across invocations.
+#[derive(Debug)]
+pub struct Notifier<S> {
+    config: Config,
+    webhook: CachedWebhook<S>,
+    slack: SlackClient,
+    metrics: Emf,
+}
+
+impl<S: WebhookSource> Notifier<S> {
+    /// Wires the parts; nothing is read or sent yet.
+    pub fn new(config: Config, source: S, slack: SlackClient, metrics: Emf) -> Self {
+        Self {
+            config,
+            webhook: CachedWebhook::new(source),
+            slack,
+            metrics,
+        }
+    }
+
+    /// Handles one invocation (see the module's calling contract).
+    pub async fn handle(&self, event: LambdaEvent<SnsEvent>) -> Result<Outcome, HandlerError> {
+        let deadline = deadline(event.context.deadline());
+        let mut outcome = Outcome::default();
+        let mut first_error = None;
+        for record in &event.payload.records {
+            let result = match alert_from_body(&record.sns.message) {
+                Ok(alert) => self.deliver(&alert, deadline, &mut outcome).await,
+                Err(source) => {
+                    self.metrics.put(MetricName::EventsRejected, 1.0);
+                    Err(HandlerError::Malformed {
+                        message_id: record.sns.message_id.clone(),
+                        source,
+                    })
+                }
+            };
+            if let Err(e) = result {
+                tracing::error!(error_type = e.error_type(), error = %chain(&e), "alert not delivered");
+                first_error.get_or_insert(e);
+            }
+        }
+        first_error.map_or(Ok(outcome), Err)
+    }
+
+    async fn deliver(
+        &self,
+        alert: &Alert,
+        deadline: Instant,
+        outcome: &mut Outcome,
+    ) -> Result<(), HandlerError> {
+        if !self.config.wants(alert.alert, alert.severity) {
+            tracing::debug!(
+                alert = alert.alert.as_str(),
+                severity = alert.severity.as_str(),
+                "filtered out"
+            );
+            outcome.filtered += 1;
+            return Ok(());
+        }
+        let payload = blocks::message(alert, self.config.environment.as_deref()).to_string();
+        let url = match self.webhook.get().await {
+            Ok(url) => url,
+            Err(e) => {
+                self.metrics.put(MetricName::AlertPublishFailures, 1.0);
+                return Err(e.into());
+            }
+        };
+        match self.slack.post(&url, Bytes::from(payload), deadline).await {
+            Ok(done) => {
+                tracing::info!(
+                    alert = alert.alert.as_str(),
+                    status = alert.status.as_str(),
+                    service = %alert.service,
+                    dedup_key = %alert.dedup_key,
+                    attempts = done.attempts,
+                    "posted to Slack"
+                );
+                outcome.posted += 1;
+                Ok(())
+            }
+            Err(source) => {
+                if source.webhook_gone() {
+                    self.webhook.forget().await;
+                }
+                self.metrics.put(MetricName::AlertPublishFailures, 1.0);
+                Err(HandlerError::Post {
+                    dedup_key: alert.dedup_key.clone(),
+                    source,
+                })
+            }
+        }
+    }
+}
+
+/// The Lambda deadline (wall clock) as a monotonic instant, less [`DEADLINE_MARGIN`].
+fn deadline(at: SystemTime) -> Instant {
+    let remaining = at
+        .duration_since(SystemTime::now())
+        .unwrap_or(Duration::ZERO)
+        .saturating_sub(DEADLINE_MARGIN);
+    Instant::now() + remaining
+}

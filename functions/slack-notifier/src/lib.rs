@@ -1,0 +1,39 @@
+//! slack-notifier: posts rollout-watcher alerts from the SNS topic to a Slack
+//! incoming webhook, as Block Kit messages.
+//!
+//! For teams without Amazon Q Developer in chat apps: a direct Slack path that keeps
+//! the same alerts (the full [`Alert`](rollout_watcher::core::Alert) travels in the
+//! SNS message), escapes everything an event says, retries what Slack asks to retry
+//! within the invocation's time, and makes every lost message visible (a failed
+//! invocation, the dead-letter queue, `AlertPublishFailures`).
+//!
+//! # Layout
+//!
+//! - `config`: the environment contract with the Terraform module.
+//! - `webhook`: the URL's secret store, its cache, and a type that never prints it.
+//! - `escape`: Slack mrkdwn escaping of event text.
+//! - `blocks`: an alert as a Block Kit message.
+//! - `post`: the HTTP post with retries inside the deadline.
+//! - `emf`: the function's own failure metric as EMF lines.
+//! - `handler`: one invocation.
+
+mod blocks;
+mod config;
+mod emf;
+mod escape;
+mod handler;
+mod post;
+mod webhook;
+
+pub use blocks::{emoji, headline, message};
+pub use config::{
+    ALERT_FILTER, Config, ConfigError, DEFAULT_NAMESPACE, ENVIRONMENT, METRICS_NAMESPACE,
+    SEVERITY_FILTER, SLACK_WEBHOOK_SECRET_ARN, SecretRef,
+};
+pub use emf::{Emf, line as emf_line};
+pub use escape::{escape, escape_within, unescape};
+pub use handler::{DEADLINE_MARGIN, HandlerError, Notifier, Outcome, chain};
+pub use post::{Delivered, Failure, PostError, RetryPolicy, SlackClient};
+pub use webhook::{
+    AwsSecretStore, BoxError, CachedWebhook, SecretError, StaticWebhook, WebhookSource, WebhookUrl,
+};
