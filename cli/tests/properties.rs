@@ -13,7 +13,12 @@ fn stream(scenario: usize, desired: u32, seed: u64) -> Vec<String> {
     let mut p = Params::defaults(Scenario::ALL[scenario % Scenario::ALL.len()]);
     p.desired = desired;
     p.seed = seed;
-    simulate(&p).unwrap().events.iter().map(|e| e.to_string()).collect()
+    simulate(&p)
+        .unwrap()
+        .events
+        .iter()
+        .map(|e| e.to_string())
+        .collect()
 }
 
 /// Runs a stream, then evaluates deadlines one hour after its last event.
@@ -26,13 +31,17 @@ fn run(events: &[String]) -> (Vec<Effect>, Vec<serde_json::Value>) {
         let v: serde_json::Value = serde_json::from_str(e).unwrap();
         last = last.max(v["time"].as_str().and_then(Timestamp::parse).unwrap());
     }
-    effects.extend(replay.tick_all(Timestamp::from_millis(last.as_millis() + 3_600_000)).items);
+    effects.extend(
+        replay
+            .tick_all(Timestamp::from_millis(last.as_millis() + 3_600_000))
+            .items,
+    );
     let summaries = replay.rollouts().iter().map(rollout_json).collect();
     (effects, summaries)
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
 
     /// At-least-once delivery: any event delivered again, anywhere later in the
     /// stream, produces no effect at all.

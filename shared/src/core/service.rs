@@ -76,7 +76,7 @@ pub struct ServiceState {
     pub(crate) zero: ZeroTracker,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) first_serving: Option<Timestamp>,
-    /// A task was seen serving (RUNNING, no stop requested): only then can the
+    /// A task was seen RUNNING (or ECS said none runs): only then can the
     /// service's running tasks "reach" zero. A lone STOPPED event of a service seen
     /// for the first time says nothing about the tasks the watcher never saw.
     #[serde(default)]
@@ -189,22 +189,57 @@ impl ServiceState {
         self.zero.open.as_ref().is_some_and(|w| w.awaiting)
     }
 
-    /// Feeds what DescribeServices says: fires the awaited zero alert if ECS confirms
-    /// no task runs while one is wanted, and otherwise stands it down.
+    /// Feeds what DescribeServices says (the handler's confirmation, the sweeper's
+    /// reconciliation), and reconciles the task picture with it:
+    ///
+    /// - a zero awaiting confirmation fires if ECS confirms no task runs while one is
+    ///   wanted, and is stood down otherwise (its events are merely late);
+    /// - ECS running none while one is wanted, though the events left tasks serving
+    ///   (their STOPPED events never came, or the service was never seen): those tasks
+    ///   end now, and the zero window runs from here, paging after the grace;
+    /// - ECS running tasks while a zero window is open (a RUNNING event was lost): the
+    ///   window closes now, with the downtime measured so far.
     pub fn observe(&mut self, obs: Observation, settings: &Settings) -> Effects {
         let mut out = Effects::default();
         let cfg = self.config.get_or_insert_with(ServiceConfig::default);
         cfg.desired_count = Some(obs.desired);
+        let wanted = obs.desired >= 1;
         if let Some(w) = self.zero.open.as_mut().filter(|w| w.awaiting) {
             w.awaiting = false;
-            if obs.running == 0 && obs.desired >= 1 {
+            if obs.running == 0 && wanted {
                 self.fire_zero(&mut out);
             } else {
                 w.suppressed = true;
             }
+        } else if obs.running == 0 && wanted && self.serving_now_at(obs.at) > 0 {
+            self.tasks.end_serving(obs.at);
+        } else if obs.running == 0 && wanted && !self.serving_seen {
+            self.serving_seen = true;
+            self.first_serving = Some(self.first_serving.map_or(obs.at, |f| f.min(obs.at)));
+            self.pruned_last_end = Some(self.pruned_last_end.map_or(obs.at, |e| e.max(obs.at)));
+        } else if obs.running >= 1
+            && self
+                .zero
+                .open
+                .as_ref()
+                .is_some_and(|w| w.fired_key.is_some())
+        {
+            self.tasks.observed_serving(obs.at);
         }
-        self.advance(obs.at.min(self.clock.unwrap_or(obs.at)), settings, &mut out);
+        self.advance(obs.at, settings, &mut out);
+        // A zero that came due just now was confirmed by this very observation.
+        if obs.running == 0
+            && wanted
+            && let Some(w) = self.zero.open.as_mut().filter(|w| w.awaiting)
+        {
+            w.awaiting = false;
+            self.fire_zero(&mut out);
+        }
         out
+    }
+
+    fn serving_now_at(&self, at: Timestamp) -> u32 {
+        self.tasks.serving_at(self.clock.map_or(at, |c| c.max(at)))
     }
 
     /// The next instant at which something fires without a new event (a rollout's

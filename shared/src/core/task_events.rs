@@ -24,8 +24,12 @@ impl ServiceState {
         out: &mut Effects,
     ) -> bool {
         let change = self.tasks.observe(t, time);
+        // Any RUNNING report, even one overtaken by a newer version, proves the service
+        // was serving (a lone STOPPED event does not: see `serving_seen`).
+        let newly_serving = t.last_status == TaskStatus::Running && !self.serving_seen;
+        self.serving_seen |= newly_serving;
         if change.stale {
-            return false;
+            return newly_serving;
         }
         let dep = t
             .deployment
@@ -41,10 +45,8 @@ impl ServiceState {
                 stats.first_running_at = Some(stats.first_running_at.map_or(s, |f| f.min(s)));
             }
         }
-        if t.last_status == TaskStatus::Running && !t.stop_requested {
-            self.serving_seen = true;
-        }
         if let Some(s) = change.started {
+            self.tasks.real_task_started(s);
             self.first_serving = Some(self.first_serving.map_or(s, |f| f.min(s)));
         }
         if let Some(at) = change.stop_requested {
@@ -208,6 +210,7 @@ impl ServiceState {
     /// Opens, updates, fires and closes the zero window from the task intervals.
     pub(crate) fn track_zero(&mut self, settings: &Settings, out: &mut Effects) {
         let Some(clock) = self.clock else { return };
+        self.zero.repair(&self.tasks);
         let wanted = self.config.as_ref().and_then(|c| c.desired_count) != Some(0);
         let gap = (wanted
             && self.serving_seen

@@ -33,6 +33,9 @@ pub(crate) struct TaskRecord {
     pub(crate) classified: bool,
 }
 
+/// The stand-in for a task DescribeServices saw running but no event reported.
+const OBSERVED: &str = "observed-by-describe-services";
+
 /// What one task event changed.
 #[derive(Debug, Default)]
 pub(crate) struct TaskChange {
@@ -147,6 +150,78 @@ impl Tasks {
             .filter_map(|r| r.started_at)
             .filter(|s| *s > z)
             .min()
+    }
+
+    /// ECS says nothing runs: every task still believed serving stops serving at `at`.
+    pub(crate) fn end_serving(&mut self, at: Timestamp) {
+        for r in self.0.values_mut() {
+            if r.started_at.is_some() && r.serve_end.is_none() {
+                r.serve_end = Some(at);
+            }
+        }
+    }
+
+    /// ECS says a task runs that no event told of: a stand-in serves from `at` until
+    /// the next real task starts (see [`Self::real_task_started`]).
+    pub(crate) fn observed_serving(&mut self, at: Timestamp) {
+        self.0.insert(
+            OBSERVED.to_owned(),
+            TaskRecord {
+                deployment: None,
+                version: 0,
+                status: rank(TaskStatus::Running),
+                started_at: Some(at),
+                serve_end: None,
+                classified: false,
+            },
+        );
+    }
+
+    /// A real task started serving at `at`: the stand-in, if any, ends there.
+    pub(crate) fn real_task_started(&mut self, at: Timestamp) {
+        if let Some(r) = self.0.get_mut(OBSERVED)
+            && r.serve_end.is_none()
+        {
+            r.serve_end = Some(at.max(r.started_at.unwrap_or(at)));
+            r.status = rank(TaskStatus::Stopped);
+        }
+    }
+
+    /// The part of `[from, to)` no known task served: the first and last uncovered
+    /// instants, or `None` when tasks cover all of it. A closed zero window shrinks
+    /// to this when a late event reveals a task that served during it.
+    pub(crate) fn uncovered_hull(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Option<(Timestamp, Timestamp)> {
+        let intervals: Vec<(Timestamp, Option<Timestamp>)> = self
+            .0
+            .values()
+            .filter_map(|r| r.started_at.map(|s| (s, r.serve_end)))
+            .collect();
+        let mut start = from;
+        while let Some(end) = intervals
+            .iter()
+            .filter(|(a, b)| *a <= start && b.is_none_or(|b| start < b))
+            .map(|(_, b)| b.unwrap_or(to))
+            .max()
+        {
+            start = end;
+            if start >= to {
+                return None;
+            }
+        }
+        let mut end = to;
+        while let Some(s) = intervals
+            .iter()
+            .filter(|(a, b)| *a < end && b.is_none_or(|b| end <= b))
+            .map(|(a, _)| *a)
+            .min()
+        {
+            end = s;
+        }
+        (start < end).then_some((start, end))
     }
 
     /// The deployment that started a task, when known.

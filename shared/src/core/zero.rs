@@ -57,6 +57,15 @@ impl ZeroTracker {
         }
     }
 
+    /// Shrinks closed windows to what the tasks known now leave uncovered.
+    pub(crate) fn repair(&mut self, tasks: &super::tasks::Tasks) {
+        self.history = self
+            .history
+            .iter()
+            .filter_map(|(s, e)| tasks.uncovered_hull(*s, *e))
+            .collect();
+    }
+
     /// Downtime within `[from, to]`: closed windows plus the open one up to `to`.
     pub(crate) fn downtime_within(&self, from: Timestamp, to: Timestamp) -> Millis {
         let open = self.open.as_ref().map(|w| (w.start, to));
