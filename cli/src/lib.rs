@@ -1,6 +1,7 @@
 //! The `rollout-watcher` command's library: replay, simulate, demo and audit, so that
 //! tests and benchmarks drive exactly what the binary runs.
 
+pub mod audit;
 pub mod demo;
 pub mod reader;
 pub mod render;

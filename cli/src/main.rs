@@ -1,7 +1,7 @@
 //! `rollout-watcher`: replay ECS events through the watcher locally, simulate
 //! realistic rollouts, see a demo, and audit services' deployment settings.
 
-use rollout_watcher_cli::{demo, replay, simulate_cmd};
+use rollout_watcher_cli::{audit, demo, replay, simulate_cmd};
 
 use std::process::ExitCode;
 
@@ -23,6 +23,8 @@ enum Command {
     Simulate(simulate_cmd::Args),
     /// Simulate and replay a few scenarios, for a first look.
     Demo(demo::Args),
+    /// Check services' deployment settings against the zero-downtime rules.
+    Audit(audit::Args),
 }
 
 fn main() -> ExitCode {
@@ -31,6 +33,8 @@ fn main() -> ExitCode {
         Command::Replay(args) => replay::run(&args),
         Command::Simulate(args) => simulate_cmd::run(&args),
         Command::Demo(args) => demo::run(&args),
+        // Prints its own errors: its exit code 2 means "unsafe", errors are 1.
+        Command::Audit(args) => Ok(audit::run(&args)),
     };
     match result {
         Ok(code) => code,

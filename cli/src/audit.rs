@@ -1,0 +1,170 @@
+//! `rollout-watcher audit`: checks ECS services against DESIGN.md's zero-downtime
+//! rules before a rollout proves them wrong.
+//!
+//! For each service it prints the floor and ceiling of tasks during a rollout, the
+//! circuit breaker's threshold, rollback, the health-check grace period and a verdict
+//! with its reason, as `1 × 200% = 2 tasks` arithmetic a person can check. Input is
+//! either live (`--cluster`, through the AWS default credential chain, honouring
+//! `AWS_ENDPOINT_URL`) or offline (`--describe-services FILE`, what
+//! `aws ecs describe-services` prints), so the same check runs in a pipeline with or
+//! without AWS access. Exit codes make it a CI gate: 2 when any service is unsafe,
+//! 1 on errors (or services that could not be described), 0 otherwise.
+
+mod describe;
+mod ecs;
+mod report;
+
+use std::io::{self, Read, Write};
+use std::process::ExitCode;
+
+use aws_config::BehaviorVersion;
+use clap::{ArgGroup, ValueEnum};
+use thiserror::Error;
+
+pub use describe::{Described, Missing, ServiceRecord, parse as parse_describe_services};
+pub use ecs::{BATCH, describe as describe_live};
+pub use report::{Audited, Report, audit};
+
+/// Output formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// The arithmetic and the verdict, for people.
+    Text,
+    /// One JSON object per service, one per line, for machines.
+    Json,
+}
+
+/// `audit` arguments.
+#[derive(clap::Args, Debug)]
+#[command(group(ArgGroup::new("input").required(true).args(["cluster", "describe_services"])))]
+pub struct Args {
+    /// The cluster to audit (name or ARN), read through the AWS default credential
+    /// chain.
+    #[arg(long)]
+    pub cluster: Option<String>,
+    /// A service to audit (name or ARN; repeatable). Default: every service of the
+    /// cluster.
+    #[arg(long = "service", value_name = "SERVICE", requires = "cluster")]
+    pub services: Vec<String>,
+    /// Offline: a file with what `aws ecs describe-services` prints (`-` for stdin).
+    #[arg(long, value_name = "FILE", conflicts_with = "cluster")]
+    pub describe_services: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// Why the audit could not run.
+#[derive(Debug, Error)]
+pub enum AuditError {
+    /// The file could not be read.
+    #[error("{path}: cannot read")]
+    Read {
+        /// The file (`-` for stdin).
+        path: String,
+        /// The I/O error.
+        #[source]
+        source: io::Error,
+    },
+    /// The input is not describe-services JSON.
+    #[error("{source_name}: not describe-services JSON")]
+    Json {
+        /// The file (`-` for stdin).
+        source_name: String,
+        /// Where and what.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// An ECS call failed (credentials, permissions, unknown cluster, network).
+    #[error("{operation} on cluster {cluster}")]
+    Ecs {
+        /// The API operation.
+        operation: &'static str,
+        /// The cluster asked for.
+        cluster: String,
+        /// The SDK error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
+    },
+    /// The async runtime could not start.
+    #[error("starting the async runtime")]
+    Runtime(#[source] io::Error),
+}
+
+/// Runs the subcommand: prints the report and returns the exit code (errors are
+/// printed on stderr and exit 1, so that 2 always means "unsafe").
+pub fn run(args: &Args) -> ExitCode {
+    let report = match collect(args) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("rollout-watcher audit: {}", chain(&e));
+            return ExitCode::from(1);
+        }
+    };
+    let text = match args.format {
+        Format::Text => report.text(),
+        Format::Json => report.json_lines(),
+    };
+    let mut out = io::stdout().lock();
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        eprintln!("rollout-watcher audit: writing the report: {e}");
+        return ExitCode::from(1);
+    }
+    if args.format == Format::Json {
+        for m in &report.failures {
+            eprintln!(
+                "rollout-watcher audit: not audited: {}: {}",
+                m.service, m.reason
+            );
+        }
+    }
+    ExitCode::from(report.exit_code())
+}
+
+/// Reads the services from the chosen input and audits them.
+pub fn collect(args: &Args) -> Result<Report, AuditError> {
+    let described = match (&args.describe_services, &args.cluster) {
+        (Some(path), _) => parse_describe_services(path, &read(path)?)?,
+        (None, Some(cluster)) => {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(AuditError::Runtime)?;
+            rt.block_on(async {
+                let sdk = aws_config::defaults(BehaviorVersion::latest()).load().await;
+                describe_live(&aws_sdk_ecs::Client::new(&sdk), cluster, &args.services).await
+            })?
+        }
+        (None, None) => Described::default(),
+    };
+    Ok(Report::new(described.services, described.failures))
+}
+
+fn read(path: &str) -> Result<String, AuditError> {
+    let read_err = |source| AuditError::Read {
+        path: path.to_owned(),
+        source,
+    };
+    if path == "-" {
+        let mut text = String::new();
+        io::stdin().read_to_string(&mut text).map_err(read_err)?;
+        Ok(text)
+    } else {
+        std::fs::read_to_string(path).map_err(read_err)
+    }
+}
+
+/// The error and its sources: `a: b: c`.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let next = s.to_string();
+        if !text.ends_with(&next) {
+            text.push_str(": ");
+            text.push_str(&next);
+        }
+        source = s.source();
+    }
+    text
+}
