@@ -43,7 +43,7 @@ fn parse_only(events: &[String]) {
 fn replay(events: &[String]) {
     let mut r = Replay::new(Settings::default());
     for e in events {
-        black_box(r.apply_json(e).unwrap());
+        let _ = black_box(r.apply_json(e).unwrap());
     }
 }
 
