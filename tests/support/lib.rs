@@ -1,1 +1,17 @@
-//! Shared test support: the local AWS emulator and a fake Lambda Runtime API.
+//! Shared test support: the local AWS emulator, the resources the Terraform module
+//! would create, a fake Lambda Runtime API, and the references a scenario is checked
+//! against (the in-memory replay of the same events, the EMF specification).
+//!
+//! # Layout
+//! - [`moto`]: start moto's server on a free loopback port; SDK config for it.
+//! - [`stack`]: table, topic + subscribed queue, ECS service; read them back.
+//! - [`runtime_api`]: the Runtime API a bootstrap binary talks to.
+//! - [`expect`]: what a correct watcher publishes, from the in-memory replay;
+//!   EMF documents checked against the specification.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+pub mod expect;
+pub mod moto;
+pub mod runtime_api;
+pub mod stack;

@@ -133,8 +133,8 @@ pub fn view(s: &Service) -> ServiceView {
         max_percent: dc
             .and_then(|d| d.maximum_percent())
             .and_then(|p| u32::try_from(p).ok()),
-        circuit_breaker: Some(breaker.is_some_and(|b| b.enable())),
-        rollback: Some(breaker.is_some_and(|b| b.enable() && b.rollback())),
+        circuit_breaker: dc.map(|_| breaker.is_some_and(|b| b.enable())),
+        rollback: dc.map(|_| breaker.is_some_and(|b| b.enable() && b.rollback())),
         failure_threshold: threshold,
         scheduling_strategy: s.scheduling_strategy().map(|x| x.as_str().to_owned()),
         deployment_controller: s

@@ -19,6 +19,7 @@
 //!   the Lambda retry delivers without re-applying.
 
 mod commit;
+mod env;
 mod event;
 
 use serde::Serialize;
@@ -29,6 +30,7 @@ use crate::model::{Millis, ModelError};
 use crate::ports::{NotifyError, StoreError};
 
 pub use crate::ports::MetricsError;
+pub use env::{ConfigError, EnvConfig, MetricsSinkKind};
 
 /// Knobs of the delivery layer (the state machine's own are in [`Settings`]).
 #[derive(Clone, Debug, PartialEq, Eq)]

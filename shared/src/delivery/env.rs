@@ -1,0 +1,190 @@
+//! The functions' configuration from environment variables, validated at start-up.
+//!
+//! Why in the library: the event handler and the sweeper read the same variables and
+//! must agree on defaults and validation; each binary only adds its own. Reading goes
+//! through a lookup function so the rules are tested without touching the process
+//! environment. Every error names the variable and what was expected.
+
+use thiserror::Error;
+
+use crate::core::Settings;
+use crate::model::Millis;
+
+use super::WatcherConfig;
+
+/// A variable is missing or unusable.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum ConfigError {
+    /// A required variable is absent or empty.
+    #[error("{0}: missing (required)")]
+    Missing(&'static str),
+    /// A variable's value cannot be used.
+    #[error("{var}: {value:?} is not {expected}")]
+    Invalid {
+        /// The variable.
+        var: &'static str,
+        /// Its value.
+        value: String,
+        /// What it should be.
+        expected: &'static str,
+    },
+}
+
+/// Where metrics go.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MetricsSinkKind {
+    /// Embedded Metric Format on stdout (default).
+    Emf,
+    /// PutMetricData.
+    CloudWatch,
+}
+
+/// The variables shared by the ecs-event-handler and the rollout-sweeper.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EnvConfig {
+    /// `STATE_TABLE`: the DynamoDB table.
+    pub state_table: String,
+    /// `ALERT_TOPIC_ARN`: the SNS topic.
+    pub alert_topic_arn: String,
+    /// `METRICS_SINK`: `emf` (default) or `cloudwatch`.
+    pub metrics_sink: MetricsSinkKind,
+    /// `METRICS_NAMESPACE` (default `RolloutWatcher`).
+    pub metrics_namespace: String,
+    /// `ENVIRONMENT`: a label shown in alerts (optional).
+    pub environment: Option<String>,
+    /// `STALL_AFTER`, `ZERO_GRACE`, `NOTIFY_INFO` and the fixed delivery knobs.
+    pub watcher: WatcherConfig,
+}
+
+impl EnvConfig {
+    /// From the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// From any lookup (tests).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let var = |name: &'static str| {
+            get(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let required = |name: &'static str| var(name).ok_or(ConfigError::Missing(name));
+        let invalid =
+            |var: &'static str, value: String, expected: &'static str| ConfigError::Invalid {
+                var,
+                value,
+                expected,
+            };
+        let alert_topic_arn = required("ALERT_TOPIC_ARN")?;
+        if !alert_topic_arn.starts_with("arn:") {
+            return Err(invalid(
+                "ALERT_TOPIC_ARN",
+                alert_topic_arn,
+                "an SNS topic ARN",
+            ));
+        }
+        let metrics_sink = match var("METRICS_SINK").as_deref() {
+            None | Some("emf") => MetricsSinkKind::Emf,
+            Some("cloudwatch") => MetricsSinkKind::CloudWatch,
+            Some(other) => {
+                return Err(invalid(
+                    "METRICS_SINK",
+                    other.into(),
+                    "`emf` or `cloudwatch`",
+                ));
+            }
+        };
+        let metrics_namespace = var("METRICS_NAMESPACE").unwrap_or_else(|| "RolloutWatcher".into());
+        if metrics_namespace.len() > 255 || metrics_namespace.starts_with(':') {
+            return Err(invalid(
+                "METRICS_NAMESPACE",
+                metrics_namespace,
+                "a CloudWatch namespace (1-255 characters, not starting with ':')",
+            ));
+        }
+        let duration = |name: &'static str, default: &str| {
+            let text = var(name).unwrap_or_else(|| default.into());
+            Millis::parse_duration(&text)
+                .filter(|d| d.0 > 0)
+                .ok_or_else(|| invalid(name, text, "a positive duration such as 90s, 15m or 1h"))
+        };
+        let notify_info = match var("NOTIFY_INFO")
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            None | Some("true" | "1" | "yes") => true,
+            Some("false" | "0" | "no") => false,
+            Some(other) => return Err(invalid("NOTIFY_INFO", other.into(), "`true` or `false`")),
+        };
+        let watcher = WatcherConfig {
+            settings: Settings {
+                stall_after: duration("STALL_AFTER", "15m")?,
+                zero_grace: duration("ZERO_GRACE", "30s")?,
+                confirm_zero: true,
+            },
+            notify_info,
+            ..WatcherConfig::default()
+        };
+        Ok(Self {
+            state_table: required("STATE_TABLE")?,
+            alert_topic_arn,
+            metrics_sink,
+            metrics_namespace,
+            environment: var("ENVIRONMENT"),
+            watcher,
+        })
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn with(pairs: &[(&str, &str)]) -> Result<EnvConfig, ConfigError> {
+        let owned: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).into(), (*v).into()))
+            .collect();
+        EnvConfig::from_lookup(|k| owned.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()))
+    }
+
+    const BASE: [(&str, &str); 2] = [
+        ("STATE_TABLE", "t"),
+        ("ALERT_TOPIC_ARN", "arn:aws:sns:eu-west-1:1:a"),
+    ];
+
+    /// Only the table and topic are required; the rest has the documented defaults.
+    #[test]
+    fn defaults() {
+        let c = with(&BASE).unwrap();
+        assert_eq!(c.metrics_sink, MetricsSinkKind::Emf);
+        assert_eq!(c.metrics_namespace, "RolloutWatcher");
+        assert_eq!(c.watcher.settings.stall_after, Millis::from_secs(900));
+        assert_eq!(c.watcher.settings.zero_grace, Millis::from_secs(30));
+        assert!(c.watcher.notify_info && c.watcher.settings.confirm_zero);
+        assert_eq!(c.environment, None);
+    }
+
+    /// Each bad value is reported with the variable's name.
+    #[test]
+    fn errors_name_the_variable() {
+        assert_eq!(
+            with(&BASE[1..]).unwrap_err(),
+            ConfigError::Missing("STATE_TABLE")
+        );
+        for (var, value) in [
+            ("METRICS_SINK", "statsd"),
+            ("STALL_AFTER", "soon"),
+            ("ZERO_GRACE", "0s"),
+            ("NOTIFY_INFO", "maybe"),
+        ] {
+            let mut pairs = BASE.to_vec();
+            pairs.push((var, value));
+            let e = with(&pairs).unwrap_err().to_string();
+            assert!(e.starts_with(var), "{e}");
+        }
+    }
+}
