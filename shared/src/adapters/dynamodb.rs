@@ -11,6 +11,8 @@
 //!   `rollout#<deployment id>`; `summary` (S) the rollout summary as JSON, plus
 //!   `deployment_id`, `state`, `started_at`, `finished_at`, `duration_s`, `downtime_s`
 //!   for people reading the table, and `expires_at` (N, epoch seconds) for TTL.
+//! - A state or outbox document over 8 KiB is stored deflated as `state_z` /
+//!   `outbox_z` (B) instead (see `dynamodb_ext`).
 //!
 //! Why JSON strings rather than nested maps: the state is read and written whole,
 //! never queried inside, and a string is the most compact encoding DynamoDB bills
@@ -29,19 +31,14 @@ use crate::core::RolloutSummary;
 use crate::model::{Millis, ServiceArn, Timestamp};
 use crate::ports::{SaveRequest, ServiceRecord, StateStore, StoreError};
 
+pub use super::dynamodb_ext::{
+    COMPRESS_OVER, DUE_PK, HISTORY_PREFIX, Item, LIVE_SK, item_size, live_item, record_from_item,
+};
+use super::dynamodb_ext::{history_item, n, s, summary_from_item};
 use super::sdk_ext::epoch_secs;
 
-/// Sort key of the live item.
-pub const LIVE_SK: &str = "service";
-/// Sort-key prefix of history items.
-pub const HISTORY_PREFIX: &str = "rollout#";
 /// The sparse index the sweeper queries.
 pub const DUE_INDEX: &str = "due-index";
-/// The one partition of the sparse index.
-pub const DUE_PK: &str = "due";
-
-/// A DynamoDB item.
-pub type Item = HashMap<String, AttributeValue>;
 
 /// DynamoDB through aws-sdk-dynamodb.
 #[derive(Clone, Debug)]
@@ -83,100 +80,6 @@ impl DynamoStore {
     }
 }
 
-fn s(v: impl Into<String>) -> AttributeValue {
-    AttributeValue::S(v.into())
-}
-
-fn n(v: impl ToString) -> AttributeValue {
-    AttributeValue::N(v.to_string())
-}
-
-fn json<T: serde::Serialize>(
-    service: &ServiceArn,
-    field: &'static str,
-    v: &T,
-) -> Result<String, StoreError> {
-    serde_json::to_string(v).map_err(|e| StoreError::Corrupt {
-        service: service.to_string(),
-        field,
-        source: Box::new(e),
-    })
-}
-
-/// The live item of a record.
-pub fn live_item(request: &SaveRequest<'_>) -> Result<Item, StoreError> {
-    let rec = request.record;
-    let service = rec.state.service();
-    let mut item = Item::new();
-    item.insert("pk".into(), s(service.as_str()));
-    item.insert("sk".into(), s(LIVE_SK));
-    item.insert("rev".into(), n(rec.revision));
-    item.insert("state".into(), s(json(service, "state", &rec.state)?));
-    if !rec.outbox.is_empty() || rec.outbox.dropped() > 0 {
-        item.insert("outbox".into(), s(json(service, "outbox", &rec.outbox)?));
-    }
-    if let Some(due) = request.due_at {
-        item.insert("due_pk".into(), s(DUE_PK));
-        item.insert("due_at".into(), n(epoch_secs(due)));
-    }
-    Ok(item)
-}
-
-fn history_item(r: &RolloutSummary, ttl: Millis) -> Result<Item, StoreError> {
-    let mut item = Item::new();
-    item.insert("pk".into(), s(r.service.as_str()));
-    item.insert(
-        "sk".into(),
-        s(format!("{HISTORY_PREFIX}{}", r.deployment_id)),
-    );
-    item.insert("summary".into(), s(json(&r.service, "summary", r)?));
-    item.insert("deployment_id".into(), s(r.deployment_id.as_str()));
-    item.insert("state".into(), s(r.state.as_str()));
-    if let Some(t) = r.started_at {
-        item.insert("started_at".into(), s(t.to_rfc3339()));
-    }
-    if let Some(t) = r.finished_at {
-        item.insert("finished_at".into(), s(t.to_rfc3339()));
-    }
-    if let Some(d) = r.duration_s {
-        item.insert("duration_s".into(), n(d));
-    }
-    item.insert("downtime_s".into(), n(r.downtime_s));
-    let end = r.finished_at.or(r.started_at).unwrap_or_default();
-    item.insert("expires_at".into(), n(epoch_secs(end.plus(ttl))));
-    Ok(item)
-}
-
-/// Billable size of an item: attribute names plus values (strings in UTF-8 bytes,
-/// numbers at most 21 bytes), as DynamoDB counts it toward the 400 KB limit.
-pub fn item_size(item: &Item) -> usize {
-    item.iter()
-        .map(|(k, v)| {
-            k.len()
-                + match v {
-                    AttributeValue::S(x) => x.len(),
-                    AttributeValue::N(x) => x.len().div_ceil(2) + 1,
-                    _ => 0,
-                }
-        })
-        .sum()
-}
-
-fn string<'a>(
-    item: &'a Item,
-    service: &ServiceArn,
-    field: &'static str,
-) -> Result<&'a str, StoreError> {
-    match item.get(field) {
-        Some(AttributeValue::S(v)) => Ok(v),
-        _ => Err(StoreError::Corrupt {
-            service: service.to_string(),
-            field,
-            source: "missing or not a string".into(),
-        }),
-    }
-}
-
 /// A transaction cancelled because the condition failed or another transaction
 /// touched the item: both mean "re-read and re-apply".
 fn lost_race(e: &TransactWriteItemsError) -> bool {
@@ -191,35 +94,6 @@ fn lost_race(e: &TransactWriteItemsError) -> bool {
         }
         _ => false,
     }
-}
-
-/// Decodes a live item.
-pub fn record_from_item(service: &ServiceArn, item: &Item) -> Result<ServiceRecord, StoreError> {
-    let corrupt = |field: &'static str| {
-        move |e: serde_json::Error| StoreError::Corrupt {
-            service: service.to_string(),
-            field,
-            source: Box::new(e),
-        }
-    };
-    let revision = match item.get("rev") {
-        Some(AttributeValue::N(v)) => v.parse::<u64>().map_err(|e| StoreError::Corrupt {
-            service: service.to_string(),
-            field: "rev",
-            source: Box::new(e),
-        })?,
-        _ => 0,
-    };
-    let state = serde_json::from_str(string(item, service, "state")?).map_err(corrupt("state"))?;
-    let outbox = match item.get("outbox") {
-        Some(AttributeValue::S(v)) => serde_json::from_str(v).map_err(corrupt("outbox"))?,
-        _ => Default::default(),
-    };
-    Ok(ServiceRecord {
-        state,
-        outbox,
-        revision,
-    })
 }
 
 #[async_trait]
@@ -314,14 +188,7 @@ impl StateStore for DynamoStore {
                 .await
                 .map_err(|e| Self::backend("Query")(Box::new(e)))?;
             for item in page.items() {
-                let text = string(item, service, "summary")?;
-                let r: RolloutSummary =
-                    serde_json::from_str(text).map_err(|e| StoreError::Corrupt {
-                        service: service.to_string(),
-                        field: "summary",
-                        source: Box::new(e),
-                    })?;
-                out.push(r);
+                out.push(summary_from_item(service, item)?);
             }
             start = page.last_evaluated_key().cloned();
             if start.is_none() {

@@ -16,7 +16,7 @@ use crate::ports::{SaveRequest, ServiceRecord, StateStore, StoreError};
 
 #[derive(Debug, Default)]
 struct Tables {
-    live: BTreeMap<ServiceArn, (String, Option<Timestamp>)>,
+    live: BTreeMap<ServiceArn, (String, Option<Timestamp>, u64)>,
     history: BTreeMap<(ServiceArn, DeploymentId), RolloutSummary>,
     writes: u64,
 }
@@ -46,12 +46,12 @@ impl MemoryStore {
 
     /// The serialised live record of a service (to measure its size).
     pub fn raw(&self, service: &ServiceArn) -> Option<String> {
-        self.lock().live.get(service).map(|(s, _)| s.clone())
+        self.lock().live.get(service).map(|(s, _, _)| s.clone())
     }
 
     /// The due time recorded for a service.
     pub fn due_at(&self, service: &ServiceArn) -> Option<Timestamp> {
-        self.lock().live.get(service).and_then(|(_, d)| *d)
+        self.lock().live.get(service).and_then(|(_, d, _)| *d)
     }
 }
 
@@ -66,7 +66,7 @@ fn corrupt(service: &ServiceArn, e: serde_json::Error) -> StoreError {
 #[async_trait]
 impl StateStore for MemoryStore {
     async fn load(&self, service: &ServiceArn) -> Result<Option<ServiceRecord>, StoreError> {
-        let raw = self.lock().live.get(service).map(|(s, _)| s.clone());
+        let raw = self.lock().live.get(service).map(|(s, _, _)| s.clone());
         raw.map(|s| serde_json::from_str(&s).map_err(|e| corrupt(service, e)))
             .transpose()
     }
@@ -75,21 +75,15 @@ impl StateStore for MemoryStore {
         let service = request.record.state.service().clone();
         let json = serde_json::to_string(request.record).map_err(|e| corrupt(&service, e))?;
         let mut t = self.lock();
-        let current = match t.live.get(&service) {
-            Some((s, _)) => {
-                serde_json::from_str::<ServiceRecord>(s)
-                    .map_err(|e| corrupt(&service, e))?
-                    .revision
-            }
-            None => 0,
-        };
+        let current = t.live.get(&service).map_or(0, |(_, _, rev)| *rev);
         if current != request.expected {
             return Err(StoreError::Conflict {
                 service: service.to_string(),
                 expected: request.expected,
             });
         }
-        t.live.insert(service, (json, request.due_at));
+        t.live
+            .insert(service, (json, request.due_at, request.record.revision));
         for r in request.finished {
             t.history
                 .insert((r.service.clone(), r.deployment_id.clone()), r.clone());
@@ -115,7 +109,7 @@ impl StateStore for MemoryStore {
         let mut v: Vec<(Timestamp, ServiceArn)> = t
             .live
             .iter()
-            .filter_map(|(s, (_, d))| d.filter(|d| *d <= until).map(|d| (d, s.clone())))
+            .filter_map(|(s, (_, d, _))| d.filter(|d| *d <= until).map(|d| (d, s.clone())))
             .collect();
         v.sort();
         Ok(v.into_iter().take(limit).map(|(_, s)| s).collect())

@@ -16,6 +16,8 @@ pub mod cloudwatch;
 #[cfg(feature = "aws")]
 pub mod dynamodb;
 #[cfg(feature = "aws")]
+mod dynamodb_ext;
+#[cfg(feature = "aws")]
 pub mod ecs;
 pub mod emf;
 pub mod memory;
