@@ -1,0 +1,255 @@
+//! The built `ecs-event-handler` binary, run as Lambda runs it: a process that talks
+//! to a Runtime API (here a local one) and to AWS (here the emulator, through
+//! `AWS_ENDPOINT_URL`). This is what proves `main.rs`: configuration, SDK clients,
+//! the error mapping, the init error, the JSON log line.
+//!
+//! The binary is built in the dev profile the tests use (`cargo build --workspace
+//! --bins`, what `make test` runs first; a no-op when it is fresh).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use integration_tests::moto::{Moto, workspace_root};
+use integration_tests::runtime_api::{Posted, RuntimeApi};
+use integration_tests::stack::{self, TABLE};
+use rollout_watcher_cli::simulate::{Params, Scenario};
+use serde_json::Value;
+use tokio::io::AsyncReadExt;
+use tokio::process::{Child, Command};
+
+use common::{events, stream};
+
+/// Builds the bootstrap binaries once per test process.
+fn bootstrap() -> PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+            let status = std::process::Command::new(cargo)
+                .args(["build", "--quiet", "--workspace", "--bins"])
+                .current_dir(workspace_root())
+                .status()
+                .expect("running cargo build");
+            assert!(status.success(), "cargo build --workspace --bins failed");
+            let dir = std::env::var_os("CARGO_TARGET_DIR")
+                .map_or_else(|| workspace_root().join("target"), PathBuf::from);
+            dir.join("debug/ecs-event-handler")
+        })
+        .clone()
+}
+
+/// Starts the binary against the Runtime API and the emulator. `env` overrides or
+/// removes (empty value) the function's variables.
+fn spawn(api: &RuntimeApi, moto: &Moto, topic: &str, env: &[(&str, &str)]) -> Child {
+    let mut cmd = Command::new(bootstrap());
+    cmd.env_clear()
+        .envs(moto.env())
+        .env("AWS_LAMBDA_RUNTIME_API", &api.address)
+        .env("AWS_LAMBDA_FUNCTION_NAME", "ecs-event-handler")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
+        .env("STATE_TABLE", TABLE)
+        .env("ALERT_TOPIC_ARN", topic)
+        .env("ENVIRONMENT", "test");
+    for (k, v) in env {
+        if v.is_empty() {
+            cmd.env_remove(k);
+        } else {
+            cmd.env(k, v);
+        }
+    }
+    cmd.stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true);
+    cmd.spawn().expect("starting the bootstrap binary")
+}
+
+/// Everything the process wrote to stdout (after it was stopped).
+async fn stdout_of(mut child: Child) -> Vec<Value> {
+    let _ = child.kill().await;
+    let mut text = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut text)
+        .await
+        .unwrap();
+    text.lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+/// A good event gets a response and its alert reaches the queue; a malformed one
+/// gets an `/error` post whose type is `MalformedEvent` and whose message names the
+/// field; stdout carries one JSON log line per event and the EMF metrics.
+#[tokio::test]
+async fn bootstrap_answers_good_and_malformed_events() {
+    let moto = Moto::start().await.unwrap();
+    let stack = stack::create(&moto, true).await.unwrap();
+    let api = RuntimeApi::start().await.unwrap();
+    let child = spawn(&api, &moto, &stack.topic_arn, &[]);
+    let events = events(Scenario::Success);
+    let start = events
+        .iter()
+        .find(|e| e["detail"]["eventName"] == "SERVICE_DEPLOYMENT_IN_PROGRESS")
+        .unwrap()
+        .clone();
+    api.invoke("req-good", start.clone()).await;
+    let mut bad = start.clone();
+    bad["resources"] = serde_json::json!([]);
+    api.invoke("req-bad", bad).await;
+
+    let posted = api.wait_posted(2, Duration::from_secs(60)).await.unwrap();
+    let Posted::Response(id, body) = &posted[0] else {
+        panic!("{posted:?}")
+    };
+    assert_eq!(id, "req-good");
+    assert_eq!(
+        (body["status"].as_str(), body["alerts_published"].as_u64()),
+        (Some("applied"), Some(1))
+    );
+    let Posted::Error(id, err) = &posted[1] else {
+        panic!("{posted:?}")
+    };
+    assert_eq!(id, "req-bad");
+    assert_eq!(err["errorType"], "MalformedEvent");
+    assert!(
+        err["errorMessage"]
+            .as_str()
+            .unwrap()
+            .contains("resources[0]"),
+        "{err}"
+    );
+
+    let msgs = stack.messages().await.unwrap();
+    assert_eq!(
+        msgs.iter().map(|m| m.alert()).collect::<Vec<_>>(),
+        ["deployment_started"]
+    );
+    assert!(
+        msgs[0].subject.starts_with("[test] "),
+        "{}",
+        msgs[0].subject
+    );
+
+    let lines = stdout_of(child).await;
+    let logs: Vec<&Value> = lines
+        .iter()
+        .filter(|l| l["fields"]["message"] == "event")
+        .collect();
+    assert_eq!(logs.len(), 2, "one log line per event: {lines:?}");
+    assert_eq!(logs[0]["fields"]["outcome"], "applied");
+    assert!(
+        logs[0]["fields"]["service"]
+            .as_str()
+            .unwrap()
+            .ends_with("service/demo-cluster/web")
+    );
+    assert!(
+        logs[0]["fields"]["alerts"]
+            .as_str()
+            .unwrap()
+            .contains("deployment_started:firing")
+    );
+    assert_eq!(logs[1]["fields"]["outcome"], "rejected");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["_aws"]["CloudWatchMetrics"].is_array()),
+        "EMF on stdout"
+    );
+}
+
+/// Without `STATE_TABLE` the function cannot start: it posts `/init/error` naming
+/// the variable and exits.
+#[tokio::test]
+async fn missing_state_table_is_an_init_error() {
+    let moto = Moto::start().await.unwrap();
+    let api = RuntimeApi::start().await.unwrap();
+    let mut child = spawn(
+        &api,
+        &moto,
+        "arn:aws:sns:eu-west-1:123456789012:t",
+        &[("STATE_TABLE", "")],
+    );
+    let posted = api.wait_posted(1, Duration::from_secs(60)).await.unwrap();
+    let Posted::InitError(err) = &posted[0] else {
+        panic!("{posted:?}")
+    };
+    assert!(
+        err["errorMessage"]
+            .as_str()
+            .unwrap()
+            .contains("STATE_TABLE"),
+        "{err}"
+    );
+    let status = tokio::time::timeout(Duration::from_secs(30), child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!status.success());
+}
+
+/// Peak memory of the bootstrap over 1,000 events (reported in the README): run
+/// with `BOOTSTRAP=target/release/ecs-event-handler cargo test -p integration-tests
+/// --test bootstrap -- --ignored --nocapture` for the release figure.
+#[tokio::test]
+#[ignore = "measurement, not a check: run by hand"]
+async fn peak_rss_over_1000_events() {
+    let moto = Moto::start().await.unwrap();
+    let stack = stack::create(&moto, true).await.unwrap();
+    let api = RuntimeApi::start().await.unwrap();
+    let params = Params {
+        desired: 160,
+        ..Params::defaults(Scenario::Success)
+    };
+    let mut events = stream(&params);
+    events.truncate(1000);
+    let bin = std::env::var("BOOTSTRAP")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| bootstrap());
+    let mut cmd = Command::new(bin);
+    cmd.env_clear()
+        .envs(moto.env())
+        .env("AWS_LAMBDA_RUNTIME_API", &api.address)
+        .env("AWS_LAMBDA_FUNCTION_NAME", "ecs-event-handler")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("STATE_TABLE", TABLE)
+        .env("ALERT_TOPIC_ARN", &stack.topic_arn)
+        .stdout(Stdio::null())
+        .kill_on_drop(true);
+    let child = cmd.spawn().unwrap();
+    let pid = child.id().unwrap();
+    let started = std::time::Instant::now();
+    for (i, e) in events.iter().enumerate() {
+        api.invoke(&format!("r{i}"), e.clone()).await;
+    }
+    let posted = api
+        .wait_posted(events.len(), Duration::from_secs(1200))
+        .await
+        .unwrap();
+    let elapsed = started.elapsed();
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let hwm = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM"))
+        .unwrap_or_default();
+    let errors = posted
+        .iter()
+        .filter(|p| matches!(p, Posted::Error(..)))
+        .count();
+    println!(
+        "{} events in {elapsed:?}, {errors} errors, peak RSS {hwm}",
+        events.len()
+    );
+    assert_eq!(errors, 0);
+}
