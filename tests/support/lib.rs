@@ -12,6 +12,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod expect;
+pub mod fault_proxy;
 pub mod moto;
 pub mod runtime_api;
 pub mod stack;
