@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test test-setup lint build-bins test-rust test-infra bench package
+.PHONY: demo test test-setup lint build-bins test-rust test-infra bench package package-x86 package-setup
 
 ## The first thing to run: simulated rollouts through the watcher, as text.
 demo:
@@ -47,3 +47,29 @@ test-infra:
 ## Speed figures (release profile): replay throughput vs the serde_json floor.
 bench:
 	cargo bench -p rollout-watcher-cli --bench replay
+
+## Lambda zips, arm64 (Graviton, the cheaper default):
+## target/lambda/<function>/bootstrap.zip, each checked (< 5 MB, glibc <= 2.34).
+## `--disable-optimizations` keeps cargo-lambda's own release flags (which include
+## panic=abort) out, so the workspace's [profile.release] decides: LTO, one codegen
+## unit, stripped, and panic=unwind on purpose (lambda_runtime turns a panic into an
+## error response instead of a dead sandbox).
+FUNCTIONS := ecs-event-handler rollout-sweeper slack-notifier
+LAMBDA_BUILD = PATH="$(abspath $(VENV))/bin:$$PATH" cargo lambda build --release \
+	--output-format zip --disable-optimizations $(addprefix -p ,$(FUNCTIONS))
+
+package-setup: $(VENV)/.cargo-lambda
+
+$(VENV)/.cargo-lambda: scripts/requirements-package.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet -r scripts/requirements-package.txt
+	touch $@
+
+package: package-setup
+	$(LAMBDA_BUILD) --arm64 --lambda-dir target/lambda
+	scripts/check-package.sh target/lambda $(FUNCTIONS)
+
+## The same for x86_64, into target/lambda-x86_64/.
+package-x86: package-setup
+	$(LAMBDA_BUILD) --x86-64 --lambda-dir target/lambda-x86_64
+	scripts/check-package.sh target/lambda-x86_64 $(FUNCTIONS)
