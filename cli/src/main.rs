@@ -27,8 +27,24 @@ enum Command {
     Audit(audit::Args),
 }
 
+/// Usage errors exit 64 (sysexits' EX_USAGE), never 2: `audit` uses 2 for "a service
+/// is unsafe", and a CI gate must not read a typo as a verdict.
+const EXIT_USAGE: u8 = 64;
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let usage = e.use_stderr();
+            // Printing help or a usage error to the terminal cannot meaningfully fail.
+            let _ = e.print();
+            return if usage {
+                ExitCode::from(EXIT_USAGE)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
     let result = match cli.command {
         Command::Replay(args) => replay::run(&args),
         Command::Simulate(args) => simulate_cmd::run(&args),
@@ -40,7 +56,7 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             eprintln!("rollout-watcher: {e:#}");
-            ExitCode::from(2)
+            ExitCode::FAILURE
         }
     }
 }
