@@ -44,10 +44,14 @@ impl ModelError {
         // serde_json appends " at line 1 column 40"; the path says more.
         let message = err.to_string();
         let message = match message.rfind(" at line ") {
-            Some(i) if err.is_data() => message[..i].to_owned(),
-            _ => message,
+            Some(i) if err.is_data() => &message[..i],
+            _ => &message,
         };
-        Self::Json { path, message }
+        // serde quotes the offending value whole; a megabyte string stays out of logs.
+        Self::Json {
+            path: clip(&path, 240),
+            message: clip(message, 240),
+        }
     }
 
     pub(crate) fn invalid(field: &'static str, problem: &'static str, value: &str) -> Self {
@@ -56,5 +60,13 @@ impl ModelError {
             problem,
             value: value.chars().take(120).collect(),
         }
+    }
+}
+
+/// At most `max` characters, with `…` where it was cut.
+pub(super) fn clip(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_owned(),
     }
 }

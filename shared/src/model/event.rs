@@ -7,7 +7,12 @@
 //! the watcher acts on get their own structs; any other detail-type decodes to
 //! [`Detail::Other`] and is ignored by rule, not refused.
 
-use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::de::value::MapAccessDeserializer;
+use serde::de::{MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::value::RawValue;
 
 use super::error::ModelError;
@@ -184,7 +189,11 @@ pub struct TaskDetail {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub availability_zone: Option<String>,
     /// The containers, with exit codes once they stopped.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "objects",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub containers: Vec<Container>,
 }
 
@@ -236,7 +245,7 @@ impl EcsEvent {
     /// (`detail.version: invalid type: string "7", expected u64`).
     pub fn from_json(text: &str) -> Result<Self, ModelError> {
         let mut de = serde_json::Deserializer::from_str(text);
-        let raw: RawEnvelope<'_> = serde_path_to_error::deserialize(&mut de)
+        let Object(raw): Object<RawEnvelope<'_>> = serde_path_to_error::deserialize(&mut de)
             .map_err(|e| ModelError::from_path_error("", e))?;
         de.end().map_err(|e| ModelError::Json {
             path: String::new(),
@@ -248,7 +257,8 @@ impl EcsEvent {
             (DEPLOYMENT_STATE_CHANGE, Some(d)) => Detail::Deployment(typed(d)?),
             (SERVICE_ACTION, Some(d)) => Detail::ServiceAction(typed(d)?),
             (TASK_STATE_CHANGE, Some(d)) => Detail::Task(Box::new(typed(d)?)),
-            (_, Some(d)) => Detail::Other(Box::new(typed(d)?)),
+            // Any JSON at all: a detail-type we do not follow is none of our business.
+            (_, Some(d)) => Detail::Other(Box::new(any(d)?)),
         };
         Ok(Self {
             version: raw.version,
@@ -279,7 +289,45 @@ impl EcsEvent {
     }
 }
 
+/// A detail struct, from a JSON object only.
 fn typed<'de, T: Deserialize<'de>>(raw: &'de RawValue) -> Result<T, ModelError> {
     let mut de = serde_json::Deserializer::from_str(raw.get());
+    serde_path_to_error::deserialize(&mut de)
+        .map(|Object(t)| t)
+        .map_err(|e| ModelError::from_path_error("detail", e))
+}
+
+fn any(raw: &RawValue) -> Result<serde_json::Value, ModelError> {
+    let mut de = serde_json::Deserializer::from_str(raw.get());
     serde_path_to_error::deserialize(&mut de).map_err(|e| ModelError::from_path_error("detail", e))
+}
+
+/// A `T` read from a JSON object and nothing else.
+///
+/// Serde's derived structs also accept a JSON array and fill their fields by position,
+/// so `"detail": ["ERROR", "SERVICE_DEPLOYMENT_FAILED", "ecs-svc/1"]` would read as a
+/// failed deployment, and `"detail": []` as an event without a name. ECS only ever
+/// sends objects there: anything else is a wrong type, reported at its own path.
+struct Object<T>(T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Only<T>(PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for Only<T> {
+            type Value = T;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+                T::deserialize(MapAccessDeserializer::new(map))
+            }
+        }
+        d.deserialize_map(Only(PhantomData)).map(Object)
+    }
+}
+
+/// A list of JSON objects (see [`Object`]).
+fn objects<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec<T>, D::Error> {
+    let all = Vec::<Object<T>>::deserialize(d)?;
+    Ok(all.into_iter().map(|Object(t)| t).collect())
 }

@@ -17,10 +17,18 @@ pub struct ServiceArn(String);
 #[serde(transparent)]
 pub struct DeploymentId(String);
 
+/// The longest ARN or task id kept. ECS names are at most 255 characters, so a real
+/// service ARN stays well under this; anything longer is not ECS's and would only
+/// bloat the stored state it keys.
+pub(crate) const MAX_ARN: usize = 1024;
+
 impl ServiceArn {
     /// Accepts the long ARN form; the old short form without the cluster
     /// (`service/NAME`) is rejected because the cluster is part of the identity.
     pub fn parse(text: &str) -> Option<Self> {
+        if text.len() > MAX_ARN {
+            return None;
+        }
         let parts = ArnParts::split(text)?;
         let rest = parts.resource.strip_prefix("service/")?;
         let (cluster, service) = rest.split_once('/')?;
@@ -33,6 +41,9 @@ impl ServiceArn {
     /// Builds the ARN of service `name` in the cluster `cluster_arn`
     /// (`arn:aws:ecs:REGION:ACCOUNT:cluster/CLUSTER`), as task events require.
     pub fn from_cluster(cluster_arn: &str, name: &str) -> Option<Self> {
+        if cluster_arn.len() + name.len() > MAX_ARN {
+            return None;
+        }
         let parts = ArnParts::split(cluster_arn)?;
         let cluster = parts.resource.strip_prefix("cluster/")?;
         if cluster.is_empty() || cluster.contains('/') || name.is_empty() || name.contains('/') {

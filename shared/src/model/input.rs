@@ -4,10 +4,21 @@
 //! it belongs to, whether it is a rollback, and whether the watcher acts on it at all.
 //! Keeping that out of the core lets the core stay a small set of rules over facts.
 
-use super::error::ModelError;
+use super::error::{ModelError, clip};
 use super::event::{Detail, EcsEvent, ServiceActionDetail, TaskDetail};
-use super::ids::{DeploymentId, ServiceArn, task_id};
+use super::ids::{DeploymentId, MAX_ARN, ServiceArn, task_id};
 use super::timestamp::Timestamp;
+
+/// The longest free text kept from an event (reasons, codes, names). ECS's own run to a
+/// few hundred characters; the cap keeps one oversized event from bloating the stored
+/// state (one DynamoDB item, at most 400 KB) and the alerts built from it.
+const MAX_TEXT: usize = 1024;
+/// Stopped containers kept per task event: a task definition holds at most 10.
+const MAX_CONTAINERS: usize = 10;
+/// The longest event id kept for deduplication (EventBridge ids are 36-character UUIDs).
+const MAX_EVENT_ID: usize = 128;
+/// The longest service name (ECS allows 255 characters).
+const MAX_NAME: usize = 255;
 
 /// One usable event for one service.
 #[derive(Clone, Debug, PartialEq)]
@@ -204,6 +215,17 @@ impl EcsEvent {
             .ok_or_else(|| ModelError::invalid("resources[0]", "not an ECS service ARN", first))
     }
 
+    /// The id that deduplicates the event. An empty id would make every other event
+    /// with an empty id look like a redelivery of this one, and be dropped.
+    fn event_id(&self) -> Result<Option<String>, ModelError> {
+        match self.id.as_deref() {
+            Some(id) if id.trim().is_empty() || id.len() > MAX_EVENT_ID => {
+                Err(ModelError::invalid("id", "empty or too long", id))
+            }
+            id => Ok(id.map(str::to_owned)),
+        }
+    }
+
     fn time_or(&self, detail_time: Option<Timestamp>) -> Result<Timestamp, ModelError> {
         self.time.or(detail_time).ok_or(ModelError::Missing("time"))
     }
@@ -225,13 +247,13 @@ impl EcsEvent {
         });
         Ok(Interpreted::Use(Input {
             service,
-            event_id: self.id.clone(),
+            event_id: self.event_id()?,
             time,
             kind: InputKind::Deployment(DeploymentChange {
                 deployment,
                 phase,
                 at: updated_at.unwrap_or(time),
-                reason: reason.map(str::to_owned),
+                reason: reason.map(|r| clip(r, MAX_TEXT)),
                 rollback_to: rollback_to.filter(|_| phase == DeploymentPhase::InProgress),
             }),
         }))
@@ -260,12 +282,12 @@ impl EcsEvent {
         let time = self.time_or(d.created_at)?;
         Ok(Interpreted::Use(Input {
             service,
-            event_id: self.id.clone(),
+            event_id: self.event_id()?,
             time,
             kind: InputKind::ServiceAction(ServiceAction {
                 kind,
                 at: d.created_at.unwrap_or(time),
-                reason: d.reason.clone(),
+                reason: d.reason.as_deref().map(|r| clip(r, MAX_TEXT)),
             }),
         }))
     }
@@ -278,22 +300,32 @@ impl EcsEvent {
         let Some(name) = group.strip_prefix("service:") else {
             return Ok(Interpreted::Ignore(Ignored::NotAServiceTask));
         };
+        if name.is_empty() || name.contains('/') || name.len() > MAX_NAME {
+            return Err(ModelError::invalid(
+                "detail.group",
+                "not service:NAME",
+                group,
+            ));
+        }
         let cluster = t
             .cluster_arn
             .as_deref()
             .ok_or(ModelError::Missing("detail.clusterArn"))?;
         let service = ServiceArn::from_cluster(cluster, name).ok_or_else(|| {
-            ModelError::invalid(
-                "detail.clusterArn",
-                "not an ECS cluster ARN (or bad group)",
-                cluster,
-            )
+            ModelError::invalid("detail.clusterArn", "not an ECS cluster ARN", cluster)
         })?;
         let task_arn = t
             .task_arn
             .as_deref()
             .or(self.resources.first().map(String::as_str))
             .ok_or(ModelError::Missing("detail.taskArn"))?;
+        if task_id(task_arn).trim().is_empty() || task_arn.len() > MAX_ARN {
+            return Err(ModelError::invalid(
+                "detail.taskArn",
+                "empty or too long",
+                task_arn,
+            ));
+        }
         let status = t
             .last_status
             .as_deref()
@@ -314,15 +346,20 @@ impl EcsEvent {
             .containers
             .iter()
             .filter(|c| c.exit_code.is_some() || c.reason.is_some())
+            .take(MAX_CONTAINERS)
             .map(|c| ContainerExit {
-                name: c.name.clone().unwrap_or_default(),
+                name: c
+                    .name
+                    .as_deref()
+                    .map(|n| clip(n, MAX_NAME))
+                    .unwrap_or_default(),
                 exit_code: c.exit_code,
-                reason: c.reason.clone(),
+                reason: c.reason.as_deref().map(|r| clip(r, MAX_TEXT)),
             })
             .collect();
         Ok(Interpreted::Use(Input {
             service,
-            event_id: self.id.clone(),
+            event_id: self.event_id()?,
             time,
             kind: InputKind::Task(Box::new(TaskObservation {
                 task_id: task_id(task_arn).to_owned(),
@@ -335,9 +372,9 @@ impl EcsEvent {
                 started_at: t.started_at,
                 stopping_at: t.stopping_at,
                 stopped_at: t.stopped_at.or(t.execution_stopped_at),
-                stop_code: t.stop_code.clone(),
-                stopped_reason: t.stopped_reason.clone(),
-                task_definition: t.task_definition_arn.clone(),
+                stop_code: t.stop_code.as_deref().map(|c| clip(c, MAX_TEXT)),
+                stopped_reason: t.stopped_reason.as_deref().map(|r| clip(r, MAX_TEXT)),
+                task_definition: t.task_definition_arn.as_deref().map(|d| clip(d, MAX_TEXT)),
                 exits,
             })),
         }))

@@ -33,10 +33,17 @@ impl Timestamp {
 
     /// Parses RFC 3339 (`Z` or an offset, 0-9 fraction digits); sub-millisecond
     /// digits are truncated.
+    ///
+    /// Only instants in years 0000-9999 UTC are accepted: those are the ones
+    /// [`Self::to_rfc3339`] writes back as RFC 3339, so a state holding one always
+    /// loads again. `9999-12-31T23:59:59-01:00` is valid RFC 3339 but lies in year
+    /// 10000 UTC; stored, it would make the service's state unreadable.
     pub fn parse(text: &str) -> Option<Self> {
         let parsed = OffsetDateTime::parse(text.trim(), &Rfc3339).ok()?;
         let ms = parsed.unix_timestamp_nanos().div_euclid(1_000_000);
-        i64::try_from(ms).ok().map(Self)
+        let ms = i64::try_from(ms).ok()?;
+        let utc = OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000)).ok()?;
+        (utc.year() >= 0).then_some(Self(ms))
     }
 
     /// This instant plus a span (saturating).
@@ -131,8 +138,12 @@ impl Serialize for Timestamp {
 impl<'de> Deserialize<'de> for Timestamp {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        Self::parse(&text)
-            .ok_or_else(|| serde::de::Error::custom(format!("not an RFC 3339 timestamp: {text:?}")))
+        Self::parse(&text).ok_or_else(|| {
+            let shown: String = text.chars().take(120).collect();
+            serde::de::Error::custom(format!(
+                "not an RFC 3339 timestamp in years 0000-9999 UTC: {shown:?}"
+            ))
+        })
     }
 }
 
@@ -164,8 +175,26 @@ mod tests {
             "2016-12-06",
             "2016-13-06T16:41:06Z",
             "1481042466",
+            "10000-01-01T00:00:00Z",
+            "9999-12-31T23:59:59-00:01",
+            "0000-01-01T00:00:00+00:01",
         ] {
             assert_eq!(Timestamp::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn every_accepted_instant_formats_back_to_itself() {
+        for text in [
+            "0000-01-01T00:00:00Z",
+            "1970-01-01T00:00:00Z",
+            "9999-12-31T23:59:59.999Z",
+            "9999-12-31T23:59:59+01:00",
+        ] {
+            let t = Timestamp::parse(text);
+            assert!(t.is_some(), "{text}");
+            let back = t.map(|t| t.to_rfc3339());
+            assert_eq!(back.as_deref().and_then(Timestamp::parse), t, "{text}");
         }
     }
 
