@@ -10,7 +10,9 @@
 //!
 //! What it injects, per service and operation, for a chosen share of requests (the
 //! choice is a hash of the seed, the service, the operation and the request's
-//! ordinal for that pair, so a sequential run fails the same requests every time):
+//! ordinal for that pair, so a sequential run fails the same requests every time;
+//! a rule's first faults go through its kinds in turn, then they are picked by
+//! weight):
 //! - [`Fault::ServerError`]: HTTP 500 in the protocol's shape;
 //! - [`Fault::Throttle`]: DynamoDB's `ThrottlingException` or
 //!   `ProvisionedThroughputExceededException`, ECS's `ThrottlingException`, SNS's
@@ -79,7 +81,8 @@ pub struct Rule {
 
 impl Rule {
     /// `share` of every request to `service`, with the usual mix: 500s, throttling
-    /// and resets alike, and one slow reply in twenty.
+    /// and resets alike, and one slow reply in sixty (each costs
+    /// real time: the SDK's timeout is a wall-clock one).
     pub fn service(service: &str, share: f64) -> Self {
         Self {
             service: service.to_owned(),
@@ -89,7 +92,7 @@ impl Rule {
                 (Fault::ServerError, 19),
                 (Fault::Throttle, 19),
                 (Fault::Reset, 19),
-                (Fault::Slow, 3),
+                (Fault::Slow, 1),
             ],
         }
     }
@@ -170,6 +173,7 @@ struct Book {
     per_service: BTreeMap<String, usize>,
     publishes_ok: usize,
     armed_writes: usize,
+    rule_hits: BTreeMap<usize, usize>,
 }
 
 struct Shared {
@@ -258,9 +262,19 @@ impl FaultProxy {
         self.shared.book().calls.clone()
     }
 
-    /// Forgets the calls seen so far (the ordinals carry on).
-    pub fn clear_calls(&self) {
-        self.shared.book().calls.clear();
+    /// Requests seen so far.
+    pub fn call_count(&self) -> usize {
+        self.shared.book().calls.len()
+    }
+
+    /// The requests from the `from`-th on.
+    pub fn calls_since(&self, from: usize) -> Vec<Call> {
+        self.shared
+            .book()
+            .calls
+            .get(from..)
+            .map(<[Call]>::to_vec)
+            .unwrap_or_default()
     }
 
     /// Requests per (service, operation) so far.
@@ -449,7 +463,8 @@ impl Shared {
             return (seq, Action::Inject(Fault::ServerError), slow);
         }
         let plan = &book.plan;
-        for rule in &plan.rules {
+        let mut chosen = None;
+        for (r, rule) in plan.rules.iter().enumerate() {
             let matches =
                 rule.service == service && rule.operation.as_deref().is_none_or(|o| o == operation);
             if !matches {
@@ -459,14 +474,28 @@ impl Shared {
             if (h % 1_000_000) as f64 >= rule.share * 1_000_000.0 {
                 continue;
             }
-            let total: u32 = rule.faults.iter().map(|(_, w)| w).sum();
-            let mut pick = ((h >> 32) % u64::from(total.max(1))) as u32;
-            for (fault, w) in &rule.faults {
-                if pick < *w {
-                    return (seq, Action::Inject(*fault), slow);
-                }
-                pick -= w;
+            chosen = Some((r, h));
+            break;
+        }
+        let Some((r, h)) = chosen else {
+            return (seq, Action::Forward, slow);
+        };
+        // The first faults of a rule go through its kinds in turn, so each kind is
+        // injected even where few requests match; then they are picked by weight.
+        let hits = book.rule_hits.entry(r).or_insert(0);
+        *hits += 1;
+        let nth = *hits - 1;
+        let rule = &book.plan.rules[r];
+        if let Some((fault, _)) = rule.faults.get(nth) {
+            return (seq, Action::Inject(*fault), slow);
+        }
+        let total: u32 = rule.faults.iter().map(|(_, w)| w).sum();
+        let mut pick = ((h >> 32) % u64::from(total.max(1))) as u32;
+        for (fault, w) in &rule.faults {
+            if pick < *w {
+                return (seq, Action::Inject(*fault), slow);
             }
+            pick -= w;
         }
         (seq, Action::Forward, slow)
     }
