@@ -1,34 +1,30 @@
 //! ecs-event-handler: EventBridge invokes it with one ECS event at a time; the
-//! library's [`Watcher::handle`] does the work. This file only reads the
+//! library's `Watcher::handle` does the work. This file only reads the
 //! configuration, builds the SDK clients once per sandbox, and maps errors to a
 //! stable Lambda `errorType` (`MalformedEvent`, `Conflict`, `Retryable`).
 
 mod wiring;
 
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
+use rollout_watcher::adapters::aws::{AwsWatcher, aws_watcher};
 use rollout_watcher::delivery::{EnvConfig, Outcome};
 use serde_json::Value;
-
-use wiring::{HandlerWatcher, report_init_error};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let config = match EnvConfig::from_env() {
         Ok(c) => c,
-        Err(e) => return Err(report_init_error(&e).await),
+        Err(e) => return Err(wiring::report_init_error(&e).await),
     };
-    let aws = aws_config::defaults(aws_config::BehaviorVersion::latest())
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .load()
         .await;
-    let watcher = wiring::watcher(&config, &aws);
+    let watcher = aws_watcher(&config, &sdk);
     lambda_runtime::run(service_fn(|event| handle(event, &watcher))).await
 }
 
-async fn handle(
-    event: LambdaEvent<Value>,
-    watcher: &HandlerWatcher,
-) -> Result<Outcome, Diagnostic> {
+async fn handle(event: LambdaEvent<Value>, watcher: &AwsWatcher) -> Result<Outcome, Diagnostic> {
     watcher
         .handle(&event.payload, &event.context.request_id)
         .await

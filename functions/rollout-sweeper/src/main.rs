@@ -1,3 +1,46 @@
-//! rollout-sweeper Lambda function.
+//! rollout-sweeper: invoked on a schedule (EventBridge Scheduler, every minute by
+//! default) to see what events cannot show, silence: rollouts past their deadline,
+//! zeros waiting for ECS's word, outcomes whose event never came, effects a crashed
+//! invocation left behind. The library's `Watcher::sweep` does the work; the
+//! scheduler's payload is ignored.
 
-fn main() {}
+mod wiring;
+
+use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
+use rollout_watcher::adapters::aws::{AwsWatcher, aws_watcher};
+use rollout_watcher::delivery::{ConfigError, EnvConfig, SweepConfig, SweepReport};
+use serde_json::Value;
+
+fn config() -> Result<(EnvConfig, SweepConfig), ConfigError> {
+    let env = EnvConfig::from_env()?;
+    let sweep = SweepConfig::from_lookup(|k| std::env::var(k).ok())?;
+    Ok((env, sweep))
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let (config, sweep) = match config() {
+        Ok(c) => c,
+        Err(e) => return Err(wiring::report_init_error(&e).await),
+    };
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .load()
+        .await;
+    let watcher = aws_watcher(&config, &sdk);
+    lambda_runtime::run(service_fn(|event| tick(event, &watcher, &sweep))).await
+}
+
+async fn tick(
+    event: LambdaEvent<Value>,
+    watcher: &AwsWatcher,
+    sweep: &SweepConfig,
+) -> Result<SweepReport, Diagnostic> {
+    watcher
+        .sweep(sweep, &event.context.request_id)
+        .await
+        .map_err(|e| Diagnostic {
+            error_type: e.error_type().to_owned(),
+            error_message: e.chain(),
+        })
+}

@@ -8,6 +8,8 @@
 //! handler caches the configuration in the service's state, so this is called when a
 //! rollout starts or the cache is stale, not per event.
 
+use std::collections::BTreeMap;
+
 use async_trait::async_trait;
 use aws_sdk_ecs::Client;
 use aws_sdk_ecs::types::{DesiredStatus, Service, ServiceField, Task, ThresholdType};
@@ -27,6 +29,10 @@ pub const TAG_NOTIFY_INFO: &str = "rollout-watcher:notify-info";
 
 /// Running tasks read at most when seeding (10 ListTasks pages).
 const MAX_SEED_TASKS: usize = 1000;
+/// Services per DescribeServices call (the API limit).
+pub const DESCRIBE_BATCH: usize = 10;
+/// Services listed at most per watched cluster and tick.
+const MAX_LISTED_SERVICES: usize = 1000;
 
 /// ECS through aws-sdk-ecs.
 #[derive(Clone, Debug)]
@@ -108,6 +114,76 @@ impl ServiceInspector for EcsInspector {
             tasks.extend(out.tasks().iter().filter_map(observation));
         }
         Ok(tasks)
+    }
+
+    async fn describe_many(
+        &self,
+        services: &[ServiceArn],
+    ) -> Result<Vec<Option<ServiceView>>, InspectError> {
+        let mut out = vec![None; services.len()];
+        let mut by_cluster: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for (i, s) in services.iter().enumerate() {
+            by_cluster.entry(s.cluster_arn()).or_default().push(i);
+        }
+        for (cluster, indexes) in by_cluster {
+            for chunk in indexes.chunks(DESCRIBE_BATCH) {
+                let first = &services[chunk[0]];
+                let resp = self
+                    .client
+                    .describe_services()
+                    .cluster(&cluster)
+                    .set_services(Some(
+                        chunk.iter().map(|i| services[*i].to_string()).collect(),
+                    ))
+                    .include(ServiceField::Tags)
+                    .send()
+                    .await
+                    .map_err(|e| err("DescribeServices", first)(Box::new(e)))?;
+                for svc in resp
+                    .services()
+                    .iter()
+                    .filter(|s| s.status() != Some("INACTIVE"))
+                {
+                    let name = svc.service_name().unwrap_or_default();
+                    let arn = svc.service_arn().unwrap_or_default();
+                    if let Some(i) = chunk
+                        .iter()
+                        .find(|i| services[**i].as_str() == arn || services[**i].name() == name)
+                    {
+                        out[*i] = Some(view(svc));
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    async fn list_services(&self, cluster_arn: &str) -> Result<Vec<ServiceArn>, InspectError> {
+        let mut out = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let page = self
+                .client
+                .list_services()
+                .cluster(cluster_arn)
+                .set_next_token(token.take())
+                .send()
+                .await
+                .map_err(|e| InspectError {
+                    operation: "ListServices",
+                    service: cluster_arn.to_owned(),
+                    source: Box::new(e),
+                })?;
+            out.extend(
+                page.service_arns()
+                    .iter()
+                    .filter_map(|a| ServiceArn::parse(a)),
+            );
+            token = page.next_token().map(str::to_owned);
+            if token.is_none() || out.len() >= MAX_LISTED_SERVICES {
+                return Ok(out);
+            }
+        }
     }
 }
 

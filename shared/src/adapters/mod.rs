@@ -9,8 +9,11 @@
 //! - [`recording`]: a notifier, metrics sink, inspector and clock that record or
 //!   answer from data, with failures injectable (unit tests).
 //! - [`emf`]: CloudWatch Embedded Metric Format on stdout (the default sink).
-//! - `dynamodb`, `sns`, `cloudwatch`, `ecs` (feature `aws`): the real services.
+//! - `dynamodb`, `sns`, `cloudwatch`, `ecs` (feature `aws`): the real services;
+//!   `aws` wires them into a watcher for the Lambda functions.
 
+#[cfg(feature = "aws")]
+pub mod aws;
 #[cfg(feature = "aws")]
 pub mod cloudwatch;
 #[cfg(feature = "aws")]

@@ -91,19 +91,18 @@ where
         }
     }
 
-    /// When the sweeper should look at the service next: now while effects wait or
-    /// a zero awaits confirmation, else the next deadline, else now while anything is
-    /// open (stalled rollouts, zero windows: the sweeper reconciles them with ECS),
-    /// else never (the item leaves the sparse index).
+    /// When the sweeper should look at the service next: now (every tick) while
+    /// effects wait, a zero awaits ECS's word, or anything is open (a rollout in
+    /// progress: the sweeper checks ECS for an outcome whose event was lost, and
+    /// its deadline; a zero window: the service is down and gets its gauge every
+    /// tick); otherwise at the next deadline, if any; otherwise never (the item
+    /// leaves the sparse index).
     pub(crate) fn due_at(&self, rec: &ServiceRecord, now: Timestamp) -> Option<Timestamp> {
-        if !rec.outbox.is_empty() || rec.state.needs_observation() {
+        let open = rec.state.has_open_work() || rec.state.needs_observation();
+        if open || !rec.outbox.is_empty() {
             return Some(now);
         }
-        match rec.state.next_deadline(&self.config.settings) {
-            Some(d) => Some(d),
-            None if rec.state.has_open_work() => Some(now),
-            None => None,
-        }
+        rec.state.next_deadline(&self.config.settings)
     }
 
     /// Publishes the claimed alerts in order (stopping at the first failure, so a

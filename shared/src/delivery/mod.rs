@@ -21,6 +21,7 @@
 mod commit;
 mod env;
 mod event;
+mod sweep;
 
 use serde::Serialize;
 use thiserror::Error;
@@ -31,6 +32,7 @@ use crate::ports::{NotifyError, StoreError};
 
 pub use crate::ports::MetricsError;
 pub use env::{ConfigError, EnvConfig, MetricsSinkKind};
+pub use sweep::{SweepConfig, SweepReport};
 
 /// Knobs of the delivery layer (the state machine's own are in [`Settings`]).
 #[derive(Clone, Debug, PartialEq, Eq)]

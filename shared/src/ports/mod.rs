@@ -131,6 +131,25 @@ pub trait ServiceInspector: Send + Sync {
         &self,
         service: &ServiceArn,
     ) -> Result<Vec<TaskObservation>, InspectError>;
+
+    /// DescribeServices for many services (the sweeper): the ECS adapter batches
+    /// them by cluster, 10 per call. One entry per service asked, in order.
+    async fn describe_many(
+        &self,
+        services: &[ServiceArn],
+    ) -> Result<Vec<Option<ServiceView>>, InspectError> {
+        let mut out = Vec::with_capacity(services.len());
+        for s in services {
+            out.push(self.describe(s).await?);
+        }
+        Ok(out)
+    }
+
+    /// The services of a cluster (ListServices), for clusters watched in full.
+    async fn list_services(&self, cluster_arn: &str) -> Result<Vec<ServiceArn>, InspectError> {
+        let _ = cluster_arn;
+        Ok(Vec::new())
+    }
 }
 
 /// The wall clock, for leases, cache ages and "now" in the sweeper. The state
@@ -193,6 +212,15 @@ impl<T: ServiceInspector + ?Sized> ServiceInspector for std::sync::Arc<T> {
         service: &ServiceArn,
     ) -> Result<Vec<TaskObservation>, InspectError> {
         (**self).running_tasks(service).await
+    }
+    async fn describe_many(
+        &self,
+        services: &[ServiceArn],
+    ) -> Result<Vec<Option<ServiceView>>, InspectError> {
+        (**self).describe_many(services).await
+    }
+    async fn list_services(&self, cluster_arn: &str) -> Result<Vec<ServiceArn>, InspectError> {
+        (**self).list_services(cluster_arn).await
     }
 }
 

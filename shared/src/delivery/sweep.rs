@@ -1,0 +1,270 @@
+//! The rollout-sweeper's job: what event-driven code cannot see, silence.
+//!
+//! Each tick: query the sparse index for the services that are due (never a scan),
+//! add the services of clusters watched in full, read them from ECS in batches (10
+//! per DescribeServices), then per service, with the handler's conditional write
+//! and outbox claims (so two sweeps, or a sweep and an event, never double an
+//! alert): let time pass (`deployment_stalled` past the deadline), confirm or stand
+//! down a zero waiting for ECS, finish a rollout ECS reports COMPLETED or FAILED
+//! whose event never arrived, and flush what a crashed invocation left in the outbox.
+//! Every service looked at also gets a `RunningTaskCount` data point, so an alarm on
+//! it does not sit in INSUFFICIENT_DATA while the service is down. Work per tick is
+//! bounded (`max_services`); the rest is due again next tick.
+
+use serde::Serialize;
+
+use crate::core::{Effects, Metric, MetricName, Observation, Unit};
+use crate::model::{
+    DeploymentChange, DeploymentId, DeploymentPhase, Input, InputKind, ServiceArn, Timestamp,
+};
+use crate::ports::{
+    Clock, MetricsSink, Notifier, ServiceInspector, ServiceRecord, ServiceView, StateStore,
+};
+
+use super::{ConfigError, HandlerError, Watcher, error_chain};
+
+/// The sweeper's own knobs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SweepConfig {
+    /// `SWEEP_MAX_SERVICES`: services handled per tick (default 100).
+    pub max_services: usize,
+    /// `WATCH_CLUSTERS`: comma-separated cluster ARNs whose every service is looked at.
+    pub watch_clusters: Vec<String>,
+}
+
+impl SweepConfig {
+    /// From a lookup of environment variables.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let max_services = match get("SWEEP_MAX_SERVICES").filter(|v| !v.trim().is_empty()) {
+            None => 100,
+            Some(v) => v
+                .trim()
+                .parse()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or(ConfigError::Invalid {
+                    var: "SWEEP_MAX_SERVICES",
+                    value: v,
+                    expected: "a positive integer",
+                })?,
+        };
+        let mut watch_clusters = Vec::new();
+        for c in get("WATCH_CLUSTERS").unwrap_or_default().split(',') {
+            let c = c.trim();
+            if c.is_empty() {
+                continue;
+            }
+            if !c.starts_with("arn:") || !c.contains(":cluster/") {
+                return Err(ConfigError::Invalid {
+                    var: "WATCH_CLUSTERS",
+                    value: c.to_owned(),
+                    expected: "a comma-separated list of ECS cluster ARNs",
+                });
+            }
+            watch_clusters.push(c.to_owned());
+        }
+        Ok(Self {
+            max_services,
+            watch_clusters,
+        })
+    }
+}
+
+/// What one tick did (the sweeper's Lambda response).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct SweepReport {
+    /// Services looked at.
+    pub services: usize,
+    /// Alerts published.
+    pub alerts_published: usize,
+    /// Metric data points sent (outbox and gauges).
+    pub metrics_sent: usize,
+    /// Services whose handling failed (retried next tick).
+    pub failed: usize,
+}
+
+impl<S, N, M, I, C> Watcher<S, N, M, I, C>
+where
+    S: StateStore,
+    N: Notifier,
+    M: MetricsSink,
+    I: ServiceInspector,
+    C: Clock,
+{
+    /// One tick. Fails (after handling every service it could) when any service
+    /// failed, with the first error, so the failure shows in the function's metrics.
+    pub async fn sweep(
+        &self,
+        sweep: &SweepConfig,
+        invocation: &str,
+    ) -> Result<SweepReport, HandlerError> {
+        let now = self.clock.now();
+        // Due services first (earliest first), then those of watched clusters.
+        let mut services = self.store.due(now, sweep.max_services).await?;
+        for cluster in &sweep.watch_clusters {
+            match self.inspector.list_services(cluster).await {
+                Ok(listed) => {
+                    for s in listed {
+                        if !services.contains(&s) {
+                            services.push(s);
+                        }
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(cluster = %cluster, error = %error_chain(&e), "ListServices failed")
+                }
+            }
+        }
+        services.truncate(sweep.max_services);
+        let views = match self.inspector.describe_many(&services).await {
+            Ok(v) => v,
+            Err(e) => {
+                tracing::warn!(error = %error_chain(&e), "DescribeServices failed; sweeping from state alone");
+                vec![None; services.len()]
+            }
+        };
+        let mut report = SweepReport {
+            services: services.len(),
+            ..SweepReport::default()
+        };
+        let mut gauges = Vec::new();
+        let mut first_error = None;
+        for (service, view) in services.iter().zip(&views) {
+            if let Some(v) = view {
+                gauges.push(gauge(service, v.running, now));
+            }
+            match self
+                .sweep_one(service, view.as_ref(), now, invocation)
+                .await
+            {
+                Ok((alerts, metrics)) => {
+                    report.alerts_published += alerts;
+                    report.metrics_sent += metrics;
+                }
+                Err(e) => {
+                    tracing::warn!(service = %service, error = %e.chain(), "sweep failed");
+                    report.failed += 1;
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        if !gauges.is_empty() {
+            match self.metrics.send(&gauges).await {
+                Ok(()) => report.metrics_sent += gauges.len(),
+                Err(e) => {
+                    first_error.get_or_insert(e.into());
+                }
+            }
+        }
+        tracing::info!(
+            services = report.services,
+            published = report.alerts_published,
+            metrics_sent = report.metrics_sent,
+            failed = report.failed,
+            "sweep"
+        );
+        match first_error {
+            Some(e) => Err(e),
+            None => Ok(report),
+        }
+    }
+
+    async fn sweep_one(
+        &self,
+        service: &ServiceArn,
+        view: Option<&ServiceView>,
+        now: Timestamp,
+        invocation: &str,
+    ) -> Result<(usize, usize), HandlerError> {
+        for _ in 0..self.config.max_attempts {
+            let Some(mut rec) = self.store.load(service).await? else {
+                return Ok((0, 0));
+            };
+            let expected = rec.revision;
+            let effects = self.reconcile(&mut rec, view, now);
+            let Some(done) = self
+                .commit(&mut rec, expected, &effects, true, invocation)
+                .await?
+            else {
+                continue;
+            };
+            let delivered = self.deliver(&done.claimed).await;
+            let settled = if done.claimed.is_empty() {
+                Ok(())
+            } else {
+                self.settle(rec, invocation, &delivered.keys).await
+            };
+            if let Some(f) = delivered.failure {
+                return Err(f);
+            }
+            settled?;
+            return Ok((delivered.alerts, delivered.metrics));
+        }
+        Err(HandlerError::Conflict {
+            service: service.to_string(),
+            attempts: self.config.max_attempts,
+        })
+    }
+
+    /// Time passes to `now`; ECS's word settles a waiting zero and finishes
+    /// rollouts whose terminal event never arrived.
+    fn reconcile(
+        &self,
+        rec: &mut ServiceRecord,
+        view: Option<&ServiceView>,
+        now: Timestamp,
+    ) -> Effects {
+        let settings = &self.config.settings;
+        let mut effects = rec.state.tick(now, settings);
+        let Some(view) = view else {
+            return effects;
+        };
+        let open = rec.state.open_rollouts();
+        for d in &view.deployments {
+            let phase = match d.rollout_state.as_deref() {
+                Some("COMPLETED") => DeploymentPhase::Completed,
+                Some("FAILED") => DeploymentPhase::Failed,
+                _ => continue,
+            };
+            let Some(id) = DeploymentId::parse(&d.id).filter(|id| open.contains(id)) else {
+                continue;
+            };
+            let input = Input {
+                service: rec.state.service().clone(),
+                event_id: Some(format!("sweep|{id}|{phase:?}")),
+                time: now,
+                kind: InputKind::Deployment(DeploymentChange {
+                    deployment: id,
+                    phase,
+                    at: d.updated_at.unwrap_or(now),
+                    reason: d.reason.clone(),
+                    rollback_to: None,
+                }),
+            };
+            effects.extend(rec.state.apply(&input, settings));
+        }
+        if rec.state.needs_observation() {
+            let obs = Observation {
+                desired: view.desired,
+                running: view.running,
+                at: now,
+            };
+            effects.extend(rec.state.observe(obs, settings));
+        }
+        effects
+    }
+}
+
+fn gauge(service: &ServiceArn, running: u32, at: Timestamp) -> Metric {
+    Metric {
+        name: MetricName::RunningTaskCount,
+        value: f64::from(running),
+        unit: Unit::Count,
+        dimensions: Some(crate::core::Dimensions {
+            cluster_name: service.cluster().to_owned(),
+            service_name: service.name().to_owned(),
+        }),
+        at,
+        dedup_key: format!("sweep|{service}|RunningTaskCount|{}", at.as_millis()),
+    }
+}

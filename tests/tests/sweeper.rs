@@ -1,0 +1,307 @@
+//! The rollout-sweeper's tick: what silence means. Stalled rollouts, zeros that only
+//! ECS can confirm, effects a failed invocation left behind, outcomes whose event
+//! never came, and the per-tick `RunningTaskCount` gauge. Against the emulator where
+//! it can play the part; with in-memory doubles where moto cannot (its deployments
+//! have random ids).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::sync::Arc;
+
+use integration_tests::expect::{self, parse_emf};
+use integration_tests::moto::Moto;
+use integration_tests::stack::{self, SnsMessage};
+use rollout_watcher::adapters::memory::MemoryStore;
+use rollout_watcher::adapters::recording::{
+    ManualClock, RecordingMetrics, RecordingNotifier, StaticInspector,
+};
+use rollout_watcher::core::ServiceConfig;
+use rollout_watcher::delivery::{SweepConfig, Watcher, WatcherConfig};
+use rollout_watcher::model::{Millis, ServiceArn};
+use rollout_watcher::ports::{Clock, DeploymentView, ServiceView, StateStore};
+use rollout_watcher::replay::Replay;
+use rollout_watcher_cli::simulate::Scenario;
+
+use common::{SERVICE, clock_for, drive, emf, events, time_of};
+
+fn sweep_config() -> SweepConfig {
+    SweepConfig {
+        max_services: 100,
+        watch_clusters: vec![],
+    }
+}
+
+fn names(msgs: &[SnsMessage]) -> Vec<&str> {
+    msgs.iter().map(SnsMessage::alert).collect()
+}
+
+/// Settings under which ECS can neither start nor stop a task: the stream ends with
+/// the rollout in progress. Past the deadline the sweeper fires `deployment_stalled`
+/// (the replay with `--now` agrees), once, however many ticks follow.
+#[tokio::test]
+async fn stalled_rollout_is_flagged_once_by_the_sweeper() {
+    let moto = Moto::start().await.unwrap();
+    let stack = stack::create(&moto, true).await.unwrap();
+    let events = events(Scenario::Stalled);
+    let (sink, _) = emf();
+    let w = stack.watcher(sink, clock_for(&events));
+    for r in drive(&w, &events).await {
+        r.unwrap();
+    }
+    let before = stack.messages().await.unwrap();
+    assert!(!names(&before).contains(&"deployment_stalled"));
+
+    let later = time_of(events.last().unwrap()).plus(Millis::from_secs(16 * 60));
+    w.clock.set(later);
+    let report = w.sweep(&sweep_config(), "tick-1").await.unwrap();
+    assert!(report.services >= 1);
+    let ticked = stack.messages().await.unwrap();
+    assert_eq!(names(&ticked), ["deployment_stalled"]);
+
+    let mut replay = Replay::default();
+    for e in &events {
+        let _ = replay.apply_json(&e.to_string()).unwrap();
+    }
+    let want: Vec<_> = replay
+        .tick_all(later)
+        .alerts()
+        .map(|a| a.dedup_key.clone())
+        .collect();
+    assert_eq!(
+        ticked.iter().map(|m| m.id().to_owned()).collect::<Vec<_>>(),
+        want
+    );
+
+    w.clock.set(later.plus(Millis::from_secs(60)));
+    w.sweep(&sweep_config(), "tick-2").await.unwrap();
+    assert!(
+        stack.messages().await.unwrap().is_empty(),
+        "no second stalled alert"
+    );
+}
+
+/// The last serving task stops and no event follows. After the grace the sweeper
+/// asks ECS (running 0, desired 1 on this emulator), pages `zero_running_tasks`
+/// once, and keeps emitting `RunningTaskCount` 0 each tick.
+#[tokio::test]
+async fn silent_zero_is_confirmed_and_paged_by_the_sweeper() {
+    let moto = Moto::start().await.unwrap();
+    let stack = stack::create(&moto, true).await.unwrap();
+    let events = events(Scenario::ZeroRunning);
+    let (sink, lines) = emf();
+    let w = stack.watcher(sink, clock_for(&events));
+    let service = ServiceArn::parse(SERVICE).unwrap();
+    let mut served = false;
+    let mut last = None;
+    for (i, e) in events.iter().enumerate() {
+        w.clock.set(time_of(e).max(w.clock.now()));
+        w.handle(e, &format!("req-{i}")).await.unwrap();
+        let rec = w.store.load(&service).await.unwrap().unwrap();
+        served |= rec.state.serving_now() > 0;
+        if served && rec.state.serving_now() == 0 {
+            last = Some(time_of(e));
+            break;
+        }
+    }
+    let gap_start = last.expect("the stream has a zero window");
+    let _ = stack.messages().await.unwrap();
+
+    w.clock.set(gap_start.plus(Millis::from_secs(45)));
+    w.sweep(&sweep_config(), "tick-1").await.unwrap();
+    w.clock.set(gap_start.plus(Millis::from_secs(105)));
+    w.sweep(&sweep_config(), "tick-2").await.unwrap();
+    let msgs = stack.messages().await.unwrap();
+    assert_eq!(names(&msgs), ["zero_running_tasks"]);
+    assert_eq!(msgs[0].attributes["severity"], "critical");
+    let gauges: Vec<f64> = lines
+        .lines()
+        .iter()
+        .flat_map(|l| parse_emf(l).unwrap())
+        .filter(|p| p.name == "RunningTaskCount" && p.timestamp >= gap_start.as_millis() + 45_000)
+        .map(|p| p.value)
+        .collect();
+    assert_eq!(gauges, [0.0, 0.0], "one gauge per tick");
+}
+
+/// SNS was missing for a whole rollout: every invocation failed with its effects
+/// saved. Once the topic exists, one tick of the sweeper delivers them all, in
+/// order, exactly once, with no event redelivered.
+#[tokio::test]
+async fn sweeper_flushes_what_failed_invocations_left() {
+    let moto = Moto::start().await.unwrap();
+    let mut stack = stack::create(&moto, false).await.unwrap();
+    let events = events(Scenario::HealthCheckRollback);
+    let (sink, _) = emf();
+    let w = stack.watcher(sink, clock_for(&events));
+    let failed = drive(&w, &events)
+        .await
+        .iter()
+        .filter(|r| r.is_err())
+        .count();
+    assert!(failed > 0);
+    stack.create_topic().await.unwrap();
+    let report = w.sweep(&sweep_config(), "tick").await.unwrap();
+    let (alerts, _) = expect::replay(&events);
+    assert_eq!(report.alerts_published, alerts.len());
+    let ids: Vec<String> = stack
+        .messages()
+        .await
+        .unwrap()
+        .iter()
+        .map(|m| m.id().to_owned())
+        .collect();
+    assert_eq!(
+        ids,
+        alerts
+            .iter()
+            .map(|a| a.dedup_key.clone())
+            .collect::<Vec<_>>()
+    );
+}
+
+/// A cluster watched in full: its service gets a `RunningTaskCount` data point each
+/// tick even though no event ever mentioned it (ListServices + DescribeServices).
+#[tokio::test]
+async fn watched_cluster_services_get_a_gauge_each_tick() {
+    let moto = Moto::start_with(&[("MOTO_ECS_SERVICE_RUNNING", "1")])
+        .await
+        .unwrap();
+    let stack = stack::create(&moto, true).await.unwrap();
+    let (sink, lines) = emf();
+    let w = stack.watcher(
+        sink,
+        Arc::new(ManualClock::at(time_of(&events(Scenario::Success)[0]))),
+    );
+    let cfg = SweepConfig {
+        max_services: 100,
+        watch_clusters: vec!["arn:aws:ecs:eu-west-1:123456789012:cluster/demo-cluster".into()],
+    };
+    let report = w.sweep(&cfg, "tick").await.unwrap();
+    assert_eq!(report.services, 1);
+    let points: Vec<_> = lines
+        .lines()
+        .iter()
+        .flat_map(|l| parse_emf(l).unwrap())
+        .collect();
+    assert_eq!(points.len(), 1);
+    assert_eq!(
+        (points[0].name.as_str(), points[0].value),
+        ("RunningTaskCount", 1.0)
+    );
+    assert_eq!(points[0].dimensions["ServiceName"], "web");
+}
+
+type MemWatcher = Watcher<
+    Arc<MemoryStore>,
+    Arc<RecordingNotifier>,
+    Arc<RecordingMetrics>,
+    Arc<StaticInspector>,
+    Arc<ManualClock>,
+>;
+
+fn memory_world(events: &[serde_json::Value]) -> MemWatcher {
+    Watcher {
+        store: Arc::new(MemoryStore::new()),
+        notifier: Arc::new(RecordingNotifier::new()),
+        metrics: Arc::new(RecordingMetrics::new()),
+        inspector: Arc::new(StaticInspector::new()),
+        clock: clock_for(events),
+        config: WatcherConfig::default(),
+    }
+}
+
+/// The COMPLETED event of a rollout never arrives; DescribeServices says the
+/// deployment completed. The sweeper finishes the rollout with the same alert the
+/// event would have given (moto's deployments have random ids, hence the doubles).
+#[tokio::test]
+async fn missed_completion_is_finished_from_describe_services() {
+    let events = events(Scenario::Success);
+    let completed = events
+        .iter()
+        .rposition(|e| e["detail"]["eventName"] == "SERVICE_DEPLOYMENT_COMPLETED")
+        .unwrap();
+    let mut lossy = events.clone();
+    let lost = lossy.remove(completed);
+    let w = memory_world(&events);
+    for r in drive(&w, &lossy).await {
+        r.unwrap();
+    }
+    let published = |w: &MemWatcher| -> Vec<&'static str> {
+        w.notifier
+            .published()
+            .iter()
+            .map(|a| a.alert.as_str())
+            .collect()
+    };
+    assert!(!published(&w).contains(&"deployment_completed"));
+    w.inspector.set_view(Some(ServiceView {
+        config: ServiceConfig::default(),
+        desired: 1,
+        running: 1,
+        deployments: vec![DeploymentView {
+            id: lost["detail"]["deploymentId"].as_str().unwrap().to_owned(),
+            status: Some("PRIMARY".into()),
+            rollout_state: Some("COMPLETED".into()),
+            reason: Some("ECS deployment completed.".into()),
+            updated_at: lost["detail"]["updatedAt"]
+                .as_str()
+                .and_then(rollout_watcher::model::Timestamp::parse),
+        }],
+    }));
+    w.clock.set(time_of(&lost).plus(Millis::from_secs(120)));
+    w.sweep(&sweep_config(), "tick").await.unwrap();
+    assert_eq!(published(&w).last(), Some(&"deployment_completed"));
+    let history = w
+        .store
+        .history(&ServiceArn::parse(SERVICE).unwrap())
+        .await
+        .unwrap();
+    assert!(history.iter().any(|r| r.state.as_str() == "completed"));
+}
+
+/// Two sweeps at once on the same stalled service: one alert (conditional writes
+/// and outbox claims, as for the handler). Work per tick is bounded.
+#[tokio::test]
+async fn concurrent_sweeps_alert_once_and_ticks_are_bounded() {
+    let events = events(Scenario::Stalled);
+    let w = memory_world(&events);
+    for r in drive(&w, &events).await {
+        r.unwrap();
+    }
+    w.clock
+        .set(time_of(events.last().unwrap()).plus(Millis::from_secs(16 * 60)));
+    let cfg = sweep_config();
+    let (a, b) = tokio::join!(w.sweep(&cfg, "tick-a"), w.sweep(&cfg, "tick-b"));
+    a.unwrap();
+    b.unwrap();
+    let stalled = w
+        .notifier
+        .published()
+        .iter()
+        .filter(|a| a.alert.as_str() == "deployment_stalled")
+        .count();
+    assert_eq!(stalled, 1);
+
+    let bounded = SweepConfig {
+        max_services: 1,
+        watch_clusters: vec![],
+    };
+    let other = events
+        .iter()
+        .map(|e| {
+            serde_json::from_str(
+                &e.to_string()
+                    .replace("service/demo-cluster/web", "service/demo-cluster/api")
+                    .replace("service:web", "service:api"),
+            )
+            .unwrap()
+        })
+        .collect::<Vec<serde_json::Value>>();
+    for r in drive(&w, &other).await {
+        r.unwrap();
+    }
+    w.clock.set(w.clock.now().plus(Millis::from_secs(16 * 60)));
+    assert_eq!(w.sweep(&bounded, "tick-c").await.unwrap().services, 1);
+}
