@@ -52,7 +52,9 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("replay-100k");
     g.sample_size(10).measurement_time(Duration::from_secs(20));
     g.throughput(Throughput::Elements(events.len() as u64));
-    g.bench_function("serde_json parse only (floor)", |b| b.iter(|| parse_only(&events)));
+    g.bench_function("serde_json parse only (floor)", |b| {
+        b.iter(|| parse_only(&events))
+    });
     g.bench_function("watcher replay", |b| b.iter(|| replay(&events)));
     g.finish();
 
