@@ -91,6 +91,11 @@ pub struct ServiceState {
     pub(crate) recent_events: VecDeque<String>,
     #[serde(default)]
     pub(crate) fired: VecDeque<String>,
+    /// Ids of stopped tasks pruned from `tasks`: EventBridge may deliver their events
+    /// again hours later (it retries for 24 h), and a stopped task never comes back,
+    /// so any event for one of these is stale. Bounded like the other dedup memories.
+    #[serde(default, skip_serializing_if = "VecDeque::is_empty")]
+    pub(crate) forgotten_tasks: VecDeque<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) config: Option<ServiceConfig>,
 }
@@ -101,6 +106,8 @@ const RECENT: usize = 64;
 const KEEP_FINISHED: usize = 8;
 /// Stopped tasks kept for the zero-window arithmetic.
 const KEEP_STOPPED: usize = 64;
+/// Pruned task ids remembered as stale (about 10 KB at most).
+const FORGOTTEN: usize = 256;
 /// Stopped tasks older than this (event time) are forgotten.
 const TASK_HORIZON: Millis = Millis::from_secs(3600);
 
@@ -122,6 +129,7 @@ impl ServiceState {
             last_stop: None,
             recent_events: VecDeque::new(),
             fired: VecDeque::new(),
+            forgotten_tasks: VecDeque::new(),
             config: None,
         }
     }
@@ -511,8 +519,13 @@ impl ServiceState {
     fn prune(&mut self) {
         let clock = self.clock.unwrap_or_default();
         let horizon = Timestamp::from_millis(clock.as_millis().saturating_sub(TASK_HORIZON.0));
-        if let Some(end) = self.tasks.prune(horizon, KEEP_STOPPED) {
+        let mut forgotten = Vec::new();
+        if let Some(end) = self.tasks.prune(horizon, KEEP_STOPPED, &mut forgotten) {
             self.pruned_last_end = self.pruned_last_end.max(Some(end));
+        }
+        self.forgotten_tasks.extend(forgotten);
+        while self.forgotten_tasks.len() > FORGOTTEN {
+            self.forgotten_tasks.pop_front();
         }
         let mut finished: Vec<(Timestamp, DeploymentId)> = self
             .rollouts

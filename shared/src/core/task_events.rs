@@ -23,6 +23,9 @@ impl ServiceState {
         time: Timestamp,
         out: &mut Effects,
     ) -> bool {
+        if self.forgotten_tasks.contains(&t.task_id) {
+            return false;
+        }
         let change = self.tasks.observe(t, time);
         // Any RUNNING report, even one overtaken by a newer version, proves the service
         // was serving (a lone STOPPED event does not: see `serving_seen`).

@@ -235,9 +235,14 @@ impl Tasks {
     }
 
     /// Forgets stopped tasks that ended before `horizon`, keeping at most `keep_stopped`
-    /// stopped ones. Returns the latest serving end among those forgotten, so the
+    /// stopped ones; their ids are added to `forgotten`. Returns the latest serving end among those forgotten, so the
     /// caller can still tell when the service last served.
-    pub(crate) fn prune(&mut self, horizon: Timestamp, keep_stopped: usize) -> Option<Timestamp> {
+    pub(crate) fn prune(
+        &mut self,
+        horizon: Timestamp,
+        keep_stopped: usize,
+        forgotten: &mut Vec<String>,
+    ) -> Option<Timestamp> {
         let mut stopped: Vec<(Timestamp, String)> = self
             .0
             .iter()
@@ -250,9 +255,11 @@ impl Tasks {
         for (i, (end, id)) in stopped.into_iter().enumerate() {
             if (i < excess || end < horizon)
                 && let Some(r) = self.0.remove(&id)
-                && r.started_at.is_some()
             {
-                latest = latest.max(r.serve_end);
+                forgotten.push(id);
+                if r.started_at.is_some() {
+                    latest = latest.max(r.serve_end);
+                }
             }
         }
         latest
