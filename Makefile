@@ -3,14 +3,14 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test test-setup lint build-bins test-rust test-infra bench package package-x86 package-setup
+.PHONY: demo test test-setup lint build-bins test-rust test-infra test-fuzz fuzz bench package package-x86 package-setup
 
 ## The first thing to run: simulated rollouts through the watcher, as text.
 demo:
 	cargo run --release -- demo
 
 ## Everything CI checks, installing what the tests need (moto, checkov, ...).
-test: test-setup lint build-bins test-rust test-infra
+test: test-setup lint build-bins test-rust test-infra test-fuzz
 
 ## A Python virtual environment with the pinned AWS emulator (moto) and the
 ## Terraform checks' tools. Idempotent: re-runs only when the pins change.
@@ -73,3 +73,11 @@ package: package-setup
 package-x86: package-setup
 	$(LAMBDA_BUILD) --x86-64 --lambda-dir target/lambda-x86_64
 	scripts/check-package.sh target/lambda-x86_64 $(FUNCTIONS)
+
+## Coverage-guided fuzzing of the event decoder and the replay reader, time-boxed
+## (installs cargo-fuzz itself); `make fuzz` runs longer.
+test-fuzz:
+	scripts/fuzz.sh 20
+
+fuzz:
+	scripts/fuzz.sh 600
