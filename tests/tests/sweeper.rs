@@ -42,7 +42,11 @@ fn names(msgs: &[SnsMessage]) -> Vec<&str> {
 /// (the replay with `--now` agrees), once, however many ticks follow.
 #[tokio::test]
 async fn stalled_rollout_is_flagged_once_by_the_sweeper() {
-    let moto = Moto::start().await.unwrap();
+    // The old task keeps serving while the rollout hangs: ECS reports it running
+    // (the sweeper hands ECS's counts to the state machine every tick).
+    let moto = Moto::start_with(&[("MOTO_ECS_SERVICE_RUNNING", "1")])
+        .await
+        .unwrap();
     let stack = stack::create(&moto, true).await.unwrap();
     let events = events(Scenario::Stalled);
     let (sink, _) = emf();
@@ -191,6 +195,37 @@ async fn watched_cluster_services_get_a_gauge_each_tick() {
         ("RunningTaskCount", 1.0)
     );
     assert_eq!(points[0].dimensions["ServiceName"], "web");
+}
+
+/// A service of a watched cluster that died before the watcher existed: no event
+/// will ever mention it. ECS says 0 of 1 running; the first tick opens the window,
+/// the next one past the grace pages `zero_running_tasks`, once.
+#[tokio::test]
+async fn watched_service_down_before_any_event_pages_after_the_grace() {
+    let moto = Moto::start_with(&[("MOTO_ECS_SERVICE_RUNNING", "0")])
+        .await
+        .unwrap();
+    let stack = stack::create(&moto, true).await.unwrap();
+    let (sink, _lines) = emf();
+    let start = time_of(&events(Scenario::Success)[0]);
+    let w = stack.watcher(sink, Arc::new(ManualClock::at(start)));
+    let cfg = SweepConfig {
+        max_services: 100,
+        watch_clusters: vec!["arn:aws:ecs:eu-west-1:123456789012:cluster/demo-cluster".into()],
+    };
+    w.sweep(&cfg, "tick-1").await.unwrap();
+    assert!(
+        names(&stack.messages().await.unwrap()).is_empty(),
+        "not before the grace"
+    );
+    for (i, secs) in [60, 120].into_iter().enumerate() {
+        w.clock.set(start.plus(Millis::from_secs(secs)));
+        w.sweep(&cfg, &format!("tick-{}", i + 2)).await.unwrap();
+    }
+    assert_eq!(
+        names(&stack.messages().await.unwrap()),
+        ["zero_running_tasks"]
+    );
 }
 
 type MemWatcher = Watcher<

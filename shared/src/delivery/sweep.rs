@@ -177,8 +177,15 @@ where
         invocation: &str,
     ) -> Result<(usize, usize), HandlerError> {
         for _ in 0..self.config.max_attempts {
-            let Some(mut rec) = self.store.load(service).await? else {
-                return Ok((0, 0));
+            let mut rec = match self.store.load(service).await? {
+                Some(rec) => rec,
+                // A service of a watched cluster that no event ever mentioned: it is
+                // worth a record only when ECS says it should run but runs nothing
+                // ("0 running for two weeks and nobody was told").
+                None if view.is_some_and(|v| v.desired >= 1 && v.running == 0) => {
+                    ServiceRecord::new(service.clone())
+                }
+                None => return Ok((0, 0)),
             };
             let expected = rec.revision;
             let effects = self.reconcile(&mut rec, view, now);
@@ -243,7 +250,9 @@ where
             };
             effects.extend(rec.state.apply(&input, settings));
         }
-        if rec.state.needs_observation() {
+        // Always: ECS's counts confirm or stand down a waiting zero, and also find the
+        // zero (or the recovery) whose task events never arrived.
+        {
             let obs = Observation {
                 desired: view.desired,
                 running: view.running,
