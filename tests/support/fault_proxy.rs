@@ -152,6 +152,10 @@ pub struct Call {
     pub outcome: Outcome,
     /// For an SNS `Publish`: the `id` of the alert in the message body.
     pub alert_id: Option<String>,
+    /// From the request's arrival to its answer. A forwarded request answered after
+    /// the client's attempt timeout happened in moto though the client saw a
+    /// timeout (and retried): as in AWS, where a timed-out call may have succeeded.
+    pub elapsed: Duration,
 }
 
 impl Call {
@@ -340,6 +344,7 @@ impl Shared {
         &self,
         req: Request<Incoming>,
     ) -> Result<Response<Full<Bytes>>, ResetConnection> {
+        let arrived = tokio::time::Instant::now();
         let (parts, body) = req.into_parts();
         let body = body
             .collect()
@@ -355,9 +360,7 @@ impl Shared {
         let outcome = match action {
             Action::Inject(Fault::Reset) => {
                 self.record(
-                    seq,
-                    &service,
-                    &operation,
+                    (seq, &service, &operation, arrived),
                     Outcome::Injected(Fault::Reset),
                     None,
                 );
@@ -365,9 +368,7 @@ impl Shared {
             }
             Action::Inject(Fault::Slow) => {
                 self.record(
-                    seq,
-                    &service,
-                    &operation,
+                    (seq, &service, &operation, arrived),
                     Outcome::Injected(Fault::Slow),
                     None,
                 );
@@ -375,11 +376,15 @@ impl Shared {
                 return Ok(error_response(&service, &operation, Fault::ServerError));
             }
             Action::Inject(f) => {
-                self.record(seq, &service, &operation, Outcome::Injected(f), None);
+                self.record(
+                    (seq, &service, &operation, arrived),
+                    Outcome::Injected(f),
+                    None,
+                );
                 return Ok(error_response(&service, &operation, f));
             }
             Action::Stub => {
-                self.record(seq, &service, &operation, Outcome::Stubbed, None);
+                self.record((seq, &service, &operation, arrived), Outcome::Stubbed, None);
                 return Ok(stub_response());
             }
             Action::Forward => self.forward(&service, parts, body).await,
@@ -387,7 +392,11 @@ impl Shared {
         let (status, response) = match outcome {
             Ok(r) => (r.status().as_u16(), r),
             Err(_) => {
-                self.record(seq, &service, &operation, Outcome::Forwarded(502), None);
+                self.record(
+                    (seq, &service, &operation, arrived),
+                    Outcome::Forwarded(502),
+                    None,
+                );
                 return Err(ResetConnection);
             }
         };
@@ -402,9 +411,7 @@ impl Shared {
             }
         }
         self.record(
-            seq,
-            &service,
-            &operation,
+            (seq, &service, &operation, arrived),
             Outcome::Forwarded(status),
             alert_id,
         );
@@ -413,18 +420,18 @@ impl Shared {
 
     fn record(
         &self,
-        seq: usize,
-        service: &str,
-        operation: &str,
+        call: (usize, &str, &str, tokio::time::Instant),
         outcome: Outcome,
         alert_id: Option<String>,
     ) {
+        let (seq, service, operation, arrived) = call;
         self.book().calls.push(Call {
             seq,
             service: service.to_owned(),
             operation: operation.to_owned(),
             outcome,
             alert_id,
+            elapsed: arrived.elapsed(),
         });
     }
 

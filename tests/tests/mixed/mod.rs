@@ -16,7 +16,7 @@
 #![allow(dead_code)]
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -25,15 +25,16 @@ use aws_config::SdkConfig;
 use aws_sdk_ecs::types::{ContainerDefinition, DeploymentCircuitBreaker, DeploymentConfiguration};
 use integration_tests::fault_proxy::{Call, FaultProxy, Plan};
 use integration_tests::moto::Moto;
-use integration_tests::stack::{self, SnsMessage, TABLE, TestWatcher};
+use integration_tests::stack::{self, SnsMessage, TABLE};
 use rollout_watcher::adapters::dynamodb::DynamoStore;
 use rollout_watcher::adapters::ecs::EcsInspector;
 use rollout_watcher::adapters::recording::{ManualClock, RecordingMetrics};
 use rollout_watcher::adapters::sns::SnsNotifier;
+use rollout_watcher::core::Alert;
 use rollout_watcher::core::{Metric, RolloutSummary};
 use rollout_watcher::delivery::{HandlerError, Outcome, Watcher, WatcherConfig};
 use rollout_watcher::model::{Millis, ServiceArn, Timestamp};
-use rollout_watcher::ports::{Clock, MetricsError, MetricsSink, StateStore};
+use rollout_watcher::ports::{Clock, MetricsError, MetricsSink, Notifier, NotifyError, StateStore};
 use rollout_watcher_cli::simulate::{Params, Scenario, simulate};
 use serde_json::Value;
 
@@ -43,12 +44,31 @@ pub(crate) const CLUSTER: &str = "load-cluster";
 /// Redeliveries after Lambda's own retries, at most.
 pub(crate) const MAX_REDELIVERIES: usize = 10;
 
-/// The SDK attempt timeout the load tests give their clients (the proxy's slow
-/// replies are held longer than this).
+/// The SDK attempt timeout of the fault test's clients (the proxy's slow replies are
+/// held longer than this).
 pub(crate) const ATTEMPT_TIMEOUT: Duration = Duration::from_millis(500);
+
+/// How a run is set up.
+#[derive(Clone, Debug)]
+pub(crate) struct Setup {
+    /// The proxy's faults.
+    pub(crate) plan: Plan,
+    /// What moto's DescribeServices reports as running, for every service.
+    pub(crate) running: u32,
+    /// The SDK clients' attempt timeout.
+    pub(crate) attempt_timeout: Duration,
+}
 
 /// How long the proxy holds a slow reply.
 pub(crate) const SLOW_REPLY: Duration = Duration::from_millis(600);
+
+/// The outbox lease of the concurrent instances. Leases are about wall-clock time
+/// in flight (an invocation holds its claims for two minutes), but these virtual
+/// clocks follow event time, and the stream packs an hour of events into seconds:
+/// an instance still in flight would see its claims "expire" when another
+/// instance's clock has moved on by two minutes of event time. A lease longer than
+/// the stream restores the real relation (no invocation here lives two minutes).
+pub(crate) const LEASE_FOR_COMPRESSED_TIME: Millis = Millis(24 * 3600 * 1000);
 
 /// A stream and the services in it.
 pub(crate) struct Mixed {
@@ -60,6 +80,8 @@ pub(crate) struct Mixed {
     pub(crate) duplicates: usize,
     /// Neighbours swapped.
     pub(crate) swaps: usize,
+    /// Per service ARN, the ids of its events.
+    pub(crate) event_ids: BTreeMap<String, BTreeSet<String>>,
 }
 
 impl Mixed {
@@ -89,6 +111,7 @@ pub(crate) fn mixed_stream(min_services: usize, min_events: usize) -> Mixed {
         Scenario::Superseded,
     ];
     let mut services = Vec::new();
+    let mut event_ids: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut tagged: Vec<(String, usize, Value)> = Vec::new();
     let mut i = 0_usize;
     while services.len() < min_services || tagged.len() < min_events {
@@ -99,7 +122,13 @@ pub(crate) fn mixed_stream(min_services: usize, min_events: usize) -> Mixed {
             seed: i as u64 + 1,
             ..Params::defaults(KINDS[i % KINDS.len()])
         };
+        let arn = format!(
+            "arn:aws:ecs:{}:{}:service/{}/{}",
+            params.region, params.account, params.cluster, params.service
+        );
         for e in simulate(&params).expect("valid parameters").events {
+            let id = e["id"].as_str().unwrap_or_default().to_owned();
+            event_ids.entry(arn.clone()).or_default().insert(id);
             let t = e["time"].as_str().unwrap_or_default().to_owned();
             tagged.push((t, tagged.len(), e));
         }
@@ -126,6 +155,7 @@ pub(crate) fn mixed_stream(min_services: usize, min_events: usize) -> Mixed {
         services,
         duplicates,
         swaps,
+        event_ids,
     }
 }
 
@@ -173,21 +203,24 @@ pub(crate) async fn create_services(sdk: &SdkConfig, services: &[Params]) -> any
     Ok(())
 }
 
+/// The watcher of one handler instance: the real adapters, with the notifier and
+/// the metrics sink watched so a failed invocation's deliveries are known.
+pub(crate) type LoadWatcher =
+    Watcher<DynamoStore, Tracked, Arc<Ledger>, EcsInspector, Arc<ManualClock>>;
+
 /// The watcher wired to `sdk` (the proxy's configuration), as the Lambda wires it.
-pub(crate) fn watcher(
-    sdk: &SdkConfig,
-    topic_arn: &str,
-    metrics: Arc<dyn MetricsSink>,
-    clock: Arc<ManualClock>,
-) -> TestWatcher {
+pub(crate) fn watcher(sdk: &SdkConfig, topic_arn: &str, clock: Arc<ManualClock>) -> LoadWatcher {
     Watcher {
         store: DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), TABLE),
-        notifier: SnsNotifier::new(
-            aws_sdk_sns::Client::new(sdk),
-            topic_arn,
-            Some("test".into()),
-        ),
-        metrics,
+        notifier: Tracked {
+            inner: SnsNotifier::new(
+                aws_sdk_sns::Client::new(sdk),
+                topic_arn,
+                Some("test".into()),
+            ),
+            current: Arc::default(),
+        },
+        metrics: Arc::new(Ledger::default()),
         inspector: EcsInspector::new(aws_sdk_ecs::Client::new(sdk)),
         clock,
         config: WatcherConfig::default(),
@@ -202,24 +235,35 @@ pub(crate) fn time_of(e: &Value) -> Timestamp {
         .expect("event with a time")
 }
 
+fn take(keys: &Mutex<Vec<String>>) -> Vec<String> {
+    std::mem::take(&mut *keys.lock().unwrap_or_else(|p| p.into_inner()))
+}
+
+/// The SNS notifier, remembering which alerts the current invocation published.
+#[derive(Clone, Debug)]
+pub(crate) struct Tracked {
+    inner: SnsNotifier,
+    current: Arc<Mutex<Vec<String>>>,
+}
+
+#[async_trait]
+impl Notifier for Tracked {
+    async fn publish(&self, alert: &Alert) -> Result<(), NotifyError> {
+        self.inner.publish(alert).await?;
+        self.current
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(alert.dedup_key.clone());
+        Ok(())
+    }
+}
+
 /// A metrics sink that records every data point (as CloudWatch would count them)
 /// and remembers which ones the current invocation sent.
 #[derive(Debug, Default)]
 pub(crate) struct Ledger {
     sink: RecordingMetrics,
-    current: std::sync::Mutex<Vec<String>>,
-}
-
-impl Ledger {
-    /// Every data point sent, in order.
-    pub(crate) fn sent(&self) -> Vec<Metric> {
-        self.sink.sent()
-    }
-
-    /// The keys sent since the last call.
-    fn take(&self) -> Vec<String> {
-        std::mem::take(&mut *self.current.lock().unwrap_or_else(|p| p.into_inner()))
-    }
+    current: Mutex<Vec<String>>,
 }
 
 #[async_trait]
@@ -234,12 +278,6 @@ impl MetricsSink for Ledger {
     }
 }
 
-/// Where a sequential run sees what each invocation delivered.
-pub(crate) struct Observer<'a> {
-    proxy: &'a FaultProxy,
-    ledger: &'a Ledger,
-}
-
 /// What Lambda's retries had to do.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Tally {
@@ -251,11 +289,15 @@ pub(crate) struct Tally {
     pub(crate) retried: usize,
     /// Events that needed EventBridge's redelivery (a new request id).
     pub(crate) redelivered: usize,
-    /// Alerts published by an invocation that then failed (sequential runs): the
-    /// at-least-once window, where the retry publishes them again.
+    /// Alerts published by an invocation that then failed: the at-least-once
+    /// window, where the retry publishes them again.
     pub(crate) window_alerts: BTreeSet<String>,
     /// Metric data points sent by an invocation that then failed.
     pub(crate) window_metrics: BTreeSet<String>,
+    /// Every publish: the invocation's request id and the alert's key.
+    pub(crate) published: Vec<(String, String)>,
+    /// Ids of the events whose invocation answered `applied` (changed the state).
+    pub(crate) applied: BTreeSet<String>,
 }
 
 impl Tally {
@@ -270,33 +312,25 @@ impl Tally {
             .extend(other.window_alerts.iter().cloned());
         self.window_metrics
             .extend(other.window_metrics.iter().cloned());
+        self.published.extend(other.published.iter().cloned());
+        self.applied.extend(other.applied.iter().cloned());
     }
-}
 
-impl Tally {
-    /// One invocation's result; with an observer, what a failed one delivered.
+    /// One invocation's result, and what it delivered if it failed.
     fn attempt(
         &mut self,
+        w: &LoadWatcher,
+        id: &str,
         result: Result<Outcome, HandlerError>,
-        observer: Option<(&Observer<'_>, usize)>,
     ) -> Result<Outcome, HandlerError> {
         self.invocations += 1;
-        let delivered = observer.map(|(o, from)| {
-            let alerts: Vec<String> = o
-                .proxy
-                .calls_since(from)
-                .into_iter()
-                .filter(|c| c.service == "sns" && c.operation == "Publish" && c.succeeded())
-                .filter_map(|c| c.alert_id)
-                .collect();
-            (alerts, o.ledger.take())
-        });
+        let (alerts, metrics) = (take(&w.notifier.current), take(&w.metrics.current));
+        self.published
+            .extend(alerts.iter().map(|k| (id.to_owned(), k.clone())));
         if let Err(e) = &result {
             *self.failures.entry(e.error_type()).or_insert(0) += 1;
-            if let Some((alerts, metrics)) = delivered {
-                self.window_alerts.extend(alerts);
-                self.window_metrics.extend(metrics);
-            }
+            self.window_alerts.extend(alerts);
+            self.window_metrics.extend(metrics);
         }
         result
     }
@@ -305,20 +339,33 @@ impl Tally {
 /// Delivers one event as an asynchronous Lambda invocation would be: up to three
 /// tries with request id `id`, then redeliveries under new ids, each a lease later.
 pub(crate) async fn invoke(
-    w: &TestWatcher,
+    w: &LoadWatcher,
     event: &Value,
     id: &str,
     tally: &mut Tally,
-    observer: Option<&Observer<'_>>,
 ) -> Result<Outcome, HandlerError> {
-    let mark = || observer.map(|o| (o, o.proxy.call_count()));
+    let outcome = retried(w, event, id, tally).await?;
+    if outcome.status == "applied" {
+        tally
+            .applied
+            .insert(event["id"].as_str().unwrap_or_default().to_owned());
+    }
+    Ok(outcome)
+}
+
+async fn retried(
+    w: &LoadWatcher,
+    event: &Value,
+    id: &str,
+    tally: &mut Tally,
+) -> Result<Outcome, HandlerError> {
     let mut last = None;
     for attempt in 0..3 {
         if attempt == 1 {
             tally.retried += 1;
         }
-        let from = mark();
-        match tally.attempt(w.handle(event, id).await, from) {
+        let result = w.handle(event, id).await;
+        match tally.attempt(w, id, result) {
             Ok(o) => return Ok(o),
             Err(e) => last = Some(e),
         }
@@ -335,9 +382,9 @@ pub(crate) async fn invoke(
             clock: Arc::new(ManualClock::at(at)),
             config: w.config.clone(),
         };
-        let from = mark();
-        let result = later.handle(event, &format!("{id}-redelivery-{r}")).await;
-        match tally.attempt(result, from) {
+        let again = format!("{id}-redelivery-{r}");
+        let result = later.handle(event, &again).await;
+        match tally.attempt(w, &again, result) {
             Ok(o) => return Ok(o),
             Err(e) => last = Some(e),
         }
@@ -353,6 +400,8 @@ pub(crate) struct Run {
     pub(crate) states: BTreeMap<String, (Vec<RolloutSummary>, usize)>,
     /// Per service: its finished rollouts (history items).
     pub(crate) history: BTreeMap<String, Vec<RolloutSummary>>,
+    /// Per service: the event ids its state remembers (its last 64).
+    pub(crate) remembered: BTreeMap<String, BTreeSet<String>>,
     /// Outbox entries left undelivered, over all services.
     pub(crate) undelivered: usize,
     /// Every metric data point sent.
@@ -374,14 +423,16 @@ pub(crate) struct Bench {
 }
 
 impl Bench {
-    /// Starts moto, creates the stack and the services, puts `plan`'s proxy in front.
-    pub(crate) async fn start(mixed: &Mixed, plan: Plan) -> anyhow::Result<Self> {
-        let moto = Moto::start().await?;
+    /// Starts moto (ECS reporting `running` tasks for every service), creates the
+    /// stack and the services, puts `plan`'s proxy in front.
+    pub(crate) async fn start(mixed: &Mixed, setup: Setup) -> anyhow::Result<Self> {
+        let running = setup.running.to_string();
+        let moto = Moto::start_with(&[("MOTO_ECS_SERVICE_RUNNING", &running)]).await?;
         let stack = stack::create(&moto, true).await?;
         create_services(&stack.sdk, &mixed.services).await?;
-        let proxy = FaultProxy::start(&moto.endpoint, plan).await?;
+        let proxy = FaultProxy::start(&moto.endpoint, setup.plan).await?;
         let sdk = proxy
-            .sdk_config(ATTEMPT_TIMEOUT, Duration::from_millis(1))
+            .sdk_config(setup.attempt_timeout, Duration::from_millis(1))
             .await;
         Ok(Self {
             moto,
@@ -395,18 +446,29 @@ impl Bench {
     pub(crate) async fn read_back(
         &self,
         mixed: &Mixed,
-        metrics: &Ledger,
+        metrics: Vec<Metric>,
         tally: Tally,
         elapsed: Duration,
     ) -> anyhow::Result<Run> {
         let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&self.stack.sdk), TABLE);
         let (mut states, mut history, mut undelivered) = (BTreeMap::new(), BTreeMap::new(), 0);
+        let mut remembered = BTreeMap::new();
         for arn in mixed.arns() {
             let rec = store
                 .load(&arn)
                 .await?
                 .with_context(|| format!("no state for {arn}"))?;
             undelivered += rec.outbox.entries().len();
+            let doc = serde_json::to_value(&rec.state)?;
+            let ids = doc["recent_events"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|v| v.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default();
+            remembered.insert(arn.to_string(), ids);
             states.insert(
                 arn.to_string(),
                 (rec.state.rollouts(), rec.state.task_count()),
@@ -417,8 +479,9 @@ impl Bench {
             messages: self.stack.messages().await?,
             states,
             history,
+            remembered,
             undelivered,
-            metrics: metrics.sent(),
+            metrics,
             tally,
             calls: self.proxy.calls(),
             elapsed,
@@ -427,70 +490,59 @@ impl Bench {
 }
 
 /// The stream through one handler instance, one event after the other.
-pub(crate) async fn sequential(mixed: &Mixed, plan: Plan) -> anyhow::Result<Run> {
-    let bench = Bench::start(mixed, plan).await?;
-    let metrics = Arc::new(Ledger::default());
+pub(crate) async fn sequential(mixed: &Mixed, setup: Setup) -> anyhow::Result<Run> {
+    let bench = Bench::start(mixed, setup).await?;
     let clock = Arc::new(ManualClock::at(time_of(&mixed.events[0])));
-    let w = watcher(
-        &bench.sdk,
-        &bench.stack.topic_arn,
-        metrics.clone(),
-        clock.clone(),
-    );
-    let observer = Observer {
-        proxy: &bench.proxy,
-        ledger: &metrics,
-    };
+    let w = watcher(&bench.sdk, &bench.stack.topic_arn, clock.clone());
     let mut tally = Tally::default();
     let started = Instant::now();
     for (i, e) in mixed.events.iter().enumerate() {
         clock.set(time_of(e).max(clock.now()));
-        invoke(&w, e, &format!("req-{i}"), &mut tally, Some(&observer))
+        invoke(&w, e, &format!("req-{i}"), &mut tally)
             .await
             .with_context(|| format!("event {i} failed after every retry"))?;
     }
     let elapsed = started.elapsed();
-    bench.read_back(mixed, &metrics, tally, elapsed).await
+    bench
+        .read_back(mixed, w.metrics.sink.sent(), tally, elapsed)
+        .await
 }
 
 /// The stream through `n` handler instances (Lambda sandboxes, each with its own
 /// clients and clock) taking the next event as each becomes free.
-pub(crate) async fn concurrent(mixed: &Mixed, plan: Plan, n: usize) -> anyhow::Result<Run> {
-    let bench = Bench::start(mixed, plan).await?;
-    let metrics = Arc::new(Ledger::default());
+pub(crate) async fn concurrent(mixed: &Mixed, setup: Setup, n: usize) -> anyhow::Result<Run> {
+    let bench = Bench::start(mixed, setup).await?;
     let events = Arc::new(mixed.events.clone());
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..n {
         let clock = Arc::new(ManualClock::at(time_of(&events[0])));
-        let w = watcher(
-            &bench.sdk,
-            &bench.stack.topic_arn,
-            metrics.clone(),
-            clock.clone(),
-        );
+        let mut w = watcher(&bench.sdk, &bench.stack.topic_arn, clock.clone());
+        w.config.lease = LEASE_FOR_COMPRESSED_TIME;
         let (events, next) = (events.clone(), next.clone());
         tasks.spawn(async move {
             let mut tally = Tally::default();
             loop {
                 let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 let Some(e) = events.get(i) else {
-                    return Ok::<_, anyhow::Error>(tally);
+                    return Ok::<_, anyhow::Error>((tally, w.metrics.sink.sent()));
                 };
                 clock.set(time_of(e).max(clock.now()));
-                invoke(&w, e, &format!("req-{i}"), &mut tally, None)
+                invoke(&w, e, &format!("req-{i}"), &mut tally)
                     .await
                     .with_context(|| format!("event {i} failed after every retry"))?;
             }
         });
     }
-    let mut tally = Tally::default();
+    let (mut tally, mut metrics) = (Tally::default(), Vec::new());
     while let Some(done) = tasks.join_next().await {
-        tally.add(&done??);
+        let (t, m) = done??;
+        tally.add(&t);
+        metrics.extend(m);
     }
     let elapsed = started.elapsed();
-    bench.read_back(mixed, &metrics, tally, elapsed).await
+    bench.read_back(mixed, metrics, tally, elapsed).await
 }
 
 /// Messages per alert id.
@@ -514,4 +566,27 @@ pub(crate) fn metric_keys(run: &Run) -> BTreeMap<String, usize> {
         *out.entry(m.dedup_key.clone()).or_insert(0) += 1;
     }
     out
+}
+
+/// The entries where two maps differ, as `key: left != right` lines.
+pub(crate) fn differences<V: PartialEq + std::fmt::Debug>(
+    left: &BTreeMap<String, V>,
+    right: &BTreeMap<String, V>,
+) -> Vec<String> {
+    let keys: BTreeSet<&String> = left.keys().chain(right.keys()).collect();
+    keys.into_iter()
+        .filter(|k| left.get(*k) != right.get(*k))
+        .map(|k| format!("{k}:\n  {:?}\n  {:?}", left.get(k), right.get(k)))
+        .collect()
+}
+
+/// Alerts whose publish reached moto only after the client had timed out: the
+/// client retried, so SNS got them twice, as AWS can (at-least-once too).
+pub(crate) fn late_publishes(run: &Run, timeout: Duration) -> BTreeSet<String> {
+    run.calls
+        .iter()
+        .filter(|c| c.service == "sns" && c.operation == "Publish" && c.succeeded())
+        .filter(|c| c.elapsed >= timeout)
+        .filter_map(|c| c.alert_id.clone())
+        .collect()
 }
