@@ -14,6 +14,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use integration_tests::expect::{self, parse_emf};
 use integration_tests::moto::Moto;
 use integration_tests::stack::{self, SnsMessage};
+use rollout_watcher::adapters::sns::ascii_subject;
 use rollout_watcher::core::{Alert, MetricName};
 use rollout_watcher::message;
 use rollout_watcher_cli::simulate::Scenario;
@@ -28,7 +29,7 @@ fn assert_messages(got: &[SnsMessage], want: &[Alert]) {
     let wanted: Vec<&str> = want.iter().map(|a| a.alert.as_str()).collect();
     assert_eq!(names, wanted);
     for (m, a) in got.iter().zip(want) {
-        assert_eq!(m.subject, message::subject(a, Some("test")));
+        assert_eq!(m.subject, ascii_subject(&message::subject(a, Some("test"))));
         assert!(m.subject.chars().count() < 100);
         let attrs: BTreeMap<String, String> = message::attributes(a)
             .into_iter()

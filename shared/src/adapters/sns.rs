@@ -43,7 +43,7 @@ impl Notifier for SnsNotifier {
             .client
             .publish()
             .topic_arn(&self.topic_arn)
-            .subject(message::subject(alert, env))
+            .subject(ascii_subject(&message::subject(alert, env)))
             .message(message::body(alert, env).to_string());
         for (name, value) in message::attributes(alert) {
             // SNS rejects empty attribute values; cluster and service are never empty.
@@ -59,5 +59,49 @@ impl Notifier for SnsNotifier {
         }
         request.send().await.map_err(|e| fail(Box::new(e)))?;
         Ok(())
+    }
+}
+
+/// SNS wants a subject of printable ASCII without line breaks, under 100
+/// characters, starting with a letter, number or punctuation mark; a rejected
+/// subject would fail the publish on every retry. `…` becomes `...`, other
+/// non-ASCII characters `?`, whitespace runs one space.
+pub fn ascii_subject(subject: &str) -> String {
+    let mut out = String::with_capacity(subject.len());
+    for c in subject.chars() {
+        match c {
+            '…' => out.push_str("..."),
+            c if c.is_whitespace() => {
+                if !out.ends_with(' ') {
+                    out.push(' ');
+                }
+            }
+            c if c.is_ascii_graphic() => out.push(c),
+            _ => out.push('?'),
+        }
+    }
+    let trimmed = out.trim();
+    let mut text: String = trimmed.chars().take(message::SUBJECT_MAX).collect();
+    if text.is_empty() {
+        text.push_str("rollout-watcher alert");
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ascii_subject;
+
+    /// A truncated subject (ending in `…`) or a non-ASCII name still publishes.
+    #[test]
+    fn subjects_are_printable_ascii_under_100() {
+        let long = format!("[prod] [CRITICAL] {}…", "a".repeat(97));
+        let s = ascii_subject(&long);
+        assert!(s.len() < 100 && s.is_ascii(), "{s}");
+        assert_eq!(
+            ascii_subject("[dev]\nweb: bäd\tname"),
+            "[dev] web: b?d name"
+        );
+        assert_eq!(ascii_subject("web:\n  down"), "web: down");
     }
 }
