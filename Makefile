@@ -44,9 +44,11 @@ test-infra:
 	  target/debug/rollout-watcher simulate --scenario $$s --seed 1 > target/sim/$$s.jsonl; done
 	SIMULATED_EVENTS_DIR=target/sim $(VENV)/bin/pytest infra/tests -q
 
-## Speed figures (release profile): replay throughput vs the serde_json floor.
-bench:
-	cargo bench -p rollout-watcher-cli --bench replay
+## Speed and cost figures (BENCHMARKS.md), one table: replay vs the serde_json floor,
+## per-event handler time, cold start vs a minimal lambda_runtime function, zip sizes,
+## peak RSS, AWS calls per event. Needs `make test-setup` (moto).
+bench: test-setup
+	scripts/bench.sh
 
 ## Lambda zips, arm64 (Graviton, the cheaper default):
 ## target/lambda/<function>/bootstrap.zip, each checked (< 5 MB, glibc <= 2.34).

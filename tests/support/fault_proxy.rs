@@ -156,6 +156,10 @@ pub struct Call {
     /// the client's attempt timeout happened in moto though the client saw a
     /// timeout (and retried): as in AWS, where a timed-out call may have succeeded.
     pub elapsed: Duration,
+    /// Request body bytes.
+    pub request_bytes: usize,
+    /// Response body bytes (0 when the proxy answered).
+    pub response_bytes: usize,
 }
 
 impl Call {
@@ -341,7 +345,7 @@ impl Shared {
     }
 
     async fn handle(
-        &self,
+        self: Arc<Self>,
         req: Request<Incoming>,
     ) -> Result<Response<Full<Bytes>>, ResetConnection> {
         let arrived = tokio::time::Instant::now();
@@ -357,7 +361,7 @@ impl Shared {
             .then(|| alert_id(&body))
             .flatten();
         let (seq, action, slow) = self.decide(&service, &operation);
-        let outcome = match action {
+        match action {
             Action::Inject(Fault::Reset) => {
                 self.record(
                     (seq, &service, &operation, arrived),
@@ -387,21 +391,49 @@ impl Shared {
                 self.record((seq, &service, &operation, arrived), Outcome::Stubbed, None);
                 return Ok(stub_response());
             }
-            Action::Forward => self.forward(&service, parts, body).await,
+            Action::Forward => {}
         };
-        let (status, response) = match outcome {
-            Ok(r) => (r.status().as_u16(), r),
+        // In a task of its own: a client that times out drops this future, but the
+        // request still reaches moto and must still be recorded (a late call).
+        let me = self.clone();
+        let call = Call {
+            seq,
+            service,
+            operation,
+            outcome: Outcome::Forwarded(0),
+            alert_id,
+            elapsed: Duration::ZERO,
+            request_bytes: body.len(),
+            response_bytes: 0,
+        };
+        tokio::spawn(async move { me.forwarded(call, arrived, parts, body).await })
+            .await
+            .unwrap_or(Err(ResetConnection))
+    }
+
+    async fn forwarded(
+        &self,
+        mut call: Call,
+        arrived: tokio::time::Instant,
+        parts: http::request::Parts,
+        body: Bytes,
+    ) -> Result<Response<Full<Bytes>>, ResetConnection> {
+        let result = self.forward(&call.service, parts, body).await;
+        call.elapsed = arrived.elapsed();
+        let response = match result {
+            Ok((r, got)) => {
+                call.outcome = Outcome::Forwarded(r.status().as_u16());
+                call.response_bytes = got;
+                r
+            }
             Err(_) => {
-                self.record(
-                    (seq, &service, &operation, arrived),
-                    Outcome::Forwarded(502),
-                    None,
-                );
+                call.outcome = Outcome::Forwarded(502);
+                self.book().calls.push(call);
                 return Err(ResetConnection);
             }
         };
-        if service == "sns" && operation == "Publish" && (200..300).contains(&status) {
-            let mut book = self.book();
+        let mut book = self.book();
+        if call.service == "sns" && call.operation == "Publish" && call.succeeded() {
             book.publishes_ok += 1;
             if let Some((every, writes)) = book.plan.fail_writes_after_publish
                 && every > 0
@@ -410,21 +442,16 @@ impl Shared {
                 book.armed_writes = writes;
             }
         }
-        self.record(
-            (seq, &service, &operation, arrived),
-            Outcome::Forwarded(status),
-            alert_id,
-        );
+        book.calls.push(call);
         Ok(response)
     }
 
     fn record(
         &self,
-        call: (usize, &str, &str, tokio::time::Instant),
+        (seq, service, operation, arrived): (usize, &str, &str, tokio::time::Instant),
         outcome: Outcome,
         alert_id: Option<String>,
     ) {
-        let (seq, service, operation, arrived) = call;
         self.book().calls.push(Call {
             seq,
             service: service.to_owned(),
@@ -432,6 +459,8 @@ impl Shared {
             outcome,
             alert_id,
             elapsed: arrived.elapsed(),
+            request_bytes: 0,
+            response_bytes: 0,
         });
     }
 
@@ -512,7 +541,7 @@ impl Shared {
         service: &str,
         parts: http::request::Parts,
         body: Bytes,
-    ) -> anyhow::Result<Response<Full<Bytes>>> {
+    ) -> anyhow::Result<(Response<Full<Bytes>>, usize)> {
         let path = parts
             .uri
             .path_and_query()
@@ -535,13 +564,14 @@ impl Shared {
         let response = self.client.request(request).await?;
         let (parts, body) = response.into_parts();
         let body = body.collect().await?.to_bytes();
+        let size = body.len();
         let mut out = Response::builder().status(parts.status);
         for (k, v) in &parts.headers {
             if !is_hop_by_hop(k.as_str()) {
                 out = out.header(k, v);
             }
         }
-        Ok(out.body(Full::new(body))?)
+        Ok((out.body(Full::new(body))?, size))
     }
 }
 

@@ -6,6 +6,7 @@
 mod mixed;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
 
 use integration_tests::fault_proxy::{Outage, Outcome, Plan, Rule};
 use mixed::{
@@ -36,12 +37,14 @@ fn faulty() -> Plan {
     }
 }
 
-/// ECS reports no running task (moto's default), a short SDK timeout.
-fn setup(plan: Plan) -> Setup {
+/// ECS reports no running task (moto's default). The faulty run's clients time
+/// out after `ATTEMPT_TIMEOUT` (shorter than the proxy's slow replies); the clean
+/// run's never do, so it is the exact reference.
+fn setup(plan: Plan, attempt_timeout: Duration) -> Setup {
     Setup {
         plan,
         running: 0,
-        attempt_timeout: ATTEMPT_TIMEOUT,
+        attempt_timeout,
     }
 }
 
@@ -65,9 +68,10 @@ fn report(name: &str, run: &Run) {
         }
     }
     println!(
-        "{name}: {:.1} s, {} invocations ({} events retried by Lambda, {} redelivered, failures {:?}), {} messages, {} metric points\n  calls {calls:?}\n  injected {injected:?}",
+        "{name}: {:.1} s, {} invocations incl. {} sweeps ({} events retried by Lambda, {} redelivered, failures {:?}), {} messages, {} metric points\n  calls {calls:?}\n  injected {injected:?}",
         run.elapsed.as_secs_f64(),
         run.tally.invocations,
+        run.tally.sweeps,
         run.tally.retried,
         run.tally.redelivered,
         run.tally.failures,
@@ -88,8 +92,9 @@ fn injected(run: &Run, service: &str, fault: &str) -> usize {
 /// stalled, bad image, superseded; duplicates and swapped neighbours included) runs
 /// once cleanly and once with a fifth of all SNS, DynamoDB and ECS requests failing,
 /// an SNS outage, and mark-sent writes failing right after a publish, each failed
-/// invocation retried as Lambda and EventBridge retry it. The faulty run ends where
-/// the clean one does: the same alerts reach the topic's queue, each once except
+/// invocation retried as Lambda and EventBridge retry it; after the stream the
+/// rollout-sweeper ticks (past the stall deadline too), under the same faults. The
+/// faulty run ends where the clean one does: the same alerts reach the topic's queue, each once except
 /// those an invocation published and then failed to mark sent (DESIGN.md's
 /// at-least-once window: the retry publishes them again with the same message `id`,
 /// by which subscribers drop the copy); the same rollout states and history in
@@ -103,8 +108,8 @@ async fn faults_change_nothing_that_subscribers_or_the_table_see() {
 
     // when
     let (reference, faulty) = tokio::join!(
-        sequential(&stream, setup(clean())),
-        sequential(&stream, setup(faulty()))
+        sequential(&stream, setup(clean(), Duration::from_secs(30))),
+        sequential(&stream, setup(faulty(), ATTEMPT_TIMEOUT))
     );
     let (reference, faulty) = (reference.unwrap(), faulty.unwrap());
     println!(

@@ -32,7 +32,7 @@ use rollout_watcher::adapters::recording::{ManualClock, RecordingMetrics};
 use rollout_watcher::adapters::sns::SnsNotifier;
 use rollout_watcher::core::Alert;
 use rollout_watcher::core::{Metric, RolloutSummary};
-use rollout_watcher::delivery::{HandlerError, Outcome, Watcher, WatcherConfig};
+use rollout_watcher::delivery::{HandlerError, Outcome, SweepConfig, Watcher, WatcherConfig};
 use rollout_watcher::model::{Millis, ServiceArn, Timestamp};
 use rollout_watcher::ports::{Clock, MetricsError, MetricsSink, Notifier, NotifyError, StateStore};
 use rollout_watcher_cli::simulate::{Params, Scenario, simulate};
@@ -298,6 +298,8 @@ pub(crate) struct Tally {
     pub(crate) published: Vec<(String, String)>,
     /// Ids of the events whose invocation answered `applied` (changed the state).
     pub(crate) applied: BTreeSet<String>,
+    /// Sweeper invocations, retries included.
+    pub(crate) sweeps: usize,
 }
 
 impl Tally {
@@ -317,12 +319,12 @@ impl Tally {
     }
 
     /// One invocation's result, and what it delivered if it failed.
-    fn attempt(
+    fn attempt<T>(
         &mut self,
         w: &LoadWatcher,
         id: &str,
-        result: Result<Outcome, HandlerError>,
-    ) -> Result<Outcome, HandlerError> {
+        result: Result<T, HandlerError>,
+    ) -> Result<T, HandlerError> {
         self.invocations += 1;
         let (alerts, metrics) = (take(&w.notifier.current), take(&w.metrics.current));
         self.published
@@ -502,10 +504,45 @@ pub(crate) async fn sequential(mixed: &Mixed, setup: Setup) -> anyhow::Result<Ru
             .await
             .with_context(|| format!("event {i} failed after every retry"))?;
     }
+    sweep_after(&w, &clock, &mut tally).await?;
     let elapsed = started.elapsed();
     bench
         .read_back(mixed, w.metrics.sink.sent(), tally, elapsed)
         .await
+}
+
+/// Minutes after the last event at which the sweeper ticks: two ticks, then three
+/// past the 15-minute stall deadline (a `deployment_stalled` is due then).
+pub(crate) const SWEEP_TICKS: [i64; 5] = [1, 2, 17, 18, 19];
+
+/// The rollout-sweeper's scheduled ticks after the stream, on the same clock; a
+/// failed tick is retried at the same instant (Lambda's retry of the scheduled
+/// invocation), at most ten times.
+async fn sweep_after(
+    w: &LoadWatcher,
+    clock: &ManualClock,
+    tally: &mut Tally,
+) -> anyhow::Result<()> {
+    let config = SweepConfig {
+        max_services: 100,
+        watch_clusters: Vec::new(),
+    };
+    let end = clock.now();
+    for minute in SWEEP_TICKS {
+        clock.set(end.plus(Millis::from_secs(60 * minute)));
+        let mut done = false;
+        for attempt in 0..10 {
+            let id = format!("sweep-{minute}-{attempt}");
+            let result = w.sweep(&config, &id).await;
+            tally.sweeps += 1;
+            if tally.attempt(w, &id, result).is_ok() {
+                done = true;
+                break;
+            }
+        }
+        anyhow::ensure!(done, "the sweep at +{minute} min failed ten times");
+    }
+    Ok(())
 }
 
 /// The stream through `n` handler instances (Lambda sandboxes, each with its own
