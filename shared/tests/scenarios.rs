@@ -508,6 +508,13 @@ fn state_stays_small_for_big_and_long_lived_services() {
     assert!(after < size + 20_000, "grew from {size} to {after} bytes");
 }
 
+/// What the sweeper does each tick: let time pass to "now", then hand over ECS's counts.
+fn sweep(state: &mut ServiceState, obs: Observation, settings: &Settings) -> Effects {
+    let mut fx = state.tick(obs.at, settings);
+    fx.extend(state.observe(obs, settings));
+    fx
+}
+
 /// The sweeper's view: no event ever said the last task died (the STOPPED event was
 /// lost), but DescribeServices says 0 of 1 running. The watcher pages after the grace,
 /// and resolves when ECS reports a running task again.
@@ -517,7 +524,8 @@ fn describe_services_finds_a_zero_no_event_reported() {
     w.drive(&serving_old());
     let at = |s| Timestamp::parse(&t(s)).unwrap();
     let settings = w.settings.clone();
-    let fx = w.state.observe(
+    let fx = sweep(
+        &mut w.state,
         Observation {
             desired: 1,
             running: 0,
@@ -527,7 +535,8 @@ fn describe_services_finds_a_zero_no_event_reported() {
     );
     assert_eq!(fx.alerts().count(), 0, "not before the grace");
     w.effects.extend(fx);
-    let fx = w.state.observe(
+    let fx = sweep(
+        &mut w.state,
         Observation {
             desired: 1,
             running: 0,
@@ -536,7 +545,8 @@ fn describe_services_finds_a_zero_no_event_reported() {
         &settings,
     );
     w.effects.extend(fx);
-    let fx = w.state.observe(
+    let fx = sweep(
+        &mut w.state,
         Observation {
             desired: 1,
             running: 1,
@@ -555,7 +565,8 @@ fn describe_services_finds_a_zero_no_event_reported() {
     assert_eq!(w.metric(MetricName::ZeroTaskDowntime), vec![120.0]);
     // A desired count of 0 is a choice, not an outage.
     let mut idle = World::new();
-    let fx = idle.state.observe(
+    let fx = sweep(
+        &mut idle.state,
         Observation {
             desired: 0,
             running: 0,
@@ -563,7 +574,8 @@ fn describe_services_finds_a_zero_no_event_reported() {
         },
         &settings,
     );
-    let fx2 = idle.state.observe(
+    let fx2 = sweep(
+        &mut idle.state,
         Observation {
             desired: 0,
             running: 0,
@@ -582,7 +594,8 @@ fn a_service_never_seen_but_down_pages() {
     let at = |s| Timestamp::parse(&t(s)).unwrap();
     let settings = w.settings.clone();
     for s in [0, 60, 120] {
-        let fx = w.state.observe(
+        let fx = sweep(
+            &mut w.state,
             Observation {
                 desired: 2,
                 running: 0,
@@ -607,7 +620,8 @@ fn an_observed_zero_is_its_own_confirmation() {
     let at = |s| Timestamp::parse(&t(s)).unwrap();
     let settings = w.settings.clone();
     for s in [0, 60] {
-        let fx = w.state.observe(
+        let fx = sweep(
+            &mut w.state,
             Observation {
                 desired: 1,
                 running: 0,

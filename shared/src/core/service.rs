@@ -234,7 +234,10 @@ impl ServiceState {
         {
             self.tasks.observed_serving(obs.at);
         }
-        self.advance(obs.at, settings, &mut out);
+        // An observation does not move the service's event time: the handler's
+        // look-up happens at wall-clock time, and a rollout's deadline must not pass
+        // because of when an invocation ran. The sweeper lets time pass with `tick`.
+        self.advance(obs.at.min(self.clock.unwrap_or(obs.at)), settings, &mut out);
         // A zero that came due just now was confirmed by this very observation.
         if obs.running == 0
             && wanted
