@@ -40,7 +40,7 @@ resource "aws_dynamodb_table" "this" {
     name            = "due-index"
     hash_key        = "due_pk"
     range_key       = "due_at"
-    projection_type = "ALL"
+    projection_type = "KEYS_ONLY"
   }
 
   ttl {

@@ -185,7 +185,7 @@ def test_table_shape_is_the_contract():
     attributes = {unquote(a["name"]): unquote(a["type"]) for a in table["attribute"]}
     assert attributes == {"pk": "S", "sk": "S", "due_pk": "S", "due_at": "N"}, attributes
     (gsi,) = table["global_secondary_index"]
-    assert (unquote(gsi["name"]), unquote(gsi["hash_key"]), unquote(gsi["range_key"]), unquote(gsi["projection_type"])) == ("due-index", "due_pk", "due_at", "ALL")
+    assert (unquote(gsi["name"]), unquote(gsi["hash_key"]), unquote(gsi["range_key"]), unquote(gsi["projection_type"])) == ("due-index", "due_pk", "due_at", "KEYS_ONLY")
     assert unquote(table["ttl"][0]["attribute_name"]) == "expires_at" and table["ttl"][0]["enabled"] is True
     assert table["point_in_time_recovery"][0]["enabled"] is True
     assert table["server_side_encryption"][0]["enabled"] is True and "kms_key_arn" in table["server_side_encryption"][0]
