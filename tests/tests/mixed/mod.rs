@@ -578,6 +578,16 @@ pub(crate) async fn concurrent(mixed: &Mixed, setup: Setup, n: usize) -> anyhow:
         tally.add(&t);
         metrics.extend(m);
     }
+    // The scheduled sweeper ticks after the stream, as in the sequential run.
+    let last = events
+        .iter()
+        .map(time_of)
+        .max()
+        .unwrap_or_else(|| time_of(&events[0]));
+    let clock = Arc::new(ManualClock::at(last));
+    let w = watcher(&bench.sdk, &bench.stack.topic_arn, clock.clone());
+    sweep_after(&w, &clock, &mut tally).await?;
+    metrics.extend(w.metrics.sink.sent());
     let elapsed = started.elapsed();
     bench.read_back(mixed, metrics, tally, elapsed).await
 }
