@@ -1,6 +1,6 @@
 //! Any bytes through the event decoder, the interpretation and the state machine.
 //!
-//! Holds for every input: nothing panics; a state the watcher would store reads back
+//! Holds for every input: nothing panics; both decoders agree; a state the watcher would store reads back
 //! as itself (it lives in one DynamoDB item between invocations); and an event
 //! delivered twice produces nothing the second time (a redelivery never pages twice).
 #![no_main]
@@ -10,6 +10,15 @@ use rollout_watcher::core::{ServiceState, Settings};
 use rollout_watcher::model::{EcsEvent, Interpreted, Timestamp};
 
 fuzz_target!(|data: &[u8]| {
+    // The single-pass decoder and the path-tracking one agree on every input: same
+    // event, or the same error naming the same field.
+    if let Ok(text) = std::str::from_utf8(data) {
+        assert_eq!(
+            EcsEvent::from_json(text),
+            EcsEvent::from_json_tracked(text),
+            "the two decoders disagree"
+        );
+    }
     let Ok(event) = EcsEvent::from_slice(data) else {
         return;
     };

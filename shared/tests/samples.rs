@@ -101,6 +101,38 @@ fn every_eventbridge_sample_decodes_and_round_trips() {
     }
 }
 
+/// The single-pass decoder reads every sample as the path-tracking one does, also
+/// when `detail` comes before `detail-type` or keys are escaped (its fallback).
+#[test]
+fn both_decoders_read_every_sample_alike_in_any_key_order() {
+    for (name, text) in EVENTS {
+        let tracked = EcsEvent::from_json_tracked(text).unwrap();
+        assert_eq!(EcsEvent::from_json(text).unwrap(), tracked, "{name}");
+        let value: serde_json::Value = serde_json::from_str(text).unwrap();
+        let serde_json::Value::Object(fields) = value else {
+            panic!("{name}: not an object")
+        };
+        let mut reversed = String::from("{");
+        for (i, (k, v)) in fields.iter().rev().enumerate() {
+            if i > 0 {
+                reversed.push(',');
+            }
+            let key = if k == "detail-type" {
+                "\"detail\\u002dtype\"".to_owned()
+            } else {
+                serde_json::to_string(k).unwrap()
+            };
+            reversed.push_str(&format!("{key}:{v}"));
+        }
+        reversed.push('}');
+        assert_eq!(
+            EcsEvent::from_json(&reversed).unwrap(),
+            tracked,
+            "{name} reversed"
+        );
+    }
+}
+
 #[test]
 fn the_files_that_are_not_events_are_refused_by_name() {
     for text in [

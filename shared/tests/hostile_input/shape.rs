@@ -179,6 +179,11 @@ fn a_wrong_type_in_any_field_is_named_or_does_not_matter() {
             for wrong in other_types(&value) {
                 let hostile = with(text, &pointer, wrong.clone());
                 let case = format!("{name}: {path} = {wrong}");
+                assert_eq!(
+                    EcsEvent::from_json(&hostile),
+                    EcsEvent::from_json_tracked(&hostile),
+                    "{case}: the single-pass and the tracked decoder disagree"
+                );
                 if read.contains(&generic(&path)) {
                     let err = world.refuse(&hostile);
                     assert_eq!(field_of(&err), path, "{case}: {err}");
