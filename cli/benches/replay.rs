@@ -13,6 +13,10 @@ use rollout_watcher_cli::simulate::{Params, Scenario, simulate};
 
 const EVENTS: usize = 100_000;
 
+/// The allocator the `rollout-watcher` binary uses.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Many services, every scenario, interleaved by event time, as EventBridge would
 /// deliver a busy account's day.
 fn mixed_stream() -> Vec<String> {

@@ -5,6 +5,10 @@ use rollout_watcher_cli::{audit, demo, replay, simulate_cmd};
 
 use std::process::ExitCode;
 
+/// See cli/Cargo.toml: the replay allocates a few small strings per event.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::{Parser, Subcommand};
 
 /// Watches ECS rollouts: replays events, simulates rollouts, audits settings.

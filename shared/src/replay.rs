@@ -1,7 +1,7 @@
 //! Many services at once, in memory: the engine behind `rollout-watcher replay` and
 //! the world the scenario tests drive.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 use crate::core::{Effects, RolloutSummary, ServiceState, Settings};
 use crate::model::{DeploymentId, EcsEvent, Interpreted, ModelError, ServiceArn, Timestamp};
@@ -22,9 +22,12 @@ pub struct ReplayStats {
 /// The in-memory watcher.
 #[derive(Debug, Default)]
 pub struct Replay {
-    services: BTreeMap<ServiceArn, ServiceState>,
+    // Hash maps: a busy account's stream touches thousands of services whose ARNs
+    // share a long prefix, and ordered-map look-ups compared those prefixes on every
+    // event. Order, where output depends on it, is restored explicitly.
+    services: HashMap<ServiceArn, ServiceState>,
     settings: Settings,
-    seen: BTreeMap<(ServiceArn, DeploymentId), RolloutSummary>,
+    seen: HashMap<(ServiceArn, DeploymentId), RolloutSummary>,
     /// What it saw.
     pub stats: ReplayStats,
 }
@@ -62,10 +65,13 @@ impl Replay {
                 return Err(e);
             }
         };
-        let state = self
-            .services
-            .entry(input.service.clone())
-            .or_insert_with(|| ServiceState::new(input.service.clone()));
+        let state = match self.services.get_mut(&input.service) {
+            Some(s) => s,
+            None => self
+                .services
+                .entry(input.service.clone())
+                .or_insert_with(|| ServiceState::new(input.service.clone())),
+        };
         let effects = state.apply(&input, &self.settings);
         if effects.duplicate {
             self.stats.duplicates += 1;
@@ -76,10 +82,12 @@ impl Replay {
         Ok(effects)
     }
 
-    /// Lets time pass to `now` for every service.
+    /// Lets time pass to `now` for every service, in the order of their ARNs.
     pub fn tick_all(&mut self, now: Timestamp) -> Effects {
         let mut all = Effects::default();
-        for state in self.services.values_mut() {
+        let mut states: Vec<&mut ServiceState> = self.services.values_mut().collect();
+        states.sort_by(|a, b| a.service().cmp(b.service()));
+        for state in states {
             all.extend(state.tick(now, &self.settings));
         }
         self.remember(&all);

@@ -448,12 +448,14 @@ impl ServiceState {
             .values()
             .map(|r| (r.start(), r.deployment.clone()))
             .collect();
-        order.sort();
+        order.sort_unstable();
+        let none = DeploymentTasks::default();
         for (_, id) in order {
-            let stats = self.deployments.get(&id).cloned().unwrap_or_default();
+            // Taken out while derived: the context reads the rest of the state.
             let Some(mut r) = self.rollouts.remove(&id) else {
                 continue;
             };
+            let stats = self.deployments.get(&id).unwrap_or(&none);
             let base = r.derive(stats.first_running_at);
             if !base.is_terminal() && r.stalled_at.is_none() && clock >= r.deadline() {
                 r.stalled_at = Some(r.deadline());
@@ -463,7 +465,7 @@ impl ServiceState {
             let mut ctx = super::emit::RolloutCtx {
                 state: self,
                 rollout: &mut r,
-                stats: &stats,
+                stats,
                 out,
             };
             if previous != Some(state) {
