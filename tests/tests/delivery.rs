@@ -26,7 +26,7 @@ use rollout_watcher::ports::{
 use rollout_watcher_cli::simulate::{Params, Scenario};
 use tokio::sync::Semaphore;
 
-use common::{SERVICE, clock_for, drive, emf, events, stream};
+use common::{SERVICE, clock_for, drive, emf, events, stream, time_of};
 
 fn alert_ids(msgs: &[SnsMessage]) -> Vec<String> {
     msgs.iter().map(|m| m.id().to_owned()).collect()
@@ -173,6 +173,8 @@ async fn racing_invocations_lose_no_update_and_double_no_alert() {
             config: WatcherConfig::default(),
         }
     };
+    // The wall clock as the racing invocations run: past every event they handle.
+    clock.set(time_of(&events[start + 2]));
     // (1) A holds before its write (the event just before the rollout starts).
     let gate = Arc::new(Semaphore::new(0));
     let a = build(true, &gate);
@@ -181,7 +183,8 @@ async fn racing_invocations_lose_no_update_and_double_no_alert() {
         gate.add_permits(1);
         r
     });
-    assert!(ra.unwrap().attempts >= 2, "A's first write conflicted");
+    let ra = ra.unwrap();
+    assert!(ra.attempts >= 2, "A's first write conflicted: {ra:?}");
     rb.unwrap();
     // (2) A holds after claiming `deployment_started`, before publishing it.
     let gate = Arc::new(Semaphore::new(0));

@@ -98,8 +98,9 @@ fn injected(run: &Run, service: &str, fault: &str) -> usize {
 /// those an invocation published and then failed to mark sent (DESIGN.md's
 /// at-least-once window: the retry publishes them again with the same message `id`,
 /// by which subscribers drop the copy); the same rollout states and history in
-/// DynamoDB; nothing left in any outbox; every metric data point, and none counted
-/// twice outside that same window.
+/// DynamoDB; nothing left in any outbox; every metric data point exactly once (they
+/// go to the log right after the state write that produced them, never through
+/// the outbox, so that window does not apply to them).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn faults_change_nothing_that_subscribers_or_the_table_see() {
     // given
@@ -184,7 +185,11 @@ async fn faults_change_nothing_that_subscribers_or_the_table_see() {
     assert_eq!(faulty.states, reference.states);
     assert_eq!(faulty.history, reference.history);
 
-    // then: every metric data point, none counted twice outside the window.
+    // then: every metric data point of the state machine exactly once. (The
+    // sweeper's `RunningTaskCount` gauge is a reading of ECS per tick, keyed by the
+    // tick's wall-clock time: a retried tick reads again and reports again. Here the
+    // test clock stands still between a tick and its retry, so the two readings share
+    // a key; in Lambda the retry runs later and its reading is a new sample.)
     let want = metric_keys(&reference);
     let got = metric_keys(&faulty);
     assert!(
@@ -201,16 +206,14 @@ async fn faults_change_nothing_that_subscribers_or_the_table_see() {
         .map(|(k, _)| k)
         .collect();
     println!(
-        "metrics: {} distinct data points, {} counted twice (all re-sent by the retry of an invocation that had sent them and then failed)",
+        "metrics: {} distinct data points, {} counted twice, {} sent by an invocation that then failed",
         got.len(),
-        twice.len()
+        twice.len(),
+        faulty.tally.window_metrics.len()
     );
     let stray: Vec<_> = twice
         .iter()
-        .filter(|k| !faulty.tally.window_metrics.contains(**k))
+        .filter(|k| !(k.starts_with("sweep|") && faulty.tally.window_metrics.contains(**k)))
         .collect();
-    assert!(
-        stray.is_empty(),
-        "counted twice outside the window: {stray:?}"
-    );
+    assert!(stray.is_empty(), "counted twice: {stray:?}");
 }

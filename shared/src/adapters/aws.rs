@@ -10,6 +10,7 @@ use aws_config::SdkConfig;
 use crate::delivery::{EnvConfig, MetricsSinkKind, Watcher};
 use crate::ports::{MetricsSink, SystemClock};
 
+use super::cached::CachedStore;
 use super::cloudwatch::CloudWatchSink;
 use super::dynamodb::DynamoStore;
 use super::ecs::EcsInspector;
@@ -18,7 +19,7 @@ use super::sns::SnsNotifier;
 
 /// The watcher with the real adapters.
 pub type AwsWatcher =
-    Watcher<DynamoStore, SnsNotifier, Arc<dyn MetricsSink>, EcsInspector, SystemClock>;
+    Watcher<CachedStore<DynamoStore>, SnsNotifier, Arc<dyn MetricsSink>, EcsInspector, SystemClock>;
 
 /// Builds the adapters on SDK clients made from `sdk`.
 pub fn aws_watcher(config: &EnvConfig, sdk: &SdkConfig) -> AwsWatcher {
@@ -30,7 +31,11 @@ pub fn aws_watcher(config: &EnvConfig, sdk: &SdkConfig) -> AwsWatcher {
         )),
     };
     Watcher {
-        store: DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &config.state_table),
+        // A warm sandbox writes without reading first (see `cached`).
+        store: CachedStore::new(DynamoStore::new(
+            aws_sdk_dynamodb::Client::new(sdk),
+            &config.state_table,
+        )),
         notifier: SnsNotifier::new(
             aws_sdk_sns::Client::new(sdk),
             &config.alert_topic_arn,

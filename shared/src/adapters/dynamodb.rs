@@ -11,6 +11,8 @@
 //!   `rollout#<deployment id>`; `summary` (S) the rollout summary as JSON, plus
 //!   `deployment_id`, `state`, `started_at`, `finished_at`, `duration_s`, `downtime_s`
 //!   for people reading the table, and `expires_at` (N, epoch seconds) for TTL.
+//!   `writes` (S) the last few revisions with the invocation that wrote each, as
+//!   JSON, so a writer whose reply was lost can tell whether its write landed.
 //! - A state or outbox document over 8 KiB is stored deflated as `state_z` /
 //!   `outbox_z` (B) instead (see `dynamodb_ext`).
 //!
@@ -24,8 +26,11 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
+};
 
 use crate::core::RolloutSummary;
 use crate::model::{Millis, ServiceArn, Timestamp};
@@ -96,6 +101,19 @@ fn lost_race(e: &TransactWriteItemsError) -> bool {
     }
 }
 
+/// The live item as it stood when the transaction's condition failed (the live
+/// item's put is the transaction's first).
+fn winner_of(e: Option<&TransactWriteItemsError>) -> Option<&Item> {
+    match e {
+        Some(TransactWriteItemsError::TransactionCanceledException(t)) => t
+            .cancellation_reasons()
+            .first()
+            .filter(|r| r.code() == Some("ConditionalCheckFailed"))
+            .and_then(|r| r.item()),
+        _ => None,
+    }
+}
+
 #[async_trait]
 impl StateStore for DynamoStore {
     async fn load(&self, service: &ServiceArn) -> Result<Option<ServiceRecord>, StoreError> {
@@ -114,9 +132,12 @@ impl StateStore for DynamoStore {
 
     async fn save(&self, request: SaveRequest<'_>) -> Result<(), StoreError> {
         let service = request.record.state.service();
-        let conflict = || StoreError::Conflict {
+        let conflict = |winner: Option<&Item>| StoreError::Conflict {
             service: service.to_string(),
             expected: request.expected,
+            current: winner
+                .and_then(|i| record_from_item(service, i).ok())
+                .map(Box::new),
         };
         let item = live_item(&request)?;
         let (condition, values) = if request.expected == 0 {
@@ -135,17 +156,19 @@ impl StateStore for DynamoStore {
                 .set_item(Some(item))
                 .condition_expression(condition)
                 .set_expression_attribute_values(values)
+                .return_values_on_condition_check_failure(
+                    ReturnValuesOnConditionCheckFailure::AllOld,
+                )
                 .send()
                 .await;
             return match result {
                 Ok(_) => Ok(()),
-                Err(e)
-                    if e.as_service_error()
-                        .is_some_and(|x| x.is_conditional_check_failed_exception()) =>
-                {
-                    Err(conflict())
-                }
-                Err(e) => Err(Self::backend("PutItem")(Box::new(e))),
+                Err(e) => match e.as_service_error() {
+                    Some(PutItemError::ConditionalCheckFailedException(c)) => {
+                        Err(conflict(c.item()))
+                    }
+                    _ => Err(Self::backend("PutItem")(Box::new(e))),
+                },
             };
         }
         let live = Put::builder()
@@ -153,6 +176,7 @@ impl StateStore for DynamoStore {
             .set_item(Some(item))
             .condition_expression(condition)
             .set_expression_attribute_values(values)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .build()
             .map_err(|e| Self::backend("TransactWriteItems")(Box::new(e)))?;
         let mut items = vec![TransactWriteItem::builder().put(live).build()];
@@ -167,7 +191,9 @@ impl StateStore for DynamoStore {
             .await;
         match result {
             Ok(_) => Ok(()),
-            Err(e) if e.as_service_error().is_some_and(lost_race) => Err(conflict()),
+            Err(e) if e.as_service_error().is_some_and(lost_race) => {
+                Err(conflict(winner_of(e.as_service_error())))
+            }
             Err(e) => Err(Self::backend("TransactWriteItems")(Box::new(e))),
         }
     }

@@ -104,6 +104,11 @@ pub fn live_item(request: &SaveRequest<'_>) -> Result<Item, StoreError> {
     if !rec.outbox.is_empty() || rec.outbox.dropped() > 0 {
         put_doc(&mut item, service, "outbox", &rec.outbox)?;
     }
+    if !rec.writes.is_empty() {
+        let writes = serde_json::to_string(&rec.writes)
+            .map_err(|e| corrupt(service, "writes", Box::new(e)))?;
+        item.insert("writes".into(), s(writes));
+    }
     if let Some(due) = request.due_at {
         item.insert("due_pk".into(), s(DUE_PK));
         item.insert("due_at".into(), n(epoch_secs(due)));
@@ -122,10 +127,12 @@ pub fn record_from_item(service: &ServiceArn, item: &Item) -> Result<ServiceReco
     let state = get_doc(item, service, "state")?
         .ok_or_else(|| corrupt(service, "state", "missing".into()))?;
     let outbox = get_doc(item, service, "outbox")?.unwrap_or_default();
+    let writes = get_doc(item, service, "writes")?.unwrap_or_default();
     Ok(ServiceRecord {
         state,
         outbox,
         revision,
+        writes,
     })
 }
 

@@ -186,4 +186,8 @@ impl MetricsSink for EmfSink {
                 source: Box::new(e),
             })
     }
+
+    fn writes_to_log(&self) -> bool {
+        true
+    }
 }

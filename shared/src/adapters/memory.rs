@@ -77,9 +77,16 @@ impl StateStore for MemoryStore {
         let mut t = self.lock();
         let current = t.live.get(&service).map_or(0, |(_, _, rev)| *rev);
         if current != request.expected {
+            // Like DynamoDB with `ReturnValuesOnConditionCheckFailure = ALL_OLD`.
+            let winner = t
+                .live
+                .get(&service)
+                .and_then(|(s, _, _)| serde_json::from_str(s).ok())
+                .map(Box::new);
             return Err(StoreError::Conflict {
                 service: service.to_string(),
                 expected: request.expected,
+                current: winner,
             });
         }
         t.live

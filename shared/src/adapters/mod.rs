@@ -4,6 +4,8 @@
 //! that needs it, so the delivery logic never sees an SDK type and the SDK crates
 //! stay behind the `aws` feature (the pure core builds without them).
 //!
+//! - [`cached`]: a store in front of another that remembers recent records, so a
+//!   warm sandbox's invocation needs no read before its conditional write.
 //! - [`memory`]: an in-memory [`StateStore`](crate::ports::StateStore) with the same
 //!   conditional-write semantics as DynamoDB (the CLI and the unit tests).
 //! - [`recording`]: a notifier, metrics sink, inspector and clock that record or
@@ -14,6 +16,7 @@
 
 #[cfg(feature = "aws")]
 pub mod aws;
+pub mod cached;
 #[cfg(feature = "aws")]
 pub mod cloudwatch;
 #[cfg(feature = "aws")]

@@ -74,12 +74,23 @@ impl Notifier for RecordingNotifier {
 pub struct RecordingMetrics {
     batches: Mutex<Vec<Vec<Metric>>>,
     failing: AtomicBool,
+    log: bool,
 }
 
 impl RecordingMetrics {
-    /// A working sink.
+    /// A working sink that stands for a call (PutMetricData): points go through the
+    /// outbox.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A working sink that stands for the invocation's log (EMF): points are written
+    /// right after the state write, outside the outbox.
+    pub fn log() -> Self {
+        Self {
+            log: true,
+            ..Self::default()
+        }
     }
 
     /// Turns failures on or off.
@@ -110,6 +121,10 @@ impl MetricsSink for RecordingMetrics {
         }
         lock(&self.batches).push(metrics.to_vec());
         Ok(())
+    }
+
+    fn writes_to_log(&self) -> bool {
+        self.log
     }
 }
 
@@ -193,6 +208,7 @@ impl ManualClock {
     }
 }
 
+#[async_trait]
 impl Clock for ManualClock {
     fn now(&self) -> Timestamp {
         Timestamp::from_millis(self.0.load(Ordering::SeqCst))

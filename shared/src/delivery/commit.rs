@@ -1,9 +1,20 @@
 //! The write-then-deliver half of delivery, shared by the event handler and the
 //! sweeper: record effects in the outbox with the state (one conditional write),
 //! publish what this invocation claimed, then mark it sent.
+//!
+//! Metrics written to the invocation's log (EMF) take a shorter road: they are not
+//! queued but written right after the state write that produced them succeeds.
+//! Nothing that can fail stands between that write and the log line, and a retry
+//! finds the event applied and produces them no more: exactly once, with no second
+//! write. When the write's reply is lost, the item is read back: if it carries this
+//! invocation's name at the expected revision, the write landed and its effects are
+//! delivered; otherwise the write is retried (re-applied) as after any conflict.
 
-use crate::core::{Alert, Effects, Metric, MetricName, ServiceConfig, Severity, Unit};
-use crate::model::{ServiceArn, Timestamp};
+use crate::core::{
+    Alert, Effect, Effects, Metric, MetricName, RolloutSummary, ServiceConfig, ServiceState,
+    Severity, Unit,
+};
+use crate::model::{Millis, ServiceArn, Timestamp};
 use crate::outbox::{Pending, Recorded};
 use crate::ports::{
     Clock, MetricsSink, Notifier, SaveRequest, ServiceInspector, ServiceRecord, StateStore,
@@ -17,8 +28,34 @@ use super::{HandlerError, Watcher};
 pub(crate) struct Committed {
     /// Entries this invocation claimed and must deliver.
     pub(crate) claimed: Vec<Pending>,
+    /// Data points for the log sink, written now and never queued.
+    pub(crate) direct: Vec<Metric>,
     /// What the write queued.
     pub(crate) recorded: Recorded,
+}
+
+/// How a conditional write ended.
+#[derive(Debug)]
+pub(crate) enum Write {
+    /// It landed: deliver.
+    Done(Committed),
+    /// Another writer came first: re-apply on the record it left.
+    Lost(Box<ServiceRecord>),
+}
+
+/// The stored item read back after a write failed.
+struct ReadBack {
+    /// It is the write this invocation attempted.
+    ours: bool,
+    /// What is stored.
+    stored: ServiceRecord,
+}
+
+impl Committed {
+    /// Whether the outbox holds entries this invocation must mark sent.
+    pub(crate) fn needs_settling(&self) -> bool {
+        !self.claimed.is_empty()
+    }
 }
 
 /// What delivery achieved.
@@ -51,44 +88,136 @@ where
     }
 
     /// Records `effects` and claims what is waiting, in one write conditional on
-    /// `expected`. `Ok(None)` on a conflict: the caller re-reads and re-applies.
+    /// `expected`. [`Write::Lost`] on a conflict, with the record to re-apply on.
     /// Skips the write when nothing changed and nothing waits.
+    ///
+    /// `before` are the finished rollouts as they stood before this attempt applied
+    /// anything: a finished rollout whose summary differs now (it just finished, or
+    /// a late event corrected its downtime, its failure counts, its rollback link)
+    /// has its history item written in the same transaction, so the history never
+    /// lags the live state.
     pub(crate) async fn commit(
         &self,
         rec: &mut ServiceRecord,
         expected: u64,
         effects: &Effects,
         state_changed: bool,
+        before: &[RolloutSummary],
         owner: &str,
-    ) -> Result<Option<Committed>, HandlerError> {
+    ) -> Result<Write, HandlerError> {
         let notify_info = self.config.notify_info;
         let config = rec.state.config().cloned();
-        let recorded = rec
-            .outbox
-            .record(effects, |a| publishable(a, config.as_ref(), notify_info));
+        let direct: Vec<Metric> = if self.metrics.writes_to_log() {
+            effects.metrics().cloned().collect()
+        } else {
+            Vec::new()
+        };
+        let queued = if direct.is_empty() {
+            rec.outbox
+                .record(effects, |a| publishable(a, config.as_ref(), notify_info))
+        } else {
+            let alerts_only = Effects {
+                items: effects
+                    .items
+                    .iter()
+                    .filter(|e| !matches!(e, Effect::Metric(_)))
+                    .cloned()
+                    .collect(),
+                ..Effects::default()
+            };
+            rec.outbox.record(&alerts_only, |a| {
+                publishable(a, config.as_ref(), notify_info)
+            })
+        };
+        let recorded = Recorded {
+            metrics: queued.metrics + direct.len(),
+            ..queued
+        };
         let now = self.clock.now();
         let claimed = rec.outbox.claim(owner, now, self.config.lease);
-        if !state_changed && claimed.is_empty() && expected != 0 {
-            return Ok(Some(Committed::default()));
+        if !state_changed && claimed.is_empty() && direct.is_empty() && expected != 0 {
+            return Ok(Write::Done(Committed::default()));
         }
-        let finished: Vec<_> = effects
-            .rollouts
-            .iter()
-            .filter(|r| r.state.is_terminal())
-            .cloned()
+        let finished: Vec<RolloutSummary> = finished(&rec.state)
+            .into_iter()
+            .filter(|r| !before.contains(r))
             .collect();
-        rec.revision = expected + 1;
+        rec.sign(expected, owner);
         let request = SaveRequest {
             record: rec,
             expected,
             due_at: self.due_at(rec, now),
             finished: &finished,
         };
-        match self.store.save(request).await {
-            Ok(()) => Ok(Some(Committed { claimed, recorded })),
-            Err(StoreError::Conflict { .. }) => Ok(None),
-            Err(e) => Err(e.into()),
+        let committed = Committed {
+            claimed,
+            direct,
+            recorded,
+        };
+        let Err(e) = self.store.save(request).await else {
+            return Ok(Write::Done(committed));
+        };
+        match self.read_back(rec, owner, &e).await {
+            Some(back) if back.ours => {
+                tracing::debug!(service = %rec.state.service(), "the write landed though its reply was lost");
+                Ok(Write::Done(committed))
+            }
+            Some(back) if matches!(e, StoreError::Conflict { .. }) => {
+                Ok(Write::Lost(Box::new(back.stored)))
+            }
+            _ => Err(e.into()),
         }
+    }
+
+    /// After a failed or conflicting write: the stored item (as the conflict returned
+    /// it, or read), and whether it is the one this invocation wrote (or one written
+    /// on top of it). Read up to three
+    /// times: an unanswered question here is the one way a landed write's log-sink
+    /// metrics could be lost (the retry finds the event applied). `None` when every
+    /// read failed.
+    async fn read_back(
+        &self,
+        rec: &ServiceRecord,
+        owner: &str,
+        failure: &StoreError,
+    ) -> Option<ReadBack> {
+        if let StoreError::Conflict {
+            current: Some(winner),
+            ..
+        } = failure
+        {
+            return Some(ReadBack {
+                ours: winner.written_by(rec.revision, owner),
+                stored: (**winner).clone(),
+            });
+        }
+        for attempt in 1..=3 {
+            match self.load_or_new(rec.state.service()).await {
+                Ok(stored) => {
+                    return Some(ReadBack {
+                        ours: stored.written_by(rec.revision, owner),
+                        stored,
+                    });
+                }
+                Err(e) => {
+                    tracing::warn!(service = %rec.state.service(), attempt, error = %super::error_chain(&e), "could not read back a failed write");
+                    self.back_off(attempt, owner).await;
+                }
+            }
+        }
+        None
+    }
+
+    /// Backs off before attempt `attempt + 1` after losing a race: 10 ms doubling
+    /// to at most 640 ms, with a jitter from the invocation's name so that racing
+    /// invocations do not retry in lockstep.
+    pub(crate) async fn back_off(&self, attempt: u32, owner: &str) {
+        let base = 10_i64 << attempt.saturating_sub(1).min(6);
+        let jitter = owner.bytes().fold(u64::from(attempt), |h, b| {
+            h.wrapping_mul(31).wrapping_add(u64::from(b))
+        }) % 1000;
+        let jitter = i64::try_from(jitter).unwrap_or(0);
+        self.clock.pause(Millis(base + base * jitter / 1000)).await;
     }
 
     /// When the sweeper should look at the service next: now (every tick) while
@@ -108,8 +237,19 @@ where
     /// Publishes the claimed alerts in order (stopping at the first failure, so a
     /// thread never shows "completed" before "started"), then sends the claimed
     /// metrics and the watcher's own health metrics in one batch.
-    pub(crate) async fn deliver(&self, claimed: &[Pending]) -> Delivered {
+    pub(crate) async fn deliver(&self, done: &Committed) -> Delivered {
         let mut out = Delivered::default();
+        if !done.direct.is_empty() {
+            match self.metrics.send(&done.direct).await {
+                Ok(()) => out.metrics += done.direct.len(),
+                Err(e) => {
+                    // Nothing to retry: the line did not reach the log. Said loudly,
+                    // never repeated (the state already says it was emitted).
+                    tracing::error!(error = %super::error_chain(&e), lost = done.direct.len(), "metric data points could not be written to the log");
+                }
+            }
+        }
+        let claimed = &done.claimed;
         let mut failed_alerts = 0_u32;
         for p in claimed {
             let Pending::Alert(a) = p else { continue };
@@ -152,7 +292,7 @@ where
         }
         match self.metrics.send(&batch).await {
             Ok(()) => {
-                out.metrics = data_points;
+                out.metrics += data_points;
                 out.keys.extend(batch.into_iter().map(|m| m.dedup_key));
             }
             Err(e) => {
@@ -173,22 +313,26 @@ where
         owner: &str,
         delivered: &[String],
     ) -> Result<(), HandlerError> {
-        for _ in 0..self.config.max_attempts {
+        for attempt in 1..=self.config.max_attempts {
             let expected = rec.revision;
             rec.outbox.settle(owner, delivered);
-            rec.revision = expected + 1;
+            rec.sign(expected, owner);
             let request = SaveRequest {
                 record: &rec,
                 expected,
                 due_at: self.due_at(&rec, self.clock.now()),
                 finished: &[],
             };
-            match self.store.save(request).await {
-                Ok(()) => return Ok(()),
-                Err(StoreError::Conflict { .. }) => {
-                    rec = self.load_or_new(rec.state.service()).await?;
+            let Err(e) = self.store.save(request).await else {
+                return Ok(());
+            };
+            match self.read_back(&rec, owner, &e).await {
+                Some(back) if back.ours => return Ok(()),
+                Some(back) if matches!(e, StoreError::Conflict { .. }) => {
+                    self.back_off(attempt, owner).await;
+                    rec = back.stored;
                 }
-                Err(e) => return Err(e.into()),
+                _ => return Err(e.into()),
             }
         }
         Err(HandlerError::Conflict {
@@ -204,6 +348,15 @@ where
             tracing::warn!(error = %super::error_chain(&e), "could not count the rejected event");
         }
     }
+}
+
+/// The finished rollouts of a service, as their history items hold them.
+pub(crate) fn finished(state: &ServiceState) -> Vec<RolloutSummary> {
+    state
+        .rollouts()
+        .into_iter()
+        .filter(|r| r.state.is_terminal())
+        .collect()
 }
 
 /// Whether an alert is published: never for a muted service; info alerts only when

@@ -4,14 +4,14 @@ use serde_json::Value;
 
 use crate::core::{Effect, Effects, Observation};
 use crate::model::{
-    DeploymentPhase, EcsEvent, Input, InputKind, Interpreted, ServiceArn, TaskObservation,
-    Timestamp,
+    DeploymentPhase, EcsEvent, Input, InputKind, Interpreted, ModelError, ServiceArn,
+    TaskObservation, Timestamp,
 };
 use crate::ports::{
     Clock, MetricsSink, Notifier, ServiceInspector, ServiceRecord, ServiceView, StateStore,
 };
 
-use super::commit::Committed;
+use super::commit::{Committed, Write, finished};
 use super::{HandlerError, Outcome, Watcher, error_chain};
 
 /// ECS look-ups made at most once per invocation, kept across conflict retries.
@@ -48,22 +48,43 @@ where
                 return Err(e.into());
             }
         };
+        let now = self.clock.now();
+        if input.time.since(now) > self.config.max_ahead {
+            let e = ModelError::invalid(
+                "time",
+                "more than 15 minutes ahead of the watcher's clock",
+                &input.time.to_rfc3339(),
+            );
+            tracing::warn!(error = %e, service = %input.service, outcome = "rejected", "event");
+            self.count_rejected().await;
+            return Err(e.into());
+        }
         let service = input.service.clone();
         let mut lookups = Lookups::default();
+        let mut fresh = None;
         for attempt in 1..=self.config.max_attempts {
-            let mut rec = self.load_or_new(&service).await?;
-            let expected = rec.revision;
-            let (effects, changed) = self.step(&mut rec, &input, &mut lookups).await;
-            let Some(done) = self
-                .commit(&mut rec, expected, &effects, changed, invocation)
-                .await?
-            else {
-                tracing::debug!(service = %service, attempt, "conflict, re-reading");
-                continue;
+            let mut rec = match fresh.take() {
+                Some(rec) => rec,
+                None => self.load_or_new(&service).await?,
             };
-            return self
-                .finish(rec, &input, &effects, done, invocation, attempt)
-                .await;
+            let expected = rec.revision;
+            let before = finished(&rec.state);
+            let (effects, changed) = self.step(&mut rec, &input, &mut lookups).await;
+            match self
+                .commit(&mut rec, expected, &effects, changed, &before, invocation)
+                .await?
+            {
+                Write::Done(done) => {
+                    return self
+                        .finish(rec, &input, &effects, done, invocation, attempt)
+                        .await;
+                }
+                Write::Lost(stored) => {
+                    tracing::debug!(service = %service, attempt, "conflict, re-applying");
+                    self.back_off(attempt, invocation).await;
+                    fresh = Some(*stored);
+                }
+            }
         }
         Err(HandlerError::Conflict {
             service: service.to_string(),
@@ -185,8 +206,8 @@ where
         invocation: &str,
         attempt: u32,
     ) -> Result<Outcome, HandlerError> {
-        let delivered = self.deliver(&done.claimed).await;
-        let settled = if done.claimed.is_empty() {
+        let delivered = self.deliver(&done).await;
+        let settled = if !done.needs_settling() {
             Ok(())
         } else {
             self.settle(rec, invocation, &delivered.keys).await

@@ -50,6 +50,10 @@ pub struct WatcherConfig {
     pub max_attempts: u32,
     /// Seed the task set of a never-seen service from ListTasks/DescribeTasks.
     pub seed_tasks: bool,
+    /// An event dated further ahead of the wall clock than this is refused: the
+    /// state machine runs on event time, and one event from 9999 would otherwise
+    /// move its service's clock past every deadline for good.
+    pub max_ahead: Millis,
 }
 
 impl Default for WatcherConfig {
@@ -64,6 +68,7 @@ impl Default for WatcherConfig {
             config_max_age: Millis::from_secs(15 * 60),
             max_attempts: 8,
             seed_tasks: true,
+            max_ahead: Millis::from_secs(15 * 60),
         }
     }
 }

@@ -21,6 +21,7 @@ use crate::ports::{
     Clock, MetricsSink, Notifier, ServiceInspector, ServiceRecord, ServiceView, StateStore,
 };
 
+use super::commit::{Write, finished};
 use super::{ConfigError, HandlerError, Watcher, error_chain};
 
 /// The sweeper's own knobs.
@@ -176,8 +177,13 @@ where
         now: Timestamp,
         invocation: &str,
     ) -> Result<(usize, usize), HandlerError> {
-        for _ in 0..self.config.max_attempts {
-            let mut rec = match self.store.load(service).await? {
+        let mut fresh = None;
+        for attempt in 1..=self.config.max_attempts {
+            let stored = match fresh.take() {
+                Some(rec) => Some(rec),
+                None => self.store.load(service).await?,
+            };
+            let mut rec = match stored {
                 Some(rec) => rec,
                 // A service of a watched cluster that no event ever mentioned: it is
                 // worth a record only when ECS says it should run but runs nothing
@@ -188,15 +194,21 @@ where
                 None => return Ok((0, 0)),
             };
             let expected = rec.revision;
+            let before = finished(&rec.state);
             let effects = self.reconcile(&mut rec, view, now);
-            let Some(done) = self
-                .commit(&mut rec, expected, &effects, true, invocation)
+            let done = match self
+                .commit(&mut rec, expected, &effects, true, &before, invocation)
                 .await?
-            else {
-                continue;
+            {
+                Write::Done(done) => done,
+                Write::Lost(stored) => {
+                    self.back_off(attempt, invocation).await;
+                    fresh = Some(*stored);
+                    continue;
+                }
             };
-            let delivered = self.deliver(&done.claimed).await;
-            let settled = if done.claimed.is_empty() {
+            let delivered = self.deliver(&done).await;
+            let settled = if !done.needs_settling() {
                 Ok(())
             } else {
                 self.settle(rec, invocation, &delivered.keys).await

@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use async_trait::async_trait;
 use serde_json::{Value, json};
@@ -32,10 +32,16 @@ type World = Watcher<
 
 /// A memory store that reports a conflict on the next `n` saves, after letting a
 /// "concurrent" writer bump the revision (as a real race would).
+///
+/// With `lost_replies`, the next saves land but answer as if they had not: with a
+/// timeout, or (`lost_as_conflict`) with the conditional-check failure that the
+/// SDK's own retry of a landed write receives.
 #[derive(Default)]
 struct ConflictingStore {
     inner: MemoryStore,
     conflicts: AtomicUsize,
+    lost_replies: AtomicUsize,
+    lost_as_conflict: AtomicBool,
 }
 
 #[async_trait]
@@ -49,9 +55,26 @@ impl StateStore for ConflictingStore {
             return Err(StoreError::Conflict {
                 service: SVC.into(),
                 expected: r.expected,
+                current: None,
             });
         }
-        self.inner.save(r).await
+        let expected = r.expected;
+        self.inner.save(r).await?;
+        if self.lost_replies.load(Ordering::SeqCst) > 0 {
+            self.lost_replies.fetch_sub(1, Ordering::SeqCst);
+            if self.lost_as_conflict.load(Ordering::SeqCst) {
+                return Err(StoreError::Conflict {
+                    service: SVC.into(),
+                    expected,
+                    current: None,
+                });
+            }
+            return Err(StoreError::Backend {
+                operation: "PutItem",
+                source: "timed out waiting for the reply".into(),
+            });
+        }
+        Ok(())
     }
     async fn history(&self, s: &ServiceArn) -> Result<Vec<RolloutSummary>, StoreError> {
         self.inner.history(s).await
@@ -78,6 +101,14 @@ fn world(config: ServiceConfig) -> World {
             Timestamp::parse("2026-03-02T10:00:00Z").unwrap(),
         )),
         config: WatcherConfig::default(),
+    }
+}
+
+/// The deployed set-up: metrics go to the invocation's log (EMF).
+fn log_world(config: ServiceConfig) -> World {
+    Watcher {
+        metrics: Arc::new(RecordingMetrics::log()),
+        ..world(config)
     }
 }
 
@@ -349,4 +380,169 @@ async fn long_outage_keeps_the_record_bounded() {
     assert_eq!(rec.state.task_count(), 300);
     assert!(rec.outbox.entries().len() <= crate::outbox::MAX_ALERTS + crate::outbox::MAX_METRICS);
     assert!(rec.outbox.dropped() > 0);
+}
+
+fn rollout() -> [Value; 3] {
+    [
+        deployment(
+            "ecs-svc/1",
+            "SERVICE_DEPLOYMENT_IN_PROGRESS",
+            "2026-03-02T10:00:00Z",
+        ),
+        task(1, "ecs-svc/1", "RUNNING", 2, "2026-03-02T10:01:00Z"),
+        deployment(
+            "ecs-svc/1",
+            "SERVICE_DEPLOYMENT_COMPLETED",
+            "2026-03-02T10:03:00Z",
+        ),
+    ]
+}
+
+/// The keys of the data points the state machine produced (not the watcher's own
+/// per-invocation health counts, which carry the wall-clock time).
+fn metric_keys(w: &World) -> Vec<String> {
+    let mut keys: Vec<String> = w
+        .metrics
+        .sent()
+        .into_iter()
+        .map(|m| m.dedup_key)
+        .filter(|k| !k.starts_with("health|"))
+        .collect();
+    keys.sort();
+    keys
+}
+
+/// With metrics in the log, a rollout's data points are written once each, the same
+/// ones the outbox road sends, and only alerts need the write that marks them sent:
+/// one write per event plus one per event that published an alert.
+#[tokio::test]
+async fn log_metrics_skip_the_outbox_and_its_second_write() {
+    let (via_log, via_outbox) = (log_world(safe()), world(safe()));
+    for w in [&via_log, &via_outbox] {
+        for e in &rollout() {
+            w.handle(e, "req-1").await.unwrap();
+        }
+    }
+    let keys = metric_keys(&via_log);
+    assert!(!keys.is_empty());
+    assert_eq!(keys, metric_keys(&via_outbox));
+    let mut unique = keys.clone();
+    unique.dedup();
+    assert_eq!(unique, keys, "a data point was written twice");
+    assert_eq!(
+        names(&via_log),
+        ["deployment_started", "deployment_completed"]
+    );
+    let events = rollout().len() as u64;
+    assert_eq!(via_log.store.inner.writes(), events + 2);
+    assert!(via_outbox.store.inner.writes() > events + 2);
+}
+
+/// A write that landed but whose reply was lost (a timeout, or the conditional
+/// failure the SDK's retry of a landed write gets) is recognised by reading the item
+/// back: its alerts and metrics go out once, and the Lambda retry adds nothing.
+#[tokio::test]
+async fn a_write_whose_reply_was_lost_delivers_once() {
+    for as_conflict in [false, true] {
+        let w = log_world(safe());
+        w.store
+            .lost_as_conflict
+            .store(as_conflict, Ordering::SeqCst);
+        for e in &rollout() {
+            w.store.lost_replies.store(1, Ordering::SeqCst);
+            let out = w.handle(e, "req-1").await.unwrap();
+            assert_eq!(out.status, "applied", "conflict reply: {as_conflict}");
+            let retry = w.handle(e, "req-1").await.unwrap();
+            assert_eq!(retry.status, "duplicate");
+        }
+        assert_eq!(names(&w), ["deployment_started", "deployment_completed"]);
+        let keys = metric_keys(&w);
+        let mut unique = keys.clone();
+        unique.dedup();
+        assert_eq!(unique, keys, "a data point was written twice");
+        assert_eq!(keys, {
+            let reference = log_world(safe());
+            for e in &rollout() {
+                reference.handle(e, "req-1").await.unwrap();
+            }
+            metric_keys(&reference)
+        });
+    }
+}
+
+/// Another invocation that writes on top of a landed write whose reply was lost
+/// does not hide it: the record remembers its last few writers.
+#[tokio::test]
+async fn a_landed_write_is_recognised_under_a_later_one() {
+    let mut rec = ServiceRecord::new(ServiceArn::parse(SVC).unwrap());
+    rec.sign(0, "req-1");
+    rec.sign(1, "req-2");
+    assert!(rec.written_by(1, "req-1") && rec.written_by(2, "req-2"));
+    assert!(!rec.written_by(2, "req-1"));
+    for i in 2..20 {
+        rec.sign(i, "other");
+    }
+    assert!(
+        !rec.written_by(1, "req-1"),
+        "the memory of writers is bounded"
+    );
+}
+
+/// An event dated far ahead of the wall clock is refused, naming the field, and
+/// leaves the state alone (it would have moved the service's event clock past every
+/// deadline for good); a few minutes of skew are accepted.
+#[tokio::test]
+async fn an_event_from_the_future_is_refused_by_name() {
+    let w = world(safe());
+    let far = deployment(
+        "ecs-svc/1",
+        "SERVICE_DEPLOYMENT_IN_PROGRESS",
+        "9999-12-31T23:59:59Z",
+    );
+    let err = w.handle(&far, "req-1").await.unwrap_err();
+    assert_eq!(err.error_type(), "MalformedEvent");
+    assert!(
+        err.chain().starts_with("malformed event: time:"),
+        "{}",
+        err.chain()
+    );
+    let arn = ServiceArn::parse(SVC).unwrap();
+    assert!(w.store.load(&arn).await.unwrap().is_none());
+    let skewed = deployment(
+        "ecs-svc/1",
+        "SERVICE_DEPLOYMENT_IN_PROGRESS",
+        "2026-03-02T10:10:00Z",
+    );
+    assert_eq!(w.handle(&skewed, "req-2").await.unwrap().status, "applied");
+}
+
+/// A late event that changes a finished rollout's summary (here: a task of it that
+/// failed its ELB health checks, reported after the rollout completed) rewrites the
+/// rollout's history item in the same write, so the history never lags the state.
+#[tokio::test]
+async fn a_late_event_updates_the_finished_rollouts_history() {
+    let w = log_world(safe());
+    for e in &rollout() {
+        w.handle(e, "req-1").await.unwrap();
+    }
+    let arn = ServiceArn::parse(SVC).unwrap();
+    let before = w.store.history(&arn).await.unwrap();
+    assert_eq!(before.len(), 1);
+    assert_eq!(before[0].health_check_failures, 0);
+    let mut late = task(2, "ecs-svc/1", "STOPPED", 5, "2026-03-02T10:02:00Z");
+    late["detail"]["desiredStatus"] = json!("STOPPED");
+    late["detail"]["stopCode"] = json!("ServiceSchedulerInitiated");
+    late["detail"]["stoppedReason"] = json!(
+        "Task failed ELB health checks in (target-group arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web/1)"
+    );
+    late["detail"]["stoppingAt"] = json!("2026-03-02T10:01:50Z");
+    late["detail"]["stoppedAt"] = json!("2026-03-02T10:02:00Z");
+    w.clock
+        .set(Timestamp::parse("2026-03-02T10:05:00Z").unwrap());
+    w.handle(&late, "req-2").await.unwrap();
+    let live = w.store.load(&arn).await.unwrap().unwrap().state.rollouts();
+    let after = w.store.history(&arn).await.unwrap();
+    assert_eq!(after.len(), 1);
+    assert_eq!(after[0].health_check_failures, 1, "{after:?}");
+    assert_eq!(after[0], live[0], "the history item is the live summary");
 }

@@ -17,6 +17,9 @@ pub enum StoreError {
         service: String,
         /// The revision the write expected.
         expected: u64,
+        /// The item that won, when the store returns it with the failure (DynamoDB's
+        /// `ReturnValuesOnConditionCheckFailure`): the retry needs no read.
+        current: Option<Box<crate::ports::ServiceRecord>>,
     },
     /// The stored item cannot be decoded (a field names what is wrong).
     #[error("state item of {service}: {field}: cannot be decoded")]

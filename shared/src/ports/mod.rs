@@ -12,11 +12,13 @@
 
 mod errors;
 
+use std::collections::VecDeque;
+
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::core::{Alert, Metric, RolloutSummary, ServiceConfig, ServiceState};
-use crate::model::{ServiceArn, TaskObservation, Timestamp};
+use crate::model::{Millis, ServiceArn, TaskObservation, Timestamp};
 use crate::outbox::Outbox;
 
 pub use errors::{InspectError, MetricsError, NotifyError, Source, StoreError};
@@ -32,6 +34,34 @@ pub struct ServiceRecord {
     pub outbox: Outbox,
     /// Incremented by every write; 0 means "never written".
     pub revision: u64,
+    /// The last few writes: revision and writer (the invocation's id). When a
+    /// write's reply is lost (a timeout, a reset, or the SDK's own retry of a write
+    /// that had landed failing its condition), reading the item back tells whether
+    /// the write was ours, even if another writer has built on it since, so the
+    /// effects it recorded are delivered once instead of lost or repeated.
+    #[serde(default, skip_serializing_if = "VecDeque::is_empty")]
+    pub writes: VecDeque<(u64, String)>,
+}
+
+/// Writes remembered in [`ServiceRecord::writes`].
+const WRITES_KEPT: usize = 8;
+
+impl ServiceRecord {
+    /// Prepares the next write by `owner`: the next revision, signed.
+    pub fn sign(&mut self, expected: u64, owner: &str) {
+        self.revision = expected + 1;
+        self.writes.push_back((self.revision, owner.to_owned()));
+        while self.writes.len() > WRITES_KEPT {
+            self.writes.pop_front();
+        }
+    }
+
+    /// Whether `owner` wrote `revision` of this record.
+    pub fn written_by(&self, revision: u64, owner: &str) -> bool {
+        self.writes
+            .iter()
+            .any(|(r, w)| *r == revision && w == owner)
+    }
 }
 
 impl ServiceRecord {
@@ -41,6 +71,7 @@ impl ServiceRecord {
             state: ServiceState::new(service),
             outbox: Outbox::default(),
             revision: 0,
+            writes: VecDeque::new(),
         }
     }
 }
@@ -89,6 +120,16 @@ pub trait Notifier: Send + Sync {
 pub trait MetricsSink: Send + Sync {
     /// Sends data points, in as few calls as the backend allows.
     async fn send(&self, metrics: &[Metric]) -> Result<(), MetricsError>;
+
+    /// Whether a send is a line in the invocation's own log (EMF), not a call
+    /// that can fail and be retried. Such data points skip the outbox: they are
+    /// written right after the state write that produced them succeeds, which makes
+    /// them exactly-once (no write to mark them sent, no window in which a crash
+    /// sends them twice) and saves that write. A call such as PutMetricData goes
+    /// through the outbox like an alert.
+    fn writes_to_log(&self) -> bool {
+        false
+    }
 }
 
 /// What ECS says about a service right now (DescribeServices with tags).
@@ -154,21 +195,33 @@ pub trait ServiceInspector: Send + Sync {
 
 /// The wall clock, for leases, cache ages and "now" in the sweeper. The state
 /// machine never reads it: it runs on event time.
+#[async_trait]
 pub trait Clock: Send + Sync {
     /// The current instant.
     fn now(&self) -> Timestamp;
+
+    /// Waits before trying again after losing a race to another writer, so that
+    /// racing invocations spread out instead of colliding on every attempt. Test
+    /// clocks return at once.
+    async fn pause(&self, _for: Millis) {}
 }
 
 /// The system clock.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SystemClock;
 
+#[async_trait]
 impl Clock for SystemClock {
     fn now(&self) -> Timestamp {
         let ms = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
         Timestamp::from_millis(ms)
+    }
+
+    #[cfg(feature = "aws")]
+    async fn pause(&self, d: Millis) {
+        tokio::time::sleep(std::time::Duration::from_millis(d.0.max(0).unsigned_abs())).await;
     }
 }
 
@@ -200,6 +253,9 @@ impl<T: MetricsSink + ?Sized> MetricsSink for std::sync::Arc<T> {
     async fn send(&self, metrics: &[Metric]) -> Result<(), MetricsError> {
         (**self).send(metrics).await
     }
+    fn writes_to_log(&self) -> bool {
+        (**self).writes_to_log()
+    }
 }
 
 #[async_trait]
@@ -224,8 +280,12 @@ impl<T: ServiceInspector + ?Sized> ServiceInspector for std::sync::Arc<T> {
     }
 }
 
+#[async_trait]
 impl<T: Clock + ?Sized> Clock for std::sync::Arc<T> {
     fn now(&self) -> Timestamp {
         (**self).now()
+    }
+    async fn pause(&self, d: Millis) {
+        (**self).pause(d).await;
     }
 }

@@ -26,6 +26,7 @@ use aws_sdk_ecs::types::{ContainerDefinition, DeploymentCircuitBreaker, Deployme
 use integration_tests::fault_proxy::{Call, FaultProxy, Plan};
 use integration_tests::moto::Moto;
 use integration_tests::stack::{self, SnsMessage, TABLE};
+use rollout_watcher::adapters::cached::CachedStore;
 use rollout_watcher::adapters::dynamodb::DynamoStore;
 use rollout_watcher::adapters::ecs::EcsInspector;
 use rollout_watcher::adapters::recording::{ManualClock, RecordingMetrics};
@@ -203,15 +204,19 @@ pub(crate) async fn create_services(sdk: &SdkConfig, services: &[Params]) -> any
     Ok(())
 }
 
-/// The watcher of one handler instance: the real adapters, with the notifier and
-/// the metrics sink watched so a failed invocation's deliveries are known.
+/// The watcher of one handler instance: the real adapters (the store with its
+/// sandbox cache, as deployed), with the notifier and the metrics sink watched so a
+/// failed invocation's deliveries are known.
 pub(crate) type LoadWatcher =
-    Watcher<DynamoStore, Tracked, Arc<Ledger>, EcsInspector, Arc<ManualClock>>;
+    Watcher<Arc<CachedStore<DynamoStore>>, Tracked, Arc<Ledger>, EcsInspector, Arc<ManualClock>>;
 
 /// The watcher wired to `sdk` (the proxy's configuration), as the Lambda wires it.
 pub(crate) fn watcher(sdk: &SdkConfig, topic_arn: &str, clock: Arc<ManualClock>) -> LoadWatcher {
     Watcher {
-        store: DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), TABLE),
+        store: Arc::new(CachedStore::new(DynamoStore::new(
+            aws_sdk_dynamodb::Client::new(sdk),
+            TABLE,
+        ))),
         notifier: Tracked {
             inner: SnsNotifier::new(
                 aws_sdk_sns::Client::new(sdk),
@@ -259,7 +264,8 @@ impl Notifier for Tracked {
 }
 
 /// A metrics sink that records every data point (as CloudWatch would count them)
-/// and remembers which ones the current invocation sent.
+/// and remembers which ones the current invocation sent. It stands for EMF, the
+/// deployed default: a line in the invocation's log, written after the state write.
 #[derive(Debug, Default)]
 pub(crate) struct Ledger {
     sink: RecordingMetrics,
@@ -275,6 +281,10 @@ impl MetricsSink for Ledger {
             .unwrap_or_else(|p| p.into_inner())
             .extend(metrics.iter().map(|m| m.dedup_key.clone()));
         Ok(())
+    }
+
+    fn writes_to_log(&self) -> bool {
+        true
     }
 }
 
