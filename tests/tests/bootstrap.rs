@@ -18,12 +18,12 @@ use std::time::Duration;
 use integration_tests::moto::{Moto, workspace_root};
 use integration_tests::runtime_api::{Posted, RuntimeApi};
 use integration_tests::stack::{self, TABLE};
-use rollout_watcher_cli::simulate::{Params, Scenario};
+use rollout_watcher_cli::simulate::Scenario;
 use serde_json::Value;
 use tokio::io::AsyncReadExt;
 use tokio::process::{Child, Command};
 
-use common::{events, stream};
+use common::events;
 
 /// Builds the bootstrap binaries once per test process.
 fn bootstrap() -> PathBuf {
@@ -196,60 +196,4 @@ async fn missing_state_table_is_an_init_error() {
         .unwrap()
         .unwrap();
     assert!(!status.success());
-}
-
-/// Peak memory of the bootstrap over 1,000 events (reported in the README): run
-/// with `BOOTSTRAP=target/release/ecs-event-handler cargo test -p integration-tests
-/// --test bootstrap -- --ignored --nocapture` for the release figure.
-#[tokio::test]
-#[ignore = "measurement, not a check: run by hand"]
-async fn peak_rss_over_1000_events() {
-    let moto = Moto::start().await.unwrap();
-    let stack = stack::create(&moto, true).await.unwrap();
-    let api = RuntimeApi::start().await.unwrap();
-    let params = Params {
-        desired: 160,
-        ..Params::defaults(Scenario::Success)
-    };
-    let mut events = stream(&params);
-    events.truncate(1000);
-    let bin = std::env::var("BOOTSTRAP")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| bootstrap());
-    let mut cmd = Command::new(bin);
-    cmd.env_clear()
-        .envs(moto.env())
-        .env("AWS_LAMBDA_RUNTIME_API", &api.address)
-        .env("AWS_LAMBDA_FUNCTION_NAME", "ecs-event-handler")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("STATE_TABLE", TABLE)
-        .env("ALERT_TOPIC_ARN", &stack.topic_arn)
-        .stdout(Stdio::null())
-        .kill_on_drop(true);
-    let child = cmd.spawn().unwrap();
-    let pid = child.id().unwrap();
-    let started = std::time::Instant::now();
-    for (i, e) in events.iter().enumerate() {
-        api.invoke(&format!("r{i}"), e.clone()).await;
-    }
-    let posted = api
-        .wait_posted(events.len(), Duration::from_secs(1200))
-        .await
-        .unwrap();
-    let elapsed = started.elapsed();
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let hwm = status
-        .lines()
-        .find(|l| l.starts_with("VmHWM"))
-        .unwrap_or_default();
-    let errors = posted
-        .iter()
-        .filter(|p| matches!(p, Posted::Error(..)))
-        .count();
-    println!(
-        "{} events in {elapsed:?}, {errors} errors, peak RSS {hwm}",
-        events.len()
-    );
-    assert_eq!(errors, 0);
 }
