@@ -8,6 +8,7 @@ mod wiring;
 
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use rollout_watcher::adapters::aws::{AwsWatcher, aws_watcher};
+use rollout_watcher::adapters::sdk::load_sdk_config;
 use rollout_watcher::delivery::{ConfigError, EnvConfig, SweepConfig, SweepReport};
 use serde_json::Value;
 
@@ -24,9 +25,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         Ok(c) => c,
         Err(e) => return Err(wiring::report_init_error(&e).await),
     };
-    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .load()
-        .await;
+    let sdk = load_sdk_config().await?;
     let watcher = aws_watcher(&config, &sdk);
     lambda_runtime::run(service_fn(|event| tick(event, &watcher, &sweep))).await
 }

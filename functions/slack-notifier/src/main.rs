@@ -1,14 +1,18 @@
 //! The slack-notifier Lambda function: configuration, clients, run.
+//!
+//! One thread, like the other functions: Lambda hands a sandbox one event at a
+//! time, and a multi-threaded runtime only starts worker threads before the first
+//! `next` for nothing.
 
-use aws_config::BehaviorVersion;
 use lambda_runtime::{Error, run, service_fn};
+use rollout_watcher::adapters::sdk::load_sdk_config;
 use slack_notifier::{AwsSecretStore, Config, Emf, Notifier, RetryPolicy, SlackClient};
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let config = Config::from_env()?;
-    let sdk = aws_config::defaults(BehaviorVersion::latest()).load().await;
+    let sdk = load_sdk_config().await?;
     let store = AwsSecretStore::new(&sdk, config.webhook_secret.clone());
     let metrics = Emf::stdout(config.metrics_namespace.clone());
     let notifier = Notifier::new(

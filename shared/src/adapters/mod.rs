@@ -13,6 +13,8 @@
 //! - [`emf`]: CloudWatch Embedded Metric Format on stdout (the default sink).
 //! - `dynamodb`, `sns`, `cloudwatch`, `ecs` (feature `aws`): the real services;
 //!   `aws` wires them into a watcher for the Lambda functions.
+//! - `sdk` (feature `aws-http`, part of `aws`): the SDK configuration every function
+//!   starts with (one HTTP client, compiled-in roots, timeouts).
 
 #[cfg(feature = "aws")]
 pub mod aws;
@@ -28,6 +30,8 @@ pub mod ecs;
 pub mod emf;
 pub mod memory;
 pub mod recording;
+#[cfg(feature = "aws-http")]
+pub mod sdk;
 #[cfg(feature = "aws")]
 mod sdk_ext;
 #[cfg(feature = "aws")]
