@@ -309,7 +309,8 @@ impl FaultProxy {
     /// An SDK configuration for clients that go through this proxy: the deployed
     /// retry strategy (standard, 3 attempts) with its backoff shrunk to `backoff` so
     /// a run with many faults takes seconds, and an attempt timeout of
-    /// `attempt_timeout` (the deployed clients have none: see BENCHMARKS.md).
+    /// `attempt_timeout` (the deployed clients use 5 s, `adapters::sdk::timeouts`, too
+    /// long for a test that holds replies on purpose).
     pub async fn sdk_config(&self, attempt_timeout: Duration, backoff: Duration) -> SdkConfig {
         aws_config::defaults(BehaviorVersion::latest())
             .region(Region::new(REGION))
