@@ -57,7 +57,7 @@ bench: test-setup
 ## unit, stripped, and panic=unwind on purpose (lambda_runtime turns a panic into an
 ## error response instead of a dead sandbox).
 FUNCTIONS := ecs-event-handler rollout-sweeper slack-notifier
-LAMBDA_BUILD = PATH="$(abspath $(VENV))/bin:$$PATH" cargo lambda build --release \
+LAMBDA_BUILD = PATH="$(abspath $(VENV))/bin:$$PATH" cargo lambda build --profile lambda-release \
 	--output-format zip --disable-optimizations $(addprefix -p ,$(FUNCTIONS))
 
 package-setup: $(VENV)/.cargo-lambda

@@ -29,9 +29,9 @@ cargo bench -p rollout-watcher-cli --bench replay 2>&1 | tee "$out/replay.txt" >
 step "per-event handler time, in-memory adapters (criterion)"
 cargo bench -p rollout-watcher-cli --bench handler 2>&1 | tee "$out/handler.txt" >&2
 
-step "release bootstraps and the minimal lambda_runtime function"
-cargo build --release -p ecs-event-handler -p rollout-sweeper -p slack-notifier >&2
-cargo build --release -p integration-tests --example minimal-lambda >&2
+step "bootstraps and the minimal lambda_runtime function, as packaged (lambda-release)"
+cargo build --profile lambda-release -p ecs-event-handler -p rollout-sweeper -p slack-notifier >&2
+cargo build --profile lambda-release -p integration-tests --example minimal-lambda >&2
 
 if [[ ${BENCH_SKIP_PACKAGE:-0} != 1 ]]; then
   step "make package"
@@ -39,7 +39,7 @@ if [[ ${BENCH_SKIP_PACKAGE:-0} != 1 ]]; then
 fi
 
 step "cold start, peak RSS, AWS calls per event (release bootstraps, moto)"
-cargo run --quiet -p integration-tests --example lambda-bench -- target/release \
+cargo run --quiet -p integration-tests --example lambda-bench -- target/lambda-release \
   > "$out/lambda.json"
 
 python3 - "$out" <<'PY'
