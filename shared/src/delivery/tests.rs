@@ -160,20 +160,7 @@ fn names(w: &World) -> Vec<&'static str> {
 #[tokio::test]
 async fn completed_rollout_publishes_each_alert_once_in_order() {
     let w = world(safe());
-    let events = [
-        deployment(
-            "ecs-svc/1",
-            "SERVICE_DEPLOYMENT_IN_PROGRESS",
-            "2026-03-02T10:00:00Z",
-        ),
-        task(1, "ecs-svc/1", "RUNNING", 2, "2026-03-02T10:01:00Z"),
-        deployment(
-            "ecs-svc/1",
-            "SERVICE_DEPLOYMENT_COMPLETED",
-            "2026-03-02T10:03:00Z",
-        ),
-    ];
-    for e in &events {
+    for e in &rollout() {
         w.handle(e, "req-1").await.unwrap();
     }
     assert_eq!(names(&w), ["deployment_started", "deployment_completed"]);
@@ -382,6 +369,7 @@ async fn long_outage_keeps_the_record_bounded() {
     assert!(rec.outbox.dropped() > 0);
 }
 
+/// A one-task rollout: started, its task running, completed.
 fn rollout() -> [Value; 3] {
     [
         deployment(
