@@ -171,10 +171,9 @@ where
 
     /// After a failed or conflicting write: the stored item (as the conflict returned
     /// it, or read), and whether it is the one this invocation wrote (or one written
-    /// on top of it). Read up to three
-    /// times: an unanswered question here is the one way a landed write's log-sink
-    /// metrics could be lost (the retry finds the event applied). `None` when every
-    /// read failed.
+    /// on top of it). Read up to three times: an unanswered question here is the one
+    /// way a landed write's log-sink metrics could be lost (the retry finds the event
+    /// applied). `None` when every read failed.
     async fn read_back(
         &self,
         rec: &ServiceRecord,
