@@ -1,4 +1,5 @@
-//! The Lambda-level figures of `make bench`, measured on the release bootstraps:
+//! The Lambda-level figures of `make bench`, measured on the bootstraps as packaged
+//! (profile `lambda-release`):
 //!
 //! - cold start: process start to the first `GET /runtime/invocation/next` on a
 //!   local Runtime API, median of 20 starts, for each bootstrap and for the
@@ -7,8 +8,9 @@
 //! - AWS calls per event by kind in the happy path, counted at the fault proxy
 //!   (no fault injected), with the EMF sink and with `METRICS_SINK=cloudwatch`.
 //!
-//! Usage: `cargo run -p integration-tests --example lambda-bench -- RELEASE_DIR`
-//! (the directory holding the release bootstraps and `examples/minimal-lambda`).
+//! Usage: `cargo run -p integration-tests --example lambda-bench -- target/lambda-release`
+//! (the directory holding the bootstraps and `examples/minimal-lambda`, built with
+//! `--profile lambda-release`).
 //! Prints one JSON document on stdout; `scripts/bench.sh` turns it into the table.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
@@ -52,7 +54,7 @@ async fn main() -> anyhow::Result<()> {
     ] {
         if !bin(name).exists() {
             bail!(
-                "{} is missing: build the release binaries first (scripts/bench.sh does)",
+                "{} is missing: build the lambda-release binaries first (scripts/bench.sh does)",
                 bin(name).display()
             );
         }
