@@ -17,7 +17,7 @@ use rollout_watcher::adapters::recording::{ManualClock, RecordingNotifier, Stati
 use rollout_watcher::delivery::{Watcher, WatcherConfig};
 use rollout_watcher::model::Timestamp;
 use rollout_watcher::ports::MetricsSink;
-use rollout_watcher_cli::simulate::{Params, Scenario, simulate};
+use rollout_watcher_cli::simulate::busy_account;
 use serde_json::Value;
 
 const EVENTS: usize = 10_000;
@@ -29,25 +29,6 @@ type MemWatcher = Watcher<
     StaticInspector,
     Arc<ManualClock>,
 >;
-
-fn mixed_stream() -> Vec<Value> {
-    let mut all: Vec<(String, usize, Value)> = Vec::new();
-    let mut i = 0u64;
-    while all.len() < EVENTS {
-        let mut p = Params::defaults(Scenario::ALL[(i % 6) as usize]);
-        p.service = format!("svc-{i}");
-        p.desired = 1 + (i % 4) as u32;
-        p.seed = i;
-        for e in simulate(&p).unwrap().events {
-            let t = e["time"].as_str().unwrap_or_default().to_owned();
-            all.push((t, all.len(), e));
-        }
-        i += 1;
-    }
-    all.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
-    all.truncate(EVENTS);
-    all.into_iter().map(|(_, _, e)| e).collect()
-}
 
 fn watcher(start: Timestamp) -> MemWatcher {
     Watcher {
@@ -84,7 +65,7 @@ fn run(rt: &tokio::runtime::Runtime, events: &[Value]) -> Vec<Duration> {
 }
 
 fn bench(c: &mut Criterion) {
-    let events = mixed_stream();
+    let events = busy_account(EVENTS).unwrap();
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();

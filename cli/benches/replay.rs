@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use rollout_watcher::core::Settings;
 use rollout_watcher::replay::Replay;
-use rollout_watcher_cli::simulate::{Params, Scenario, simulate};
+use rollout_watcher_cli::simulate::busy_account;
 
 const EVENTS: usize = 100_000;
 
@@ -17,25 +17,13 @@ const EVENTS: usize = 100_000;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// Many services, every scenario, interleaved by event time, as EventBridge would
-/// deliver a busy account's day.
+/// A busy account's day, as JSON lines.
 fn mixed_stream() -> Vec<String> {
-    let mut all: Vec<(String, String)> = Vec::new();
-    let mut i = 0u64;
-    while all.len() < EVENTS {
-        let mut p = Params::defaults(Scenario::ALL[(i % 6) as usize]);
-        p.service = format!("svc-{i}");
-        p.desired = 1 + (i % 4) as u32;
-        p.seed = i;
-        for e in simulate(&p).unwrap().events {
-            let t = e["time"].as_str().unwrap_or_default().to_owned();
-            all.push((t, e.to_string()));
-        }
-        i += 1;
-    }
-    all.sort_by(|a, b| a.0.cmp(&b.0));
-    all.truncate(EVENTS);
-    all.into_iter().map(|(_, e)| e).collect()
+    busy_account(EVENTS)
+        .unwrap()
+        .iter()
+        .map(|e| e.to_string())
+        .collect()
 }
 
 fn parse_only(events: &[String]) {

@@ -195,6 +195,29 @@ pub struct Expected {
     pub downtime: bool,
 }
 
+/// A busy account's stream for the benchmarks: rollouts of every scenario on one
+/// service each (`svc-0`, `svc-1`, …, desired 1 to 4), interleaved by event time as
+/// EventBridge would deliver them (ties keep simulation order), cut to `events`.
+pub fn busy_account(events: usize) -> anyhow::Result<Vec<serde_json::Value>> {
+    let mut all: Vec<(String, serde_json::Value)> = Vec::new();
+    let mut i = 0u64;
+    while all.len() < events {
+        let scenario = Scenario::ALL[usize::try_from(i).unwrap_or(0) % Scenario::ALL.len()];
+        let mut p = Params::defaults(scenario);
+        p.service = format!("svc-{i}");
+        p.desired = 1 + u32::try_from(i % 4).unwrap_or(0);
+        p.seed = i;
+        for e in simulate(&p)?.events {
+            let t = e["time"].as_str().unwrap_or_default().to_owned();
+            all.push((t, e));
+        }
+        i += 1;
+    }
+    all.sort_by(|a, b| a.0.cmp(&b.0));
+    all.truncate(events);
+    Ok(all.into_iter().map(|(_, e)| e).collect())
+}
+
 /// Simulates one rollout under ECS's rules.
 ///
 /// Errors only for parameters no ECS service has: `desired` outside 1..=[`MAX_DESIRED`],

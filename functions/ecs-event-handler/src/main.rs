@@ -3,10 +3,9 @@
 //! configuration, builds the SDK clients once per sandbox, and maps errors to a
 //! stable Lambda `errorType` (`MalformedEvent`, `Conflict`, `Retryable`).
 
-mod wiring;
-
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use rollout_watcher::adapters::aws::{AwsWatcher, aws_watcher};
+use rollout_watcher::adapters::lambda_init::report_init_error;
 use rollout_watcher::adapters::sdk::load_sdk_config;
 use rollout_watcher::delivery::{EnvConfig, Outcome};
 use serde_json::Value;
@@ -16,7 +15,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let config = match EnvConfig::from_env() {
         Ok(c) => c,
-        Err(e) => return Err(wiring::report_init_error(&e).await),
+        Err(e) => return Err(report_init_error(&e).await),
     };
     let sdk = load_sdk_config().await?;
     let watcher = aws_watcher(&config, &sdk);

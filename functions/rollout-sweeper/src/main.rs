@@ -4,10 +4,9 @@
 //! invocation left behind. The library's `Watcher::sweep` does the work; the
 //! scheduler's payload is ignored.
 
-mod wiring;
-
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use rollout_watcher::adapters::aws::{AwsWatcher, aws_watcher};
+use rollout_watcher::adapters::lambda_init::report_init_error;
 use rollout_watcher::adapters::sdk::load_sdk_config;
 use rollout_watcher::delivery::{ConfigError, EnvConfig, SweepConfig, SweepReport};
 use serde_json::Value;
@@ -23,7 +22,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let (config, sweep) = match config() {
         Ok(c) => c,
-        Err(e) => return Err(wiring::report_init_error(&e).await),
+        Err(e) => return Err(report_init_error(&e).await),
     };
     let sdk = load_sdk_config().await?;
     let watcher = aws_watcher(&config, &sdk);

@@ -11,6 +11,8 @@
 //! - [`recording`]: a notifier, metrics sink, inspector and clock that record or
 //!   answer from data, with failures injectable (unit tests).
 //! - [`emf`]: CloudWatch Embedded Metric Format on stdout (the default sink).
+//! - `lambda_init` (feature `lambda`): a configuration error reported to the
+//!   Runtime API, for the two functions that read the watcher's configuration.
 //! - `dynamodb`, `sns`, `cloudwatch`, `ecs` (feature `aws`): the real services;
 //!   `aws` wires them into a watcher for the Lambda functions.
 //! - `sdk` (feature `aws-http`, part of `aws`): the SDK configuration every function
@@ -28,6 +30,8 @@ mod dynamodb_ext;
 #[cfg(feature = "aws")]
 pub mod ecs;
 pub mod emf;
+#[cfg(feature = "lambda")]
+pub mod lambda_init;
 pub mod memory;
 pub mod recording;
 #[cfg(feature = "aws-http")]

@@ -1,12 +1,15 @@
-//! Reporting a configuration error to the Runtime API, so a failed start shows in
-//! the function's status (`Runtime.InitError`) with the variable's name instead of a
-//! bare exit. (lambda_runtime posts `/init/error` only for SnapStart hooks.)
+//! Reporting a configuration error to the Lambda Runtime API, so a failed start
+//! shows in the function's status (`Runtime.InitError`) with the variable's name
+//! instead of a bare exit. Shared by the ecs-event-handler and the rollout-sweeper,
+//! which read the same configuration. (lambda_runtime posts `/init/error` only for
+//! SnapStart hooks.)
 
-use rollout_watcher::delivery::ConfigError;
+use crate::delivery::ConfigError;
 
-/// Posts the error to `/runtime/init/error` (best effort) and returns it.
-pub(crate) async fn report_init_error(e: &ConfigError) -> lambda_runtime::Error {
-    lambda_runtime::tracing::error!(error = %e, "invalid configuration");
+/// Posts the error to `/runtime/init/error` (best effort) and returns it, as the
+/// error type `lambda_runtime` functions return from `main`.
+pub async fn report_init_error(e: &ConfigError) -> Box<dyn std::error::Error + Send + Sync> {
+    tracing::error!(error = %e, "invalid configuration");
     let body =
         serde_json::json!({"errorType": "InvalidConfiguration", "errorMessage": e.to_string()});
     let client = lambda_runtime_api_client::PooledClient::builder().build();
