@@ -109,6 +109,30 @@ fn both_decoders_read_every_sample_alike_in_any_key_order() {
         let tracked = EcsEvent::from_json_tracked(text).unwrap();
         assert_eq!(EcsEvent::from_json(text).unwrap(), tracked, "{name}");
         let value: serde_json::Value = serde_json::from_str(text).unwrap();
+        // Sorted keys (as anything that went through a sorting `Value` has them):
+        // `detail` before `detail-type`, read by the union of the detail structs.
+        let sorted = keys_sorted(&value);
+        assert!(sorted.find("\"detail\"") < sorted.find("\"detail-type\""));
+        assert_eq!(
+            EcsEvent::from_json(&sorted).unwrap(),
+            tracked,
+            "{name} sorted"
+        );
+        // The same detail under a detail-type the watcher does not follow: kept whole.
+        let mut other = value.clone();
+        other["detail-type"] = "ECS Container Instance State Change".into();
+        let other = keys_sorted(&other);
+        let decoded = EcsEvent::from_json(&other).unwrap();
+        assert_eq!(
+            decoded,
+            EcsEvent::from_json_tracked(&other).unwrap(),
+            "{name}"
+        );
+        assert_eq!(
+            decoded.detail,
+            Detail::Other(Box::new(value["detail"].clone())),
+            "{name} as another detail-type"
+        );
         let serde_json::Value::Object(fields) = value else {
             panic!("{name}: not an object")
         };
@@ -131,6 +155,22 @@ fn both_decoders_read_every_sample_alike_in_any_key_order() {
             "{name} reversed"
         );
     }
+}
+
+/// The event with its top-level keys in byte order, `detail` before `detail-type`
+/// (serde_json's `Value` keeps insertion order in this workspace: the AWS SDK turns on
+/// its `preserve_order`).
+fn keys_sorted(event: &serde_json::Value) -> String {
+    let serde_json::Value::Object(fields) = event else {
+        panic!("not an object: {event}")
+    };
+    let mut keys: Vec<&String> = fields.keys().collect();
+    keys.sort();
+    let fields: Vec<String> = keys
+        .into_iter()
+        .map(|k| format!("{}:{}", serde_json::to_string(k).unwrap(), fields[k]))
+        .collect();
+    format!("{{{}}}", fields.join(","))
 }
 
 #[test]

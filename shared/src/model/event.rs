@@ -11,7 +11,7 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use serde::de::value::MapAccessDeserializer;
-use serde::de::{DeserializeSeed, MapAccess, Visitor};
+use serde::de::{MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::value::RawValue;
 
@@ -245,18 +245,14 @@ impl EcsEvent {
     /// (`detail.version: invalid type: string "7", expected u64`).
     ///
     /// Two decoders, one meaning: nearly every event is well formed, so a single pass
-    /// without path tracking reads it (the detail typed as soon as `detail-type` is
-    /// known, which EventBridge sends first; held as raw text until then otherwise);
-    /// anything it does not accept is decoded again by the path-tracking decoder,
-    /// which either accepts it too (say, an escaped key) or names the field at fault.
+    /// without path tracking reads it ([`super::fast`]); anything it does not accept
+    /// is decoded again by the path-tracking decoder, which either accepts it too
+    /// (say, an escaped key) or names the field at fault.
     pub fn from_json(text: &str) -> Result<Self, ModelError> {
-        let mut de = serde_json::Deserializer::from_str(text);
-        if let Ok(Fast(event)) = Fast::deserialize(&mut de)
-            && de.end().is_ok()
-        {
-            return Ok(event);
+        match super::fast::decode(text) {
+            Some(event) => Ok(event),
+            None => Self::from_json_tracked(text),
         }
-        Self::from_json_tracked(text)
     }
 
     /// The path-tracking decoder alone: slower, and the reference the single pass of
@@ -307,122 +303,6 @@ impl EcsEvent {
     }
 }
 
-/// The single-pass decoder behind [`EcsEvent::from_json`]. It gives up (and the
-/// tracked decoder takes over) on anything unusual: a repeated or escaped key, a
-/// missing or `null` detail, a wrong type.
-struct Fast(EcsEvent);
-
-impl<'de> Deserialize<'de> for Fast {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_map(FastVisitor)
-    }
-}
-
-struct FastVisitor;
-
-impl<'de> Visitor<'de> for FastVisitor {
-    type Value = Fast;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an EventBridge event")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Fast, A::Error> {
-        use serde::de::{Error, IgnoredAny};
-        fn once<T, E: Error>(slot: &mut Option<T>, value: T, key: &'static str) -> Result<(), E> {
-            match slot.replace(value) {
-                None => Ok(()),
-                Some(_) => Err(E::duplicate_field(key)),
-            }
-        }
-        let (mut version, mut id, mut detail_type, mut source) = (None, None, None, None);
-        let (mut account, mut time, mut region, mut resources) = (None, None, None, None);
-        let mut detail: Option<Detail> = None;
-        let mut raw_detail: Option<&'de RawValue> = None;
-        while let Some(key) = map.next_key::<&'de str>()? {
-            match key {
-                "version" => once(&mut version, map.next_value::<Option<String>>()?, "version")?,
-                "id" => once(&mut id, map.next_value::<Option<String>>()?, "id")?,
-                "detail-type" => once(
-                    &mut detail_type,
-                    map.next_value::<Option<String>>()?,
-                    "detail-type",
-                )?,
-                "source" => once(&mut source, map.next_value::<Option<String>>()?, "source")?,
-                "account" => once(&mut account, map.next_value::<Option<String>>()?, "account")?,
-                "time" => once(&mut time, map.next_value::<Option<Timestamp>>()?, "time")?,
-                "region" => once(&mut region, map.next_value::<Option<String>>()?, "region")?,
-                "resources" => once(
-                    &mut resources,
-                    map.next_value::<Option<Vec<String>>>()?,
-                    "resources",
-                )?,
-                "detail" => match &detail_type {
-                    Some(Some(dt)) => {
-                        let value = map.next_value_seed(DetailOf(dt))?;
-                        once(&mut detail, value, "detail")?;
-                    }
-                    _ => once(
-                        &mut raw_detail,
-                        map.next_value::<&'de RawValue>()?,
-                        "detail",
-                    )?,
-                },
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-        }
-        // `detail` came first (serde_json's own maps sort their keys, so a payload
-        // that went through `Value` always has it before `detail-type`).
-        if let (Some(Some(dt)), Some(raw)) = (&detail_type, raw_detail) {
-            if detail.is_some() {
-                return Err(A::Error::duplicate_field("detail"));
-            }
-            let mut de = serde_json::Deserializer::from_str(raw.get());
-            detail = Some(
-                DetailOf(dt)
-                    .deserialize(&mut de)
-                    .map_err(A::Error::custom)?,
-            );
-        }
-        let (Some(Some(detail_type)), Some(detail)) = (detail_type, detail) else {
-            return Err(A::Error::custom("incomplete"));
-        };
-        Ok(Fast(EcsEvent {
-            version: version.flatten(),
-            id: id.flatten(),
-            detail_type,
-            source: source.flatten(),
-            account: account.flatten(),
-            time: time.flatten(),
-            region: region.flatten(),
-            resources: resources.flatten().unwrap_or_default(),
-            detail,
-        }))
-    }
-}
-
-/// The detail of an event of detail-type `.0`, read by the single-pass decoder.
-struct DetailOf<'a>(&'a str);
-
-impl<'de> DeserializeSeed<'de> for DetailOf<'_> {
-    type Value = Detail;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Detail, D::Error> {
-        use serde::de::Error;
-        Ok(match self.0 {
-            DEPLOYMENT_STATE_CHANGE => Detail::Deployment(Object::deserialize(d)?.0),
-            SERVICE_ACTION => Detail::ServiceAction(Object::deserialize(d)?.0),
-            TASK_STATE_CHANGE => Detail::Task(Box::new(Object::deserialize(d)?.0)),
-            _ => match serde_json::Value::deserialize(d)? {
-                serde_json::Value::Null => return Err(D::Error::custom("null detail")),
-                v => Detail::Other(Box::new(v)),
-            },
-        })
-    }
-}
-
 /// A detail struct, from a JSON object only.
 fn typed<'de, T: Deserialize<'de>>(raw: &'de RawValue) -> Result<T, ModelError> {
     // The fast path: tracking the path costs on every field, and nearly every event
@@ -447,7 +327,7 @@ fn any(raw: &RawValue) -> Result<serde_json::Value, ModelError> {
 /// so `"detail": ["ERROR", "SERVICE_DEPLOYMENT_FAILED", "ecs-svc/1"]` would read as a
 /// failed deployment, and `"detail": []` as an event without a name. ECS only ever
 /// sends objects there: anything else is a wrong type, reported at its own path.
-struct Object<T>(T);
+pub(super) struct Object<T>(pub(super) T);
 
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -466,7 +346,9 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
 }
 
 /// A list of JSON objects (see [`Object`]).
-fn objects<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec<T>, D::Error> {
+pub(super) fn objects<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Vec<T>, D::Error> {
     let all = Vec::<Object<T>>::deserialize(d)?;
     Ok(all.into_iter().map(|Object(t)| t).collect())
 }

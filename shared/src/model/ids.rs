@@ -95,10 +95,14 @@ impl ServiceArn {
     }
 
     fn resource_parts(&self) -> (&str, &str) {
-        // Validated in the constructors: `service/CLUSTER/NAME`.
-        let resource = self.0.splitn(6, ':').nth(5).unwrap_or("");
-        let rest = resource.strip_prefix("service/").unwrap_or(resource);
-        rest.split_once('/').unwrap_or((rest, ""))
+        // Validated in the constructors: `…:service/CLUSTER/NAME`, where neither the
+        // cluster nor the name holds a '/', so both are found from the end (the
+        // policy asks for them on every alert and metric).
+        let Some((rest, name)) = self.0.rsplit_once('/') else {
+            return ("", "");
+        };
+        let cluster = rest.rsplit_once('/').map_or("", |(_, c)| c);
+        (cluster, name)
     }
 }
 

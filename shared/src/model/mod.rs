@@ -3,6 +3,7 @@
 
 mod error;
 mod event;
+mod fast;
 mod ids;
 mod input;
 mod timestamp;

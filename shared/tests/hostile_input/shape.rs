@@ -184,6 +184,22 @@ fn a_wrong_type_in_any_field_is_named_or_does_not_matter() {
                     EcsEvent::from_json_tracked(&hostile),
                     "{case}: the single-pass and the tracked decoder disagree"
                 );
+                // Keys sorted, `detail` first: the union of the detail structs.
+                if let Ok(Value::Object(fields)) = serde_json::from_str(&hostile) {
+                    let mut keys: Vec<&String> = fields.keys().collect();
+                    keys.sort();
+                    let sorted = keys
+                        .into_iter()
+                        .map(|k| format!("{}:{}", Value::from(k.as_str()), fields[k]))
+                        .collect::<Vec<_>>()
+                        .join(",");
+                    let sorted = format!("{{{sorted}}}");
+                    assert_eq!(
+                        EcsEvent::from_json(&sorted),
+                        EcsEvent::from_json_tracked(&sorted),
+                        "{case}: the decoders disagree with detail first"
+                    );
+                }
                 if read.contains(&generic(&path)) {
                     let err = world.refuse(&hostile);
                     assert_eq!(field_of(&err), path, "{case}: {err}");
