@@ -81,7 +81,7 @@ impl RolloutCtx<'_> {
 
     /// Alerts and metrics implied by the facts, each once.
     pub(crate) fn effects_for(&mut self, state: RolloutState) {
-        let svc = self.state.service.name().to_owned();
+        let svc = self.state.service.name();
         let r = &*self.rollout;
         let (start, first_running) = (r.started_at, self.stats.first_running_at);
         if let Some(at) = start.filter(|_| self.rollout.done.first(Done::STARTED)) {
@@ -184,7 +184,7 @@ impl RolloutCtx<'_> {
         let Some(at) = self.rollout.completed_at else {
             return;
         };
-        let svc = self.state.service.name().to_owned();
+        let svc = self.state.service.name();
         let what = self.what();
         let summary = self.state.summary(self.rollout);
         let duration = summary.duration_s;
@@ -217,7 +217,7 @@ impl RolloutCtx<'_> {
         let Some((by, at)) = self.rollout.rolled_back.clone() else {
             return;
         };
-        let svc = self.state.service.name().to_owned();
+        let svc = self.state.service.name();
         let what = self.what();
         let (hc, sf) = (self.stats.health_check_failures, self.stats.start_failures);
         let cause = match (hc, sf) {
@@ -258,7 +258,7 @@ impl RolloutCtx<'_> {
         if !a.findings.iter().any(|f| f.is_unsafe()) {
             return;
         }
-        let svc = self.state.service.name().to_owned();
+        let svc = self.state.service.name();
         let what = self.what();
         let downtime = a.findings.contains(&Finding::DowntimePossible);
         let verdict = if downtime {

@@ -7,6 +7,7 @@
 mod config;
 mod effects;
 mod emit;
+mod links;
 mod rollout;
 mod service;
 mod stop;

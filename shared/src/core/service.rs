@@ -163,7 +163,7 @@ impl ServiceState {
     pub fn apply(&mut self, input: &Input, settings: &Settings) -> Effects {
         let mut out = Effects::default();
         if let Some(id) = &input.event_id {
-            if self.recent_events.contains(id) {
+            if self.remembers_event(id) {
                 out.duplicate = true;
                 return out;
             }
@@ -183,6 +183,16 @@ impl ServiceState {
         }
         self.advance(input.time, settings, &mut out);
         out
+    }
+
+    /// Whether event `id` was applied lately. EventBridge ids are UUIDs, which nearly
+    /// always differ in their last character: checking it first spares most of the 64
+    /// string comparisons every event would otherwise make.
+    fn remembers_event(&self, id: &str) -> bool {
+        let last = id.as_bytes().last();
+        self.recent_events
+            .iter()
+            .any(|seen| seen.as_bytes().last() == last && seen == id)
     }
 
     /// Lets time pass to `now` without an event: deadlines and grace periods fire.
@@ -380,82 +390,24 @@ impl ServiceState {
 
     fn advance(&mut self, to: Timestamp, settings: &Settings, out: &mut Effects) {
         self.clock = Some(self.clock.map_or(to, |c| c.max(to)));
-        self.link_rollouts();
+        super::links::link(&mut self.rollouts, &self.rollbacks);
         self.derive_rollouts(out);
         self.track_zero(settings, out);
         self.report_serving(out);
         self.prune();
     }
 
-    /// Who rolled back whom, who superseded whom: recomputed from facts every time,
-    /// so a late event re-links correctly instead of freezing an early guess.
-    fn link_rollouts(&mut self) {
-        for r in self.rollouts.values_mut() {
-            r.rolled_back = None;
-            r.superseded = None;
-            r.rollback_of = None;
-        }
-        let mut facts = self.rollbacks.clone();
-        facts.sort_by_key(|f| (f.at, f.by.clone()));
-        for f in &facts {
-            let by_is_normal = self.rollouts.get(&f.by).is_some_and(|r| !r.is_rollback);
-            let victim = self
-                .rollouts
-                .values()
-                .filter(|v| Some(&v.deployment) != f.to.as_ref())
-                .filter(|v| {
-                    if v.deployment == f.by {
-                        by_is_normal
-                    } else {
-                        !v.is_rollback
-                    }
-                })
-                .filter(|v| v.start() <= f.at && v.completed_at.is_none_or(|c| c > f.at))
-                .max_by_key(|v| (v.start(), v.deployment.clone()))
-                .map(|v| v.deployment.clone());
-            if let Some(v) = victim {
-                if let Some(r) = self.rollouts.get_mut(&v)
-                    && r.rolled_back.is_none()
-                {
-                    r.rolled_back = Some((f.by.clone(), f.at));
-                }
-                if v != f.by
-                    && let Some(r) = self.rollouts.get_mut(&f.by)
-                {
-                    r.rollback_of = Some(v);
-                }
-            }
-        }
-        let starts: Vec<(Timestamp, DeploymentId)> = self
-            .rollouts
-            .values()
-            .filter(|r| r.started_at.is_some())
-            .map(|r| (r.start(), r.deployment.clone()))
-            .collect();
-        for r in self.rollouts.values_mut() {
-            let next = starts
-                .iter()
-                .filter(|(s, d)| *s > r.start() && *d != r.deployment)
-                .min_by_key(|(s, d)| (*s, d.clone()));
-            r.superseded = next.map(|(s, d)| (d.clone(), *s));
-        }
-    }
-
     fn derive_rollouts(&mut self, out: &mut Effects) {
         let clock = self.clock.unwrap_or_default();
-        let mut order: Vec<(Timestamp, DeploymentId)> = self
-            .rollouts
-            .values()
-            .map(|r| (r.start(), r.deployment.clone()))
-            .collect();
-        order.sort_unstable();
+        // Taken out while derived: the effects read the rest of the state (the
+        // service, its deployments' stats, the zero windows, the configuration), never
+        // the other rollouts.
+        let mut rollouts = std::mem::take(&mut self.rollouts);
+        let mut order: Vec<&mut Rollout> = rollouts.values_mut().collect();
+        order.sort_unstable_by(|a, b| (a.start(), &a.deployment).cmp(&(b.start(), &b.deployment)));
         let none = DeploymentTasks::default();
-        for (_, id) in order {
-            // Taken out while derived: the context reads the rest of the state.
-            let Some(mut r) = self.rollouts.remove(&id) else {
-                continue;
-            };
-            let stats = self.deployments.get(&id).unwrap_or(&none);
+        for r in order {
+            let stats = self.deployments.get(&r.deployment).unwrap_or(&none);
             let base = r.derive(stats.first_running_at);
             if !base.is_terminal() && r.stalled_at.is_none() && clock >= r.deadline() {
                 r.stalled_at = Some(r.deadline());
@@ -464,7 +416,7 @@ impl ServiceState {
             let previous = r.state;
             let mut ctx = super::emit::RolloutCtx {
                 state: self,
-                rollout: &mut r,
+                rollout: r,
                 stats,
                 out,
             };
@@ -472,8 +424,8 @@ impl ServiceState {
                 ctx.transition(previous, state);
             }
             ctx.effects_for(state);
-            self.rollouts.insert(id, r);
         }
+        self.rollouts = rollouts;
     }
 
     fn report_serving(&mut self, out: &mut Effects) {
