@@ -44,7 +44,7 @@ impl Replay {
     /// Decodes and applies one JSON event.
     pub fn apply_json(&mut self, text: &str) -> Result<Effects, ModelError> {
         match EcsEvent::from_json(text) {
-            Ok(ev) => self.apply_event(&ev),
+            Ok(ev) => self.apply_interpreted(ev.into_interpreted()),
             Err(e) => {
                 self.stats.rejected += 1;
                 Err(e)
@@ -54,7 +54,14 @@ impl Replay {
 
     /// Applies one decoded event.
     pub fn apply_event(&mut self, ev: &EcsEvent) -> Result<Effects, ModelError> {
-        let input = match ev.interpret() {
+        self.apply_interpreted(ev.interpret())
+    }
+
+    fn apply_interpreted(
+        &mut self,
+        interpreted: Result<Interpreted, ModelError>,
+    ) -> Result<Effects, ModelError> {
+        let input = match interpreted {
             Ok(Interpreted::Use(input)) => input,
             Ok(Interpreted::Ignore(_)) => {
                 self.stats.ignored += 1;

@@ -65,8 +65,29 @@ impl ModelError {
 
 /// At most `max` characters, with `…` where it was cut.
 pub(super) fn clip(text: &str, max: usize) -> String {
+    // No text of at most `max` bytes has more than `max` characters: the common
+    // case needs no walk over the characters.
+    if text.len() <= max {
+        return text.to_owned();
+    }
     match text.char_indices().nth(max) {
         Some((at, _)) => format!("{}…", &text[..at]),
         None => text.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clip;
+
+    #[test]
+    fn clip_counts_characters_not_bytes() {
+        assert_eq!(clip("abc", 3), "abc");
+        assert_eq!(clip("abcd", 3), "abc…");
+        // Four characters in eight bytes: longer than the cap in bytes, not in chars.
+        assert_eq!(clip("éééé", 4), "éééé");
+        assert_eq!(clip("ééééé", 4), "éééé…");
+        assert_eq!(clip("", 0), "");
+        assert_eq!(clip("a", 0), "…");
     }
 }

@@ -49,10 +49,23 @@ impl ServiceArn {
         if cluster.is_empty() || cluster.contains('/') || name.is_empty() || name.contains('/') {
             return None;
         }
-        Some(Self(format!(
-            "arn:{}:ecs:{}:{}:service/{cluster}/{name}",
-            parts.partition, parts.region, parts.account
-        )))
+        // Pieced together rather than formatted: every task event builds one.
+        let mut arn = String::with_capacity(cluster_arn.len() + name.len() + 2);
+        for piece in [
+            "arn:",
+            parts.partition,
+            ":ecs:",
+            parts.region,
+            ":",
+            parts.account,
+            ":service/",
+            cluster,
+            "/",
+            name,
+        ] {
+            arn.push_str(piece);
+        }
+        Some(Self(arn))
     }
 
     /// The full ARN.

@@ -178,12 +178,24 @@ pub enum Interpreted {
 
 impl EcsEvent {
     /// Interprets the event: an [`Input`], a rule-based ignore, or an error naming
-    /// the field that makes it unusable.
+    /// the field that makes it unusable. (A copy of the event is interpreted; see
+    /// [`EcsEvent::into_interpreted`].)
     pub fn interpret(&self) -> Result<Interpreted, ModelError> {
-        if let Some(src) = self.source.as_deref().filter(|s| *s != "aws.ecs") {
-            return Ok(Interpreted::Ignore(Ignored::Source(src.to_owned())));
+        self.clone().into_interpreted()
+    }
+
+    /// [`EcsEvent::interpret`], consuming the event: its strings move into the input
+    /// instead of being copied (replay interprets every event exactly once).
+    pub fn into_interpreted(self) -> Result<Interpreted, ModelError> {
+        if let Some(src) = self.source.filter(|s| s != "aws.ecs") {
+            return Ok(Interpreted::Ignore(Ignored::Source(src)));
         }
-        match &self.detail {
+        let envelope = Envelope {
+            id: self.id,
+            time: self.time,
+            resources: self.resources,
+        };
+        match self.detail {
             Detail::Deployment(d) => {
                 let name = d
                     .event_name
@@ -196,16 +208,23 @@ impl EcsEvent {
                     .deployment_id
                     .as_deref()
                     .ok_or(ModelError::Missing("detail.deploymentId"))?;
-                self.deployment(id, phase, d.updated_at, d.reason.as_deref())
+                envelope.deployment(id, phase, d.updated_at, d.reason)
             }
-            Detail::ServiceAction(d) => self.service_action(d),
-            Detail::Task(t) => self.task(t),
-            Detail::Other(_) => Ok(Interpreted::Ignore(Ignored::DetailType(
-                self.detail_type.clone(),
-            ))),
+            Detail::ServiceAction(d) => envelope.service_action(d),
+            Detail::Task(t) => envelope.task(*t),
+            Detail::Other(_) => Ok(Interpreted::Ignore(Ignored::DetailType(self.detail_type))),
         }
     }
+}
 
+/// What the interpretation reads from the envelope besides the detail.
+struct Envelope {
+    id: Option<String>,
+    time: Option<Timestamp>,
+    resources: Vec<String>,
+}
+
+impl Envelope {
     fn service_from_resources(&self) -> Result<ServiceArn, ModelError> {
         let first = self
             .resources
@@ -217,12 +236,12 @@ impl EcsEvent {
 
     /// The id that deduplicates the event. An empty id would make every other event
     /// with an empty id look like a redelivery of this one, and be dropped.
-    fn event_id(&self) -> Result<Option<String>, ModelError> {
-        match self.id.as_deref() {
+    fn event_id(id: Option<String>) -> Result<Option<String>, ModelError> {
+        match id {
             Some(id) if id.trim().is_empty() || id.len() > MAX_EVENT_ID => {
-                Err(ModelError::invalid("id", "empty or too long", id))
+                Err(ModelError::invalid("id", "empty or too long", &id))
             }
-            id => Ok(id.map(str::to_owned)),
+            id => Ok(id),
         }
     }
 
@@ -231,35 +250,35 @@ impl EcsEvent {
     }
 
     fn deployment(
-        &self,
+        self,
         id: &str,
         phase: DeploymentPhase,
         updated_at: Option<Timestamp>,
-        reason: Option<&str>,
+        reason: Option<String>,
     ) -> Result<Interpreted, ModelError> {
         let service = self.service_from_resources()?;
         let deployment = DeploymentId::parse(id)
             .ok_or_else(|| ModelError::invalid("detail.deploymentId", "empty or too long", id))?;
         let time = self.time_or(updated_at)?;
-        let rollback_to = reason.and_then(|r| {
+        let rollback_to = reason.as_deref().and_then(|r| {
             let at = r.find("rolling back to")?;
             Some(DeploymentId::find_in(&r[at..]))
         });
         Ok(Interpreted::Use(Input {
             service,
-            event_id: self.event_id()?,
+            event_id: Self::event_id(self.id)?,
             time,
             kind: InputKind::Deployment(DeploymentChange {
                 deployment,
                 phase,
                 at: updated_at.unwrap_or(time),
-                reason: reason.map(|r| clip(r, MAX_TEXT)),
+                reason: reason.map(|r| clip_owned(r, MAX_TEXT)),
                 rollback_to: rollback_to.filter(|_| phase == DeploymentPhase::InProgress),
             }),
         }))
     }
 
-    fn service_action(&self, d: &ServiceActionDetail) -> Result<Interpreted, ModelError> {
+    fn service_action(self, d: ServiceActionDetail) -> Result<Interpreted, ModelError> {
         let name = d
             .event_name
             .as_deref()
@@ -268,7 +287,7 @@ impl EcsEvent {
         // id they are the same facts as a deployment state change (and dedup as such).
         if let Some(phase) = deployment_phase(name) {
             return match d.deployment_id.as_deref() {
-                Some(id) => self.deployment(id, phase, d.created_at, d.reason.as_deref()),
+                Some(id) => self.deployment(id, phase, d.created_at, d.reason),
                 None => Ok(Interpreted::Ignore(Ignored::EventName(name.to_owned()))),
             };
         }
@@ -282,17 +301,17 @@ impl EcsEvent {
         let time = self.time_or(d.created_at)?;
         Ok(Interpreted::Use(Input {
             service,
-            event_id: self.event_id()?,
+            event_id: Self::event_id(self.id)?,
             time,
             kind: InputKind::ServiceAction(ServiceAction {
                 kind,
                 at: d.created_at.unwrap_or(time),
-                reason: d.reason.as_deref().map(|r| clip(r, MAX_TEXT)),
+                reason: d.reason.map(|r| clip_owned(r, MAX_TEXT)),
             }),
         }))
     }
 
-    fn task(&self, t: &TaskDetail) -> Result<Interpreted, ModelError> {
+    fn task(self, t: TaskDetail) -> Result<Interpreted, ModelError> {
         let group = t
             .group
             .as_deref()
@@ -314,16 +333,20 @@ impl EcsEvent {
         let service = ServiceArn::from_cluster(cluster, name).ok_or_else(|| {
             ModelError::invalid("detail.clusterArn", "not an ECS cluster ARN", cluster)
         })?;
+        let Self {
+            id,
+            time: envelope_time,
+            resources,
+        } = self;
         let task_arn = t
             .task_arn
-            .as_deref()
-            .or(self.resources.first().map(String::as_str))
+            .or_else(|| resources.into_iter().next())
             .ok_or(ModelError::Missing("detail.taskArn"))?;
-        if task_id(task_arn).trim().is_empty() || task_arn.len() > MAX_ARN {
+        if task_id(&task_arn).trim().is_empty() || task_arn.len() > MAX_ARN {
             return Err(ModelError::invalid(
                 "detail.taskArn",
                 "empty or too long",
-                task_arn,
+                &task_arn,
             ));
         }
         let status = t
@@ -341,29 +364,27 @@ impl EcsEvent {
             .or(t.stopped_at)
             .or(t.started_at)
             .or(t.created_at);
-        let time = self.time_or(detail_time)?;
+        let time = envelope_time
+            .or(detail_time)
+            .ok_or(ModelError::Missing("time"))?;
         let exits = t
             .containers
-            .iter()
+            .into_iter()
             .filter(|c| c.exit_code.is_some() || c.reason.is_some())
             .take(MAX_CONTAINERS)
             .map(|c| ContainerExit {
-                name: c
-                    .name
-                    .as_deref()
-                    .map(|n| clip(n, MAX_NAME))
-                    .unwrap_or_default(),
+                name: c.name.map(|n| clip_owned(n, MAX_NAME)).unwrap_or_default(),
                 exit_code: c.exit_code,
-                reason: c.reason.as_deref().map(|r| clip(r, MAX_TEXT)),
+                reason: c.reason.map(|r| clip_owned(r, MAX_TEXT)),
             })
             .collect();
         Ok(Interpreted::Use(Input {
             service,
-            event_id: self.event_id()?,
+            event_id: Self::event_id(id)?,
             time,
             kind: InputKind::Task(Box::new(TaskObservation {
-                task_id: task_id(task_arn).to_owned(),
-                task_arn: task_arn.to_owned(),
+                task_id: task_id(&task_arn).to_owned(),
+                task_arn,
                 deployment: t.started_by.as_deref().and_then(DeploymentId::parse),
                 version: t.version.unwrap_or(0),
                 last_status,
@@ -372,12 +393,21 @@ impl EcsEvent {
                 started_at: t.started_at,
                 stopping_at: t.stopping_at,
                 stopped_at: t.stopped_at.or(t.execution_stopped_at),
-                stop_code: t.stop_code.as_deref().map(|c| clip(c, MAX_TEXT)),
-                stopped_reason: t.stopped_reason.as_deref().map(|r| clip(r, MAX_TEXT)),
-                task_definition: t.task_definition_arn.as_deref().map(|d| clip(d, MAX_TEXT)),
+                stop_code: t.stop_code.map(|c| clip_owned(c, MAX_TEXT)),
+                stopped_reason: t.stopped_reason.map(|r| clip_owned(r, MAX_TEXT)),
+                task_definition: t.task_definition_arn.map(|d| clip_owned(d, MAX_TEXT)),
                 exits,
             })),
         }))
+    }
+}
+
+/// [`clip`] for a string the caller owns: kept as it is when short enough.
+fn clip_owned(text: String, max: usize) -> String {
+    if text.len() <= max {
+        text
+    } else {
+        clip(&text, max)
     }
 }
 
