@@ -7,14 +7,14 @@
 //! tests and the fuzz target hold it to the tracked decoder's result.
 //!
 //! The detail's type depends on `detail-type`, which EventBridge sends before
-//! `detail`. Anything that went through `serde_json::Value` on the way (the Lambda
-//! payload, `simulate`'s output, most tools that re-emit events) has its keys sorted,
-//! and then `detail` comes first. Rather than hold the detail as raw text and read it
-//! a second time, the first try reads an early detail as [`AnyDetail`], the union of
-//! the three detail structs, and sorts it out once the detail-type is known. Only an
-//! early detail of a detail-type the watcher does not follow, or one the union refuses
-//! (a field of another detail-type with an odd value), takes a second try that holds
-//! the raw text.
+//! `detail`. Events re-emitted with sorted keys have `detail` first: `simulate`'s
+//! output (sorted on purpose, for stable bytes), `jq -S`, Python's
+//! `json.dumps(sort_keys=True)`, serde_json's `Value` built without `preserve_order`.
+//! Rather than hold such a detail as raw text and read it a second time, the first try
+//! reads an early detail as [`AnyDetail`], the union of the three detail structs, and
+//! sorts it out once the detail-type is known. Only an early detail of a detail-type
+//! the watcher does not follow, or one the union refuses (a field of another
+//! detail-type with an odd value), takes a second try that holds the raw text.
 
 use std::cell::Cell;
 use std::fmt;
