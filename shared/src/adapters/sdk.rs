@@ -19,6 +19,9 @@
 
 use std::time::Duration;
 
+use aws_config::environment::{
+    EnvironmentVariableCredentialsProvider, EnvironmentVariableRegionProvider,
+};
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_smithy_http_client::tls::{self, TlsContext, TrustStore, rustls_provider::CryptoMode};
@@ -100,12 +103,26 @@ pub fn http_client() -> Result<SharedHttpClient, BoxError> {
 
 /// The SDK configuration from the environment (region, credentials,
 /// `AWS_ENDPOINT_URL`), with [`http_client`] and [`timeouts`].
+///
+/// Lambda puts the function's region and its role's credentials in the environment,
+/// where the default chains look first and stop. Naming those sources outright
+/// when they are there skips building the fallbacks the chains would otherwise
+/// construct and never use: an STS client for web identity tokens (its endpoint
+/// rules parsed and compiled), IMDS clients for region and credentials, the
+/// container-credentials provider; together about a tenth of the cold start. Where
+/// the environment lacks them, the default chains decide as before.
 pub async fn load_sdk_config() -> Result<SdkConfig, BoxError> {
-    Ok(aws_config::defaults(BehaviorVersion::latest())
+    let is_set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .http_client(http_client()?)
-        .timeout_config(timeouts())
-        .load()
-        .await)
+        .timeout_config(timeouts());
+    if is_set("AWS_REGION") || is_set("AWS_DEFAULT_REGION") {
+        loader = loader.region(EnvironmentVariableRegionProvider::new());
+    }
+    if is_set("AWS_ACCESS_KEY_ID") && is_set("AWS_SECRET_ACCESS_KEY") {
+        loader = loader.credentials_provider(EnvironmentVariableCredentialsProvider::new());
+    }
+    Ok(loader.load().await)
 }
 
 /// Smithy's client with its `validate_base_client_config` left out: that hook builds
