@@ -8,6 +8,10 @@ use rollout_watcher::model::{
 };
 use rollout_watcher::replay::Replay;
 
+#[path = "support/keys.rs"]
+mod keys;
+use keys::keys_sorted;
+
 macro_rules! sample {
     ($name:literal) => {
         include_str!(concat!("../../tests/fixtures/samples/", $name, ".json"))
@@ -111,7 +115,7 @@ fn both_decoders_read_every_sample_alike_in_any_key_order() {
         let value: serde_json::Value = serde_json::from_str(text).unwrap();
         // Sorted keys (as anything that went through a sorting `Value` has them):
         // `detail` before `detail-type`, read by the union of the detail structs.
-        let sorted = keys_sorted(&value);
+        let sorted = keys_sorted(&value).unwrap();
         assert!(sorted.find("\"detail\"") < sorted.find("\"detail-type\""));
         assert_eq!(
             EcsEvent::from_json(&sorted).unwrap(),
@@ -121,7 +125,7 @@ fn both_decoders_read_every_sample_alike_in_any_key_order() {
         // The same detail under a detail-type the watcher does not follow: kept whole.
         let mut other = value.clone();
         other["detail-type"] = "ECS Container Instance State Change".into();
-        let other = keys_sorted(&other);
+        let other = keys_sorted(&other).unwrap();
         let decoded = EcsEvent::from_json(&other).unwrap();
         assert_eq!(
             decoded,
@@ -155,22 +159,6 @@ fn both_decoders_read_every_sample_alike_in_any_key_order() {
             "{name} reversed"
         );
     }
-}
-
-/// The event with its top-level keys in byte order, `detail` before `detail-type`
-/// (serde_json's `Value` keeps insertion order in this workspace: the AWS SDK turns on
-/// its `preserve_order`).
-fn keys_sorted(event: &serde_json::Value) -> String {
-    let serde_json::Value::Object(fields) = event else {
-        panic!("not an object: {event}")
-    };
-    let mut keys: Vec<&String> = fields.keys().collect();
-    keys.sort();
-    let fields: Vec<String> = keys
-        .into_iter()
-        .map(|k| format!("{}:{}", serde_json::to_string(k).unwrap(), fields[k]))
-        .collect();
-    format!("{{{}}}", fields.join(","))
 }
 
 #[test]

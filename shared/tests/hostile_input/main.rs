@@ -10,6 +10,8 @@ macro_rules! sample {
     };
 }
 
+#[path = "../support/keys.rs"]
+mod keys;
 mod shape;
 mod values;
 mod world;
