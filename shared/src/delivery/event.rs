@@ -32,11 +32,16 @@ where
     /// Handles one EventBridge event. `invocation` identifies the caller (the Lambda
     /// request id): it owns the outbox entries it claims.
     pub async fn handle(&self, event: &Value, invocation: &str) -> Result<Outcome, HandlerError> {
-        let decoded = EcsEvent::from_value(event).and_then(|e| e.interpret().map(|i| (e, i)));
+        // The id and detail-type are kept for the log line of an ignored event; the
+        // rest of the event moves into the input.
+        let decoded = EcsEvent::from_value(event).and_then(|e| {
+            let named = (e.id.clone(), e.detail_type.clone());
+            e.into_interpreted().map(|i| (named, i))
+        });
         let input = match decoded {
             Ok((_, Interpreted::Use(input))) => input,
-            Ok((e, Interpreted::Ignore(why))) => {
-                tracing::info!(event_id = e.id.as_deref(), detail_type = %e.detail_type, reason = ?why, outcome = "ignored", "event");
+            Ok(((id, detail_type), Interpreted::Ignore(why))) => {
+                tracing::info!(event_id = id.as_deref(), detail_type = %detail_type, reason = ?why, outcome = "ignored", "event");
                 return Ok(Outcome {
                     status: "ignored",
                     ..Outcome::default()
