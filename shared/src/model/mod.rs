@@ -3,6 +3,7 @@
 //! machine's inputs. The bottom of the library: it imports nothing above it.
 
 mod config;
+mod decode;
 mod error;
 mod event;
 mod fast;

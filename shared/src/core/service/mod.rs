@@ -34,14 +34,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{
     DeploymentId, Input, InputKind, Millis, Observation, ServiceAction, ServiceArn, ServiceConfig,
-    TaskObservation, TaskStatus, Timestamp,
+    Timestamp,
 };
 
 use super::effects::{AlertName, dedup_key};
 use super::occurrence::{Occurrence, Occurrences};
 use super::rollout::{RollbackFact, Rollout, RolloutSummary};
 use super::settings::Settings;
-use super::stop::{StopClass, StopInfo};
+use super::stop::StopInfo;
 use super::strategy;
 use deployments::{DeploymentTasks, View};
 use tasks::Tasks;
@@ -165,7 +165,20 @@ impl ServiceState {
                 )
             }
             InputKind::ServiceAction(a) => self.on_service_action(a, &mut out),
-            InputKind::Task(t) => self.on_task(t, input.time, &mut out),
+            InputKind::Task(t) => {
+                let threshold = ServiceConfig::threshold(self.config.as_ref());
+                let mut parts = tasks::TaskParts {
+                    tasks: &mut self.tasks,
+                    forgotten_tasks: &self.forgotten_tasks,
+                    serving_seen: &mut self.serving_seen,
+                    first_serving: &mut self.first_serving,
+                    deployments: &mut self.deployments,
+                    rollouts: &mut self.rollouts,
+                    last_stop: &mut self.last_stop,
+                    threshold,
+                };
+                parts.on_task(t, input.time, &mut out)
+            }
         };
         if !changed {
             out.duplicate = true;
@@ -293,88 +306,6 @@ impl ServiceState {
             zero: &self.zero,
             config: self.config.as_ref(),
         }
-    }
-
-    /// A task event: its deployment's stats, draining, and a failure occurrence.
-    fn on_task(&mut self, t: &TaskObservation, time: Timestamp, out: &mut Occurrences) -> bool {
-        if self.forgotten_tasks.contains(&t.task_id) {
-            return false;
-        }
-        let change = self.tasks.observe(t, time);
-        // Any RUNNING report, even one overtaken by a newer version, proves the service
-        // was serving (a lone STOPPED event does not: see `serving_seen`).
-        let newly_serving = t.last_status == TaskStatus::Running && !self.serving_seen;
-        self.serving_seen |= newly_serving;
-        if change.stale {
-            return newly_serving;
-        }
-        let dep = t
-            .deployment
-            .clone()
-            .or_else(|| self.tasks.deployment_of(&t.task_id).cloned());
-        if let Some(d) = &dep {
-            let stats = self.deployments.entry(d.clone()).or_default();
-            stats.saw_task(t, time, change.started);
-        }
-        if let Some(s) = change.started {
-            self.tasks.real_task_started(s);
-            self.first_serving = Some(self.first_serving.map_or(s, |f| f.min(s)));
-        }
-        if let Some(at) = change.stop_requested {
-            let normal = change.stop.as_ref().is_none_or(|s| !s.class.is_failure());
-            if normal {
-                let newest = deployments::newest_open(&self.rollouts, at, dep.as_ref())
-                    .map(|r| r.deployment.clone());
-                if let Some(r) = newest.and_then(|id| self.rollouts.get_mut(&id)) {
-                    r.draining_at = Some(r.draining_at.map_or(at, |d| d.min(at)));
-                }
-            }
-        }
-        if let Some(stop) = change.stop {
-            let at = t.stopping_at.or(t.stopped_at).unwrap_or(time);
-            self.on_stop(stop, dep, at, t, out);
-        }
-        true
-    }
-
-    /// A classified stop: health-check and start failures count toward the circuit
-    /// breaker and are reported; every stop is remembered for the zero window's words.
-    fn on_stop(
-        &mut self,
-        stop: StopInfo,
-        dep: Option<DeploymentId>,
-        at: Timestamp,
-        t: &TaskObservation,
-        out: &mut Occurrences,
-    ) {
-        let stats = dep.as_ref().and_then(|d| self.deployments.get_mut(d));
-        if !matches!(
-            stop.class,
-            StopClass::HealthCheck | StopClass::FailedToStart
-        ) {
-            if stop.class.is_failure()
-                && let Some(stats) = stats
-            {
-                stats.last_failure = Some(stop.clone());
-            }
-            self.last_stop = Some(stop);
-            return;
-        }
-        let (failures, task_definition) = match stats {
-            Some(stats) => (stats.count_failure(&stop), stats.task_definition.clone()),
-            None => (1, t.task_definition.clone()),
-        };
-        out.push(Occurrence::TaskFailed {
-            stop: stop.clone(),
-            deployment: dep,
-            task_definition: task_definition
-                .as_deref()
-                .map(|t| crate::model::task_definition_name(t).to_owned()),
-            failures,
-            threshold: ServiceConfig::threshold(self.config.as_ref()),
-            at,
-        });
-        self.last_stop = Some(stop);
     }
 
     /// A service action, once per rollout and reason (or per hour and reason without
