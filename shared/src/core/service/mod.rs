@@ -2,7 +2,7 @@
 //!
 //! Shaped like quinn-proto's `connection`: this file holds the state and its entry
 //! points, and each child owns one concern with its own types ([`deployments`],
-//! [`tasks`], [`zero`], [`links`], [`retention`]); the children never call each other
+//! [`tasks`] and [`task_events`], [`zero`], [`links`], [`retention`]); the children never call each other
 //! in a loop, and only this file sees all of them. What it finds comes out as
 //! occurrences; the policy's [`ServiceState::apply`], [`ServiceState::tick`] and
 //! [`ServiceState::observe`] put them into words as [`Effects`](crate::core::Effects).
@@ -25,6 +25,7 @@
 mod deployments;
 mod links;
 mod retention;
+mod task_events;
 mod tasks;
 mod zero;
 
@@ -167,7 +168,7 @@ impl ServiceState {
             InputKind::ServiceAction(a) => self.on_service_action(a, &mut out),
             InputKind::Task(t) => {
                 let threshold = ServiceConfig::threshold(self.config.as_ref());
-                let mut parts = tasks::TaskParts {
+                let mut parts = task_events::TaskParts {
                     tasks: &mut self.tasks,
                     forgotten_tasks: &self.forgotten_tasks,
                     serving_seen: &mut self.serving_seen,
