@@ -3,9 +3,17 @@
 //!
 //! # Layout
 //!
-//! - [`model`]: typed, lenient ECS events and the identities they carry.
-//! - [`core`]: the rollout state machine (sans-IO: inputs in, effects out).
-//! - [`policy`]: how findings read as alerts and metrics; the zero-downtime rules.
+//! Dependencies run one way, from the top of this list down to the model; no file
+//! imports one above it.
+//!
+//! - [`model`]: typed, lenient ECS events, the identities they carry, and the service
+//!   configuration ECS reports (with the rules' arithmetic: floor, ceiling, threshold).
+//! - [`core`]: the rollout state machine (sans-IO): decides *when* something happened,
+//!   exactly once, as typed occurrences. `core/service/` holds one service's state with a
+//!   child per concern; `core/strategy/` is the seam for deployment strategies.
+//! - [`policy`]: what each occurrence is called, how loud it is and how it reads, as
+//!   alerts and metrics (`ServiceState::apply`/`tick`/`observe` live there); the
+//!   audit's verdict on a service's settings.
 //! - [`message`]: the SNS message (Amazon Q Developer custom notification).
 //! - [`replay`]: many services at once, in memory: the CLI's engine and the tests' world.
 //! - [`outbox`]: effects recorded with the state, delivered after the write.

@@ -1,25 +1,35 @@
 //! The rollout state machine: sans-IO, deterministic, no wall clock.
 //!
-//! Inputs go in ([`ServiceState::apply`], [`ServiceState::tick`],
-//! [`ServiceState::observe`]); [`Effects`] come out. The same inputs always give the
+//! It decides *when* something happened, exactly once: inputs go in, typed
+//! occurrences come out ([`occurrence`]), and the policy above turns them into the
+//! [`Effects`] callers record and deliver ([`ServiceState::apply`],
+//! [`ServiceState::tick`], [`ServiceState::observe`]). The same inputs always give the
 //! same effects, in any process, so the CLI's replay and the Lambda functions agree.
+//! Nothing here imports the policy: the words can change without touching a decision.
+//!
+//! - [`service`]: one service's state and its calling contract, with a child per
+//!   concern (deployments, tasks, zero windows, links, retention).
+//! - [`strategy`]: how a deployment strategy reads a rollout's facts (rolling today).
+//! - [`rollout`]: the facts about one rollout; [`stop`]: why a task stopped.
+//! - [`effects`]: the contract's vocabulary (transitions, alerts, metrics).
 
-mod config;
 mod effects;
-mod emit;
-mod links;
+mod occurrence;
 mod rollout;
 mod service;
+mod settings;
 mod stop;
-mod task_events;
-mod tasks;
-mod zero;
+mod strategy;
 
-pub use config::{Observation, ServiceConfig, Settings};
 pub use effects::{
     Alert, AlertDetails, AlertName, AlertStatus, Dimensions, Effect, Effects, Metric, MetricName,
-    Severity, Transition, Unit,
+    Severity, Transition, Unit, dedup_key,
 };
+pub(crate) use occurrence::{Failures, Occurrence, Occurrences, RolloutRef};
 pub use rollout::{RolloutState, RolloutSummary};
 pub use service::ServiceState;
+pub use settings::Settings;
 pub use stop::{StopClass, StopInfo, classify};
+
+/// Where the service configuration lives now; kept here for the paths callers use.
+pub use crate::model::{Observation, ServiceConfig};

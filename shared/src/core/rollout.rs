@@ -5,6 +5,10 @@
 //! superseded it), never stepped by the arrival order of events. Facts only
 //! accumulate, so a duplicate changes nothing and a reordered stream ends in the same
 //! state: the order of arrival only decides which intermediate transitions are seen.
+//!
+//! This file holds the facts only; which state they imply is the deployment
+//! strategy's call (`strategy`), so that a new strategy reads the same facts its own
+//! way without touching this file.
 
 use serde::{Deserialize, Serialize};
 
@@ -79,6 +83,32 @@ impl Done {
     }
 }
 
+/// The deployment strategies the watcher follows (the seam in `strategy` maps each to
+/// its rules). Stored only when not rolling, so the states of rolling services keep
+/// their exact stored form.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum StrategyKind {
+    /// ECS's rolling update (`deploymentConfiguration.strategy` ROLLING).
+    #[default]
+    Rolling,
+}
+
+impl StrategyKind {
+    const fn is_rolling(&self) -> bool {
+        matches!(self, Self::Rolling)
+    }
+}
+
+/// "Rolling back to deploymentId X" seen in the IN_PROGRESS event of `by`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct RollbackFact {
+    pub(crate) by: DeploymentId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) to: Option<DeploymentId>,
+    pub(crate) at: Timestamp,
+}
+
 /// The facts about one deployment of one service.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Rollout {
@@ -120,6 +150,9 @@ pub(crate) struct Rollout {
     pub(crate) rollback_of: Option<DeploymentId>,
     #[serde(default)]
     pub(crate) done: Done,
+    /// How ECS deploys it, which decides how its facts read (see `strategy`).
+    #[serde(default, skip_serializing_if = "StrategyKind::is_rolling")]
+    pub(crate) strategy: StrategyKind,
 }
 
 impl Rollout {
@@ -141,17 +174,13 @@ impl Rollout {
             superseded: None,
             rollback_of: None,
             done: Done::default(),
+            strategy: StrategyKind::default(),
         }
     }
 
     /// When it started, or when it was first seen.
     pub(crate) fn start(&self) -> Timestamp {
         self.started_at.unwrap_or(self.first_seen)
-    }
-
-    /// When its deadline passes.
-    pub(crate) fn deadline(&self) -> Timestamp {
-        self.start().plus(self.stall_after)
     }
 
     /// When it reached its terminal state, if it did.
@@ -163,47 +192,6 @@ impl Rollout {
             RolloutState::Superseded => self.superseded.as_ref().map(|s| s.1),
             _ => None,
         }
-    }
-
-    /// The state the facts imply. Strong facts from ECS (completed, failed) beat
-    /// inferred ones (superseded); a rollback refines a failure.
-    pub(crate) fn derive(&self, first_running: Option<Timestamp>) -> RolloutState {
-        if self.completed_at.is_some() {
-            RolloutState::Completed
-        } else if self.rolled_back.is_some() {
-            RolloutState::RolledBack
-        } else if self.failed_at.is_some() {
-            RolloutState::Failed
-        } else if self.superseded.is_some() {
-            RolloutState::Superseded
-        } else if self.stalled_at.is_some() {
-            RolloutState::Stalled
-        } else if self.draining_at.is_some() {
-            RolloutState::Draining
-        } else if first_running.is_some() {
-            RolloutState::TasksRunning
-        } else {
-            RolloutState::Started
-        }
-    }
-
-    /// The time at which the derived state was entered.
-    pub(crate) fn entered_at(
-        &self,
-        state: RolloutState,
-        first_running: Option<Timestamp>,
-    ) -> Timestamp {
-        let t = match state {
-            RolloutState::Started => self.started_at,
-            RolloutState::TasksRunning => first_running,
-            RolloutState::Draining => self.draining_at,
-            RolloutState::Stalled => self.stalled_at,
-            RolloutState::Completed => self.completed_at,
-            RolloutState::Failed => self.failed_at,
-            RolloutState::RolledBack => self.rolled_back.as_ref().map(|r| r.1),
-            RolloutState::Superseded => self.superseded.as_ref().map(|s| s.1),
-        };
-        t.unwrap_or(self.first_seen)
     }
 }
 

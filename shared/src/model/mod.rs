@@ -1,6 +1,9 @@
 //! The ECS event model: typed, lenient EventBridge events, the identities they carry,
-//! and their interpretation into the state machine's inputs.
+//! the service configuration ECS reports, and their interpretation into the state
+//! machine's inputs. The bottom of the library: it imports nothing above it.
 
+mod config;
+mod decode;
 mod error;
 mod event;
 mod fast;
@@ -8,6 +11,9 @@ mod ids;
 mod input;
 mod timestamp;
 
+pub use config::{
+    Finding, Observation, RuleCheck, ServiceConfig, breaker_threshold, ceiling_tasks, floor_tasks,
+};
 pub use error::ModelError;
 pub use event::{
     Container, DEPLOYMENT_STATE_CHANGE, DeploymentDetail, Detail, EcsEvent, SERVICE_ACTION,

@@ -1,57 +1,11 @@
-//! DESIGN.md's zero-downtime rules, made executable: what a service's deployment
-//! settings allow ECS to do during a rolling deployment.
-//!
-//! ECS rounds the floor of healthy tasks *up* and the ceiling of running+pending
-//! tasks *down* (CloudFormation `DeploymentConfiguration` docs, and the rolling
-//! update guide's "75 % of 2 = 2" and "125 % of 3 = 3" examples). Those two integers
-//! decide everything: whether ECS may stop the last serving task first, and whether
-//! it can move at all.
+//! The audit's verdict on a service's deployment settings, with its reasoning in
+//! words: DESIGN.md's zero-downtime rules, made readable. The arithmetic itself is
+//! the model's ([`ServiceConfig::check`]), shared with the state machine; this is how
+//! it reads to the person who runs `audit`.
 
 use serde::Serialize;
 
-use crate::core::ServiceConfig;
-
-/// `clamp(ceil(0.5 * desired), 3, 200)`: the circuit breaker's default failure
-/// threshold (D5). The clamp keeps a one-task service from failing on a single
-/// flaky start, and a huge service from waiting for thousands of failures.
-pub fn breaker_threshold(desired: u32) -> u32 {
-    desired.div_ceil(2).clamp(3, 200)
-}
-
-/// `ceil(desired * min% / 100)`: healthy tasks ECS keeps during a rollout.
-pub fn floor_tasks(desired: u32, min_healthy_percent: u32) -> u32 {
-    let n = u64::from(desired) * u64::from(min_healthy_percent);
-    u32::try_from(n.div_ceil(100)).unwrap_or(u32::MAX)
-}
-
-/// `floor(desired * max% / 100)`: running+pending tasks ECS allows during a rollout.
-pub fn ceiling_tasks(desired: u32, max_percent: u32) -> u32 {
-    let n = u64::from(desired) * u64::from(max_percent);
-    u32::try_from(n / 100).unwrap_or(u32::MAX)
-}
-
-/// One finding about a service's settings.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Finding {
-    /// The floor is 0 while desired >= 1: a rollout may stop the last serving task.
-    DowntimePossible,
-    /// ECS can neither start an extra task nor stop an old one: rollouts stall.
-    CannotProgress,
-    /// No circuit breaker: a bad image never fails or rolls back.
-    NoCircuitBreaker,
-    /// Circuit breaker without rollback: a failed rollout stays failed.
-    NoRollback,
-    /// Not a REPLICA service on the ECS controller: the rules do not apply.
-    NotRolling,
-}
-
-impl Finding {
-    /// Whether it makes a rollout unable to keep a task serving (or to finish).
-    pub const fn is_unsafe(self) -> bool {
-        matches!(self, Self::DowntimePossible | Self::CannotProgress)
-    }
-}
+use crate::model::{Finding, ServiceConfig};
 
 /// The verdict on a service's settings.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -97,40 +51,11 @@ pub struct Assessment {
 /// Applies the rules. REPLICA defaults (min 100, max 200) fill unknown percents,
 /// as ECS does; an unknown desired count gives [`Verdict::Unknown`].
 pub fn assess(cfg: &ServiceConfig) -> Assessment {
-    let desired = cfg.desired_count.unwrap_or(0);
-    let min = cfg.min_healthy_percent.unwrap_or(100);
-    let max = cfg.max_percent.unwrap_or(200);
-    let floor = floor_tasks(desired, min);
-    let ceiling = ceiling_tasks(desired, max);
-    let breaker = cfg.circuit_breaker.unwrap_or(false);
-    let rollback = breaker && cfg.rollback.unwrap_or(false);
-    let threshold = cfg
-        .failure_threshold
-        .unwrap_or_else(|| breaker_threshold(desired));
-    let mut findings = Vec::new();
-    let rolling = cfg
-        .scheduling_strategy
-        .as_deref()
-        .is_none_or(|s| s == "REPLICA")
-        && cfg
-            .deployment_controller
-            .as_deref()
-            .is_none_or(|c| c == "ECS");
-    if !rolling {
-        findings.push(Finding::NotRolling);
-    } else if desired >= 1 {
-        if floor == 0 {
-            findings.push(Finding::DowntimePossible);
-        }
-        if ceiling <= desired && floor >= desired {
-            findings.push(Finding::CannotProgress);
-        }
-    }
-    if rolling && !breaker {
-        findings.push(Finding::NoCircuitBreaker);
-    } else if rolling && !rollback {
-        findings.push(Finding::NoRollback);
-    }
+    let check = cfg.check();
+    let (desired, min, max) = (check.desired, check.min_healthy_percent, check.max_percent);
+    let (floor, ceiling, threshold) = (check.floor, check.ceiling, check.threshold);
+    let (breaker, rollback, rolling) = (check.circuit_breaker, check.rollback, check.rolling);
+    let findings = check.findings;
     let verdict = if cfg.desired_count.is_none() || !rolling {
         Verdict::Unknown
     } else if findings.iter().any(|f| f.is_unsafe()) {
@@ -187,6 +112,7 @@ pub fn assess(cfg: &ServiceConfig) -> Assessment {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{breaker_threshold, ceiling_tasks, floor_tasks};
 
     fn cfg(desired: u32, min: u32, max: u32) -> ServiceConfig {
         ServiceConfig {

@@ -1,19 +1,41 @@
-//! Policy: how the state machine's findings read as alerts and metrics.
+//! Policy: how the state machine's occurrences read as alerts and metrics.
 //!
 //! The core decides *when* something happened; this module decides how it is named,
 //! how loud it is, how it reads to a person at 3 a.m., and which key makes it unique.
 //! Summaries always name the service, the deployment, the task definition revision
-//! and the stop reason where known, and link to the ECS console.
+//! and the stop reason where known, and link to the ECS console. It also holds the
+//! audit's verdict on a service's settings ([`assess`]), which reads the same rules.
 
+mod alerts;
 mod config_rules;
+mod machine;
 mod text;
 
-pub use config_rules::{
-    Assessment, Finding, Verdict, assess, breaker_threshold, ceiling_tasks, floor_tasks,
-};
-pub(crate) use text::{AlertBuilder, metric, short_task};
+pub use config_rules::{Assessment, Verdict, assess};
 
-use crate::model::{DeploymentId, ServiceArn};
+pub use crate::core::dedup_key;
+pub use crate::model::{Finding, breaker_threshold, ceiling_tasks, floor_tasks};
+
+use crate::core::{AlertName, Severity};
+use crate::model::ServiceArn;
+
+impl AlertName {
+    /// The severity DESIGN.md gives it.
+    pub const fn severity(self) -> Severity {
+        match self {
+            Self::DeploymentStarted | Self::DeploymentCompleted => Severity::Info,
+            Self::HealthCheckFailed
+            | Self::TaskFailedToStart
+            | Self::DeploymentStalled
+            | Self::UnsafeDeploymentConfig => Severity::Warning,
+            Self::DeploymentFailed
+            | Self::DeploymentRolledBack
+            | Self::TaskStartImpaired
+            | Self::TaskPlacementFailed
+            | Self::ZeroRunningTasks => Severity::Critical,
+        }
+    }
+}
 
 /// The ECS console page of a service (or of one of its deployments' tasks).
 pub fn console_url(service: &ServiceArn) -> String {
@@ -32,16 +54,4 @@ pub fn task_console_url(service: &ServiceArn, task_id: &str) -> String {
         "https://{region}.console.aws.amazon.com/ecs/v2/clusters/{}/tasks/{task_id}/configuration?region={region}",
         service.cluster()
     )
-}
-
-/// The deterministic key of an alert or metric occurrence:
-/// `service|deployment|name|occurrence`.
-pub fn dedup_key(
-    service: &ServiceArn,
-    deployment: Option<&DeploymentId>,
-    name: &str,
-    occurrence: &str,
-) -> String {
-    let d = deployment.map_or("-", DeploymentId::as_str);
-    format!("{service}|{d}|{name}|{occurrence}")
 }

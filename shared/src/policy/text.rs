@@ -1,11 +1,13 @@
-//! Building alerts and metrics with their keys and human text.
+//! Building alerts and metrics with their keys and human text: the one metric builder
+//! and the one alert builder, so every key has the same format.
 
 use crate::core::{
-    Alert, AlertDetails, AlertName, AlertStatus, Dimensions, Effect, Metric, MetricName,
+    Alert, AlertDetails, AlertName, AlertStatus, Dimensions, Effect, Metric, MetricName, Severity,
+    StopInfo, dedup_key,
 };
 use crate::model::{DeploymentId, ServiceArn, Timestamp};
 
-use super::{console_url, dedup_key};
+use super::console_url;
 
 /// An alert under construction.
 pub(crate) struct AlertBuilder<'a> {
@@ -67,9 +69,9 @@ impl<'a> AlertBuilder<'a> {
         }
         let icon = match (self.status, self.name.severity()) {
             (AlertStatus::Resolved, _) => "RESOLVED",
-            (_, crate::core::Severity::Critical) => "CRITICAL",
-            (_, crate::core::Severity::Warning) => "WARNING",
-            (_, crate::core::Severity::Info) => "INFO",
+            (_, Severity::Critical) => "CRITICAL",
+            (_, Severity::Warning) => "WARNING",
+            (_, Severity::Info) => "INFO",
         };
         Effect::Alert(Box::new(Alert {
             alert: self.name,
@@ -114,4 +116,18 @@ pub(crate) fn metric(
 pub(crate) fn short_task(task_arn: &str) -> &str {
     let id = crate::model::task_id(task_arn);
     id.get(..8).unwrap_or(id)
+}
+
+/// " (web exited 1, sidecar exited 137)": the containers that exited, with codes.
+pub(crate) fn exit_text(stop: &StopInfo) -> String {
+    let codes: Vec<String> = stop
+        .exits
+        .iter()
+        .filter_map(|e| e.exit_code.map(|c| format!("{} exited {c}", e.name)))
+        .collect();
+    if codes.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", codes.join(", "))
+    }
 }

@@ -1,5 +1,5 @@
-//! The tasks of one service: versions, serving intervals, and the zero-task windows
-//! they leave.
+//! The tasks of one service: versions, serving intervals, and the gaps between them
+//! (which the zero windows read).
 //!
 //! A task serves from `startedAt` until ECS asks it to stop (`stoppingAt`, or the
 //! first event with `desiredStatus` STOPPED): from then on the load balancer drains it
@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{DeploymentId, TaskObservation, TaskStatus, Timestamp};
 
-use super::stop::{StopInfo, classify};
+use super::super::stop::{StopInfo, classify};
 
 /// What the watcher remembers of one task (short field names: this is stored once
 /// per task in the service item, and a 500-task service must stay far below 400 KB).

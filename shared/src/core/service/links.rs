@@ -9,8 +9,7 @@ use std::collections::BTreeMap;
 
 use crate::model::{DeploymentId, Timestamp};
 
-use super::rollout::Rollout;
-use super::service::RollbackFact;
+use super::super::rollout::{RollbackFact, Rollout};
 
 /// The links of one rollout, as [`Rollout`] holds them.
 #[derive(Clone, Copy, Default, PartialEq)]

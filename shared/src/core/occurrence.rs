@@ -1,0 +1,152 @@
+//! What the state machine found, as data: the seam between deciding *when* something
+//! happened (here, exactly once, guarded by the rollouts' `Done` flags and the
+//! dedup memory) and deciding what it is called and how it reads (the policy).
+//!
+//! Each occurrence carries every datum its words need, so the policy never looks back
+//! into the state; the order of occurrences is the order of the effects they become.
+
+use crate::model::{DeploymentId, Millis, ServiceActionKind, ServiceConfig, Timestamp};
+
+use super::effects::{AlertName, Transition};
+use super::rollout::{RolloutState, RolloutSummary};
+use super::stop::StopInfo;
+
+/// The rollout an occurrence belongs to, as its words name it.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct RolloutRef {
+    pub(crate) deployment: DeploymentId,
+    pub(crate) is_rollback: bool,
+    /// `FAMILY:REVISION`, when a task of it was seen.
+    pub(crate) task_definition: Option<String>,
+    /// For a rollback: the deployment it rolls back.
+    pub(crate) rollback_of: Option<DeploymentId>,
+    /// The deployment its IN_PROGRESS reason says it rolls back to.
+    pub(crate) rollback_to: Option<DeploymentId>,
+}
+
+/// How the tasks of a rollout fared, for the words of its end.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct Failures {
+    pub(crate) health_checks: u32,
+    pub(crate) starts: u32,
+    pub(crate) last: Option<StopInfo>,
+}
+
+/// One thing that happened, once.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Occurrence {
+    /// A rollout moved to another state.
+    Transition(Transition),
+    /// A rollout started.
+    RolloutStarted { rollout: RolloutRef, at: Timestamp },
+    /// The rollout's first task ran, `after` its start.
+    FirstTaskRunning {
+        deployment: DeploymentId,
+        at: Timestamp,
+        after: Millis,
+    },
+    /// The rollout started with settings the zero-downtime rules call unsafe.
+    UnsafeConfig {
+        rollout: RolloutRef,
+        at: Timestamp,
+        config: ServiceConfig,
+    },
+    /// SERVICE_DEPLOYMENT_FAILED.
+    RolloutFailed {
+        rollout: RolloutRef,
+        at: Timestamp,
+        reason: Option<String>,
+        last_failure: Option<StopInfo>,
+    },
+    /// SERVICE_DEPLOYMENT_COMPLETED.
+    RolloutCompleted {
+        rollout: RolloutRef,
+        at: Timestamp,
+        duration_s: Option<f64>,
+        downtime_s: f64,
+        health_check_failures: u32,
+    },
+    /// A rollback of the rollout began (`by`).
+    RolledBack {
+        rollout: RolloutRef,
+        at: Timestamp,
+        by: DeploymentId,
+        failures: Failures,
+    },
+    /// The rollout passed its deadline, `after` its start.
+    Stalled {
+        rollout: RolloutRef,
+        at: Timestamp,
+        after: Millis,
+        failures: Failures,
+    },
+    /// A stalled rollout ended after all, in `state`.
+    StallEnded {
+        rollout: RolloutRef,
+        at: Timestamp,
+        state: RolloutState,
+    },
+    /// A task stopped failing its health checks or before it ran: the `failures`-th of
+    /// its deployment toward the circuit breaker's `threshold`.
+    TaskFailed {
+        stop: StopInfo,
+        deployment: Option<DeploymentId>,
+        task_definition: Option<String>,
+        failures: u32,
+        threshold: u32,
+        at: Timestamp,
+    },
+    /// ECS reported a service action; `occurrence` is the key the dedup memory holds.
+    ServiceAction {
+        alert: AlertName,
+        kind: ServiceActionKind,
+        deployment: Option<DeploymentId>,
+        occurrence: String,
+        reason: Option<String>,
+        at: Timestamp,
+    },
+    /// No task served for the grace period since `start` (`at`: the service's time).
+    ZeroFired {
+        start: Timestamp,
+        at: Timestamp,
+        deployment: Option<DeploymentId>,
+        last_stop: Option<StopInfo>,
+    },
+    /// A zero window closed, leaving downtime from `start` to `end`.
+    Downtime { start: Timestamp, end: Timestamp },
+    /// A zero window that had fired closed: a task serves again (`wanted`) or none is
+    /// wanted any more.
+    ZeroResolved {
+        start: Timestamp,
+        end: Timestamp,
+        fired: Timestamp,
+        deployment: Option<DeploymentId>,
+        wanted: bool,
+    },
+    /// The number of serving tasks changed (or was first known).
+    Serving { count: u32, at: Timestamp },
+}
+
+/// Everything one call into the state machine found.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct Occurrences {
+    /// In order.
+    pub(crate) items: Vec<Occurrence>,
+    /// Rollouts whose state changed, as they stand after the change.
+    pub(crate) rollouts: Vec<RolloutSummary>,
+    /// The input changed nothing (a duplicate or an older version).
+    pub(crate) duplicate: bool,
+}
+
+impl Occurrences {
+    pub(crate) fn push(&mut self, o: Occurrence) {
+        self.items.push(o);
+    }
+
+    /// Records a rollout's summary, replacing an earlier one of the same call.
+    pub(crate) fn summary(&mut self, summary: RolloutSummary) {
+        self.rollouts
+            .retain(|r| r.deployment_id != summary.deployment_id);
+        self.rollouts.push(summary);
+    }
+}

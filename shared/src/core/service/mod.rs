@@ -1,0 +1,386 @@
+//! The state machine of one service: its tasks, its rollouts, its zero windows.
+//!
+//! Shaped like quinn-proto's `connection`: this file holds the state and its entry
+//! points, and each child owns one concern with its own types ([`deployments`],
+//! [`tasks`] and [`task_events`], [`zero`], [`links`], [`retention`]); the children never call each other
+//! in a loop, and only this file sees all of them. What it finds comes out as
+//! occurrences; the policy's [`ServiceState::apply`], [`ServiceState::tick`] and
+//! [`ServiceState::observe`] put them into words as [`Effects`](crate::core::Effects).
+//!
+//! # Calling contract
+//!
+//! - [`ServiceState::apply`] one [`Input`] at a time, in any order, any number of
+//!   times: duplicates (same event id, same task `version`, same deployment fact)
+//!   change nothing and produce nothing.
+//! - [`ServiceState::tick`] with an explicit "now" when time passes without events
+//!   (the sweeper, `replay --now`): deadlines are evaluated then too.
+//! - [`ServiceState::observe`] when [`ServiceState::needs_observation`] says a zero
+//!   awaits confirmation (only with [`Settings::confirm_zero`]).
+//! - [`ServiceState::set_config`] whenever DescribeServices was read.
+//!
+//! Every call returns [`Effects`](crate::core::Effects) that must be recorded (the outbox) before they are
+//! delivered. Nothing here reads a clock or does I/O: time is the service's event
+//! time (the latest envelope `time` seen) or the "now" passed in.
+
+mod deployments;
+mod links;
+mod retention;
+mod task_events;
+mod tasks;
+mod zero;
+
+use std::collections::{BTreeMap, VecDeque};
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{
+    DeploymentId, Input, InputKind, Millis, Observation, ServiceAction, ServiceArn, ServiceConfig,
+    Timestamp,
+};
+
+use super::effects::{AlertName, dedup_key};
+use super::occurrence::{Occurrence, Occurrences};
+use super::rollout::{RollbackFact, Rollout, RolloutSummary};
+use super::settings::Settings;
+use super::stop::StopInfo;
+use super::strategy;
+use deployments::{DeploymentTasks, View};
+use tasks::Tasks;
+use zero::ZeroTracker;
+
+/// Everything the watcher knows about one service. Serialisable: the deployed
+/// functions keep it in one DynamoDB item, bounded in size by [`ServiceState::prune`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ServiceState {
+    pub(crate) service: ServiceArn,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) clock: Option<Timestamp>,
+    #[serde(default)]
+    pub(crate) tasks: Tasks,
+    #[serde(default)]
+    pub(crate) rollouts: BTreeMap<DeploymentId, Rollout>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) rollbacks: Vec<RollbackFact>,
+    #[serde(default)]
+    pub(crate) deployments: BTreeMap<DeploymentId, DeploymentTasks>,
+    #[serde(default)]
+    pub(crate) zero: ZeroTracker,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) first_serving: Option<Timestamp>,
+    /// A task was seen RUNNING (or ECS said none runs): only then can the
+    /// service's running tasks "reach" zero. A lone STOPPED event of a service seen
+    /// for the first time says nothing about the tasks the watcher never saw.
+    #[serde(default)]
+    pub(crate) serving_seen: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) pruned_last_end: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) reported_serving: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) last_stop: Option<StopInfo>,
+    #[serde(default)]
+    pub(crate) recent_events: VecDeque<String>,
+    #[serde(default)]
+    pub(crate) fired: VecDeque<String>,
+    /// Ids of stopped tasks pruned from `tasks`: EventBridge may deliver their events
+    /// again hours later (it retries for 24 h), and a stopped task never comes back,
+    /// so any event for one of these is stale. Bounded like the other dedup memories.
+    #[serde(default, skip_serializing_if = "VecDeque::is_empty")]
+    pub(crate) forgotten_tasks: VecDeque<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) config: Option<ServiceConfig>,
+}
+
+/// Service-action alerts without a rollout are keyed per hour, so a condition ECS
+/// keeps reporting pages once an hour rather than once per event.
+const HOUR_MS: i64 = 3_600_000;
+
+impl ServiceState {
+    /// A service the watcher has not seen before.
+    pub fn new(service: ServiceArn) -> Self {
+        Self {
+            service,
+            clock: None,
+            tasks: Tasks::default(),
+            rollouts: BTreeMap::new(),
+            rollbacks: Vec::new(),
+            deployments: BTreeMap::new(),
+            zero: ZeroTracker::default(),
+            first_serving: None,
+            serving_seen: false,
+            pruned_last_end: None,
+            reported_serving: None,
+            last_stop: None,
+            recent_events: VecDeque::new(),
+            fired: VecDeque::new(),
+            forgotten_tasks: VecDeque::new(),
+            config: None,
+        }
+    }
+
+    /// The service.
+    pub fn service(&self) -> &ServiceArn {
+        &self.service
+    }
+
+    /// The service's event time: the latest event time (or "now") seen.
+    pub fn clock(&self) -> Option<Timestamp> {
+        self.clock
+    }
+
+    /// The configuration last read from ECS, if any.
+    pub fn config(&self) -> Option<&ServiceConfig> {
+        self.config.as_ref()
+    }
+
+    /// Records the configuration read from ECS (desired count, breaker, tags).
+    pub fn set_config(&mut self, config: ServiceConfig) {
+        self.config = Some(config);
+    }
+
+    /// Number of tasks remembered (for size checks).
+    pub fn task_count(&self) -> usize {
+        self.tasks.len()
+    }
+
+    /// Applies one event (the core of [`ServiceState::apply`]).
+    pub(crate) fn on_input(&mut self, input: &Input, settings: &Settings) -> Occurrences {
+        let mut out = Occurrences::default();
+        if let Some(id) = &input.event_id {
+            if self.remembers_event(id) {
+                out.duplicate = true;
+                return out;
+            }
+            self.recent_events.push_back(id.clone());
+            retention::memory(&mut self.recent_events);
+        }
+        let changed = match &input.kind {
+            InputKind::Deployment(c) => {
+                let stall_after = self.stall_after(settings);
+                deployments::record(
+                    &mut self.rollouts,
+                    &mut self.rollbacks,
+                    c,
+                    input.time,
+                    stall_after,
+                )
+            }
+            InputKind::ServiceAction(a) => self.on_service_action(a, &mut out),
+            InputKind::Task(t) => {
+                let threshold = ServiceConfig::threshold(self.config.as_ref());
+                let mut parts = task_events::TaskParts {
+                    tasks: &mut self.tasks,
+                    forgotten_tasks: &self.forgotten_tasks,
+                    serving_seen: &mut self.serving_seen,
+                    first_serving: &mut self.first_serving,
+                    deployments: &mut self.deployments,
+                    rollouts: &mut self.rollouts,
+                    last_stop: &mut self.last_stop,
+                    threshold,
+                };
+                parts.on_task(t, input.time, &mut out)
+            }
+        };
+        if !changed {
+            out.duplicate = true;
+            return out;
+        }
+        self.advance(input.time, settings, &mut out);
+        out
+    }
+
+    /// Whether event `id` was applied lately. EventBridge ids are UUIDs, which nearly
+    /// always differ in their last character: checking it first spares most of the 64
+    /// string comparisons every event would otherwise make.
+    fn remembers_event(&self, id: &str) -> bool {
+        let last = id.as_bytes().last();
+        self.recent_events
+            .iter()
+            .any(|seen| seen.as_bytes().last() == last && seen == id)
+    }
+
+    /// Lets time pass to `now` (the core of [`ServiceState::tick`]).
+    pub(crate) fn on_time(&mut self, now: Timestamp, settings: &Settings) -> Occurrences {
+        let mut out = Occurrences::default();
+        self.advance(now, settings, &mut out);
+        out
+    }
+
+    /// Whether a zero window past its grace waits for a DescribeServices look.
+    pub fn needs_observation(&self) -> bool {
+        self.zero.awaiting()
+    }
+
+    /// Feeds what DescribeServices says (the core of [`ServiceState::observe`], whose
+    /// docs tell what it reconciles).
+    pub(crate) fn on_observation(&mut self, obs: Observation, settings: &Settings) -> Occurrences {
+        let mut out = Occurrences::default();
+        let cfg = self.config.get_or_insert_with(ServiceConfig::default);
+        cfg.desired_count = Some(obs.desired);
+        let wanted = obs.desired >= 1;
+        let none_runs = obs.running == 0 && wanted;
+        let clock = self.clock.unwrap_or_default();
+        let settled = self.zero.confirm(none_runs, clock, &mut out);
+        if settled {
+            // The awaiting zero was the question this look answered.
+        } else if none_runs && self.serving_now_at(obs.at) > 0 {
+            self.tasks.end_serving(obs.at);
+        } else if none_runs && !self.serving_seen {
+            self.serving_seen = true;
+            self.first_serving = Some(self.first_serving.map_or(obs.at, |f| f.min(obs.at)));
+            self.pruned_last_end = Some(self.pruned_last_end.map_or(obs.at, |e| e.max(obs.at)));
+        } else if obs.running >= 1 && self.zero.fired() {
+            self.tasks.observed_serving(obs.at);
+        }
+        // An observation does not move the service's event time: the handler's
+        // look-up happens at wall-clock time, and a rollout's deadline must not pass
+        // because of when an invocation ran. The sweeper lets time pass with `tick`.
+        self.advance(obs.at.min(self.clock.unwrap_or(obs.at)), settings, &mut out);
+        // A zero that came due just now was confirmed by this very observation.
+        if none_runs {
+            self.zero
+                .confirm(true, self.clock.unwrap_or_default(), &mut out);
+        }
+        out
+    }
+
+    fn serving_now_at(&self, at: Timestamp) -> u32 {
+        self.tasks.serving_at(self.clock.map_or(at, |c| c.max(at)))
+    }
+
+    /// The next instant at which something fires without a new event (a rollout's
+    /// deadline, a zero's grace): the sweeper's cue, like quinn's `poll_timeout`.
+    pub fn next_deadline(&self, settings: &Settings) -> Option<Timestamp> {
+        let rollouts = self
+            .rollouts
+            .values()
+            .filter(|r| r.state.is_none_or(|s| !s.is_terminal()) && r.stalled_at.is_none())
+            .map(|r| strategy::of(r).deadline(r));
+        rollouts.chain(self.zero.deadline(settings)).min()
+    }
+
+    /// Whether anything is open: a rollout in progress or a zero window.
+    pub fn has_open_work(&self) -> bool {
+        self.zero.open.is_some()
+            || self
+                .rollouts
+                .values()
+                .any(|r| r.state.is_none_or(|s| !s.is_terminal()))
+    }
+
+    /// Summaries of every rollout still held, oldest first.
+    pub fn rollouts(&self) -> Vec<RolloutSummary> {
+        let mut v: Vec<&Rollout> = self.rollouts.values().collect();
+        v.sort_by_key(|r| (r.start(), r.deployment.clone()));
+        let view = self.view();
+        v.into_iter().map(|r| view.summary(r)).collect()
+    }
+
+    /// The deployments in progress (not terminal), newest first.
+    pub fn open_rollouts(&self) -> Vec<DeploymentId> {
+        let mut v: Vec<&Rollout> = self
+            .rollouts
+            .values()
+            .filter(|r| r.state.is_none_or(|s| !s.is_terminal()))
+            .collect();
+        v.sort_by_key(|r| std::cmp::Reverse((r.start(), r.deployment.clone())));
+        v.into_iter().map(|r| r.deployment.clone()).collect()
+    }
+
+    /// Tasks serving at the service's current event time.
+    pub fn serving_now(&self) -> u32 {
+        self.clock.map_or(0, |c| self.tasks.serving_at(c))
+    }
+
+    fn stall_after(&self, settings: &Settings) -> Millis {
+        self.config
+            .as_ref()
+            .and_then(|c| c.stall_after)
+            .unwrap_or(settings.stall_after)
+    }
+
+    fn view(&self) -> View<'_> {
+        View {
+            service: &self.service,
+            clock: self.clock,
+            deployments: &self.deployments,
+            zero: &self.zero,
+            config: self.config.as_ref(),
+        }
+    }
+
+    /// A service action, once per rollout and reason (or per hour and reason without
+    /// a rollout); the keys are remembered in `fired`.
+    fn on_service_action(&mut self, a: &ServiceAction, out: &mut Occurrences) -> bool {
+        let active =
+            deployments::newest_open(&self.rollouts, a.at, None).map(|r| r.deployment.clone());
+        let alert = AlertName::for_service_action(a.kind);
+        let reason_key = a.reason.as_deref().unwrap_or("");
+        let occurrence = match &active {
+            Some(_) => reason_key.to_owned(),
+            None => format!("{}:{reason_key}", a.at.as_millis().div_euclid(HOUR_MS)),
+        };
+        let key = dedup_key(&self.service, active.as_ref(), alert.as_str(), &occurrence);
+        if self.fired.contains(&key) {
+            return false;
+        }
+        self.fired.push_back(key);
+        out.push(Occurrence::ServiceAction {
+            alert,
+            kind: a.kind,
+            deployment: active,
+            occurrence,
+            reason: a.reason.clone(),
+            at: a.at,
+        });
+        true
+    }
+
+    fn advance(&mut self, to: Timestamp, settings: &Settings, out: &mut Occurrences) {
+        let clock = self.clock.map_or(to, |c| c.max(to));
+        self.clock = Some(clock);
+        links::link(&mut self.rollouts, &self.rollbacks);
+        // Taken out while derived: the occurrences read the rest of the state, never
+        // the other rollouts.
+        let mut rollouts = std::mem::take(&mut self.rollouts);
+        self.view().derive(&mut rollouts, out);
+        self.rollouts = rollouts;
+        let service = zero::Service {
+            clock,
+            tasks: &self.tasks,
+            wanted: self.config.as_ref().and_then(|c| c.desired_count) != Some(0),
+            serving_seen: self.serving_seen,
+            first_serving: self.first_serving,
+            pruned_last_end: self.pruned_last_end,
+            last_stop: self.last_stop.as_ref(),
+        };
+        let rollouts = &self.rollouts;
+        let deployment_at =
+            |at| deployments::newest_open(rollouts, at, None).map(|r| r.deployment.clone());
+        self.zero.track(&service, deployment_at, settings, out);
+        self.report_serving(clock, out);
+        retention::tasks(
+            &mut self.tasks,
+            clock,
+            &mut self.pruned_last_end,
+            &mut self.forgotten_tasks,
+        );
+        retention::rollouts(
+            &mut self.rollouts,
+            &mut self.rollbacks,
+            &mut self.deployments,
+        );
+        retention::memory(&mut self.fired);
+    }
+
+    fn report_serving(&mut self, clock: Timestamp, out: &mut Occurrences) {
+        let now = self.tasks.serving_at(clock);
+        if self.serving_seen && self.reported_serving != Some(now) {
+            self.reported_serving = Some(now);
+            out.push(Occurrence::Serving {
+                count: now,
+                at: clock,
+            });
+        }
+    }
+}
