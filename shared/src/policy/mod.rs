@@ -6,11 +6,13 @@
 //! and the stop reason where known, and link to the ECS console.
 
 mod config_rules;
+mod metric;
 mod text;
 
 pub use config_rules::{
     Assessment, Finding, Verdict, assess, breaker_threshold, ceiling_tasks, floor_tasks,
 };
+pub use metric::{health_metric, sampled_metric, service_metric};
 pub(crate) use text::{AlertBuilder, metric, short_task};
 
 use crate::model::{DeploymentId, ServiceArn};

@@ -1,8 +1,6 @@
 //! Building alerts and metrics with their keys and human text.
 
-use crate::core::{
-    Alert, AlertDetails, AlertName, AlertStatus, Dimensions, Effect, Metric, MetricName,
-};
+use crate::core::{Alert, AlertDetails, AlertName, AlertStatus, Effect, MetricName};
 use crate::model::{DeploymentId, ServiceArn, Timestamp};
 
 use super::{console_url, dedup_key};
@@ -88,7 +86,7 @@ impl<'a> AlertBuilder<'a> {
     }
 }
 
-/// A per-service metric data point.
+/// A per-service metric data point, as an effect.
 pub(crate) fn metric(
     service: &ServiceArn,
     name: MetricName,
@@ -97,17 +95,9 @@ pub(crate) fn metric(
     deployment: Option<&DeploymentId>,
     occurrence: &str,
 ) -> Effect {
-    Effect::Metric(Metric {
-        name,
-        value,
-        unit: name.unit(),
-        dimensions: Some(Dimensions {
-            cluster_name: service.cluster().to_owned(),
-            service_name: service.name().to_owned(),
-        }),
-        at,
-        dedup_key: dedup_key(service, deployment, name.as_str(), occurrence),
-    })
+    Effect::Metric(super::service_metric(
+        service, name, value, at, deployment, occurrence,
+    ))
 }
 
 /// The first 8 characters of a task id: enough to find it in the console.
