@@ -97,7 +97,10 @@ pub fn run(args: &Args) -> ExitCode {
     let report = match collect(args) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("rollout-watcher audit: {}", chain(&e));
+            eprintln!(
+                "rollout-watcher audit: {}",
+                rollout_watcher::error_chain(&e)
+            );
             return ExitCode::from(1);
         }
     };
@@ -152,19 +155,4 @@ fn read(path: &str) -> Result<String, AuditError> {
     } else {
         std::fs::read_to_string(path).map_err(read_err)
     }
-}
-
-/// The error and its sources: `a: b: c`.
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        let next = s.to_string();
-        if !text.ends_with(&next) {
-            text.push_str(": ");
-            text.push_str(&next);
-        }
-        source = s.source();
-    }
-    text
 }

@@ -9,9 +9,11 @@
 mod alerts;
 mod config_rules;
 mod machine;
+mod metric;
 mod text;
 
 pub use config_rules::{Assessment, Verdict, assess};
+pub use metric::{health_metric, sampled_metric, service_metric};
 
 pub use crate::core::dedup_key;
 pub use crate::model::{Finding, breaker_threshold, ceiling_tasks, floor_tasks};

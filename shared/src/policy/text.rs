@@ -90,7 +90,7 @@ impl<'a> AlertBuilder<'a> {
     }
 }
 
-/// A per-service metric data point.
+/// A per-service metric data point, as an effect.
 pub(crate) fn metric(
     service: &ServiceArn,
     name: MetricName,
@@ -99,17 +99,9 @@ pub(crate) fn metric(
     deployment: Option<&DeploymentId>,
     occurrence: &str,
 ) -> Effect {
-    Effect::Metric(Metric {
-        name,
-        value,
-        unit: name.unit(),
-        dimensions: Some(Dimensions {
-            cluster_name: service.cluster().to_owned(),
-            service_name: service.name().to_owned(),
-        }),
-        at,
-        dedup_key: dedup_key(service, deployment, name.as_str(), occurrence),
-    })
+    Effect::Metric(super::service_metric(
+        service, name, value, at, deployment, occurrence,
+    ))
 }
 
 /// The first 8 characters of a task id: enough to find it in the console.
