@@ -64,7 +64,7 @@ pub struct Args {
 #[derive(Debug, Error)]
 pub enum AuditError {
     /// The file could not be read.
-    #[error("{path}: cannot read")]
+    #[error("{path}: cannot read: {source}")]
     Read {
         /// The file (`-` for stdin).
         path: String,

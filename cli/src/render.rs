@@ -96,7 +96,7 @@ impl Known {
                 self.max
             ),
             (Some(false), Some(false)) => format!(
-                "deployment started: maximum {}%, minimum healthy {}%: ECS may neither start nor stop a task",
+                "deployment started: with maximum {}% and minimum healthy {}% ECS can move no task",
                 self.max, self.min
             ),
             _ => "deployment started".into(),
