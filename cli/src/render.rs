@@ -318,7 +318,12 @@ fn in_block(summary: &str, r: &RolloutSummary, kind: &str) -> String {
         None => id.clone(),
     };
     let this = format!("this {kind}");
-    text.replace(&named, &this).replace(&id, &this)
+    // ECS's own words keep the id: "Scaling activity initiated by (deployment …)".
+    let quoted = format!("({id})");
+    text.split(&quoted)
+        .map(|part| part.replace(&named, &this).replace(&id, &this))
+        .collect::<Vec<_>>()
+        .join(&quoted)
 }
 
 /// Each ARN in `text` as its resource (`targetgroup/web/0123…`), the full ARNs

@@ -104,15 +104,15 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     }
     // Deadlines are evaluated after the last event: a --now before it would run time
     // backwards, so it is refused before anything is printed.
-    if let Some(now) = now {
-        if let Some((last, at)) = last_event_time(&texts).filter(|(last, _)| now < *last) {
-            return Err(Usage(format!(
-                "--now {}: earlier than the last event ({}, {at}); give a time after it",
-                now.to_rfc3339(),
-                last.to_rfc3339()
-            ))
-            .into());
-        }
+    if let Some(now) = now
+        && let Some((last, at)) = last_event_time(&texts).filter(|(last, _)| now < *last)
+    {
+        return Err(Usage(format!(
+            "--now {}: earlier than the last event ({}, {at}); give a time after it",
+            now.to_rfc3339(),
+            last.to_rfc3339()
+        ))
+        .into());
     }
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
