@@ -21,7 +21,7 @@ enum Kind {
     Count,
     Flag,
     List,
-    Object(&'static [(&'static str, Kind)]),
+    Object(&'static [(&'static str, Self)]),
 }
 
 const BREAKER: &[(&str, Kind)] = &[
