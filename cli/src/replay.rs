@@ -10,7 +10,7 @@ use rollout_watcher::model::{Millis, Timestamp};
 use rollout_watcher::replay::Replay;
 use serde_json::json;
 
-use crate::{reader, render};
+use crate::{html, reader, render};
 
 /// Output formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -19,6 +19,8 @@ pub enum Format {
     Text,
     /// JSON Lines, one object per effect, then one per rollout.
     Json,
+    /// One self-contained HTML page: a timeline picture per rollout.
+    Html,
 }
 
 /// `replay` arguments.
@@ -68,13 +70,16 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let mut out = io::BufWriter::new(stdout.lock());
     let mut collected = Effects::default();
     let mut bad = 0usize;
+    let mut tasks = html::TaskLog::new();
     for file in &files {
         let text = read(file)?;
         for item in reader::split(&text) {
             let result = item.map_err(|b| (b.line, b.message)).and_then(|l| {
-                replay
-                    .apply_json(l.text)
-                    .map_err(|e| (l.line, e.to_string()))
+                match args.format {
+                    Format::Html => html::apply_json(&mut replay, &mut tasks, l.text),
+                    _ => replay.apply_json(l.text),
+                }
+                .map_err(|e| (l.line, e.to_string()))
             });
             match result {
                 Ok(effects) => emit(args.format, effects, &mut out, &mut collected)?,
@@ -96,6 +101,10 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             }
         }
         Format::Text => render::timeline(&mut out, &collected, &rollouts, render::color_wanted())?,
+        Format::Html => {
+            let page = html::replay_page(&collected, &rollouts, &tasks, now);
+            out.write_all(html::document(&page).as_bytes())?;
+        }
     }
     out.flush()?;
     if bad > 0 {
@@ -130,7 +139,7 @@ fn emit(
                 writeln!(out, "{}", effect_json(e))?;
             }
         }
-        Format::Text => collected.items.extend(effects.items),
+        Format::Text | Format::Html => collected.items.extend(effects.items),
     }
     Ok(())
 }
