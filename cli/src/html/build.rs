@@ -151,9 +151,12 @@ fn rollout_view(
     let end = r.finished_at.unwrap_or(known_end).max(start);
     // The measured interval is [start, end]; the axis adds a margin either side so the
     // first task starting and the last one stopping are visible, not on the frame.
+    // The right margin is wider: a terminal state's name is written there.
     let length = end.since(start).0.max(MIN_SPAN.0);
     let pad = Millis((length / 12).max(2_000));
-    let axis_end = start.plus(Millis(length)).plus(pad).max(lanes_end(tasks, start, end));
+    let axis_end = start
+        .plus(Millis(length + length / 7))
+        .max(lanes_end(tasks, start, end));
     let span = (Timestamp::from_millis(start.as_millis() - pad.0), axis_end);
     let windows = lanes::zero_windows(tasks, (start, end));
     let (lanes, hidden_lanes) = lanes::choose(

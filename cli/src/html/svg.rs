@@ -146,10 +146,12 @@ fn band(out: &mut String, s: &Scale, r: &RolloutView, y: f64) {
     let end = r.span.1;
     for (i, (state, at)) in r.band.iter().enumerate() {
         let next = r.band.get(i + 1).map(|b| b.1);
-        let x = s.x(*at);
+        let mut x = s.x(*at);
         let (x2, label_w) = if state.is_terminal() && next.is_none() {
-            // A terminal state is a moment: a pill wide enough for its name.
-            let w = (state.as_str().len() as f64 * CHAR_W + 14.0).min(X1 - x).max(6.0);
+            // A terminal state is a moment: a pill wide enough for its name, drawn
+            // from that moment on (or ending at the frame when the room is short).
+            let w = state.as_str().len() as f64 * CHAR_W + 14.0;
+            x = x.min(X1 - w);
             (x + w, w)
         } else {
             let x2 = s.x(next.unwrap_or(end));
@@ -361,7 +363,8 @@ fn task_lane(out: &mut String, s: &Scale, r: &RolloutView, lane: &Lane, y: f64) 
     ];
     for (phase, from, to) in segments {
         let Some(from) = from else { continue };
-        if to < from {
+        // Nothing to draw for a phase wholly before the axis (an old task's start).
+        if to < from || to < r.span.0 {
             continue;
         }
         let (x, x2) = (s.x(from), s.x(to));

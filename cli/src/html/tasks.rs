@@ -242,7 +242,7 @@ mod tests {
             let mut replay = Replay::new(Settings::default());
             let mut log = TaskLog::new();
             for e in order {
-                apply_json(&mut replay, &mut log, e).unwrap();
+                let _ = apply_json(&mut replay, &mut log, e).unwrap();
             }
             let arn = ServiceArn::parse("arn:aws:ecs:eu-west-1:123456789012:service/c/web").unwrap();
             let svc = log.service(&arn).unwrap();
@@ -266,7 +266,7 @@ mod tests {
         let mut log = TaskLog::new();
         for i in 0..MAX_TASKS + 5 {
             let e = task_event(&format!("t{i}"), 1, "PENDING", "");
-            apply_json(&mut replay, &mut log, &e).unwrap();
+            let _ = apply_json(&mut replay, &mut log, &e).unwrap();
         }
         let arn = ServiceArn::parse("arn:aws:ecs:eu-west-1:123456789012:service/c/web").unwrap();
         let svc = log.service(&arn).unwrap();

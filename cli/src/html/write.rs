@@ -139,7 +139,8 @@ fn service(out: &mut String, s: &ServiceView, i: usize, n: &mut usize) {
     let id = anchor(s, i);
     let _ = write!(
         out,
-        r#"<section class="service" id="{id}" aria-labelledby="{id}-h"><h2 id="{id}-h">{}</h2>"#,
+        r#"<section class="service" id="{id}" data-service="{}" aria-labelledby="{id}-h"><h2 id="{id}-h">{}</h2>"#,
+        esc(&s.name),
         esc(&s.heading)
     );
     if let Some(note) = &s.note {
