@@ -207,9 +207,9 @@ fn hostile_event_text_stays_text() {
         .collect();
     let allowed = [
         "a", "article", "body", "caption", "circle", "code", "data", "dd", "defs", "desc",
-        "div", "dl", "dt", "figcaption", "figure", "footer", "g", "h1", "h2", "h3", "head",
+        "details", "div", "dl", "dt", "figcaption", "figure", "footer", "g", "h1", "h2", "h3", "head",
         "header", "html", "li", "line", "main", "meta", "ol", "p", "path", "pattern", "rect",
-        "section", "span", "style", "svg", "table", "tbody", "td", "text", "th", "thead",
+        "section", "span", "style", "summary", "svg", "table", "tbody", "td", "text", "th", "thead",
         "title", "tr",
     ];
     let unexpected: Vec<&&str> = tags.iter().filter(|t| !allowed.contains(t)).collect();

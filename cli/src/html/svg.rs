@@ -222,43 +222,70 @@ pub(super) fn severity_word(a: &AlertMark) -> &'static str {
     }
 }
 
+/// Markers closer than this (pixels) with the same severity are drawn as one, with a
+/// count: a rollback after 400 failed health checks is one cluster, not a smear.
+const CLUSTER_PX: f64 = 14.0;
+
 fn alerts(out: &mut String, s: &Scale, alerts: &[AlertMark], y: f64) {
     let cy = y + ROW_H / 2.0;
-    let mut last_x = f64::MIN;
+    let mut groups: Vec<(f64, &'static str, Vec<usize>)> = Vec::new();
     for (i, a) in alerts.iter().enumerate() {
+        let (x, word) = (s.x(a.at), severity_word(a));
+        match groups.iter_mut().rev().find(|g| g.1 == word) {
+            Some(g) if x - g.0 < CLUSTER_PX => g.2.push(i),
+            _ => groups.push((x, word, vec![i])),
+        }
+    }
+    groups.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut last_x = f64::MIN;
+    for (x, word, members) in groups {
         // Markers at one instant are set side by side, not on top of each other.
-        let x = s.x(a.at).max(last_x + 20.0);
+        let x = x.max(last_x + 22.0).min(X1 + 8.0);
         last_x = x;
-        let word = severity_word(a);
         let shape = match word {
-            "critical" => format!(
-                r#"<path d="M{} {}l6 6l-6 6l-6-6z"/>"#,
-                f(x),
-                f(cy - 6.0)
-            ),
-            "warning" => format!(
-                r#"<path d="M{} {}l6.5 11h-13z"/>"#,
-                f(x),
-                f(cy - 6.0)
-            ),
-            "resolved" => format!(
-                r#"<circle cx="{}" cy="{}" r="4.5"/>"#,
-                f(x),
-                f(cy)
-            ),
+            "critical" => format!(r#"<path d="M{} {}l6 6l-6 6l-6-6z"/>"#, f(x), f(cy - 6.0)),
+            "warning" => format!(r#"<path d="M{} {}l6.5 11h-13z"/>"#, f(x), f(cy - 6.0)),
+            "resolved" => format!(r#"<circle cx="{}" cy="{}" r="4.5"/>"#, f(x), f(cy)),
             _ => format!(r#"<circle cx="{}" cy="{}" r="5"/>"#, f(x), f(cy)),
+        };
+        let first = members[0];
+        let a = &alerts[first];
+        let (title, label) = if members.len() == 1 {
+            (
+                format!(
+                    "{}. {} {} ({}) at {}: {}",
+                    first + 1,
+                    word.to_uppercase(),
+                    esc(&a.name),
+                    a.status.as_str(),
+                    clock(a.at),
+                    esc(&a.summary)
+                ),
+                (first + 1).to_string(),
+            )
+        } else {
+            let last = &alerts[members[members.len() - 1]];
+            let mut names: Vec<&str> = members.iter().map(|&i| alerts[i].name.as_str()).collect();
+            names.dedup();
+            (
+                format!(
+                    "{} {} alerts ({} to {}), {} from {} to {}",
+                    members.len(),
+                    word.to_uppercase(),
+                    first + 1,
+                    members[members.len() - 1] + 1,
+                    esc(&names.join(", ")),
+                    clock(a.at),
+                    clock(last.at)
+                ),
+                format!("{}×{}", first + 1, members.len()),
+            )
         };
         let _ = write!(
             out,
-            r#"<g class="alert sev-{word}"><title>{n}. {} {} ({}) at {}: {}</title>{shape}<text x="{}" y="{}">{n}</text></g>"#,
-            word.to_uppercase(),
-            esc(&a.name),
-            a.status.as_str(),
-            clock(a.at),
-            esc(&a.summary),
+            r#"<g class="alert sev-{word}"><title>{title}</title>{shape}<text x="{}" y="{}">{label}</text></g>"#,
             f(x + 8.0),
             f(cy + 4.0),
-            n = i + 1
         );
     }
 }

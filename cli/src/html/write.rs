@@ -320,9 +320,20 @@ fn lane_row(out: &mut String, l: &Lane) {
     );
 }
 
+/// Alerts listed in full before the rest fold away (still in the page, as text).
+const LISTED: usize = 30;
+
 fn alert_list(out: &mut String, alerts: &[AlertMark]) {
     out.push_str(r#"<ol class="alerts">"#);
-    for a in alerts {
+    for (i, a) in alerts.iter().enumerate() {
+        if i == LISTED {
+            let _ = write!(
+                out,
+                r#"</ol><details><summary>{} more alert(s)</summary><ol class="alerts" start="{}">"#,
+                alerts.len() - LISTED,
+                LISTED + 1
+            );
+        }
         let word = severity_word(a);
         let symbol = match word {
             "critical" => "◆",
@@ -340,4 +351,7 @@ fn alert_list(out: &mut String, alerts: &[AlertMark]) {
         );
     }
     out.push_str("</ol>");
+    if alerts.len() > LISTED {
+        out.push_str("</details>");
+    }
 }
