@@ -234,3 +234,37 @@ fn a_page_that_loads_from_elsewhere_is_caught() {
         run.console
     );
 }
+
+/// The benchmark's 100,000-event stream (`simulate::busy_account`, thousands of
+/// services, 5,853 rollouts) as one page: charts for the worst rollouts, a line for
+/// each other one; Chromium parses all of it (every rollout's article is in the
+/// DOM) and logs nothing. (Its size and load time are in docs/html.md,
+/// measured with a release build; no timing is asserted here.)
+#[test]
+fn the_100k_event_benchmark_stream_renders() {
+    let events = rollout_watcher_cli::simulate::busy_account(100_000).unwrap();
+    let stream = dir().join("busy-100k.jsonl");
+    let text: String = events.iter().map(|e| format!("{e}\n")).collect();
+    std::fs::write(&stream, text).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_rollout-watcher"))
+        .arg("replay")
+        .arg(&stream)
+        .args(["--format", "html"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let html = String::from_utf8(out.stdout).unwrap();
+    let rollouts = html.matches(r#"<article class="rollout"#).count();
+    assert!(rollouts > 1000, "{rollouts} rollouts");
+    assert_eq!(
+        html.matches("<figure>").count(),
+        rollout_watcher_cli::html::MAX_CHARTS,
+        "charts for the worst rollouts only"
+    );
+    let page = dir().join("busy-100k.html");
+    std::fs::write(&page, &html).unwrap();
+    let dom = run_chromium(&page, &["--dump-dom"]);
+    assert!(dom.console.is_empty(), "console: {:?}", dom.console);
+    assert_eq!(dom.stdout.matches(r#"<article class="rollout"#).count(), rollouts);
+    assert!(dom.stdout.contains("</footer>"));
+}

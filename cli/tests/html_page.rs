@@ -57,7 +57,7 @@ fn json_rollouts(json: &str) -> Vec<Value> {
 /// Each `<article class="rollout">` of the page: its deployment and the machine
 /// values of its `<data data-field=...>` elements.
 fn page_rollouts(page: &str) -> Vec<(String, HashMap<String, String>)> {
-    page.split(r#"<article class="rollout""#)
+    page.split(r#"<article class="rollout"#)
         .skip(1)
         .map(|article| {
             let article = article.split("</article>").next().unwrap();

@@ -25,4 +25,4 @@ pub use escape::esc;
 pub use lanes::MAX_LANES;
 pub use page::{AlertMark, Lane, Page, Role, RolloutView, ServiceView, StageMark, Window};
 pub use tasks::{TaskLog, apply_json};
-pub use write::document;
+pub use write::{MAX_CHARTS, document};

@@ -19,6 +19,12 @@ use super::text::{clock, date_time, describe, length};
 
 const STYLE: &str = include_str!("style.css");
 
+/// Rollouts drawn as charts on one page, worst services first; the others keep their
+/// article (verdict and numbers) without the chart. A busy account's 100,000 events
+/// hold thousands of rollouts: charted in full, the page would be tens of megabytes
+/// that no one scrolls through.
+pub const MAX_CHARTS: usize = 250;
+
 /// The page as one HTML document.
 pub fn document(page: &Page) -> String {
     let mut order: Vec<&ServiceView> = page.services.iter().collect();
@@ -50,6 +56,14 @@ pub fn document(page: &Page) -> String {
     out.push_str(LEGEND);
     out.push_str("</header>\n<main>\n");
     summary_table(&mut out, &order);
+    let total: usize = order.iter().map(|s| s.rollouts.len()).sum();
+    if total > MAX_CHARTS {
+        let _ = writeln!(
+            out,
+            r#"<p class="note">Charts for the first {MAX_CHARTS} of {total} rollouts, worst services first; the other {} are listed with their verdict and numbers. Replay one service's events to see its charts.</p>"#,
+            total - MAX_CHARTS
+        );
+    }
     let mut n = 0usize;
     for (i, svc) in order.iter().enumerate() {
         service(&mut out, svc, i, &mut n);
@@ -149,7 +163,11 @@ fn service(out: &mut String, s: &ServiceView, i: usize, n: &mut usize) {
     out.push('\n');
     for r in &s.rollouts {
         *n += 1;
-        rollout(out, r, &format!("r{n}"));
+        if *n <= MAX_CHARTS {
+            rollout(out, r, &format!("r{n}"));
+        } else {
+            brief(out, r, &format!("r{n}"));
+        }
     }
     if !s.loose_alerts.is_empty() {
         out.push_str("<h3>Alerts outside any rollout</h3>");
@@ -207,6 +225,38 @@ fn rollout(out: &mut String, r: &RolloutView, id: &str) {
         alert_list(out, &r.alerts);
     }
     out.push_str("</article>\n");
+}
+
+/// A rollout past the chart budget: its verdict and numbers, in one line.
+fn brief(out: &mut String, r: &RolloutView, id: &str) {
+    let s = &r.summary;
+    let (class, mark) = tone(s);
+    let duration = s.duration_s.map_or_else(
+        || r#"<data data-field="duration_s" value="null">not finished</data>"#.to_owned(),
+        |d| {
+            format!(
+                r#"<data data-field="duration_s" value="{}">{}</data>"#,
+                json_number(d),
+                human(d)
+            )
+        },
+    );
+    let _ = write!(
+        out,
+        r#"<article class="rollout brief" id="{id}" data-deployment="{}" data-state="{}"><h3 class="verdict {class}">{mark} {}</h3><p><code>{}</code> {} · <data data-field="state" value="{st}">{st}</data> · started {} · took {duration} · down <data data-field="downtime_s" value="{}">{}</data> · failed <data data-field="health_check_failures" value="{hc}">{hc}</data> health checks, <data data-field="start_failures" value="{sf}">{sf}</data> starts</p></article>"#,
+        esc(s.deployment_id.as_str()),
+        s.state.as_str(),
+        esc(&crate::render::verdict(s)),
+        esc(s.deployment_id.as_str()),
+        esc(s.task_definition.as_deref().unwrap_or("")),
+        s.started_at.map_or_else(|| "–".to_owned(), date_time),
+        json_number(s.downtime_s),
+        human(s.downtime_s),
+        st = s.state.as_str(),
+        hc = s.health_check_failures,
+        sf = s.start_failures,
+    );
+    out.push('\n');
 }
 
 fn facts(out: &mut String, r: &RolloutView, kind: &str) {
