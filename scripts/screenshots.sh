@@ -8,7 +8,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$out"
 # scenario:height, tall enough for the chart, the task table and the alerts.
-for spec in success:900 zero-running:960; do
+for spec in success:900 zero-running:1010; do
   s=${spec%%:*}
   h=${spec##*:}
   "$bin" demo --scenario "$s" --html "$work/$s.html" >/dev/null

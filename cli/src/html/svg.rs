@@ -224,7 +224,7 @@ pub(super) fn severity_word(a: &AlertMark) -> &'static str {
 
 /// Markers closer than this (pixels) with the same severity are drawn as one, with a
 /// count: a rollback after 400 failed health checks is one cluster, not a smear.
-const CLUSTER_PX: f64 = 14.0;
+const CLUSTER_PX: f64 = 36.0;
 
 fn alerts(out: &mut String, s: &Scale, alerts: &[AlertMark], y: f64) {
     let cy = y + ROW_H / 2.0;
@@ -237,11 +237,10 @@ fn alerts(out: &mut String, s: &Scale, alerts: &[AlertMark], y: f64) {
         }
     }
     groups.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let mut last_x = f64::MIN;
+    let mut next_free = f64::MIN;
     for (x, word, members) in groups {
         // Markers at one instant are set side by side, not on top of each other.
-        let x = x.max(last_x + 22.0).min(X1 + 8.0);
-        last_x = x;
+        let x = x.max(next_free).min(X1 + 8.0);
         let shape = match word {
             "critical" => format!(r#"<path d="M{} {}l6 6l-6 6l-6-6z"/>"#, f(x), f(cy - 6.0)),
             "warning" => format!(r#"<path d="M{} {}l6.5 11h-13z"/>"#, f(x), f(cy - 6.0)),
@@ -281,6 +280,7 @@ fn alerts(out: &mut String, s: &Scale, alerts: &[AlertMark], y: f64) {
                 format!("{}×{}", first + 1, members.len()),
             )
         };
+        next_free = x + 16.0 + label.chars().count() as f64 * 6.0;
         let _ = write!(
             out,
             r#"<g class="alert sev-{word}"><title>{title}</title>{shape}<text x="{}" y="{}">{label}</text></g>"#,
