@@ -10,8 +10,8 @@ use rollout_watcher::core::{Effects, Settings};
 use rollout_watcher::model::{Millis, Timestamp};
 use rollout_watcher::replay::Replay;
 
-use crate::{html, render};
 use crate::simulate::{self, Params, Scenario};
+use crate::{html, render};
 
 /// `demo` arguments.
 #[derive(clap::Args, Debug)]
@@ -68,8 +68,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let mut page = html::Page {
         title: "rollout-watcher demo: simulated rollouts".to_owned(),
         subtitle: Some(
-            "Each scenario simulated with ECS's rules and replayed through the watcher."
-                .to_owned(),
+            "Each scenario simulated with ECS's rules and replayed through the watcher.".to_owned(),
         ),
         services: Vec::new(),
     };
@@ -98,7 +97,9 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         writeln!(out)?;
         for mut svc in html::replay_page(&effects, &rollouts, &tasks, now).services {
             svc.heading = format!("Scenario {s}: {}", svc.heading);
-            svc.note = Some(format!("{setting}. Try it: rollout-watcher simulate --scenario {s} | rollout-watcher replay --format html"));
+            svc.note = Some(format!(
+                "{setting}. Try it: rollout-watcher simulate --scenario {s} | rollout-watcher replay --format html"
+            ));
             page.services.push(svc);
         }
     }

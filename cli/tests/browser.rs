@@ -131,7 +131,11 @@ fn background(px: &[[u8; 3]]) -> ([u8; 3], usize, usize) {
     for p in px {
         *counts.entry(*p).or_default() += 1;
     }
-    let (bg, n) = counts.iter().max_by_key(|(_, n)| **n).map(|(c, n)| (*c, *n)).unwrap();
+    let (bg, n) = counts
+        .iter()
+        .max_by_key(|(_, n)| **n)
+        .map(|(c, n)| (*c, *n))
+        .unwrap();
     (bg, px.len() - n, counts.len())
 }
 
@@ -157,7 +161,11 @@ fn demo_page(name: &str, scenario: Option<Scenario>) -> PathBuf {
         cmd.args(["--scenario", s.name()]);
     }
     let out = cmd.output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     page
 }
 
@@ -180,15 +188,25 @@ fn demo_page_renders_in_chromium_without_errors() {
         expected,
         "the DOM Chromium built holds every rollout"
     );
-    assert!(dom.stdout.contains("</footer>"), "the parser reached the end of the page");
+    assert!(
+        dom.stdout.contains("</footer>"),
+        "the parser reached the end of the page"
+    );
 
     let png = dir().join("demo-all.png");
     let shot = screenshot(&page, &png, &[]);
     assert!(shot.console.is_empty(), "console: {:?}", shot.console);
     let px = pixels(&png);
     let (bg, ink, colours) = background(&px);
-    assert!(luma(bg) > 200, "light theme: a light background, got {bg:?}");
-    assert!(ink * 100 / px.len() >= 8, "only {ink} of {} pixels drawn", px.len());
+    assert!(
+        luma(bg) > 200,
+        "light theme: a light background, got {bg:?}"
+    );
+    assert!(
+        ink * 100 / px.len() >= 8,
+        "only {ink} of {} pixels drawn",
+        px.len()
+    );
     assert!(colours >= 64, "only {colours} colours: charts have many");
 }
 
@@ -199,11 +217,27 @@ fn demo_page_renders_in_chromium_without_errors() {
 fn zero_serving_window_is_red_on_screen() {
     let success = dir().join("success.png");
     let zero = dir().join("zero-running.png");
-    let a = screenshot(&demo_page("success", Some(Scenario::Success)), &success, &[]);
-    let b = screenshot(&demo_page("zero-running", Some(Scenario::ZeroRunning)), &zero, &[]);
-    assert!(a.console.is_empty() && b.console.is_empty(), "{:?} {:?}", a.console, b.console);
+    let a = screenshot(
+        &demo_page("success", Some(Scenario::Success)),
+        &success,
+        &[],
+    );
+    let b = screenshot(
+        &demo_page("zero-running", Some(Scenario::ZeroRunning)),
+        &zero,
+        &[],
+    );
+    assert!(
+        a.console.is_empty() && b.console.is_empty(),
+        "{:?} {:?}",
+        a.console,
+        b.console
+    );
     let (ok, bad) = (red(&pixels(&success)), red(&pixels(&zero)));
-    assert!(bad > ok + 300, "downtime red: {bad} pixels vs {ok} without downtime");
+    assert!(
+        bad > ok + 300,
+        "downtime red: {bad} pixels vs {ok} without downtime"
+    );
 }
 
 /// With the system in dark mode the page follows (`prefers-color-scheme`): a dark
@@ -211,12 +245,20 @@ fn zero_serving_window_is_red_on_screen() {
 #[test]
 fn dark_mode_gives_a_dark_page() {
     let png = dir().join("dark.png");
-    let shot = screenshot(&demo_page("dark", Some(Scenario::HealthCheckRollback)), &png, &["--force-dark-mode"]);
+    let shot = screenshot(
+        &demo_page("dark", Some(Scenario::HealthCheckRollback)),
+        &png,
+        &["--force-dark-mode"],
+    );
     assert!(shot.console.is_empty(), "console: {:?}", shot.console);
     let px = pixels(&png);
     let (bg, ink, _) = background(&px);
     assert!(luma(bg) < 60, "dark theme: a dark background, got {bg:?}");
-    assert!(ink * 100 / px.len() >= 8, "only {ink} of {} pixels drawn", px.len());
+    assert!(
+        ink * 100 / px.len() >= 8,
+        "only {ink} of {} pixels drawn",
+        px.len()
+    );
 }
 
 /// The no-error check is not blind: a page that loads an image from elsewhere is
@@ -225,11 +267,16 @@ fn dark_mode_gives_a_dark_page() {
 fn a_page_that_loads_from_elsewhere_is_caught() {
     let page = dir().join("leaky.html");
     let ours = std::fs::read_to_string(demo_page("leaky-base", Some(Scenario::Success))).unwrap();
-    let leaky = ours.replace("</footer>", r#"<img src="http://127.0.0.1:9/logo.png" alt=""></footer>"#);
+    let leaky = ours.replace(
+        "</footer>",
+        r#"<img src="http://127.0.0.1:9/logo.png" alt=""></footer>"#,
+    );
     std::fs::write(&page, leaky).unwrap();
     let run = run_chromium(&page, &["--dump-dom"]);
     assert!(
-        run.console.iter().any(|l| l.contains("127.0.0.1:9/logo.png")),
+        run.console
+            .iter()
+            .any(|l| l.contains("127.0.0.1:9/logo.png")),
         "expected a console line about the blocked image, got {:?}",
         run.console
     );
@@ -252,7 +299,11 @@ fn the_100k_event_benchmark_stream_renders() {
         .args(["--format", "html"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let html = String::from_utf8(out.stdout).unwrap();
     let rollouts = html.matches(r#"<article class="rollout"#).count();
     assert!(rollouts > 1000, "{rollouts} rollouts");
@@ -265,6 +316,9 @@ fn the_100k_event_benchmark_stream_renders() {
     std::fs::write(&page, &html).unwrap();
     let dom = run_chromium(&page, &["--dump-dom"]);
     assert!(dom.console.is_empty(), "console: {:?}", dom.console);
-    assert_eq!(dom.stdout.matches(r#"<article class="rollout"#).count(), rollouts);
+    assert_eq!(
+        dom.stdout.matches(r#"<article class="rollout"#).count(),
+        rollouts
+    );
     assert!(dom.stdout.contains("</footer>"));
 }

@@ -99,7 +99,12 @@ fn number(v: &Value) -> String {
 fn every_rollout_has_an_article_with_the_json_outputs_numbers() {
     let mut streams: Vec<(String, Vec<Value>)> = Scenario::ALL
         .iter()
-        .map(|s| (s.name().to_owned(), simulate(&Params::defaults(*s)).unwrap().events))
+        .map(|s| {
+            (
+                s.name().to_owned(),
+                simulate(&Params::defaults(*s)).unwrap().events,
+            )
+        })
         .collect();
     streams.push(("busy-account".to_owned(), busy_account(3_000).unwrap()));
     for (name, events) in streams {
@@ -107,8 +112,15 @@ fn every_rollout_has_an_article_with_the_json_outputs_numbers() {
         let json = json_rollouts(&replay(&path, &now, "json"));
         let page = replay(&path, &now, "html");
         let articles = page_rollouts(&page);
-        assert_eq!(articles.len(), json.len(), "{name}: one article per rollout");
-        let services: BTreeSet<&str> = json.iter().map(|r| r["service"].as_str().unwrap()).collect();
+        assert_eq!(
+            articles.len(),
+            json.len(),
+            "{name}: one article per rollout"
+        );
+        let services: BTreeSet<&str> = json
+            .iter()
+            .map(|r| r["service"].as_str().unwrap())
+            .collect();
         assert_eq!(
             page.matches(r#"<section class="service""#).count(),
             services.len(),
@@ -119,7 +131,10 @@ fn every_rollout_has_an_article_with_the_json_outputs_numbers() {
             .map(|r| {
                 let svc = ServiceArn::parse(r["service"].as_str().unwrap()).unwrap();
                 (
-                    (svc.name().to_owned(), r["deployment_id"].as_str().unwrap().to_owned()),
+                    (
+                        svc.name().to_owned(),
+                        r["deployment_id"].as_str().unwrap().to_owned(),
+                    ),
                     r,
                 )
             })
@@ -132,9 +147,21 @@ fn every_rollout_has_an_article_with_the_json_outputs_numbers() {
                 let r = by_dep
                     .get(&(svc.to_owned(), dep.clone()))
                     .unwrap_or_else(|| panic!("{name}: {svc} {dep} is not in the JSON output"));
-                assert_eq!(fields["state"], r["state"].as_str().unwrap(), "{name} {dep}");
-                assert_eq!(fields["duration_s"], number(&r["duration_s"]), "{name} {dep}");
-                assert_eq!(fields["downtime_s"], number(&r["downtime_s"]), "{name} {dep}");
+                assert_eq!(
+                    fields["state"],
+                    r["state"].as_str().unwrap(),
+                    "{name} {dep}"
+                );
+                assert_eq!(
+                    fields["duration_s"],
+                    number(&r["duration_s"]),
+                    "{name} {dep}"
+                );
+                assert_eq!(
+                    fields["downtime_s"],
+                    number(&r["downtime_s"]),
+                    "{name} {dep}"
+                );
                 seen += 1;
             }
         }
@@ -149,16 +176,22 @@ fn failure_counts_are_the_summaries() {
     let p = Params::defaults(Scenario::HealthCheckRollback);
     let (path, now) = stream_file("hc-counts", &simulate(&p).unwrap().events);
     let page = replay(&path, &now, "html");
-    let (_, replay) =
-        rollout_watcher_cli::demo::replay_scenario(&p, &Default::default()).unwrap();
-    let main = replay.rollouts().into_iter().find(|r| r.rollback_of.is_none()).unwrap();
+    let (_, replay) = rollout_watcher_cli::demo::replay_scenario(&p, &Default::default()).unwrap();
+    let main = replay
+        .rollouts()
+        .into_iter()
+        .find(|r| r.rollback_of.is_none())
+        .unwrap();
     assert!(main.health_check_failures > 0);
     let fields = page_rollouts(&page)
         .into_iter()
         .find(|(d, _)| d == main.deployment_id.as_str())
         .unwrap()
         .1;
-    assert_eq!(fields["health_check_failures"], main.health_check_failures.to_string());
+    assert_eq!(
+        fields["health_check_failures"],
+        main.health_check_failures.to_string()
+    );
     assert_eq!(fields["start_failures"], main.start_failures.to_string());
 }
 
@@ -169,7 +202,9 @@ const HOSTILE: &str = r#"</title></desc></text><script>alert(1)</script><img src
 /// attribute, no comment is made of it, and the words are all there, escaped.
 #[test]
 fn hostile_event_text_stays_text() {
-    let mut events = simulate(&Params::defaults(Scenario::HealthCheckRollback)).unwrap().events;
+    let mut events = simulate(&Params::defaults(Scenario::HealthCheckRollback))
+        .unwrap()
+        .events;
     for e in &mut events {
         let d = &mut e["detail"];
         if d.get("stoppedReason").is_some() {
@@ -196,8 +231,14 @@ fn hostile_event_text_stays_text() {
     assert!(!lower.contains("<img"), "an image element was made");
     assert!(!page.contains("<!--"), "a comment was opened");
     assert!(!page.contains("\"' "), "a quote came through raw");
-    assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "the text is shown");
-    assert!(page.contains("&amp;amp;"), "an entity in the text is shown, not decoded");
+    assert!(
+        page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "the text is shown"
+    );
+    assert!(
+        page.contains("&amp;amp;"),
+        "an entity in the text is shown, not decoded"
+    );
     // Every element the page opens is one it means to: tags are a closed set.
     let tags: BTreeSet<&str> = page
         .split('<')
@@ -206,11 +247,52 @@ fn hostile_event_text_stays_text() {
         .filter(|t| !t.is_empty() && !t.starts_with('!'))
         .collect();
     let allowed = [
-        "a", "article", "body", "caption", "circle", "code", "data", "dd", "defs", "desc",
-        "details", "div", "dl", "dt", "figcaption", "figure", "footer", "g", "h1", "h2", "h3", "head",
-        "header", "html", "li", "line", "main", "meta", "ol", "p", "path", "pattern", "rect",
-        "section", "span", "style", "summary", "svg", "table", "tbody", "td", "text", "th", "thead",
-        "title", "tr",
+        "a",
+        "article",
+        "body",
+        "caption",
+        "circle",
+        "code",
+        "data",
+        "dd",
+        "defs",
+        "desc",
+        "details",
+        "div",
+        "dl",
+        "dt",
+        "figcaption",
+        "figure",
+        "footer",
+        "g",
+        "h1",
+        "h2",
+        "h3",
+        "head",
+        "header",
+        "html",
+        "li",
+        "line",
+        "main",
+        "meta",
+        "ol",
+        "p",
+        "path",
+        "pattern",
+        "rect",
+        "section",
+        "span",
+        "style",
+        "summary",
+        "svg",
+        "table",
+        "tbody",
+        "td",
+        "text",
+        "th",
+        "thead",
+        "title",
+        "tr",
     ];
     let unexpected: Vec<&&str> = tags.iter().filter(|t| !allowed.contains(t)).collect();
     assert!(unexpected.is_empty(), "unexpected elements: {unexpected:?}");
@@ -232,8 +314,14 @@ fn a_500_task_service_gets_a_capped_chart() {
         let rows = article.matches("<tr><td").count();
         assert_eq!(rows, lanes, "one table row per lane");
     }
-    assert!(page.contains(&format!("({} of ", html::MAX_LANES)), "the caption counts the hidden tasks");
-    assert!(page.contains(r#"<g class="lane failed""#), "failed tasks have lanes");
+    assert!(
+        page.contains(&format!("({} of ", html::MAX_LANES)),
+        "the caption counts the hidden tasks"
+    );
+    assert!(
+        page.contains(r#"<g class="lane failed""#),
+        "failed tasks have lanes"
+    );
     assert!(page.len() < 400_000, "page of {} bytes", page.len());
 }
 
@@ -263,7 +351,15 @@ fn a_page_filled_by_hand_draws_stages_without_lanes() {
         stalled: false,
         first_running_at: Some(at("2026-03-02T10:01:00Z")),
     };
-    let stages = ["RECONCILE_SERVICE", "PRE_SCALE_UP", "SCALE_UP", "TEST_TRAFFIC_SHIFT", "PRODUCTION_TRAFFIC_SHIFT", "BAKE_TIME", "CLEAN_UP"];
+    let stages = [
+        "RECONCILE_SERVICE",
+        "PRE_SCALE_UP",
+        "SCALE_UP",
+        "TEST_TRAFFIC_SHIFT",
+        "PRODUCTION_TRAFFIC_SHIFT",
+        "BAKE_TIME",
+        "CLEAN_UP",
+    ];
     let view = RolloutView {
         span: (at("2026-03-02T09:59:00Z"), at("2026-03-02T10:14:00Z")),
         band: vec![

@@ -42,7 +42,13 @@ pub(super) fn esc_clip(text: &str, max: usize) -> String {
 /// A string safe as an `id` and in a `#fragment`: ASCII letters, digits and `-`.
 pub(super) fn slug(text: &str) -> String {
     text.chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
         .collect()
 }
 
@@ -59,7 +65,10 @@ mod tests {
         assert!(!e.contains('<') && !e.contains('>'), "{e}");
         assert!(!e.contains('"') && !e.contains('\''), "{e}");
         assert!(!e.contains('\u{0}') && !e.contains('\u{1b}'), "{e}");
-        assert!(e.contains("&amp;amp;"), "an entity in the input is shown, not decoded");
+        assert!(
+            e.contains("&amp;amp;"),
+            "an entity in the input is shown, not decoded"
+        );
         assert_eq!(esc("web:42 · ok"), "web:42 · ok");
     }
 

@@ -83,15 +83,27 @@ pub(super) fn choose(
             want(Some(i));
         }
         for w in windows {
-            want(position_max_by(&all, |c| c.times.serve_end.filter(|e| *e <= w.from)));
-            want(position_min_by(&all, |c| c.times.started_at.filter(|s| *s >= w.to)));
+            want(position_max_by(&all, |c| {
+                c.times.serve_end.filter(|e| *e <= w.from)
+            }));
+            want(position_min_by(&all, |c| {
+                c.times.started_at.filter(|s| *s >= w.to)
+            }));
         }
         let new = |c: &Candidate<'_>| c.role == Role::New;
         let old = |c: &Candidate<'_>| c.role == Role::Old;
-        want(position_min_by(&all, |c| c.times.started_at.filter(|_| new(c))));
-        want(position_max_by(&all, |c| c.times.started_at.filter(|_| new(c))));
-        want(position_min_by(&all, |c| c.times.serve_end.filter(|_| old(c))));
-        want(position_max_by(&all, |c| c.times.stopped_at.filter(|_| old(c))));
+        want(position_min_by(&all, |c| {
+            c.times.started_at.filter(|_| new(c))
+        }));
+        want(position_max_by(&all, |c| {
+            c.times.started_at.filter(|_| new(c))
+        }));
+        want(position_min_by(&all, |c| {
+            c.times.serve_end.filter(|_| old(c))
+        }));
+        want(position_max_by(&all, |c| {
+            c.times.stopped_at.filter(|_| old(c))
+        }));
         for i in 0..all.len() {
             want(Some(i));
         }
@@ -185,7 +197,10 @@ fn intervals(tasks: &ServiceTasks) -> Vec<(Timestamp, Option<Timestamp>)> {
 
 /// Serving tasks over `span` as a step function: the count at the span's start, then
 /// a point at every change.
-pub(super) fn serving(tasks: &ServiceTasks, (from, to): (Timestamp, Timestamp)) -> Vec<(Timestamp, u32)> {
+pub(super) fn serving(
+    tasks: &ServiceTasks,
+    (from, to): (Timestamp, Timestamp),
+) -> Vec<(Timestamp, u32)> {
     let mut changes: Vec<(Timestamp, i64)> = Vec::new();
     let mut count: i64 = 0;
     for (s, e) in intervals(tasks) {
@@ -223,7 +238,10 @@ fn clamp(n: i64) -> u32 {
 /// The windows with no serving task inside `[from, to]`, once the service has served
 /// at all (before its first task ever ran, nothing was lost). `to` is the end of what
 /// is known: a window still open there is marked open.
-pub(super) fn zero_windows(tasks: &ServiceTasks, (from, to): (Timestamp, Timestamp)) -> Vec<Window> {
+pub(super) fn zero_windows(
+    tasks: &ServiceTasks,
+    (from, to): (Timestamp, Timestamp),
+) -> Vec<Window> {
     let intervals = intervals(tasks);
     let Some(first) = intervals.iter().map(|i| i.0).min() else {
         return Vec::new();
@@ -300,17 +318,31 @@ mod tests {
             ("ecs-svc/1", vec![task(12, Some(40), None, false)]),
         ]);
         let w = zero_windows(&s, (at(0), at(100)));
-        assert_eq!(w, vec![Window { from: at(10), to: at(40), open: false }]);
-        assert_eq!(serving(&s, (at(0), at(100))), vec![(at(0), 1), (at(10), 0), (at(40), 1)]);
+        assert_eq!(
+            w,
+            vec![Window {
+                from: at(10),
+                to: at(40),
+                open: false
+            }]
+        );
+        assert_eq!(
+            serving(&s, (at(0), at(100))),
+            vec![(at(0), 1), (at(10), 0), (at(40), 1)]
+        );
     }
 
     /// A 500-task rollout (500 old, 500 new, 30 failed starts, one gap): the lanes are
     /// capped, every failure the cap allows is there, and the gap's two neighbours are.
     #[test]
     fn a_500_task_rollout_keeps_the_interesting_lanes() {
-        let old: Vec<TaskTimes> = (0..500).map(|i| task(-200, Some(-190), Some(50 + i), false)).collect();
+        let old: Vec<TaskTimes> = (0..500)
+            .map(|i| task(-200, Some(-190), Some(50 + i), false))
+            .collect();
         // The gap: the last old task stops serving at 549 s, the first new one serves at 560.
-        let mut new: Vec<TaskTimes> = (0..500).map(|i| task(i, Some(560 + i), None, false)).collect();
+        let mut new: Vec<TaskTimes> = (0..500)
+            .map(|i| task(i, Some(560 + i), None, false))
+            .collect();
         new.extend((0..30).map(|i| task(i, None, Some(20 + i), true)));
         let s = service(vec![("ecs-svc/0", old), ("ecs-svc/1", new)]);
         let others = HashMap::from([("ecs-svc/0".to_owned(), at(-300))]);
@@ -322,16 +354,36 @@ mod tests {
         };
         let span = (at(0), at(700));
         let windows = zero_windows(&s, span);
-        assert_eq!(windows, vec![Window { from: at(549), to: at(560), open: false }]);
+        assert_eq!(
+            windows,
+            vec![Window {
+                from: at(549),
+                to: at(560),
+                open: false
+            }]
+        );
         let (lanes, hidden) = choose(&s, &r, span, &windows);
         assert_eq!(lanes.len(), MAX_LANES);
         assert_eq!(hidden, 1030 - MAX_LANES);
         assert_eq!(lanes.iter().filter(|l| l.failed).count(), MAX_FAILED);
         assert!(lanes.iter().all(|l| l.role.is_some()));
-        assert!(lanes.iter().take_while(|l| l.role == Some(Role::Old)).count() >= 2, "old tasks come first");
+        assert!(
+            lanes
+                .iter()
+                .take_while(|l| l.role == Some(Role::Old))
+                .count()
+                >= 2,
+            "old tasks come first"
+        );
         let stops: Vec<_> = lanes.iter().filter_map(|l| l.stopping_at).collect();
-        assert!(stops.contains(&at(549)), "the last task serving before a gap has a lane");
+        assert!(
+            stops.contains(&at(549)),
+            "the last task serving before a gap has a lane"
+        );
         let starts: Vec<_> = lanes.iter().filter_map(|l| l.started_at).collect();
-        assert!(starts.contains(&at(560)), "and the first task serving after it");
+        assert!(
+            starts.contains(&at(560)),
+            "and the first task serving after it"
+        );
     }
 }

@@ -122,7 +122,11 @@ fn axis(out: &mut String, s: &Scale, height: f64) {
         );
         t += step;
     }
-    let _ = write!(out, r#"<text class="utc" x="{}" y="16">UTC</text>"#, f(X0 - 8.0));
+    let _ = write!(
+        out,
+        r#"<text class="utc" x="{}" y="16">UTC</text>"#,
+        f(X0 - 8.0)
+    );
     out.push_str("</g>");
 }
 

@@ -156,7 +156,8 @@ fn merge(rec: &mut TaskTimes, t: &TaskObservation, time: Timestamp) {
             .as_deref()
             .map(|d| task_definition_name(d).to_owned());
     }
-    let stopping = t.stop_requested || matches!(t.last_status, TaskStatus::Stopping | TaskStatus::Stopped);
+    let stopping =
+        t.stop_requested || matches!(t.last_status, TaskStatus::Stopping | TaskStatus::Stopped);
     if stopping {
         let end = t.stopping_at.or(t.stopped_at).unwrap_or(time);
         rec.serve_end = Some(rec.serve_end.map_or(end, |e| e.min(end)));
@@ -200,7 +201,11 @@ fn clip(text: String) -> String {
 /// The replay's hook: decodes one event, notes its task times, and applies it. The
 /// same effects and summaries as [`Replay::apply_json`], so `--format html` reports
 /// the numbers `--format json` does.
-pub fn apply_json(replay: &mut Replay, log: &mut TaskLog, text: &str) -> Result<Effects, ModelError> {
+pub fn apply_json(
+    replay: &mut Replay,
+    log: &mut TaskLog,
+    text: &str,
+) -> Result<Effects, ModelError> {
     let event = match EcsEvent::from_json(text) {
         Ok(event) => event,
         Err(e) => {
@@ -244,7 +249,8 @@ mod tests {
             for e in order {
                 let _ = apply_json(&mut replay, &mut log, e).unwrap();
             }
-            let arn = ServiceArn::parse("arn:aws:ecs:eu-west-1:123456789012:service/c/web").unwrap();
+            let arn =
+                ServiceArn::parse("arn:aws:ecs:eu-west-1:123456789012:service/c/web").unwrap();
             let svc = log.service(&arn).unwrap();
             let mut t = svc.all().map(|(_, _, t)| t.clone()).collect::<Vec<_>>();
             t[0].first_seen = Timestamp::default();

@@ -265,7 +265,10 @@ fn facts(out: &mut String, r: &RolloutView, kind: &str) {
     let mut fact = |name: &str, value: String| {
         let _ = write!(out, "<div><dt>{name}</dt><dd>{value}</dd></div>");
     };
-    fact(kind, format!("<code>{}</code>", esc(s.deployment_id.as_str())));
+    fact(
+        kind,
+        format!("<code>{}</code>", esc(s.deployment_id.as_str())),
+    );
     if let Some(t) = &s.task_definition {
         fact("task definition", format!("<code>{}</code>", esc(t)));
     }
@@ -274,7 +277,10 @@ fn facts(out: &mut String, r: &RolloutView, kind: &str) {
     }
     fact(
         "state",
-        format!(r#"<data data-field="state" value="{0}">{0}</data>"#, s.state.as_str()),
+        format!(
+            r#"<data data-field="state" value="{0}">{0}</data>"#,
+            s.state.as_str()
+        ),
     );
     if let Some(t) = s.started_at {
         fact("started", esc(&date_time(t)));
