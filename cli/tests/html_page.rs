@@ -91,7 +91,7 @@ fn number(v: &Value) -> String {
     }
 }
 
-/// Each scenario, and a busy account's 3,000 events over hundreds of services: the
+/// Each scenario, and a busy account's 6,000 events over hundreds of services: the
 /// page has one article per `rollout` line of `--format json` and one section per
 /// service, and every article's state, duration, downtime and failure counts are the
 /// JSON line's, to the digit.
@@ -106,7 +106,9 @@ fn every_rollout_has_an_article_with_the_json_outputs_numbers() {
             )
         })
         .collect();
-    streams.push(("busy-account".to_owned(), busy_account(3_000).unwrap()));
+    // Past the chart budget: the rollouts after the first MAX_CHARTS are one-line
+    // articles, with the same numbers.
+    streams.push(("busy-account".to_owned(), busy_account(6_000).unwrap()));
     for (name, events) in streams {
         let (path, now) = stream_file(&name, &events);
         let json = json_rollouts(&replay(&path, &now, "json"));
@@ -166,6 +168,11 @@ fn every_rollout_has_an_article_with_the_json_outputs_numbers() {
             }
         }
         assert_eq!(seen, json.len(), "{name}");
+        if name == "busy-account" {
+            assert!(json.len() > html::MAX_CHARTS, "{} rollouts", json.len());
+            assert_eq!(page.matches("<figure>").count(), html::MAX_CHARTS, "{name}");
+            assert!(page.contains(r#"<article class="rollout brief""#), "{name}");
+        }
     }
 }
 
