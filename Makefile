@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo walkthrough test test-setup lint build-bins test-rust test-infra test-fuzz fuzz bench package package-x86 package-setup
+.PHONY: demo walkthrough test test-setup browser-setup screenshots lint build-bins test-rust test-infra test-fuzz fuzz bench package package-x86 package-setup
 
 ## The first thing to run: simulated rollouts through the watcher, as text.
 demo:
@@ -20,7 +20,17 @@ test: test-setup lint build-bins test-rust test-infra test-fuzz
 
 ## A Python virtual environment with the pinned AWS emulator (moto) and the
 ## Terraform checks' tools. Idempotent: re-runs only when the pins change.
-test-setup: $(VENV)/.installed
+test-setup: $(VENV)/.installed browser-setup
+
+## Headless Chromium for the browser tests (cli/tests/browser.rs) and `make
+## screenshots`, from Debian's packages, with the fonts the pages are drawn in.
+## Idempotent and instant when chromium is already on PATH.
+browser-setup:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-dejavu-core; }
+	@command -v chromium >/dev/null 2>&1 || { echo "chromium did not install" >&2; exit 1; }
 
 # checkov pins packaging<24 and replaces python-hcl2's module: it gets its own venv.
 $(VENV)/.installed: infra/tests/requirements.txt infra/tests/requirements-checkov.txt
@@ -30,6 +40,12 @@ $(VENV)/.installed: infra/tests/requirements.txt infra/tests/requirements-checko
 	python3 -m venv $(VENV)/checkov
 	$(VENV)/checkov/bin/pip install --quiet -r infra/tests/requirements-checkov.txt
 	touch $@
+
+## The README's pictures (docs/img/demo-success.png, docs/img/demo-zero-running.png):
+## the demo's happy rollout and its zero-running one, as headless Chromium draws them.
+screenshots: browser-setup
+	cargo build -p rollout-watcher-cli
+	scripts/screenshots.sh target/debug/rollout-watcher docs/img
 
 lint:
 	cargo fmt --all --check

@@ -4,12 +4,14 @@
 use std::io::{self, Write};
 use std::process::ExitCode;
 
+use anyhow::Context;
+
 use rollout_watcher::core::{Effects, ServiceConfig, Settings};
 use rollout_watcher::model::{Millis, ServiceArn, Timestamp};
 use rollout_watcher::replay::Replay;
 
-use crate::render;
 use crate::simulate::{self, Params, Scenario};
+use crate::{html, render};
 
 /// `demo` arguments.
 #[derive(clap::Args, Debug)]
@@ -17,27 +19,41 @@ pub struct Args {
     /// Only this scenario (default: all).
     #[arg(long)]
     scenario: Option<Scenario>,
+    /// Also write the timelines as one self-contained HTML page to this file.
+    #[arg(long, value_name = "FILE")]
+    html: Option<std::path::PathBuf>,
 }
 
 /// Replays a scenario and evaluates deadlines just past the stall deadline, the way
 /// the sweeper would by then.
 pub fn replay_scenario(params: &Params, settings: &Settings) -> anyhow::Result<(Effects, Replay)> {
+    replay_scenario_into(params, settings, &mut html::TaskLog::new()).map(|(e, r, _)| (e, r))
+}
+
+/// [`replay_scenario`], noting the task times in `tasks` for the HTML page; also
+/// returns the instant deadlines were evaluated at.
+pub fn replay_scenario_into(
+    params: &Params,
+    settings: &Settings,
+    tasks: &mut html::TaskLog,
+) -> anyhow::Result<(Effects, Replay, Option<Timestamp>)> {
     let sim = simulate::simulate(params)?;
     let mut replay = Replay::new(settings.clone());
     let mut all = Effects::default();
     let mut last = None;
     for e in &sim.events {
-        all.extend(replay.apply_json(&e.to_string())?);
+        all.extend(html::apply_json(&mut replay, tasks, &e.to_string())?);
         last = e
             .get("time")
             .and_then(|t| t.as_str())
             .and_then(Timestamp::parse)
             .max(last);
     }
-    if let Some(last) = last {
-        all.extend(replay.tick_all(last.plus(settings.stall_after).plus(Millis::from_secs(60))));
+    let now = last.map(|l| l.plus(settings.stall_after).plus(Millis::from_secs(60)));
+    if let Some(now) = now {
+        all.extend(replay.tick_all(now));
     }
-    Ok((all, replay))
+    Ok((all, replay, now))
 }
 
 /// The simulated service's settings, as DescribeServices would report them (the
@@ -63,11 +79,17 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let color = render::color_wanted();
+    let mut page = html::Page {
+        title: "rollout-watcher demo: simulated rollouts".to_owned(),
+        subtitle: Some(
+            "Each scenario simulated with ECS's rules and replayed through the watcher.".to_owned(),
+        ),
+        services: Vec::new(),
+    };
     for s in scenarios {
         let p = Params::defaults(s);
-        writeln!(
-            out,
-            "Scenario {s}: desired {}, minimum healthy {}%, maximum {}%, circuit breaker {}",
+        let setting = format!(
+            "desired {}, minimum healthy {}%, maximum {}%, circuit breaker {}",
             p.desired,
             p.min_healthy_percent,
             p.max_percent,
@@ -76,17 +98,32 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             } else {
                 "off"
             }
-        )?;
+        );
+        writeln!(out, "Scenario {s}: {setting}")?;
         writeln!(
             out,
             "  (try it: rollout-watcher simulate --scenario {s} | rollout-watcher replay)\n"
         )?;
-        let (effects, replay) = replay_scenario(&p, &settings)?;
+        let mut tasks = html::TaskLog::new();
+        let (effects, replay, now) = replay_scenario_into(&p, &settings, &mut tasks)?;
+        let rollouts = replay.rollouts();
         // The demo knows the service's settings: the timeline says what they let ECS do.
         let known = config(&p);
         let config = |_: &ServiceArn| Some(known.clone());
-        render::timeline(&mut out, &effects, &replay.rollouts(), &config, color)?;
+        render::timeline(&mut out, &effects, &rollouts, &config, color)?;
         writeln!(out)?;
+        for mut svc in html::replay_page(&effects, &rollouts, &tasks, now).services {
+            svc.heading = format!("Scenario {s}: {}", svc.heading);
+            svc.note = Some(format!(
+                "{setting}. Try it: rollout-watcher simulate --scenario {s} | rollout-watcher replay --format html"
+            ));
+            page.services.push(svc);
+        }
+    }
+    if let Some(file) = &args.html {
+        std::fs::write(file, html::document(&page))
+            .with_context(|| format!("--html: writing {}", file.display()))?;
+        writeln!(out, "HTML page written to {}", file.display())?;
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod demo;
+pub mod html;
 pub mod reader;
 pub mod render;
 pub mod replay;

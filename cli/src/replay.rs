@@ -11,7 +11,7 @@ use rollout_watcher::model::{Millis, ServiceArn, Timestamp};
 use rollout_watcher::replay::Replay;
 use serde_json::json;
 
-use crate::{Usage, reader, render};
+use crate::{Usage, html, reader, render};
 
 /// Output formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -20,6 +20,8 @@ pub enum Format {
     Text,
     /// JSON Lines, one object per effect, then one per rollout.
     Json,
+    /// One self-contained HTML page: a timeline picture per rollout.
+    Html,
 }
 
 /// `replay` arguments.
@@ -118,13 +120,16 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let mut out = io::BufWriter::new(stdout.lock());
     let mut collected = Effects::default();
     let (mut bad, mut read_ok) = (0usize, 0usize);
+    let mut tasks = html::TaskLog::new();
     for (file, text) in &texts {
         for item in reader::split(text) {
             let result = item.map_err(|b| (b.line, b.message)).and_then(|l| {
                 read_ok += 1;
-                replay
-                    .apply_json(l.text)
-                    .map_err(|e| (l.line, e.to_string()))
+                match args.format {
+                    Format::Html => html::apply_json(&mut replay, &mut tasks, l.text),
+                    _ => replay.apply_json(l.text),
+                }
+                .map_err(|e| (l.line, e.to_string()))
             });
             match result {
                 Ok(effects) => emit(args.format, effects, &mut out, &mut collected)?,
@@ -154,6 +159,10 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
                 &config,
                 render::color_wanted(),
             )?;
+        }
+        Format::Html => {
+            let page = html::replay_page(&collected, &rollouts, &tasks, now);
+            out.write_all(html::document(&page).as_bytes())?;
         }
     }
     out.flush()?;
@@ -213,7 +222,7 @@ fn emit(
                 writeln!(out, "{}", effect_json(e))?;
             }
         }
-        Format::Text => collected.items.extend(effects.items),
+        Format::Text | Format::Html => collected.items.extend(effects.items),
     }
     Ok(())
 }
