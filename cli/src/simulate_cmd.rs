@@ -1,7 +1,10 @@
 //! `rollout-watcher simulate`: prints a scenario's ECS event stream as JSON Lines.
 
 use std::io::{self, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
+
+use anyhow::Context;
 
 use crate::simulate::{self, Params, Scenario};
 
@@ -17,7 +20,8 @@ pub enum OnOff {
 /// `simulate` arguments; unset settings take the scenario's defaults.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// success, health-check-rollback, bad-image, zero-running, superseded, stalled.
+    /// success, health-check-rollback, bad-image, zero-running, superseded, stalled,
+    /// blue-green, blue-green-paused, canary, linear, hook-rollback.
     #[arg(long)]
     scenario: Scenario,
     /// The service's desired count.
@@ -35,6 +39,11 @@ pub struct Args {
     /// Seed for ids and timings: the same seed prints the same stream.
     #[arg(long)]
     seed: Option<u64>,
+    /// Also write the matching `aws ecs describe-services` output to FILE (the
+    /// service's settings before the rollout: strategy, bake time, lifecycle hooks),
+    /// for `replay --describe-services FILE`.
+    #[arg(long, value_name = "FILE")]
+    describe_services_out: Option<PathBuf>,
 }
 
 /// The scenario's parameters with the flags applied.
@@ -52,7 +61,13 @@ pub fn params(args: &Args) -> Params {
 
 /// Runs the subcommand; the exit code says whether all input was good.
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    let sim = simulate::simulate(&params(args))?;
+    let params = params(args);
+    let sim = simulate::simulate(&params)?;
+    if let Some(path) = &args.describe_services_out {
+        let json = serde_json::to_string_pretty(&simulate::describe_services(&params))?;
+        std::fs::write(path, json + "\n")
+            .with_context(|| format!("--describe-services-out {}", path.display()))?;
+    }
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     for e in &sim.events {

@@ -25,6 +25,24 @@ pub(super) fn envelope_time(ms: u64) -> String {
     format!("{date}T{}Z", hms(secs_of_day))
 }
 
+/// `2026-03-05T15:54:41.618059641Z`: a hook event's `updatedAt`, nanoseconds as ECS
+/// prints them (`sub_ms` is the nanoseconds below the millisecond, 0..=999_999).
+pub(super) fn nanos(ms: u64, sub_ms: u64) -> String {
+    let (date, secs_of_day) = split(ms / SECOND);
+    format!(
+        "{date}T{}.{:03}{:06}Z",
+        hms(secs_of_day),
+        ms % SECOND,
+        sub_ms % 1_000_000
+    )
+}
+
+/// `2026-03-05T16:04:41Z`: whole seconds, rounded down (a hook's `expiresAt`).
+pub(super) fn whole_seconds(ms: u64) -> String {
+    let (date, secs_of_day) = split(ms / SECOND);
+    format!("{date}T{}Z", hms(secs_of_day))
+}
+
 fn hms(secs_of_day: u64) -> String {
     format!(
         "{:02}:{:02}:{:02}",

@@ -11,7 +11,10 @@
 //!
 //! # Layout
 //! - `rules.rs`: the ECS arithmetic (floor, ceiling, scheduler step, breaker threshold).
-//! - `engine/`: the discrete-event loop that plays the scheduler, and task lifecycles.
+//! - `native/`: ECS-native strategies (blue/green, linear, canary) and lifecycle hooks:
+//!   their settings, and the `aws ecs describe-services` output that matches them.
+//! - `engine/`: the discrete-event loop that plays the scheduler, task lifecycles, and
+//!   the lifecycle stages and hooks of ECS-native deployments.
 //! - `task.rs`, `json.rs`: the JSON shapes of task, deployment and service events.
 //! - `clock.rs`, `rng.rs`: RFC 3339 formatting and the seeded random streams.
 //!
@@ -21,10 +24,18 @@
 //! rollout D1 (`web:42`) goes IN_PROGRESS and the scheduler takes over. Events are in
 //! emission order with non-decreasing `time`; the stream ends when the service settles
 //! (COMPLETED, then `SERVICE_STEADY_STATE`) or when nothing more can happen.
+//!
+//! An ECS-native rollout ([`Params::native`]) walks ECS's lifecycle stages instead of
+//! the rolling scheduler: green starts beside blue, traffic shifts, the bake time
+//! passes, blue is stopped at `CLEAN_UP`, and only then comes COMPLETED (the most
+//! likely sequence; AWS documents none). Lifecycle hooks send `ECS Hook State Change`
+//! events; [`Simulation::stages`] lists the stages as the Service Deployments API
+//! would report them.
 
 mod clock;
 mod engine;
 mod json;
+pub mod native;
 mod rng;
 mod rules;
 mod task;
@@ -37,6 +48,7 @@ use std::str::FromStr;
 use anyhow::{Context, ensure};
 
 use engine::MainState;
+pub use native::{Hook, HookAction, HookKind, Native, Strategy, describe_services};
 
 /// The largest `desired` count accepted: streams grow with it (about six events a task).
 pub const MAX_DESIRED: u32 = 500;
@@ -56,10 +68,24 @@ pub enum Scenario {
     Superseded,
     /// Healthy tasks, but settings under which ECS can neither start nor stop a task.
     Stalled,
+    /// BLUE_GREEN: green beside blue, test traffic, a Lambda check, all production
+    /// traffic at once, a 15-minute bake, blue stopped: completes.
+    BlueGreen,
+    /// BLUE_GREEN with a PAUSE hook at POST_TEST_TRAFFIC_SHIFT answered CONTINUE after
+    /// 12 minutes, then the 15-minute bake: completes.
+    BlueGreenPaused,
+    /// CANARY: 10 % of production traffic, a 10-minute canary bake, then 100 %.
+    Canary,
+    /// LINEAR: 25 % more production traffic per step, 3-minute step bakes.
+    Linear,
+    /// BLUE_GREEN whose PAUSE hook is answered ROLLBACK: traffic back to blue, green
+    /// stopped.
+    HookRollback,
 }
 
 impl Scenario {
-    /// Every scenario, in the order the CLI lists them.
+    /// The rolling-update scenarios, in the order `demo` lists them. The ECS-native ones
+    /// are in [`Self::NATIVE`], apart until the watcher's state machine follows hooks.
     pub const ALL: [Self; 6] = [
         Self::Success,
         Self::HealthCheckRollback,
@@ -68,6 +94,21 @@ impl Scenario {
         Self::Superseded,
         Self::Stalled,
     ];
+
+    /// The ECS-native scenarios (deploymentConfiguration.strategy BLUE_GREEN, CANARY,
+    /// LINEAR, with lifecycle hooks).
+    pub const NATIVE: [Self; 5] = [
+        Self::BlueGreen,
+        Self::BlueGreenPaused,
+        Self::Canary,
+        Self::Linear,
+        Self::HookRollback,
+    ];
+
+    /// Every scenario: [`Self::ALL`], then [`Self::NATIVE`].
+    pub fn every() -> impl Iterator<Item = Self> {
+        Self::ALL.into_iter().chain(Self::NATIVE)
+    }
 
     /// The kebab-case name used on the command line.
     pub fn name(self) -> &'static str {
@@ -78,6 +119,11 @@ impl Scenario {
             Self::ZeroRunning => "zero-running",
             Self::Superseded => "superseded",
             Self::Stalled => "stalled",
+            Self::BlueGreen => "blue-green",
+            Self::BlueGreenPaused => "blue-green-paused",
+            Self::Canary => "canary",
+            Self::Linear => "linear",
+            Self::HookRollback => "hook-rollback",
         }
     }
 }
@@ -88,13 +134,13 @@ impl fmt::Display for Scenario {
     }
 }
 
-/// A scenario name that is not one of [`Scenario::ALL`].
+/// A scenario name that is not one of [`Scenario::every`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnknownScenario(pub String);
 
 impl fmt::Display for UnknownScenario {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let names: Vec<&str> = Scenario::ALL.iter().map(|s| s.name()).collect();
+        let names: Vec<&str> = Scenario::every().map(Scenario::name).collect();
         write!(
             f,
             "unknown scenario {:?} (expected one of: {})",
@@ -110,8 +156,7 @@ impl FromStr for Scenario {
     type Err = UnknownScenario;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
+        Self::every()
             .find(|scenario| scenario.name() == s)
             .ok_or_else(|| UnknownScenario(s.to_owned()))
     }
@@ -140,13 +185,17 @@ pub struct Params {
     pub region: String,
     /// AWS account id.
     pub account: String,
+    /// `deploymentConfiguration.strategy` BLUE_GREEN, LINEAR or CANARY with its bake
+    /// time and lifecycle hooks; `None` for ROLLING.
+    pub native: Option<Native>,
 }
 
 impl Params {
     /// The settings teams use for one task behind an ALB (desired 1, min 100 %,
     /// max 200 %, breaker on, seed 1, `demo-cluster`/`web` in `eu-west-1`), except
     /// where the scenario needs others: `zero-running` uses min 0 % / max 100 % and
-    /// `stalled` min 100 % / max 100 %.
+    /// `stalled` min 100 % / max 100 %. ECS-native scenarios take the settings of
+    /// [`Native::for_scenario`].
     pub fn defaults(scenario: Scenario) -> Self {
         let (min_healthy_percent, max_percent) = match scenario {
             Scenario::ZeroRunning => (0, 100),
@@ -164,8 +213,44 @@ impl Params {
             service: "web".to_owned(),
             region: "eu-west-1".to_owned(),
             account: "123456789012".to_owned(),
+            native: Native::for_scenario(scenario),
         }
     }
+
+    /// The settings as a user reads them, the first line of `demo`'s story:
+    /// `desired 1, minimum healthy 100%, maximum 200%, circuit breaker on (rollback)`,
+    /// then, for an ECS-native strategy, its strategy, bake time and hooks.
+    pub fn header(&self) -> String {
+        let breaker = if self.circuit_breaker {
+            "on (rollback)"
+        } else {
+            "off"
+        };
+        let rolling = format!(
+            "desired {}, minimum healthy {}%, maximum {}%, circuit breaker {breaker}",
+            self.desired, self.min_healthy_percent, self.max_percent
+        );
+        match &self.native {
+            None => rolling,
+            Some(native) => format!("{rolling}, {}", native.summary()),
+        }
+    }
+}
+
+/// One lifecycle stage of an ECS-native deployment, when it began (what
+/// `DescribeServiceDeployments` would report as `lifecycleStage` from then on).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StageMark {
+    /// When the stage began (epoch milliseconds).
+    pub at_ms: u64,
+    /// `RECONCILE_SERVICE` … `CLEAN_UP`.
+    pub stage: &'static str,
+    /// Test traffic on green (percent) from then on.
+    pub test_percent: u32,
+    /// Production traffic on green (percent) from then on.
+    pub production_percent: u32,
+    /// The stage is run again during a rollback (weights moving back to blue).
+    pub rolling_back: bool,
 }
 
 /// A simulated stream and what a correct watcher should conclude from it.
@@ -173,6 +258,9 @@ impl Params {
 pub struct Simulation {
     /// EventBridge events in emission order (print one per line for JSON Lines).
     pub events: Vec<serde_json::Value>,
+    /// The lifecycle stages an ECS-native deployment went through, in order (empty
+    /// for rolling ones; the stage is not in the events unless a hook runs at it).
+    pub stages: Vec<StageMark>,
     /// The outcome the ECS rules produced.
     pub expected: Expected,
 }
@@ -247,6 +335,7 @@ pub fn simulate(params: &Params) -> anyhow::Result<Simulation> {
     };
     Ok(Simulation {
         events: outcome.events,
+        stages: outcome.stages,
         expected: Expected {
             final_state,
             stalls: outcome.unfinished,

@@ -10,6 +10,9 @@
 const IDENTITY_SALT: u64 = 0x1D5E_ED5A_17ED_0001;
 /// Salt of the deployment-id stream: D0, D1, D2 keep their ids when other params change.
 const DEPLOYMENT_SALT: u64 = 0xDE91_0E11_5EED_0003;
+/// Salt of the ECS-native stream (service-deployment and hook ids, sub-millisecond
+/// digits): rolling scenarios never draw from it.
+const HOOK_SALT: u64 = 0x400C_5EED_0000_0004;
 /// Salt for event ids, which are a pure function of (seed, counter).
 const EVENT_SALT: u64 = 0x0E7E_A7B1_D5A1_7002;
 
@@ -31,6 +34,30 @@ impl Rng {
     /// The deployment-id stream of `seed`.
     pub(super) fn deployments(seed: u64) -> Self {
         Self(seed ^ DEPLOYMENT_SALT)
+    }
+
+    /// The ECS-native stream of `seed` (service-deployment and hook ids).
+    pub(super) fn hooks(seed: u64) -> Self {
+        Self(seed ^ HOOK_SALT)
+    }
+
+    /// `len` characters of the url-safe base64 alphabet (hook ids).
+    pub(super) fn base64url(&mut self, len: usize) -> String {
+        const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        self.pick(ALPHABET, len)
+    }
+
+    /// `len` letters and digits (the opaque service-deployment id).
+    pub(super) fn alphanumeric(&mut self, len: usize) -> String {
+        const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+        self.pick(ALPHABET, len)
+    }
+
+    fn pick(&mut self, alphabet: &[u8], len: usize) -> String {
+        let n = alphabet.len() as u64;
+        (0..len)
+            .map(|_| char::from(alphabet[(self.next_u64() % n) as usize]))
+            .collect()
     }
 
     /// The next 64 random bits.

@@ -76,7 +76,11 @@ impl Engine<'_> {
         let d1 = self.add_deployment(REVISIONS[1], None, fate);
         self.announce(d1, DeploymentEvent::InProgress, None);
         self.primary = d1;
-        self.request_tick();
+        if self.native.is_some() {
+            self.native_begin();
+        } else {
+            self.request_tick();
+        }
     }
 
     pub(super) fn announce(&mut self, dep: usize, kind: DeploymentEvent, reason: Option<String>) {

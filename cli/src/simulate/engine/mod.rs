@@ -10,6 +10,8 @@
 //! deployment lifecycles (completion, circuit breaker, rollback) in `deployments.rs`.
 
 mod deployments;
+mod hooks;
+mod native;
 mod tasks;
 
 use std::cmp::Reverse;
@@ -17,12 +19,13 @@ use std::collections::BinaryHeap;
 
 use serde_json::Value;
 
-use super::Params;
 use super::clock::{BASE_MS, SECOND};
 use super::json::{Names, Stream};
 use super::rng::Rng;
 use super::rules::{self, Fleet, Limits};
 use super::task::{Fate, Phase, StopCause, Subnet, Task};
+use super::{Params, StageMark};
+use native::{NativeRun, NativeStep};
 
 /// The rollout the scenario is about (D1); D0 is the service as it was.
 const MAIN: usize = 1;
@@ -41,6 +44,8 @@ pub(super) struct Outcome {
     /// Some deployment was still in progress when the stream ended.
     pub(super) unfinished: bool,
     pub(super) downtime: bool,
+    /// The lifecycle stages an ECS-native deployment went through (empty for rolling).
+    pub(super) stages: Vec<StageMark>,
 }
 
 /// The main deployment's end state, in ECS terms.
@@ -74,6 +79,7 @@ enum Action {
     Complete(usize),
     SteadyState,
     Supersede,
+    Native(NativeStep),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -125,6 +131,8 @@ struct Engine<'p> {
     serving: u32,
     zero_since: Option<u64>,
     downtime: bool,
+    /// The ECS-native deployment's stages and hooks; `None` for a rolling one.
+    native: Option<NativeRun>,
 }
 
 /// Runs one simulation to its end: the main rollout settles, or nothing more can happen.
@@ -191,6 +199,14 @@ impl<'p> Engine<'p> {
             serving: 0,
             zero_since: None,
             downtime: false,
+            native: params.native.clone().map(|config| {
+                let names = Names::new(params);
+                let prefix = format!(
+                    "arn:aws:ecs:{}:{}:service-deployment/{}/{}",
+                    names.region, names.account, names.cluster, names.service
+                );
+                NativeRun::new(config, params.seed, &prefix)
+            }),
         }
     }
 
@@ -218,6 +234,7 @@ impl<'p> Engine<'p> {
                 self.finished = true;
             }
             Action::Supersede => self.supersede(),
+            Action::Native(step) => self.native_handle(step),
         }
     }
 
@@ -245,6 +262,10 @@ impl<'p> Engine<'p> {
 
     /// One scheduler step: stop what may be stopped, start what may be started.
     fn tick(&mut self) {
+        if self.native.is_some() {
+            self.native_tick();
+            return;
+        }
         let dep = &self.deployments[self.primary];
         let in_progress = dep.status == Status::InProgress;
         let throttled = self.now < self.throttle_until;
@@ -304,6 +325,7 @@ impl<'p> Engine<'p> {
                 .any(|d| d.status == Status::InProgress),
             downtime: self.downtime || self.zero_since.is_some(),
             main: state,
+            stages: self.native.map(|r| r.stages).unwrap_or_default(),
             events: self.stream.events,
         }
     }

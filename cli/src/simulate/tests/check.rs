@@ -26,11 +26,16 @@ struct TaskView {
 
 /// Checks every invariant; panics naming the event index and what broke.
 pub(super) fn check_invariants(params: &Params, sim: &Simulation) {
-    let limits = Limits::new(
-        params.desired,
-        params.min_healthy_percent,
-        params.max_percent,
-    );
+    // ECS-native strategies start all of green beside blue (200 %), whatever the
+    // rolling percents say, and keep blue serving until CLEAN_UP.
+    let limits = match params.native {
+        None => Limits::new(
+            params.desired,
+            params.min_healthy_percent,
+            params.max_percent,
+        ),
+        Some(_) => Limits::new(params.desired, 100, 200),
+    };
     let floor = limits.floor.min(params.desired) as usize;
     let fails_elb: HashSet<String> = sim
         .events
@@ -109,7 +114,8 @@ fn check_envelope(n: usize, event: &Value, params: &Params) -> u64 {
         [
             "ECS Task State Change",
             "ECS Deployment State Change",
-            "ECS Service Action"
+            "ECS Service Action",
+            "ECS Hook State Change"
         ]
         .contains(&kind),
         "#{n}: detail-type {kind}"

@@ -7,6 +7,7 @@
 )]
 
 mod check;
+mod native;
 mod scenarios;
 
 use serde_json::Value;
