@@ -14,8 +14,8 @@
 ################################################################################
 
 locals {
-  alarms_enabled = var.alarms.enabled
-  alarm_actions  = concat([aws_sns_topic.this.arn], var.alarms.additional_actions)
+  alarms_enabled = var.create && var.alarms.enabled
+  alarm_actions  = concat([local.topic_arn], var.alarms.additional_actions)
   ok_actions     = var.alarms.ok_actions ? local.alarm_actions : []
 
   watched_services = local.alarms_enabled ? {
@@ -67,7 +67,7 @@ locals {
 
   dead_letter_queues = local.alarms_enabled ? merge(
     { for fn in local.function_names : fn => aws_sqs_queue.function_dlq[fn].name },
-    { delivery = aws_sqs_queue.delivery_dlq.name },
+    { delivery = aws_sqs_queue.delivery_dlq[0].name },
   ) : {}
 }
 
