@@ -70,10 +70,10 @@ resource "aws_cloudwatch_log_group" "this" {
 # read it): a new upload under the same key changes it and deploys on the next
 # apply; an unchanged one does not.
 data "aws_s3_object" "package_hash" {
-  for_each = local.package_from_s3 ? local.package_keys : {}
+  for_each = toset(local.package_from_s3 ? local.function_names : [])
 
   bucket = var.lambda_package.s3_bucket
-  key    = "${each.value}.base64sha256"
+  key    = "${local.package_keys[each.key]}.base64sha256"
 }
 
 resource "aws_lambda_function" "this" {
