@@ -8,6 +8,7 @@ import contextlib
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from typing import Iterator
@@ -26,16 +27,20 @@ def moto_server() -> Iterator[str]:
     """Start `python -m moto.server` on 127.0.0.1; yield its URL; stop it."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
+    # The server logs every request to stderr: into a file, never an unread
+    # pipe, which fills after a few hundred requests and then blocks the server.
+    log = tempfile.TemporaryFile()
     server = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log,
     )
     try:
         deadline = time.monotonic() + 60
         while True:
             if server.poll() is not None:
-                pytest.fail(f"moto_server exited with {server.returncode}: {server.stderr.read().decode()[-2000:]}")
+                log.seek(0)
+                pytest.fail(f"moto_server exited with {server.returncode}: {log.read().decode(errors='replace')[-2000:]}")
             try:
                 urllib.request.urlopen(f"{url}/moto-api/data.json", timeout=1).read()
                 break
@@ -51,6 +56,7 @@ def moto_server() -> Iterator[str]:
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+        log.close()
 
 
 def aws_env(endpoint: str, region: str = "eu-west-1") -> dict[str, str]:

@@ -119,8 +119,8 @@ class Workspace:
         self.run("apply", "-no-color", out)
         return self.state()
 
-    def destroy(self, extra: dict[str, Any] | None = None, parallelism: int = 10) -> None:
-        self.run("destroy", "-auto-approve", "-no-color", f"-parallelism={parallelism}", *self.var_args(extra))
+    def destroy(self, extra: dict[str, Any] | None = None) -> None:
+        self.run("destroy", "-auto-approve", "-no-color", *self.var_args(extra))
         left = self.run("state", "list", check=False).stdout.split()
         assert not left, f"{self.root.name}: still in state after destroy: {left}"
 
@@ -292,11 +292,7 @@ def two_regions_one_account(base: Path, endpoint: str) -> dict:
         names = {f["FunctionName"] for f in workspace.client("lambda", region).list_functions()["Functions"]}
         assert names == {"rollout-watcher-prod-ecs-event-handler", "rollout-watcher-prod-rollout-sweeper"}, (region, names)
 
-    # One request at a time: with ten (Terraform's default) deleting both
-    # regions' queue policies at once, moto's server stopped answering (every
-    # request after that timed out; seen twice with moto 5.2.5), a moto
-    # limitation, not one of the module's.
-    workspace.destroy(parallelism=1)
+    workspace.destroy()
     assert not [r for r in roles(workspace) if r.startswith("rollout-watcher-prod-")], roles(workspace)
     return {"resources": len(managed_resources(state))}
 
