@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo walkthrough test test-setup browser-setup screenshots lint build-bins test-rust test-infra test-fuzz fuzz bench package package-x86 package-setup
+.PHONY: demo walkthrough test test-setup browser-setup screenshots lint build-bins test-rust test-infra test-fuzz fuzz bench package package-arm64 package-x86 package-setup publish
 
 ## The first thing to run: simulated rollouts through the watcher, as text.
 demo:
@@ -72,31 +72,47 @@ test-infra:
 bench: test-setup
 	scripts/bench.sh
 
-## Lambda zips, arm64 (Graviton, the cheaper default):
-## target/lambda/<function>/bootstrap.zip, each checked (< 5 MB, glibc <= 2.34).
+## Lambda zips for both architectures, each checked (< 5 MB, glibc <= 2.34):
+## target/lambda/<function>/bootstrap.zip (arm64, Graviton, the module's default)
+## and target/lambda-x86_64/<function>/bootstrap.zip. `make package-arm64` or
+## `make package-x86` builds one. On a fresh machine package-setup installs
+## cargo-lambda (with zig, its cross-linker, from PyPI) into the venv and the two
+## Rust targets through rustup.
 ## `--disable-optimizations` keeps cargo-lambda's own release flags (which include
 ## panic=abort) out, so the workspace's [profile.release] decides: LTO, one codegen
 ## unit, stripped, and panic=unwind on purpose (lambda_runtime turns a panic into an
 ## error response instead of a dead sandbox).
 FUNCTIONS := ecs-event-handler rollout-sweeper slack-notifier
+RUST_TARGETS := aarch64-unknown-linux-gnu x86_64-unknown-linux-gnu
 LAMBDA_BUILD = PATH="$(abspath $(VENV))/bin:$$PATH" cargo lambda build --profile lambda-release \
 	--output-format zip --disable-optimizations $(addprefix -p ,$(FUNCTIONS))
 
 package-setup: $(VENV)/.cargo-lambda
+	@command -v rustup >/dev/null || { echo "make package needs rustup to add the targets $(RUST_TARGETS)" >&2; exit 1; }
+	rustup target add $(RUST_TARGETS)
 
 $(VENV)/.cargo-lambda: scripts/requirements-package.txt
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet -r scripts/requirements-package.txt
 	touch $@
 
-package: package-setup
+package: package-arm64 package-x86
+
+package-arm64: package-setup
 	$(LAMBDA_BUILD) --arm64 --lambda-dir target/lambda
 	scripts/check-package.sh target/lambda $(FUNCTIONS)
 
-## The same for x86_64, into target/lambda-x86_64/.
 package-x86: package-setup
 	$(LAMBDA_BUILD) --x86-64 --lambda-dir target/lambda-x86_64
 	scripts/check-package.sh target/lambda-x86_64 $(FUNCTIONS)
+
+## Upload the zips `make package` built, with their hashes, for the module's
+## `lambda_package = { s3_bucket = BUCKET, s3_key_prefix = PREFIX }`:
+## s3://BUCKET/PREFIX<arm64|x86_64>/<function>/bootstrap.zip (+ .base64sha256).
+## Credentials and region from the usual AWS environment.
+publish: $(VENV)/.installed
+	@test -n "$(BUCKET)" || { echo "usage: make publish BUCKET=my-artifacts [PREFIX=rollout-watcher/1.0.0/]" >&2; exit 2; }
+	$(PY) scripts/publish.py --bucket "$(BUCKET)" --prefix "$(PREFIX)"
 
 ## Coverage-guided fuzzing of the event decoder and the replay reader, time-boxed
 ## (installs cargo-fuzz itself); `make fuzz` runs longer.

@@ -14,8 +14,8 @@
 ################################################################################
 
 locals {
-  alarms_enabled = var.alarms.enabled
-  alarm_actions  = concat([aws_sns_topic.this.arn], var.alarms.additional_actions)
+  alarms_enabled = var.create && var.alarms.enabled
+  alarm_actions  = concat([local.topic_arn], var.alarms.additional_actions)
   ok_actions     = var.alarms.ok_actions ? local.alarm_actions : []
 
   watched_services = local.alarms_enabled ? {
@@ -65,9 +65,11 @@ locals {
   }
   watcher_alarms = local.alarms_enabled ? local.watcher_alarm_definitions : {}
 
+  # The queues' names as queues.tf gives them, so that this for_each depends on
+  # nothing computed.
   dead_letter_queues = local.alarms_enabled ? merge(
-    { for fn in local.function_names : fn => aws_sqs_queue.function_dlq[fn].name },
-    { delivery = aws_sqs_queue.delivery_dlq.name },
+    { for fn in local.function_names : fn => "${var.name}-${fn}-dlq" },
+    { delivery = "${var.name}-delivery-dlq" },
   ) : {}
 }
 
@@ -264,4 +266,7 @@ resource "aws_cloudwatch_metric_alarm" "dead_letter_queue" {
   alarm_actions       = local.alarm_actions
   ok_actions          = local.ok_actions
   tags                = local.tags
+
+  # The queues are named, not referenced, in the for_each: wait for them.
+  depends_on = [aws_sqs_queue.function_dlq, aws_sqs_queue.delivery_dlq]
 }

@@ -8,6 +8,8 @@
 ################################################################################
 
 resource "aws_sns_topic" "this" {
+  count = local.create_sns_topic ? 1 : 0
+
   name              = "${var.name}-alerts"
   display_name      = "rollout-watcher"
   kms_master_key_id = local.kms_key_arn
@@ -15,14 +17,20 @@ resource "aws_sns_topic" "this" {
   tags              = local.tags
 }
 
+# A topic passed in as sns_topic_arn keeps its own policy: the module never
+# overwrites a policy it does not own (the README lists what it must allow).
 resource "aws_sns_topic_policy" "this" {
-  arn    = aws_sns_topic.this.arn
-  policy = data.aws_iam_policy_document.topic.json
+  count = local.create_sns_topic ? 1 : 0
+
+  arn    = aws_sns_topic.this[0].arn
+  policy = data.aws_iam_policy_document.topic[0].json
 }
 
 # Only the watcher publishes: the two functions that raise alerts, and this
 # module's alarms. Nothing in the policy grants any other principal anything.
 data "aws_iam_policy_document" "topic" {
+  count = local.create_sns_topic ? 1 : 0
+
   statement {
     sid = "WatcherFunctionsPublish"
     principals {
@@ -30,7 +38,7 @@ data "aws_iam_policy_document" "topic" {
       identifiers = [aws_iam_role.this["ecs-event-handler"].arn, aws_iam_role.this["rollout-sweeper"].arn]
     }
     actions   = ["sns:Publish"]
-    resources = [aws_sns_topic.this.arn]
+    resources = [aws_sns_topic.this[0].arn]
   }
 
   statement {
@@ -40,7 +48,7 @@ data "aws_iam_policy_document" "topic" {
       identifiers = ["cloudwatch.amazonaws.com"]
     }
     actions   = ["sns:Publish"]
-    resources = [aws_sns_topic.this.arn]
+    resources = [aws_sns_topic.this[0].arn]
     condition {
       test     = "ArnLike"
       variable = "aws:SourceArn"
@@ -61,7 +69,7 @@ data "aws_iam_policy_document" "topic" {
       identifiers = ["*"]
     }
     actions   = ["sns:Publish"]
-    resources = [aws_sns_topic.this.arn]
+    resources = [aws_sns_topic.this[0].arn]
     condition {
       test     = "Bool"
       variable = "aws:SecureTransport"
@@ -86,7 +94,10 @@ locals {
     }
   }
 
-  subscriptions = merge(local.email_subscriptions, var.subscriptions)
+  subscriptions = var.create ? merge(local.email_subscriptions, var.subscriptions) : {}
+
+  # Lambda subscriptions need the function to let the topic invoke it.
+  lambda_subscriptions = { for key, s in local.subscriptions : key => s if s.protocol == "lambda" }
 
   # {severity = [...], alert = [...], status = [...]}, leaving out empty lists
   # (an empty list would match nothing; leaving the key out matches everything).
@@ -106,7 +117,7 @@ locals {
 resource "aws_sns_topic_subscription" "this" {
   for_each = local.subscriptions
 
-  topic_arn            = aws_sns_topic.this.arn
+  topic_arn            = local.topic_arn
   protocol             = each.value.protocol
   endpoint             = each.value.endpoint
   raw_message_delivery = each.value.raw_message_delivery
@@ -116,18 +127,36 @@ resource "aws_sns_topic_subscription" "this" {
 
   # Email cannot be redriven; the others keep undeliverable alerts.
   redrive_policy = contains(["sqs", "https", "lambda"], each.value.protocol) ? jsonencode({
-    deadLetterTargetArn = aws_sqs_queue.delivery_dlq.arn
+    deadLetterTargetArn = aws_sqs_queue.delivery_dlq[0].arn
   }) : null
+
+  # A Lambda endpoint must accept the topic's invocations before the first alert.
+  depends_on = [aws_lambda_permission.subscriptions]
 }
 
 ################################################################################
 # slack-notifier (optional): SNS -> Lambda -> Slack incoming webhook
 ################################################################################
 
-resource "aws_sns_topic_subscription" "slack_notifier" {
-  count = var.slack_notifier == null ? 0 : 1
+# The function's resource policy lets the topic invoke it: for an endpoint
+# arn:...:function:NAME:QUALIFIER, the permission goes on that alias or version.
+# The statement id is unique (statement_id_prefix), so two watchers (two
+# regions, two environments) may subscribe the same function.
+resource "aws_lambda_permission" "subscriptions" {
+  for_each = local.lambda_subscriptions
 
-  topic_arn = aws_sns_topic.this.arn
+  statement_id_prefix = "${var.name}-alerts-"
+  action              = "lambda:InvokeFunction"
+  function_name       = join(":", slice(split(":", each.value.endpoint), 0, 7))
+  qualifier           = length(split(":", each.value.endpoint)) == 8 ? element(split(":", each.value.endpoint), 7) : null
+  principal           = "sns.amazonaws.com"
+  source_arn          = local.topic_arn
+}
+
+resource "aws_sns_topic_subscription" "slack_notifier" {
+  count = contains(local.function_names, "slack-notifier") ? 1 : 0
+
+  topic_arn = local.topic_arn
   protocol  = "lambda"
   endpoint  = aws_lambda_function.this["slack-notifier"].arn
 
@@ -137,18 +166,18 @@ resource "aws_sns_topic_subscription" "slack_notifier" {
   filter_policy_scope = length(local.slack_notifier_filter) == 0 ? null : "MessageAttributes"
 
   redrive_policy = jsonencode({
-    deadLetterTargetArn = aws_sqs_queue.delivery_dlq.arn
+    deadLetterTargetArn = aws_sqs_queue.delivery_dlq[0].arn
   })
 }
 
 resource "aws_lambda_permission" "sns" {
-  count = var.slack_notifier == null ? 0 : 1
+  count = contains(local.function_names, "slack-notifier") ? 1 : 0
 
   statement_id  = "AllowAlertTopic"
   action        = "lambda:InvokeFunction"
   function_name = aws_lambda_function.this["slack-notifier"].function_name
   principal     = "sns.amazonaws.com"
-  source_arn    = aws_sns_topic.this.arn
+  source_arn    = local.topic_arn
 }
 
 ################################################################################
@@ -156,7 +185,7 @@ resource "aws_lambda_permission" "sns" {
 ################################################################################
 
 resource "aws_chatbot_slack_channel_configuration" "this" {
-  count = var.chatbot_slack == null ? 0 : 1
+  count = local.create_chatbot ? 1 : 0
 
   # Channel configurations are global to the account: the region keeps two
   # regional watchers from colliding.
@@ -164,7 +193,7 @@ resource "aws_chatbot_slack_channel_configuration" "this" {
   iam_role_arn                = aws_iam_role.chatbot[0].arn
   slack_team_id               = var.chatbot_slack.slack_team_id
   slack_channel_id            = var.chatbot_slack.slack_channel_id
-  sns_topic_arns              = [aws_sns_topic.this.arn]
+  sns_topic_arns              = [local.topic_arn]
   logging_level               = var.chatbot_slack.logging_level
   user_authorization_required = var.chatbot_slack.user_authorization_required
 

@@ -41,7 +41,7 @@ locals {
         properties = {
           markdown = join("", [
             "## rollout-watcher `${var.name}`\n",
-            "ECS rollouts followed from EventBridge events. Alerts go to SNS topic `${aws_sns_topic.this.name}`; ",
+            "ECS rollouts followed from EventBridge events. Alerts go to SNS topic `${local.topic_name}`; ",
             "metrics are in namespace `${var.metric_namespace}`. A failed, rolled-back or stalled rollout also raises an alert with its reason.",
           ])
         }
@@ -158,9 +158,11 @@ locals {
   )
 }
 
+# Dashboards are global to the account (not regional), so the name carries the
+# region: the same `name` in two regions gets two dashboards.
 resource "aws_cloudwatch_dashboard" "this" {
-  count = var.dashboard_enabled ? 1 : 0
+  count = var.create && var.dashboard_enabled ? 1 : 0
 
-  dashboard_name = var.name
+  dashboard_name = "${var.name}-${local.region}"
   dashboard_body = jsonencode({ widgets = local.dashboard_widgets })
 }

@@ -39,6 +39,9 @@ locals {
     }))
   }
 
+  # The rules created: none when var.create is false.
+  event_rules = var.create ? local.event_patterns : {}
+
   event_rule_descriptions = {
     "deployment-state-change" = "ECS deployment state changes (in progress, completed, failed) for rollout-watcher"
     "service-action"          = "ECS service actions rollout-watcher acts on (start impaired, placement and configuration failures, deployments); not steady-state noise"
@@ -53,7 +56,7 @@ locals {
 }
 
 resource "aws_cloudwatch_event_rule" "this" {
-  for_each = local.event_patterns
+  for_each = local.event_rules
 
   name           = "${var.name}-${each.key}"
   description    = local.event_rule_descriptions[each.key]
@@ -63,7 +66,7 @@ resource "aws_cloudwatch_event_rule" "this" {
 }
 
 resource "aws_cloudwatch_event_target" "this" {
-  for_each = local.event_patterns
+  for_each = local.event_rules
 
   rule           = aws_cloudwatch_event_rule.this[each.key].name
   event_bus_name = var.event_bus_name
@@ -76,12 +79,12 @@ resource "aws_cloudwatch_event_target" "this" {
   }
 
   dead_letter_config {
-    arn = aws_sqs_queue.delivery_dlq.arn
+    arn = aws_sqs_queue.delivery_dlq[0].arn
   }
 }
 
 resource "aws_lambda_permission" "events" {
-  for_each = local.event_patterns
+  for_each = local.event_rules
 
   statement_id  = "AllowEventBridge-${each.key}"
   action        = "lambda:InvokeFunction"
@@ -99,6 +102,8 @@ resource "aws_lambda_permission" "events" {
 ################################################################################
 
 resource "aws_scheduler_schedule" "this" {
+  count = var.create ? 1 : 0
+
   name                         = "${var.name}-sweeper"
   description                  = "rollout-watcher sweeper tick: stalled-rollout deadlines, zero-running reconciliation, outbox retries"
   schedule_expression          = var.sweep_schedule
@@ -111,7 +116,7 @@ resource "aws_scheduler_schedule" "this" {
 
   target {
     arn      = aws_lambda_function.this["rollout-sweeper"].arn
-    role_arn = aws_iam_role.scheduler.arn
+    role_arn = aws_iam_role.scheduler[0].arn
     input = jsonencode({
       version       = "0"
       id            = "<aws.scheduler.execution-id>"
@@ -130,7 +135,7 @@ resource "aws_scheduler_schedule" "this" {
     }
 
     dead_letter_config {
-      arn = aws_sqs_queue.delivery_dlq.arn
+      arn = aws_sqs_queue.delivery_dlq[0].arn
     }
   }
 }
@@ -142,7 +147,7 @@ resource "aws_scheduler_schedule" "this" {
 ################################################################################
 
 resource "aws_cloudwatch_event_permission" "accounts" {
-  for_each = toset(var.event_source_account_ids)
+  for_each = toset(var.create ? var.event_source_account_ids : [])
 
   event_bus_name = var.event_bus_name
   statement_id   = "${var.name}-${each.key}"
@@ -151,7 +156,7 @@ resource "aws_cloudwatch_event_permission" "accounts" {
 }
 
 resource "aws_cloudwatch_event_permission" "organization" {
-  count = var.event_source_organization_id == null ? 0 : 1
+  count = var.create && var.event_source_organization_id != null ? 1 : 0
 
   event_bus_name = var.event_bus_name
   statement_id   = "${var.name}-organization"

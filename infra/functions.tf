@@ -1,6 +1,8 @@
 ################################################################################
 # The three Lambda functions, built by `make package` into
-# <lambda_zip_dir>/<function>/bootstrap.zip (custom runtime, binary `bootstrap`).
+# <local_dir>/<function>/bootstrap.zip, or uploaded by `make publish` to
+# s3://<bucket>/<prefix><architecture>/<function>/bootstrap.zip next to its
+# base64 SHA-256 (custom runtime, binary `bootstrap`).
 ################################################################################
 
 locals {
@@ -12,13 +14,19 @@ locals {
 
   environment_label = var.environment == "" ? null : var.environment
 
+  # Decided by local_dir, a path known at plan time, so that a bucket created in
+  # the same configuration (its name unknown until apply) still plans.
+  package_from_s3 = var.lambda_package.local_dir == null
+  package_zips    = { for fn in local.function_names : fn => "${coalesce(var.lambda_package.local_dir, ".")}/${fn}/bootstrap.zip" }
+  package_keys    = { for fn in local.function_names : fn => "${var.lambda_package.s3_key_prefix}${var.architecture}/${fn}/bootstrap.zip" }
+
   # Environment variables, by function. These names are the contract with the
   # Rust code (each function's Config::from_env); infra/tests checks that the code
   # reads every one of them. Null values are left out of the function.
   function_env = {
     "ecs-event-handler" = {
-      STATE_TABLE       = aws_dynamodb_table.this.name
-      ALERT_TOPIC_ARN   = aws_sns_topic.this.arn
+      STATE_TABLE       = try(aws_dynamodb_table.this[0].name, null)
+      ALERT_TOPIC_ARN   = local.topic_arn
       METRICS_SINK      = var.metrics_sink
       METRICS_NAMESPACE = var.metric_namespace
       STALL_AFTER       = "${var.stall_after_minutes}m"
@@ -27,8 +35,8 @@ locals {
       ENVIRONMENT       = local.environment_label
     }
     "rollout-sweeper" = {
-      STATE_TABLE        = aws_dynamodb_table.this.name
-      ALERT_TOPIC_ARN    = aws_sns_topic.this.arn
+      STATE_TABLE        = try(aws_dynamodb_table.this[0].name, null)
+      ALERT_TOPIC_ARN    = local.topic_arn
       METRICS_SINK       = var.metrics_sink
       METRICS_NAMESPACE  = var.metric_namespace
       STALL_AFTER        = "${var.stall_after_minutes}m"
@@ -58,6 +66,16 @@ resource "aws_cloudwatch_log_group" "this" {
   tags              = local.tags
 }
 
+# The hash `make publish` stored next to each zip (text/plain, so Terraform can
+# read it): a new upload under the same key changes it and deploys on the next
+# apply; an unchanged one does not.
+data "aws_s3_object" "package_hash" {
+  for_each = toset(local.package_from_s3 ? local.function_names : [])
+
+  bucket = var.lambda_package.s3_bucket
+  key    = "${local.package_keys[each.key]}.base64sha256"
+}
+
 resource "aws_lambda_function" "this" {
   #checkov:skip=CKV_AWS_116:Asynchronous failures go to an on-failure destination (aws_lambda_function_event_invoke_config.this, an encrypted SQS queue), which records the error and the request; a legacy dead_letter_config on top would deliver every failure twice.
   #checkov:skip=CKV_AWS_117:The functions only call AWS APIs and need no private network; VPC attachment is opt-in through var.vpc_config.
@@ -72,8 +90,10 @@ resource "aws_lambda_function" "this" {
   handler       = "bootstrap"
   architectures = [var.architecture]
 
-  filename         = "${local.zip_dir}/${each.key}/bootstrap.zip"
-  source_code_hash = filebase64sha256("${local.zip_dir}/${each.key}/bootstrap.zip")
+  filename         = local.package_from_s3 ? null : local.package_zips[each.key]
+  s3_bucket        = local.package_from_s3 ? var.lambda_package.s3_bucket : null
+  s3_key           = local.package_from_s3 ? local.package_keys[each.key] : null
+  source_code_hash = local.package_from_s3 ? trimspace(data.aws_s3_object.package_hash[each.key].body) : filebase64sha256(local.package_zips[each.key])
 
   memory_size                    = local.function_settings[each.key].memory_size
   timeout                        = local.function_settings[each.key].timeout
@@ -110,6 +130,15 @@ resource "aws_lambda_function" "this" {
   # The role's policy must exist before the first invocation, and the log group
   # before Lambda would create an unencrypted one with no retention.
   depends_on = [aws_iam_role_policy.this, aws_cloudwatch_log_group.this]
+
+  lifecycle {
+    # The variable's validation checks the two zips every deployment needs; the
+    # notifier's is needed only with slack_notifier.
+    precondition {
+      condition     = local.package_from_s3 || fileexists(local.package_zips[each.key])
+      error_message = "No ${each.key}/bootstrap.zip in lambda_package.local_dir: run `make package` at the repository root, which builds all three functions."
+    }
+  }
 }
 
 resource "aws_lambda_function_event_invoke_config" "this" {

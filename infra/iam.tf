@@ -7,8 +7,8 @@
 ################################################################################
 
 locals {
-  table_arn = aws_dynamodb_table.this.arn
-  index_arn = "${aws_dynamodb_table.this.arn}/index/due-index"
+  table_arn = try(aws_dynamodb_table.this[0].arn, null)
+  index_arn = try("${aws_dynamodb_table.this[0].arn}/index/due-index", null)
 
   # ECS resources of the watched clusters, or of every cluster in this account
   # and region when none are listed.
@@ -16,12 +16,21 @@ locals {
   ecs_service_arns = local.filter_clusters ? [for arn in var.cluster_arns : "${replace(arn, ":cluster/", ":service/")}/*"] : ["arn:${local.partition}:ecs:${local.region}:${local.account_id}:service/*/*"]
   ecs_task_arns    = local.filter_clusters ? [for arn in var.cluster_arns : "${replace(arn, ":cluster/", ":task/")}/*"] : ["arn:${local.partition}:ecs:${local.region}:${local.account_id}:task/*/*"]
 
-  # Which documents make up each function's policy.
+  # Which documents make up each function's policy: each of these documents
+  # exists for the functions that need it.
   function_policy_documents = {
-    "ecs-event-handler" = [data.aws_iam_policy_document.runtime["ecs-event-handler"].json, data.aws_iam_policy_document.rollout_state.json]
-    "rollout-sweeper"   = [data.aws_iam_policy_document.runtime["rollout-sweeper"].json, data.aws_iam_policy_document.rollout_state.json, data.aws_iam_policy_document.sweeper.json]
-    "slack-notifier"    = var.slack_notifier == null ? [] : [data.aws_iam_policy_document.runtime["slack-notifier"].json, data.aws_iam_policy_document.slack_webhook[0].json]
+    for fn in local.function_names : fn => [
+      for doc in [
+        data.aws_iam_policy_document.runtime,
+        data.aws_iam_policy_document.rollout_state,
+        data.aws_iam_policy_document.sweeper,
+        data.aws_iam_policy_document.slack_webhook,
+      ] : doc[fn].json if contains(keys(doc), fn)
+    ]
   }
+
+  # The functions that track rollouts (state table, alert topic, ECS reads).
+  rollout_functions = [for fn in local.function_names : fn if fn != "slack-notifier"]
 
   slack_secret_is_ssm = var.slack_notifier == null ? false : can(regex("^arn:[^:]+:ssm:", var.slack_notifier.webhook_secret_arn))
 }
@@ -37,13 +46,17 @@ data "aws_iam_policy_document" "lambda_assume" {
   }
 }
 
+# Role names are global to the account, so they carry the region: the same
+# `name` deploys in two regions of one account.
 resource "aws_iam_role" "this" {
   for_each = toset(local.function_names)
 
-  name               = "${var.name}-${each.key}"
-  description        = "Execution role of the ${var.name}-${each.key} function"
-  assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
-  tags               = local.tags
+  name                 = "${local.role_name_prefix}-${local.function_role_suffixes[each.key]}"
+  path                 = var.role_path
+  permissions_boundary = var.role_permissions_boundary
+  description          = "Execution role of the ${var.name}-${each.key} function in ${local.region}"
+  assume_role_policy   = data.aws_iam_policy_document.lambda_assume.json
+  tags                 = local.tags
 }
 
 resource "aws_iam_role_policy" "this" {
@@ -127,6 +140,8 @@ data "aws_iam_policy_document" "runtime" {
 ################################################################################
 
 data "aws_iam_policy_document" "rollout_state" {
+  for_each = toset(local.rollout_functions)
+
   statement {
     sid = "ReadWriteStateItems"
     actions = [
@@ -146,7 +161,7 @@ data "aws_iam_policy_document" "rollout_state" {
   statement {
     sid       = "PublishAlerts"
     actions   = ["sns:Publish"]
-    resources = [aws_sns_topic.this.arn]
+    resources = [local.topic_arn]
   }
 
   statement {
@@ -174,6 +189,8 @@ data "aws_iam_policy_document" "rollout_state" {
 }
 
 data "aws_iam_policy_document" "sweeper" {
+  for_each = toset([for fn in local.function_names : fn if fn == "rollout-sweeper"])
+
   statement {
     sid       = "ListServicesOfWatchedClusters"
     actions   = ["ecs:ListServices"]
@@ -191,7 +208,7 @@ data "aws_iam_policy_document" "sweeper" {
 ################################################################################
 
 data "aws_iam_policy_document" "slack_webhook" {
-  count = var.slack_notifier == null ? 0 : 1
+  for_each = toset([for fn in local.function_names : fn if fn == "slack-notifier"])
 
   statement {
     sid       = "ReadWebhookSecret"
@@ -235,19 +252,27 @@ data "aws_iam_policy_document" "scheduler_assume" {
 }
 
 resource "aws_iam_role" "scheduler" {
-  name               = "${var.name}-scheduler"
-  description        = "EventBridge Scheduler role that starts the ${var.name} sweeper"
-  assume_role_policy = data.aws_iam_policy_document.scheduler_assume.json
-  tags               = local.tags
+  count = var.create ? 1 : 0
+
+  name                 = "${local.role_name_prefix}-scheduler"
+  path                 = var.role_path
+  permissions_boundary = var.role_permissions_boundary
+  description          = "EventBridge Scheduler role that starts the ${var.name} sweeper in ${local.region}"
+  assume_role_policy   = data.aws_iam_policy_document.scheduler_assume.json
+  tags                 = local.tags
 }
 
 resource "aws_iam_role_policy" "scheduler" {
+  count = var.create ? 1 : 0
+
   name   = "invoke-sweeper"
-  role   = aws_iam_role.scheduler.id
-  policy = data.aws_iam_policy_document.scheduler.json
+  role   = aws_iam_role.scheduler[0].id
+  policy = data.aws_iam_policy_document.scheduler[0].json
 }
 
 data "aws_iam_policy_document" "scheduler" {
+  count = var.create ? 1 : 0
+
   statement {
     sid       = "InvokeSweeper"
     actions   = ["lambda:InvokeFunction"]
@@ -257,7 +282,7 @@ data "aws_iam_policy_document" "scheduler" {
   statement {
     sid       = "DeadLetterUndeliveredTicks"
     actions   = ["sqs:SendMessage"]
-    resources = [aws_sqs_queue.delivery_dlq.arn]
+    resources = [aws_sqs_queue.delivery_dlq[0].arn]
   }
 
   statement {
@@ -272,7 +297,7 @@ data "aws_iam_policy_document" "scheduler" {
 ################################################################################
 
 data "aws_iam_policy_document" "chatbot_assume" {
-  count = var.chatbot_slack == null ? 0 : 1
+  count = local.create_chatbot ? 1 : 0
 
   statement {
     sid     = "ChatbotAssumesRole"
@@ -285,16 +310,18 @@ data "aws_iam_policy_document" "chatbot_assume" {
 }
 
 resource "aws_iam_role" "chatbot" {
-  count = var.chatbot_slack == null ? 0 : 1
+  count = local.create_chatbot ? 1 : 0
 
-  name               = "${var.name}-chatbot"
-  description        = "Channel role of the ${var.name} Slack channel in Amazon Q Developer in chat applications"
-  assume_role_policy = data.aws_iam_policy_document.chatbot_assume[0].json
-  tags               = local.tags
+  name                 = "${local.role_name_prefix}-chatbot"
+  path                 = var.role_path
+  permissions_boundary = var.role_permissions_boundary
+  description          = "Channel role of the ${var.name} Slack channel (${local.region}) in Amazon Q Developer in chat applications"
+  assume_role_policy   = data.aws_iam_policy_document.chatbot_assume[0].json
+  tags                 = local.tags
 }
 
 resource "aws_iam_role_policy" "chatbot" {
-  count = var.chatbot_slack == null ? 0 : 1
+  count = local.create_chatbot ? 1 : 0
 
   name   = "render-alarm-notifications"
   role   = aws_iam_role.chatbot[0].id
@@ -302,7 +329,7 @@ resource "aws_iam_role_policy" "chatbot" {
 }
 
 data "aws_iam_policy_document" "chatbot" {
-  count = var.chatbot_slack == null ? 0 : 1
+  count = local.create_chatbot ? 1 : 0
 
   statement {
     sid       = "DescribeWatcherAlarms"

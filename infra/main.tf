@@ -11,14 +11,25 @@ locals {
 
   tags = merge({ "rollout-watcher" = var.name }, var.tags)
 
-  zip_dir = coalesce(var.lambda_zip_dir, "${path.module}/../target/lambda")
-
   # The functions, by the names `make package` gives their zips. The notifier
-  # exists only when a webhook secret is configured.
-  function_names = concat(
+  # exists only when a webhook secret is configured. Every for_each over them is
+  # empty when var.create is false.
+  function_names = var.create ? concat(
     ["ecs-event-handler", "rollout-sweeper"],
     var.slack_notifier == null ? [] : ["slack-notifier"],
-  )
+  ) : []
+
+  # Short names for account-wide resources, which carry the region.
+  function_role_suffixes = {
+    "ecs-event-handler" = "handler"
+    "rollout-sweeper"   = "sweeper"
+    "slack-notifier"    = "notifier"
+  }
+
+  # IAM role names are global to the account: <name>-<region>-<role>, at most
+  # 32 + 1 + 14 (the longest region names, such as ap-southeast-2) + 1 + 9 = 57
+  # characters, under IAM's 64.
+  role_name_prefix = "${var.name}-${local.region}"
   function_settings = {
     "ecs-event-handler" = var.functions.ecs_event_handler
     "rollout-sweeper"   = var.functions.rollout_sweeper
@@ -32,7 +43,15 @@ locals {
   watch_clusters      = var.sweeper.reconcile_watched_clusters ? join(",", local.local_cluster_arns) : ""
   cluster_arn_pattern = "arn:${local.partition}:ecs:${local.region}:${local.account_id}:cluster/*"
 
-  kms_key_arn = var.kms_key_arn != null ? var.kms_key_arn : aws_kms_key.this[0].arn
+  # Decided by booleans known at plan time, never by whether an ARN is null: an
+  # ARN created in the same configuration is unknown until apply, and a count
+  # that depends on it cannot be planned.
+  create_kms_key   = var.create && var.create_kms_key
+  create_sns_topic = var.create && var.create_sns_topic
+  kms_key_arn      = local.create_kms_key ? aws_kms_key.this[0].arn : var.kms_key_arn
+  topic_arn        = local.create_sns_topic ? aws_sns_topic.this[0].arn : var.sns_topic_arn
+  topic_name       = local.topic_arn == null ? "" : element(split(":", local.topic_arn), 5)
+  create_chatbot   = var.create && var.chatbot_slack != null
 
   alert_names = [
     "deployment_started", "deployment_completed", "deployment_failed", "deployment_rolled_back",
@@ -46,7 +65,7 @@ locals {
 ################################################################################
 
 resource "aws_kms_key" "this" {
-  count = var.kms_key_arn == null ? 1 : 0
+  count = local.create_kms_key ? 1 : 0
 
   description             = "${var.name}: rollout-watcher state, alerts, queues and logs"
   enable_key_rotation     = true
@@ -56,14 +75,17 @@ resource "aws_kms_key" "this" {
 }
 
 resource "aws_kms_alias" "this" {
-  count = var.kms_key_arn == null ? 1 : 0
+  count = local.create_kms_key ? 1 : 0
 
   name          = "alias/${var.name}"
   target_key_id = aws_kms_key.this[0].key_id
 }
 
 data "aws_iam_policy_document" "kms" {
-  count = var.kms_key_arn == null ? 1 : 0
+  #checkov:skip=CKV_AWS_109:This is a key policy: its Resource "*" is the key itself, and only the account root (IAM decides who) may administer it.
+  #checkov:skip=CKV_AWS_111:This is a key policy: its Resource "*" is the key itself; the service principals are limited by conditions or to encrypt/decrypt.
+  #checkov:skip=CKV_AWS_356:This is a key policy, where AWS requires Resource "*" and it means only this key.
+  count = local.create_kms_key ? 1 : 0
 
   # Key administration stays with the account (IAM decides who), spelled out
   # action by action instead of kms:*.

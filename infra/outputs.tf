@@ -1,21 +1,21 @@
 output "alert_topic_arn" {
-  description = "ARN of the SNS topic every alert and alarm is published to. Subscribe more endpoints to it, filtering on the severity, alert, cluster, service and status message attributes."
-  value       = try(aws_sns_topic.this.arn, null)
+  description = "ARN of the SNS topic every alert and alarm is published to (the module's, or `sns_topic_arn`). Subscribe more endpoints to it, filtering on the severity, alert, cluster, service and status message attributes."
+  value       = try(var.create ? local.topic_arn : null, null)
 }
 
 output "alert_topic_name" {
   description = "Name of the alert topic."
-  value       = try(aws_sns_topic.this.name, null)
+  value       = try(var.create ? local.topic_name : null, null)
 }
 
 output "state_table_name" {
   description = "Name of the DynamoDB table holding rollout state and the alert outbox."
-  value       = try(aws_dynamodb_table.this.name, null)
+  value       = try(aws_dynamodb_table.this[0].name, null)
 }
 
 output "state_table_arn" {
   description = "ARN of the state table."
-  value       = try(aws_dynamodb_table.this.arn, null)
+  value       = try(aws_dynamodb_table.this[0].arn, null)
 }
 
 output "function_arns" {
@@ -26,6 +26,11 @@ output "function_arns" {
 output "function_names" {
   description = "Lambda function names, by function name."
   value       = try({ for name, fn in aws_lambda_function.this : name => fn.function_name }, {})
+}
+
+output "function_role_names" {
+  description = "Execution role names, by function name: <name>-<region>-handler, -sweeper, -notifier (IAM names are global, so they carry the region)."
+  value       = try({ for name, role in aws_iam_role.this : name => role.name }, {})
 }
 
 output "function_role_arns" {
@@ -60,12 +65,12 @@ output "forwarding_event_pattern" {
 
 output "sweeper_schedule_arn" {
   description = "ARN of the EventBridge Scheduler schedule that starts the sweeper."
-  value       = try(aws_scheduler_schedule.this.arn, null)
+  value       = try(aws_scheduler_schedule.this[0].arn, null)
 }
 
 output "kms_key_arn" {
-  description = "ARN of the KMS key encrypting the table, topic, queues, logs and function environments (created by the module unless one was passed in)."
-  value       = try(local.kms_key_arn, null)
+  description = "ARN of the KMS key encrypting the table, topic, queues, logs and function environments (the module's, or `kms_key_arn`)."
+  value       = try(var.create ? local.kms_key_arn : null, null)
 }
 
 output "function_dead_letter_queue_urls" {
@@ -75,7 +80,7 @@ output "function_dead_letter_queue_urls" {
 
 output "delivery_dead_letter_queue_url" {
   description = "URL of the dead-letter queue for events, sweeper ticks and alerts that could not be delivered."
-  value       = try(aws_sqs_queue.delivery_dlq.url, null)
+  value       = try(aws_sqs_queue.delivery_dlq[0].url, null)
 }
 
 output "alarm_arns" {

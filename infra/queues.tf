@@ -47,19 +47,41 @@ data "aws_iam_policy_document" "function_dlq" {
 }
 
 resource "aws_sqs_queue" "delivery_dlq" {
+  count = var.create ? 1 : 0
+
   name                              = "${var.name}-delivery-dlq"
   message_retention_seconds         = 1209600
   kms_master_key_id                 = local.kms_key_arn
   kms_data_key_reuse_period_seconds = 300
   tags                              = local.tags
+
+  # Input combinations that no single variable's validation can see (before
+  # Terraform 1.9 a validation may refer only to its own variable). A missing
+  # ARN is null, which is known at plan time, so `plan` stops on it before
+  # anything is created; an ARN passed next to create_* = true may be unknown
+  # until apply, and then this queue's creation stops the apply.
+  lifecycle {
+    precondition {
+      condition     = var.create_kms_key == (var.kms_key_arn == null)
+      error_message = "Either keep create_kms_key = true and leave kms_key_arn unset, or set create_kms_key = false and pass your key as kms_key_arn."
+    }
+    precondition {
+      condition     = var.create_sns_topic == (var.sns_topic_arn == null)
+      error_message = "Either keep create_sns_topic = true and leave sns_topic_arn unset, or set create_sns_topic = false and pass your topic as sns_topic_arn."
+    }
+  }
 }
 
 resource "aws_sqs_queue_policy" "delivery_dlq" {
-  queue_url = aws_sqs_queue.delivery_dlq.id
-  policy    = data.aws_iam_policy_document.delivery_dlq.json
+  count = var.create ? 1 : 0
+
+  queue_url = aws_sqs_queue.delivery_dlq[0].id
+  policy    = data.aws_iam_policy_document.delivery_dlq[0].json
 }
 
 data "aws_iam_policy_document" "delivery_dlq" {
+  count = var.create ? 1 : 0
+
   statement {
     sid = "EventBridgeRulesDeadLetter"
     principals {
@@ -67,7 +89,7 @@ data "aws_iam_policy_document" "delivery_dlq" {
       identifiers = ["events.amazonaws.com"]
     }
     actions   = ["sqs:SendMessage"]
-    resources = [aws_sqs_queue.delivery_dlq.arn]
+    resources = [aws_sqs_queue.delivery_dlq[0].arn]
     condition {
       test     = "ArnEquals"
       variable = "aws:SourceArn"
@@ -82,11 +104,11 @@ data "aws_iam_policy_document" "delivery_dlq" {
       identifiers = ["sns.amazonaws.com"]
     }
     actions   = ["sqs:SendMessage"]
-    resources = [aws_sqs_queue.delivery_dlq.arn]
+    resources = [aws_sqs_queue.delivery_dlq[0].arn]
     condition {
       test     = "ArnEquals"
       variable = "aws:SourceArn"
-      values   = [aws_sns_topic.this.arn]
+      values   = [local.topic_arn]
     }
   }
 
@@ -98,7 +120,7 @@ data "aws_iam_policy_document" "delivery_dlq" {
       identifiers = ["*"]
     }
     actions   = ["sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage"]
-    resources = [aws_sqs_queue.delivery_dlq.arn]
+    resources = [aws_sqs_queue.delivery_dlq[0].arn]
     condition {
       test     = "Bool"
       variable = "aws:SecureTransport"

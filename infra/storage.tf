@@ -10,6 +10,8 @@
 ################################################################################
 
 resource "aws_dynamodb_table" "this" {
+  count = var.create ? 1 : 0
+
   name                        = "${var.name}-state"
   billing_mode                = "PAY_PER_REQUEST"
   hash_key                    = "pk"

@@ -2,8 +2,15 @@
 # Naming and packaging
 ################################################################################
 
+variable "create" {
+  description = "Create the watcher's resources. False creates nothing, so a root module can switch the watcher off per environment without removing the module block."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
 variable "name" {
-  description = "Prefix for every resource name (functions, roles, table, topic, queues, rules, alarms). Keep it short: derived names must fit AWS's 64-character limits."
+  description = "Prefix for every resource name (functions, roles, table, topic, queues, rules, alarms). Names of account-wide resources (IAM roles, the dashboard, the Amazon Q channel) also carry the region, so the same name can be deployed in several regions of one account. At most 32 characters, so that every derived name fits AWS's 64-character limits."
   type        = string
   default     = "rollout-watcher"
   nullable    = false
@@ -33,10 +40,31 @@ variable "environment" {
   }
 }
 
-variable "lambda_zip_dir" {
-  description = "Directory holding the zips built by `make package`, one `<function-name>/bootstrap.zip` per function. Null means `<module>/../target/lambda`, which is right when the module is used from a checkout of this repository."
-  type        = string
-  default     = null
+variable "lambda_package" {
+  description = "Where the function zips come from, exactly one of: `local_dir`, the directory `make package` wrote (`target/lambda` of a checkout, or `target/lambda-x86_64` for x86_64), holding `<function>/bootstrap.zip`; or `s3_bucket` with `s3_key_prefix`, where `make publish` uploaded `<prefix><architecture>/<function>/bootstrap.zip` and its hash, so that a machine without Rust can plan and apply. A relative `local_dir` is relative to the directory Terraform runs in."
+  type = object({
+    local_dir     = optional(string)
+    s3_bucket     = optional(string)
+    s3_key_prefix = optional(string, "")
+  })
+  nullable = false
+
+  validation {
+    condition     = (var.lambda_package.local_dir == null) != (var.lambda_package.s3_bucket == null)
+    error_message = "Set exactly one of lambda_package.local_dir (the directory `make package` wrote, for example \"../../target/lambda\" from a directory two levels below a checkout) and lambda_package.s3_bucket (the bucket `make publish` uploaded to)."
+  }
+
+  validation {
+    condition = var.lambda_package.local_dir == null ? true : alltrue([
+      for function in ["ecs-event-handler", "rollout-sweeper"] : fileexists("${var.lambda_package.local_dir}/${function}/bootstrap.zip")
+    ])
+    error_message = "The lambda_package.local_dir directory lacks ecs-event-handler/bootstrap.zip or rollout-sweeper/bootstrap.zip: run `make package` at the repository root (or `make publish` and use s3_bucket), and give the directory relative to where Terraform runs or as an absolute path."
+  }
+
+  validation {
+    condition     = var.lambda_package.s3_key_prefix == "" || can(regex("^[^/].*/$", var.lambda_package.s3_key_prefix))
+    error_message = "The lambda_package.s3_key_prefix must be empty or end with a slash and not start with one, for example \"rollout-watcher/1.0.0/\" (the PREFIX given to `make publish`)."
+  }
 }
 
 variable "architecture" {
@@ -56,22 +84,22 @@ variable "architecture" {
 ################################################################################
 
 variable "functions" {
-  description = "Per-function sizing. `reserved_concurrent_executions` caps (and reserves) concurrency: -1 removes the reservation, 0 pauses the function. The sweeper defaults to 1 so two sweeps never overlap."
+  description = "Per-function sizing. `reserved_concurrent_executions` is null by default (unreserved, sharing the account's pool): Lambda refuses a reservation that leaves fewer than 100 unreserved executions, so on a new or small account (a concurrency quota of 10, or 100) any reservation fails the apply. Overlapping sweeps are safe (every state write is conditional), so the sweeper needs no reservation either. Set a number to cap (and reserve) a function's concurrency, 0 to pause it."
   type = object({
     ecs_event_handler = optional(object({
       memory_size                    = optional(number, 256)
       timeout                        = optional(number, 30)
-      reserved_concurrent_executions = optional(number, 10)
+      reserved_concurrent_executions = optional(number)
     }), {})
     rollout_sweeper = optional(object({
       memory_size                    = optional(number, 256)
       timeout                        = optional(number, 50)
-      reserved_concurrent_executions = optional(number, 1)
+      reserved_concurrent_executions = optional(number)
     }), {})
     slack_notifier = optional(object({
       memory_size                    = optional(number, 128)
       timeout                        = optional(number, 15)
-      reserved_concurrent_executions = optional(number, 5)
+      reserved_concurrent_executions = optional(number)
     }), {})
   })
   default  = {}
@@ -80,9 +108,9 @@ variable "functions" {
   validation {
     condition = alltrue([
       for f in [var.functions.ecs_event_handler, var.functions.rollout_sweeper, var.functions.slack_notifier] :
-      f.reserved_concurrent_executions >= -1 && f.timeout >= 1 && f.timeout <= 900 && f.memory_size >= 128
+      (f.reserved_concurrent_executions == null ? true : f.reserved_concurrent_executions >= 0) && f.timeout >= 1 && f.timeout <= 900 && f.memory_size >= 128 && f.memory_size <= 10240
     ])
-    error_message = "Each function needs reserved_concurrent_executions >= -1, a timeout between 1 and 900 seconds and at least 128 MB of memory."
+    error_message = "Each function needs reserved_concurrent_executions null (unreserved) or 0 and more, a timeout between 1 and 900 seconds and between 128 and 10240 MB of memory."
   }
 }
 
@@ -104,10 +132,15 @@ variable "log_retention_days" {
 }
 
 variable "log_level" {
-  description = "Application log level of the functions (Lambda advanced logging controls, JSON format). The Rust runtime reads it as AWS_LAMBDA_LOG_LEVEL."
+  description = "Application log level of the functions (Lambda advanced logging controls, JSON format): TRACE, DEBUG, INFO, WARN or ERROR. The Rust runtime reads it as AWS_LAMBDA_LOG_LEVEL; Lambda's FATAL is not offered because the runtime has no such level and would fall back to INFO."
   type        = string
   default     = "INFO"
   nullable    = false
+
+  validation {
+    condition     = contains(["TRACE", "DEBUG", "INFO", "WARN", "ERROR"], var.log_level)
+    error_message = "The log_level must be TRACE, DEBUG, INFO, WARN or ERROR (upper case, as Lambda's advanced logging controls spell them)."
+  }
 }
 
 variable "tracing_mode" {
@@ -115,6 +148,11 @@ variable "tracing_mode" {
   type        = string
   default     = "PassThrough"
   nullable    = false
+
+  validation {
+    condition     = contains(["PassThrough", "Active"], var.tracing_mode)
+    error_message = "The tracing_mode must be PassThrough or Active, spelt as Lambda's TracingConfig spells them."
+  }
 }
 
 variable "vpc_config" {
@@ -228,14 +266,14 @@ variable "metric_namespace" {
 }
 
 variable "sweep_schedule" {
-  description = "EventBridge Scheduler expression for the rollout-sweeper, which fires stalled-rollout deadlines and reconciles zero-running services."
+  description = "EventBridge Scheduler expression for the rollout-sweeper, which fires stalled-rollout deadlines, reconciles zero-running services and retries the outbox: rate(...) or cron(...) with six fields, evaluated in UTC. Keep it at most a few minutes apart: stalled-rollout and zero-running alerts are only as punctual as the sweep."
   type        = string
   default     = "rate(1 minute)"
   nullable    = false
 
   validation {
-    condition     = can(regex("^(rate|cron)\\(.+\\)$", var.sweep_schedule))
-    error_message = "The sweep schedule must be a rate(...) or cron(...) expression."
+    condition     = can(regex("^(rate\\((1 (minute|hour|day)|([2-9]|[1-9][0-9]+) (minutes|hours|days))\\)|cron\\([^ ()]+( [^ ()]+){5}\\))$", var.sweep_schedule))
+    error_message = "The sweep_schedule must be an EventBridge Scheduler rate expression such as rate(1 minute) or rate(5 minutes) (singular unit for 1, plural otherwise), or a cron expression with six fields such as cron(* * * * ? *); a one-time at(...) schedule would sweep only once."
   }
 }
 
@@ -302,8 +340,15 @@ variable "event_source_organization_id" {
 # Storage and encryption
 ################################################################################
 
+variable "create_kms_key" {
+  description = "Create a dedicated customer managed key (rotated yearly) for the table, topic, queues, logs, schedule and function environments. Set false and pass `kms_key_arn` to use your own key: a boolean decides the count, so a key created in the same configuration (whose ARN is unknown until apply) works."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
 variable "kms_key_arn" {
-  description = "Customer managed KMS key used for the table, topic, queues, logs and function environment. Null creates a dedicated key with rotation. A key you pass in must already allow the CloudWatch Logs, CloudWatch alarms, EventBridge and SNS service principals described in the README."
+  description = "Your customer managed KMS key, used when `create_kms_key` is false (and rejected when it is true). It must already allow the CloudWatch Logs, CloudWatch alarms, EventBridge and SNS service principals described in the README; it may be created in the same configuration."
   type        = string
   default     = null
 
@@ -314,22 +359,72 @@ variable "kms_key_arn" {
 }
 
 variable "kms_key_deletion_window_days" {
-  description = "Waiting period before the module-created KMS key is deleted after a destroy."
+  description = "Days the module-created KMS key waits, disabled, before AWS deletes it after a destroy (7 to 30). Until then `aws kms cancel-key-deletion` brings it back, and with it anything still encrypted under it."
   type        = number
   default     = 30
   nullable    = false
+
+  validation {
+    condition     = var.kms_key_deletion_window_days >= 7 && var.kms_key_deletion_window_days <= 30 && floor(var.kms_key_deletion_window_days) == var.kms_key_deletion_window_days
+    error_message = "The kms_key_deletion_window_days must be a whole number of days from 7 to 30, the window KMS allows."
+  }
 }
 
 variable "table_deletion_protection" {
-  description = "Turn on deletion protection for the state table. The table holds in-flight rollouts and the alert outbox; turn it off before destroying the module."
+  description = "Turn on deletion protection for the state table. Off by default so that `terraform destroy` works: the table holds only in-flight rollouts, per-service state and the alert outbox, which age out within days (TTL) and are relearned from the next events and sweeps. Turn it on where a stray destroy must not drop rollouts in flight; to tear down, set it back to false and apply first."
   type        = bool
-  default     = true
+  default     = false
   nullable    = false
+}
+
+################################################################################
+# IAM
+################################################################################
+
+variable "role_path" {
+  description = "Path of every IAM role the module creates (the functions', the scheduler's, the Amazon Q channel's), for example `/rollout-watcher/`."
+  type        = string
+  default     = "/"
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^/([\\x21-\\x7e]*/)?$", var.role_path)) && length(var.role_path) <= 512
+    error_message = "The role_path must start and end with a slash, for example /rollout-watcher/, and be at most 512 characters."
+  }
+}
+
+variable "role_permissions_boundary" {
+  description = "ARN of an IAM managed policy set as the permissions boundary of every role the module creates, where the account requires one. Null sets none."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.role_permissions_boundary == null ? true : can(regex("^arn:aws[a-z-]*:iam::([0-9]{12}|aws):policy/.+$", var.role_permissions_boundary))
+    error_message = "The role_permissions_boundary must be the ARN of an IAM managed policy, arn:aws:iam::ACCOUNT:policy/NAME."
+  }
 }
 
 ################################################################################
 # Alerting
 ################################################################################
+
+variable "create_sns_topic" {
+  description = "Create the alert topic (KMS-encrypted, with a policy that lets only the watcher publish). Set false and pass `sns_topic_arn` to publish to a topic you manage; the module then leaves that topic's policy and key alone (see the README for what they must allow) and still adds the subscriptions below."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
+variable "sns_topic_arn" {
+  description = "Your SNS topic, used when `create_sns_topic` is false (and rejected when it is true). It may be created in the same configuration."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.sns_topic_arn == null ? true : can(regex("^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$", var.sns_topic_arn))
+    error_message = "The sns_topic_arn must be a standard SNS topic ARN, arn:aws:sns:REGION:ACCOUNT:NAME (FIFO topics are not supported: alerts carry no message group)."
+  }
+}
 
 variable "email_subscriptions" {
   description = "Email addresses subscribed to the alert topic. Each address must confirm the subscription from the email AWS sends. They receive the severities in `email_severities`."
@@ -356,7 +451,7 @@ variable "email_severities" {
 }
 
 variable "subscriptions" {
-  description = "More subscriptions to the alert topic, keyed by a stable name. `protocol` is sqs, https, lambda, email or email-json; the optional `severities`, `alerts` and `statuses` (firing, resolved) become a filter policy on the message attributes, empty meaning all. Failed deliveries go to the delivery dead-letter queue."
+  description = "More subscriptions to the alert topic, keyed by a stable name. `protocol` is sqs, https, lambda, email or email-json; the optional `severities`, `alerts` and `statuses` (firing, resolved) become a filter policy on the message attributes, empty meaning all. Failed deliveries (sqs, https, lambda) go to the delivery dead-letter queue. A `lambda` endpoint is a function ARN; the module adds the permission that lets the topic invoke it."
   type = map(object({
     protocol             = string
     endpoint             = string
@@ -390,6 +485,11 @@ variable "subscriptions" {
   validation {
     condition     = alltrue(flatten([for s in values(var.subscriptions) : [for v in s.statuses : contains(["firing", "resolved"], v)]]))
     error_message = "Subscription statuses must be firing or resolved."
+  }
+
+  validation {
+    condition     = alltrue([for s in values(var.subscriptions) : s.protocol != "lambda" || can(regex("^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9$_-]{1,128})?$", s.endpoint))])
+    error_message = "The endpoint of a lambda subscription must be a function ARN, arn:aws:lambda:REGION:ACCOUNT:function:NAME with an optional :ALIAS or :VERSION."
   }
 
   validation {
@@ -439,6 +539,11 @@ variable "chatbot_slack" {
     user_authorization_required = optional(bool, true)
   })
   default = null
+
+  validation {
+    condition     = var.chatbot_slack == null ? true : contains(["ERROR", "INFO", "NONE"], var.chatbot_slack.logging_level)
+    error_message = "The chatbot_slack logging_level must be ERROR, INFO or NONE."
+  }
 }
 
 ################################################################################

@@ -43,6 +43,10 @@ mock_provider "aws" {
   mock_resource "aws_cloudwatch_metric_alarm" {
     defaults = { arn = "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:mocked" }
   }
+  # What `make publish` stores next to each zip.
+  mock_data "aws_s3_object" {
+    defaults = { body = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n" }
+  }
 }
 
 run "defaults_watch_everything_with_namespace_alarms" {
@@ -77,7 +81,8 @@ run "defaults_watch_everything_with_namespace_alarms" {
       aws_lambda_function.this["ecs-event-handler"].handler == "bootstrap",
       aws_lambda_function.this["ecs-event-handler"].architectures == tolist(["arm64"]),
       aws_lambda_function.this["ecs-event-handler"].logging_config[0].log_format == "JSON",
-      aws_lambda_function.this["rollout-sweeper"].reserved_concurrent_executions == 1,
+      # Unreserved by default: a reservation fails on a small account's quota.
+      alltrue([for fn in aws_lambda_function.this : coalesce(fn.reserved_concurrent_executions, -1) == -1]),
     ])
     error_message = "The functions are not packaged and sized as agreed."
   }
@@ -93,9 +98,160 @@ run "defaults_watch_everything_with_namespace_alarms" {
   }
 
   assert {
-    condition     = aws_dynamodb_table.this.hash_key == "pk" && aws_dynamodb_table.this.range_key == "sk" && aws_dynamodb_table.this.ttl[0].attribute_name == "expires_at"
+    condition     = aws_dynamodb_table.this[0].hash_key == "pk" && aws_dynamodb_table.this[0].range_key == "sk" && aws_dynamodb_table.this[0].ttl[0].attribute_name == "expires_at"
     error_message = "The table keys are not the contract."
   }
+
+  assert {
+    condition     = aws_dynamodb_table.this[0].deletion_protection_enabled == false
+    error_message = "Deletion protection is off by default, so that terraform destroy works."
+  }
+
+  assert {
+    condition = alltrue([
+      toset([for role in aws_iam_role.this : role.name]) == toset(["rollout-watcher-eu-west-1-handler", "rollout-watcher-eu-west-1-sweeper"]),
+      aws_iam_role.scheduler[0].name == "rollout-watcher-eu-west-1-scheduler",
+      aws_cloudwatch_dashboard.this[0].dashboard_name == "rollout-watcher-eu-west-1",
+    ])
+    error_message = "Names of account-wide resources (IAM roles, the dashboard) must carry the region."
+  }
+
+  assert {
+    condition     = length(aws_kms_key.this) == 1 && length(aws_sns_topic.this) == 1 && length(data.aws_s3_object.package_hash) == 0
+    error_message = "By default the module creates its key and topic and reads the zips from lambda_package.local_dir."
+  }
+}
+
+run "packages_from_s3_take_the_published_hash" {
+  command = apply
+
+  variables {
+    lambda_package = { s3_bucket = "artifacts", s3_key_prefix = "rollout-watcher/1.0.0/" }
+    architecture   = "x86_64"
+  }
+
+  assert {
+    condition = alltrue([
+      aws_lambda_function.this["ecs-event-handler"].s3_bucket == "artifacts",
+      aws_lambda_function.this["ecs-event-handler"].s3_key == "rollout-watcher/1.0.0/x86_64/ecs-event-handler/bootstrap.zip",
+      aws_lambda_function.this["ecs-event-handler"].filename == null,
+      aws_lambda_function.this["ecs-event-handler"].source_code_hash == "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=",
+      data.aws_s3_object.package_hash["rollout-sweeper"].key == "rollout-watcher/1.0.0/x86_64/rollout-sweeper/bootstrap.zip.base64sha256",
+    ])
+    error_message = "Zips from S3 come from <prefix><architecture>/<function>/bootstrap.zip with the hash make publish stored."
+  }
+}
+
+run "bring_your_own_key_topic_and_iam_conventions" {
+  command = apply
+
+  variables {
+    create_kms_key            = false
+    kms_key_arn               = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+    create_sns_topic          = false
+    sns_topic_arn             = "arn:aws:sns:eu-west-1:123456789012:platform-alerts"
+    role_path                 = "/rollout-watcher/"
+    role_permissions_boundary = "arn:aws:iam::123456789012:policy/boundary"
+    subscriptions = {
+      pager = { protocol = "lambda", endpoint = "arn:aws:lambda:eu-west-1:123456789012:function:pager:live", severities = ["critical"] }
+    }
+  }
+
+  assert {
+    condition     = length(aws_kms_key.this) == 0 && length(aws_sns_topic.this) == 0 && length(aws_sns_topic_policy.this) == 0
+    error_message = "A key and a topic passed in are used, not created, and the topic's policy is left alone."
+  }
+
+  assert {
+    condition = alltrue([
+      aws_lambda_function.this["ecs-event-handler"].environment[0].variables["ALERT_TOPIC_ARN"] == "arn:aws:sns:eu-west-1:123456789012:platform-alerts",
+      aws_lambda_function.this["ecs-event-handler"].kms_key_arn == "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555",
+      aws_dynamodb_table.this[0].server_side_encryption[0].kms_key_arn == "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555",
+      aws_sns_topic_subscription.this["pager"].topic_arn == "arn:aws:sns:eu-west-1:123456789012:platform-alerts",
+    ])
+    error_message = "The functions, the table and the subscriptions must use the key and topic passed in."
+  }
+
+  assert {
+    condition = alltrue([
+      aws_lambda_permission.subscriptions["pager"].function_name == "arn:aws:lambda:eu-west-1:123456789012:function:pager",
+      aws_lambda_permission.subscriptions["pager"].qualifier == "live",
+      aws_lambda_permission.subscriptions["pager"].principal == "sns.amazonaws.com",
+      aws_lambda_permission.subscriptions["pager"].source_arn == "arn:aws:sns:eu-west-1:123456789012:platform-alerts",
+    ])
+    error_message = "A lambda subscription gets the permission that lets the topic invoke that function (and alias)."
+  }
+
+  assert {
+    condition = alltrue(concat(
+      [for role in aws_iam_role.this : role.path == "/rollout-watcher/" && role.permissions_boundary == "arn:aws:iam::123456789012:policy/boundary"],
+      [aws_iam_role.scheduler[0].path == "/rollout-watcher/", aws_iam_role.scheduler[0].permissions_boundary == "arn:aws:iam::123456789012:policy/boundary"],
+    ))
+    error_message = "Every role gets role_path and role_permissions_boundary."
+  }
+}
+
+run "create_false_creates_nothing" {
+  command = plan
+
+  variables {
+    create         = false
+    slack_notifier = { webhook_secret_arn = "arn:aws:ssm:eu-west-1:123456789012:parameter/slack/webhook" }
+    chatbot_slack  = { slack_team_id = "T0123456789", slack_channel_id = "C0123456789" }
+  }
+
+  assert {
+    condition = alltrue([
+      length(aws_lambda_function.this) == 0, length(aws_dynamodb_table.this) == 0, length(aws_sns_topic.this) == 0,
+      length(aws_kms_key.this) == 0, length(aws_iam_role.this) == 0, length(aws_iam_role.scheduler) == 0,
+      length(aws_sqs_queue.delivery_dlq) == 0, length(aws_sqs_queue.function_dlq) == 0, length(aws_scheduler_schedule.this) == 0,
+      length(aws_cloudwatch_event_rule.this) == 0, length(aws_cloudwatch_dashboard.this) == 0, length(aws_cloudwatch_metric_alarm.watcher) == 0,
+      length(aws_chatbot_slack_channel_configuration.this) == 0, length(aws_sns_topic_subscription.slack_notifier) == 0,
+    ])
+    error_message = "With create = false the module creates nothing."
+  }
+}
+
+run "rejects_a_missing_package_directory" {
+  command = plan
+
+  variables {
+    lambda_package = { local_dir = "/nonexistent/target/lambda" }
+  }
+
+  expect_failures = [var.lambda_package]
+}
+
+run "rejects_both_package_sources" {
+  command = plan
+
+  variables {
+    lambda_package = { local_dir = "/nonexistent/target/lambda", s3_bucket = "artifacts" }
+  }
+
+  expect_failures = [var.lambda_package]
+}
+
+run "rejects_create_kms_key_false_without_a_key" {
+  command = plan
+
+  variables {
+    create_kms_key = false
+  }
+
+  expect_failures = [aws_sqs_queue.delivery_dlq]
+}
+
+run "rejects_unknown_log_level_tracing_mode_and_schedule" {
+  command = plan
+
+  variables {
+    log_level      = "verbose"
+    tracing_mode   = "active"
+    sweep_schedule = "rate(1 minutes)"
+  }
+
+  expect_failures = [var.log_level, var.tracing_mode, var.sweep_schedule]
 }
 
 run "everything_on" {

@@ -106,7 +106,10 @@ def test_required_env_vars_are_always_set():
                 # The notifier exists only with a secret; the value is its ARN.
                 assert "webhook_secret_arn" in value, f"{fn}: {name} = {value}"
             else:
-                assert "null" not in value and "?" not in value, f"{fn}: {name} must be set unconditionally, got {value}"
+                # Set whenever the function exists: the table's name (null only
+                # when var.create is false and there is no function either) and
+                # the topic, the module's or sns_topic_arn.
+                assert value in ("${try(aws_dynamodb_table.this[0].name, null)}", "${local.topic_arn}"), f"{fn}: {name} must be set unconditionally, got {value}"
 
 
 def test_lambda_environment_comes_from_function_env():
@@ -190,7 +193,7 @@ def test_table_shape_is_the_contract():
     assert table["point_in_time_recovery"][0]["enabled"] is True
     assert table["server_side_encryption"][0]["enabled"] is True and "kms_key_arn" in table["server_side_encryption"][0]
     iam = (INFRA / "iam.tf").read_text()
-    assert '"${aws_dynamodb_table.this.arn}/index/due-index"' in iam, "IAM must name the due-index"
+    assert 'try("${aws_dynamodb_table.this[0].arn}/index/due-index", null)' in iam, "IAM must name the due-index"
 
 
 def test_table_keys_are_the_ones_the_store_uses():
@@ -232,8 +235,16 @@ def test_functions_are_packaged_as_agreed():
     fn = resource("aws_lambda_function.this")
     assert unquote(fn["runtime"]) == "provided.al2023" and unquote(fn["handler"]) == "bootstrap"
     assert fn["architectures"] == ["${var.architecture}"]
-    assert unquote(fn["filename"]) == "${local.zip_dir}/${each.key}/bootstrap.zip"
-    assert fn["source_code_hash"] == '${filebase64sha256("${local.zip_dir}/${each.key}/bootstrap.zip")}'
+    # From the caller's directory or from S3 (make publish), never from a
+    # default inside the module's own source.
+    assert fn["filename"] == "${local.package_from_s3 ? null : local.package_zips[each.key]}"
+    assert fn["s3_key"] == "${local.package_from_s3 ? local.package_keys[each.key] : null}"
+    assert fn["source_code_hash"] == "${local.package_from_s3 ? trimspace(data.aws_s3_object.package_hash[each.key].body) : filebase64sha256(local.package_zips[each.key])}"
+    package = locals_map()
+    assert package["package_zips"] == '${{for fn in local.function_names : fn => "${coalesce(var.lambda_package.local_dir, ".")}/${fn}/bootstrap.zip"}}', package["package_zips"]
+    assert package["package_keys"] == '${{for fn in local.function_names : fn => "${var.lambda_package.s3_key_prefix}${var.architecture}/${fn}/bootstrap.zip"}}', package["package_keys"]
+    for path in module_files():
+        assert "path.module}/../" not in path.read_text(), f"{path.name}: the module must not reach outside its own directory"
     assert unquote(fn["logging_config"][0]["log_format"]) == "JSON"
     assert "reserved_concurrent_executions" in fn and "kms_key_arn" in fn
     names = locals_map()["function_names"]

@@ -89,7 +89,8 @@ def test_validate(workdir, directory):
 def test_terraform_test(workdir):
     path = workdir / "infra"
     init(path)
-    output = ok(terraform("test", "-no-color", f"-var=lambda_zip_dir={workdir / 'zips'}", cwd=path, timeout=600))
+    package = f'lambda_package={{local_dir="{(workdir / "zips").as_posix()}"}}'
+    output = ok(terraform("test", "-no-color", f"-var={package}", cwd=path, timeout=600))
     assert "0 failed" in output, output
 
 
@@ -100,7 +101,7 @@ def test_rendered_cluster_filter_is_the_one_routed(workdir):
     (root / "main.tf").write_text(
         'module "watcher" {\n'
         f'  source         = "{(workdir / "infra").as_posix()}"\n'
-        f'  lambda_zip_dir = "{(workdir / "zips").as_posix()}"\n'
+        f'  lambda_package = {{ local_dir = "{(workdir / "zips").as_posix()}" }}\n'
         f"  cluster_arns   = {json.dumps(clusters)}\n"
         "}\n"
     )

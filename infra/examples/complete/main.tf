@@ -13,9 +13,21 @@ module "rollout_watcher" {
   environment = var.environment
   tags        = { team = "platform", environment = var.environment }
 
-  # Zips from `make package` at the repository root.
-  lambda_zip_dir = "${path.root}/../../../target/lambda"
+  # Zips from `make package` at the repository root, or, on a machine without
+  # Rust, the ones `make publish` uploaded:
+  #   lambda_package = { s3_bucket = "my-artifacts", s3_key_prefix = "rollout-watcher/1.0.0/" }
+  lambda_package = { local_dir = var.lambda_zip_dir }
   architecture   = "arm64"
+
+  # IAM conventions of the account: a path for the roles and the boundary every
+  # role must carry.
+  role_path                 = "/rollout-watcher/"
+  role_permissions_boundary = var.role_permissions_boundary
+
+  # Teardown: `terraform destroy` works while this is false. Set it to true
+  # for production; to tear down later, set it back to false and apply first.
+  table_deletion_protection    = var.table_deletion_protection
+  kms_key_deletion_window_days = 7
 
   # Only these clusters: rules filter on them, ECS permissions are limited to
   # them, and the sweeper reconciles every service in them.
@@ -28,8 +40,10 @@ module "rollout_watcher" {
   metrics_sink               = "emf"
   sweeper                    = { max_services_per_tick = 200 }
 
+  # No reserved concurrency (the default): a reservation must leave 100
+  # executions unreserved, which a new account's quota does not allow.
   functions = {
-    ecs_event_handler = { memory_size = 256, reserved_concurrent_executions = 20 }
+    ecs_event_handler = { memory_size = 256 }
   }
   log_retention_days = 90
 
@@ -86,6 +100,11 @@ resource "aws_secretsmanager_secret" "slack_webhook" {
   name        = "${local.name}/slack-webhook"
   description = "Slack incoming webhook URL used by the ${local.name} slack-notifier"
   kms_key_id  = module.rollout_watcher.kms_key_arn
+
+  # 0 deletes the secret at once on destroy, so the example can be applied
+  # again under the same name; Secrets Manager's default keeps a deleted secret
+  # (and its name) for 30 days.
+  recovery_window_in_days = var.secret_recovery_window_in_days
 }
 
 ################################################################################

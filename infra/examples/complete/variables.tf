@@ -57,3 +57,35 @@ variable "event_source_account_ids" {
   default     = []
   nullable    = false
 }
+
+variable "lambda_zip_dir" {
+  description = "Directory holding <function>/bootstrap.zip, as `make package` writes it (relative to this directory, or absolute)."
+  type        = string
+  default     = "../../../target/lambda"
+  nullable    = false
+}
+
+variable "role_permissions_boundary" {
+  description = "Permissions boundary policy ARN for the watcher's roles, or null."
+  type        = string
+  default     = null
+}
+
+variable "table_deletion_protection" {
+  description = "Deletion protection of the state table. True in production; false lets `terraform destroy` remove the table."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "secret_recovery_window_in_days" {
+  description = "Days Secrets Manager keeps the webhook secret after a destroy (0, or 7 to 30). 0 lets the example be applied again at once under the same name."
+  type        = number
+  default     = 0
+  nullable    = false
+
+  validation {
+    condition     = var.secret_recovery_window_in_days == 0 || (var.secret_recovery_window_in_days >= 7 && var.secret_recovery_window_in_days <= 30)
+    error_message = "The secret_recovery_window_in_days must be 0 or from 7 to 30, as Secrets Manager allows."
+  }
+}

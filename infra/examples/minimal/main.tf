@@ -7,5 +7,8 @@ provider "aws" {
 module "rollout_watcher" {
   source = "../.."
 
+  # The zips `make package` built at the repository root.
+  lambda_package = { local_dir = var.lambda_zip_dir }
+
   email_subscriptions = var.alert_emails
 }

@@ -11,3 +11,10 @@ variable "alert_emails" {
   default     = []
   nullable    = false
 }
+
+variable "lambda_zip_dir" {
+  description = "Directory holding <function>/bootstrap.zip, as `make package` writes it (relative to this directory, or absolute)."
+  type        = string
+  default     = "../../../target/lambda"
+  nullable    = false
+}
