@@ -282,15 +282,17 @@ fn a_page_that_loads_from_elsewhere_is_caught() {
     );
 }
 
-/// The benchmark's 100,000-event stream (`simulate::busy_account`, thousands of
-/// services, 5,853 rollouts) as one page: charts for the worst rollouts, a line for
-/// each other one; Chromium parses all of it (every rollout's article is in the
-/// DOM) and logs nothing. (Its size and load time are in docs/html.md,
-/// measured with a release build; no timing is asserted here.)
+/// A busy account's stream (`simulate::busy_account`, the benchmark's generator:
+/// 20,000 events, over a thousand rollouts of hundreds of services) as one page:
+/// charts for the worst rollouts, a line for each other one; Chromium parses all of
+/// it (every rollout's article is in the DOM) and logs nothing. The benchmark's
+/// whole 100,000-event stream takes minutes in a debug build, so its page's size
+/// and load time are measured with a release build and recorded in docs/html.md;
+/// no timing is asserted here.
 #[test]
-fn the_100k_event_benchmark_stream_renders() {
-    let events = rollout_watcher_cli::simulate::busy_account(100_000).unwrap();
-    let stream = dir().join("busy-100k.jsonl");
+fn a_busy_account_stream_renders_past_the_chart_budget() {
+    let events = rollout_watcher_cli::simulate::busy_account(20_000).unwrap();
+    let stream = dir().join("busy-20k.jsonl");
     let text: String = events.iter().map(|e| format!("{e}\n")).collect();
     std::fs::write(&stream, text).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_rollout-watcher"))
@@ -306,13 +308,16 @@ fn the_100k_event_benchmark_stream_renders() {
     );
     let html = String::from_utf8(out.stdout).unwrap();
     let rollouts = html.matches(r#"<article class="rollout"#).count();
-    assert!(rollouts > 1000, "{rollouts} rollouts");
+    assert!(
+        rollouts > 2 * rollout_watcher_cli::html::MAX_CHARTS,
+        "{rollouts} rollouts"
+    );
     assert_eq!(
         html.matches("<figure>").count(),
         rollout_watcher_cli::html::MAX_CHARTS,
         "charts for the worst rollouts only"
     );
-    let page = dir().join("busy-100k.html");
+    let page = dir().join("busy-20k.html");
     std::fs::write(&page, &html).unwrap();
     let dom = run_chromium(&page, &["--dump-dom"]);
     assert!(dom.console.is_empty(), "console: {:?}", dom.console);
