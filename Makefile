@@ -15,8 +15,12 @@ demo:
 walkthrough: test-setup
 	@scripts/walkthrough.sh
 
-## Everything CI checks, installing what the tests need (moto, checkov, ...).
-test: test-setup lint build-bins test-rust test-infra test-fuzz
+## Everything CI checks, installing what the tests need (moto, checkov, ...). The Rust
+## tests and the module's checks (whose Terraform applies mostly wait on the emulator)
+## run side by side, each target's output kept together.
+test: test-setup lint build-bins
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-rust test-infra
+	$(MAKE) --no-print-directory test-fuzz
 
 ## A Python virtual environment with the pinned AWS emulator (moto) and the
 ## Terraform checks' tools. Idempotent: re-runs only when the pins change.
