@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo walkthrough test test-setup browser-setup screenshots lint build-bins test-rust test-infra test-fuzz fuzz bench package package-arm64 package-x86 package-setup publish
+.PHONY: demo walkthrough test sim-events test-infra-checks test-setup browser-setup screenshots lint build-bins test-rust test-infra test-fuzz fuzz bench package package-arm64 package-x86 package-setup publish
 
 ## The first thing to run: simulated rollouts through the watcher, as text.
 demo:
@@ -18,8 +18,8 @@ walkthrough: test-setup
 ## Everything CI checks, installing what the tests need (moto, checkov, ...). The Rust
 ## tests and the module's checks (whose Terraform applies mostly wait on the emulator)
 ## run side by side, each target's output kept together.
-test: test-setup lint build-bins
-	$(MAKE) --no-print-directory -j2 --output-sync=target test-rust test-infra
+test: test-setup lint build-bins sim-events
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-rust test-infra-checks
 	$(MAKE) --no-print-directory test-fuzz
 
 ## A Python virtual environment with the pinned AWS emulator (moto) and the
@@ -64,10 +64,16 @@ test-rust:
 	cargo test --workspace
 
 ## The module's checks; the EventBridge patterns also route every simulated scenario.
-test-infra:
+test-infra: sim-events test-infra-checks
+
+## The simulated scenarios the module's EventBridge patterns must route, written
+## before the parallel part of `make test` (cargo test may relink the binary).
+sim-events:
 	mkdir -p target/sim
 	for s in success health-check-rollback bad-image zero-running superseded stalled; do \
 	  target/debug/rollout-watcher simulate --scenario $$s --seed 1 > target/sim/$$s.jsonl; done
+
+test-infra-checks:
 	SIMULATED_EVENTS_DIR=target/sim $(VENV)/bin/pytest infra/tests -q
 
 ## Speed and cost figures (BENCHMARKS.md), one table: replay vs the serde_json floor,
