@@ -1,4 +1,4 @@
-//! The `rollout-watcher` command's library: replay, simulate, demo and audit, so that
+//! The `rollout-watcher` command's library: replay, simulate, demo, audit and wait, so that
 //! tests and benchmarks drive exactly what the binary runs.
 
 pub mod audit;
@@ -8,3 +8,4 @@ pub mod render;
 pub mod replay;
 pub mod simulate;
 pub mod simulate_cmd;
+pub mod wait;

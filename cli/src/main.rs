@@ -1,7 +1,7 @@
 //! `rollout-watcher`: replay ECS events through the watcher locally, simulate
 //! realistic rollouts, see a demo, and audit services' deployment settings.
 
-use rollout_watcher_cli::{audit, demo, replay, simulate_cmd};
+use rollout_watcher_cli::{audit, demo, replay, simulate_cmd, wait};
 
 use std::process::ExitCode;
 
@@ -29,6 +29,9 @@ enum Command {
     Demo(demo::Args),
     /// Check services' deployment settings against the zero-downtime rules.
     Audit(audit::Args),
+    /// Follow one deployment through ECS until it ends: the CI gate (exit codes in
+    /// docs/wait.md).
+    Wait(wait::Args),
 }
 
 /// Usage errors exit 64 (sysexits' EX_USAGE), never 2: `audit` uses 2 for "a service
@@ -55,6 +58,8 @@ fn main() -> ExitCode {
         Command::Demo(args) => demo::run(&args),
         // Prints its own errors: its exit code 2 means "unsafe", errors are 1.
         Command::Audit(args) => Ok(audit::run(&args)),
+        // Prints its own errors: its exit codes 2-5 are verdicts, errors are 1.
+        Command::Wait(args) => Ok(wait::run(&args)),
     };
     match result {
         Ok(code) => code,
