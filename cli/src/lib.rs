@@ -1,8 +1,9 @@
-//! The `rollout-watcher` command's library: replay, simulate, demo, audit and wait, so that
-//! tests and benchmarks drive exactly what the binary runs.
+//! The `rollout-watcher` command's library: replay, simulate, demo, audit, wait and
+//! history, so that tests and benchmarks drive exactly what the binary runs.
 
 pub mod audit;
 pub mod demo;
+pub mod history;
 pub mod reader;
 pub mod render;
 pub mod replay;

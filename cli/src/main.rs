@@ -1,7 +1,8 @@
 //! `rollout-watcher`: replay ECS events through the watcher locally, simulate
-//! realistic rollouts, see a demo, and audit services' deployment settings.
+//! realistic rollouts, see a demo, audit services' deployment settings, wait for a
+//! deployment in CI, and read the history of past rollouts.
 
-use rollout_watcher_cli::{audit, demo, replay, simulate_cmd, wait};
+use rollout_watcher_cli::{audit, demo, history, replay, simulate_cmd, wait};
 
 use std::process::ExitCode;
 
@@ -32,6 +33,8 @@ enum Command {
     /// Follow one deployment through ECS until it ends: the CI gate (exit codes in
     /// docs/wait.md).
     Wait(wait::Args),
+    /// Past rollouts from the watcher's table, with their figures per service.
+    History(history::Args),
 }
 
 /// Usage errors exit 64 (sysexits' EX_USAGE), never 2: `audit` uses 2 for "a service
@@ -60,6 +63,7 @@ fn main() -> ExitCode {
         Command::Audit(args) => Ok(audit::run(&args)),
         // Prints its own errors: its exit codes 2-5 are verdicts, errors are 1.
         Command::Wait(args) => Ok(wait::run(&args)),
+        Command::History(args) => Ok(history::run(&args)),
     };
     match result {
         Ok(code) => code,

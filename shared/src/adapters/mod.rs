@@ -13,8 +13,9 @@
 //! - [`emf`]: CloudWatch Embedded Metric Format on stdout (the default sink).
 //! - `lambda_init` (feature `lambda`): a configuration error reported to the
 //!   Runtime API, for the two functions that read the watcher's configuration.
-//! - `dynamodb`, `sns`, `cloudwatch`, `ecs` (feature `aws`): the real services;
-//!   `aws` wires them into a watcher for the Lambda functions.
+//! - `dynamodb`, `dynamodb_history` (the history's reads), `sns`, `cloudwatch`,
+//!   `ecs` (feature `aws`): the real services; `aws` wires them into a watcher for
+//!   the Lambda functions.
 //! - `sdk` (feature `aws-http`, part of `aws`): the SDK configuration every function
 //!   starts with (one HTTP client, compiled-in roots, timeouts).
 
@@ -27,6 +28,8 @@ pub mod cloudwatch;
 pub mod dynamodb;
 #[cfg(feature = "aws")]
 mod dynamodb_ext;
+#[cfg(feature = "aws")]
+pub mod dynamodb_history;
 #[cfg(feature = "aws")]
 pub mod ecs;
 pub mod emf;

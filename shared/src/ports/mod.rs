@@ -11,6 +11,7 @@
 //! sandbox) and async through `async_trait` (object-safe, so tests can mix fakes).
 
 mod errors;
+mod history;
 
 use std::collections::VecDeque;
 
@@ -22,6 +23,7 @@ use crate::model::{Millis, ServiceArn, TaskObservation, Timestamp};
 use crate::outbox::Outbox;
 
 pub use errors::{InspectError, MetricsError, NotifyError, Source, StoreError};
+pub use history::HistoryReader;
 
 /// Everything kept about one service in its live item: the state machine, the
 /// outbox of effects not yet delivered, and the revision the next write is
