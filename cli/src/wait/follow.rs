@@ -267,7 +267,7 @@ impl<'a> Follower<'a> {
             return all;
         };
         let config = observe::config(&r.service, r.deployment.as_ref(), r.at);
-        let known = state.config().map(|c| ServiceConfigKey::of(c));
+        let known = state.config().map(ServiceConfigKey::of);
         if known != Some(ServiceConfigKey::of(&config)) {
             state.set_config(config);
         }
