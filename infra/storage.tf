@@ -6,6 +6,9 @@
 #   due_pk (S) / due_at (N) sparse GSI "due-index": only items with a deadline
 #                           carry these, so the sweeper queries what is due
 #                           instead of scanning
+#   history_month (S) / history_at (N)  sparse GSI "history-index": finished
+#                           rollouts by month of their end, for
+#                           `rollout-watcher history` (no Scan of the table)
 #   expires_at (N)          TTL: finished rollouts and sent outbox entries age out
 ################################################################################
 
@@ -43,6 +46,24 @@ resource "aws_dynamodb_table" "this" {
     hash_key        = "due_pk"
     range_key       = "due_at"
     projection_type = "KEYS_ONLY"
+  }
+
+  attribute {
+    name = "history_month"
+    type = "S"
+  }
+
+  attribute {
+    name = "history_at"
+    type = "N"
+  }
+
+  global_secondary_index {
+    name               = "history-index"
+    hash_key           = "history_month"
+    range_key          = "history_at"
+    projection_type    = "INCLUDE"
+    non_key_attributes = ["summary"]
   }
 
   ttl {

@@ -1,14 +1,16 @@
-//! The `rollout-watcher` command's library: replay, simulate, demo and audit, so that
-//! tests and benchmarks drive exactly what the binary runs.
+//! The `rollout-watcher` command's library: replay, simulate, demo, audit, wait and
+//! history, so that tests and benchmarks drive exactly what the binary runs.
 
 pub mod audit;
 pub mod demo;
+pub mod history;
 pub mod html;
 pub mod reader;
 pub mod render;
 pub mod replay;
 pub mod simulate;
 pub mod simulate_cmd;
+pub mod wait;
 
 /// Usage errors exit 64 (sysexits' EX_USAGE), never 2: `audit` uses 2 for "a service
 /// is unsafe", and a CI gate must not read a typo as a verdict.

@@ -1,7 +1,8 @@
 //! `rollout-watcher`: replay ECS events through the watcher locally, simulate
-//! realistic rollouts, see a demo, and audit services' deployment settings.
+//! realistic rollouts, see a demo, audit services' deployment settings, wait for a
+//! deployment in CI, and read the history of past rollouts.
 
-use rollout_watcher_cli::{EXIT_USAGE, Usage, audit, demo, replay, simulate_cmd};
+use rollout_watcher_cli::{EXIT_USAGE, Usage, audit, demo, history, replay, simulate_cmd, wait};
 
 use std::process::ExitCode;
 
@@ -32,6 +33,11 @@ enum Command {
     Demo(demo::Args),
     /// Check services' deployment settings against the zero-downtime rules.
     Audit(audit::Args),
+    /// Follow one deployment through ECS until it ends: the CI gate (exit codes in
+    /// docs/wait.md).
+    Wait(wait::Args),
+    /// Past rollouts from the watcher's table, with their figures per service.
+    History(history::Args),
 }
 
 fn main() -> ExitCode {
@@ -54,6 +60,9 @@ fn main() -> ExitCode {
         Command::Demo(args) => demo::run(&args),
         // Prints its own errors: its exit code 2 means "unsafe", errors are 1.
         Command::Audit(args) => Ok(audit::run(&args, cli.verbose)),
+        // Prints its own errors: its exit codes 2-5 are verdicts, errors are 1.
+        Command::Wait(args) => Ok(wait::run(&args)),
+        Command::History(args) => Ok(history::run(&args)),
     };
     match result {
         Ok(code) => code,

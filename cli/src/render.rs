@@ -461,6 +461,72 @@ pub fn verdict(r: &RolloutSummary) -> String {
     }
 }
 
+/// One transition line of a rollout's timeline, as [`timeline`] writes it, for
+/// `wait`, which prints the timeline as it happens. `ran`: a task of the rollout
+/// was RUNNING before this transition.
+pub fn transition_line(
+    t: &rollout_watcher::core::Transition,
+    origin: Option<Timestamp>,
+    rollback: bool,
+    ran: bool,
+    color: bool,
+) -> String {
+    let paint = Paint(color);
+    let rel = origin
+        .map(|o| format!("+{}", t.at.since(o).human()))
+        .unwrap_or_default();
+    let mark = match t.to {
+        RolloutState::Completed => paint.p("32", "✔"),
+        RolloutState::Failed | RolloutState::RolledBack => paint.p("31", "✖"),
+        RolloutState::Stalled => paint.p("33", "⏸"),
+        RolloutState::Superseded => paint.p("36", "↷"),
+        _ => paint.p("34", "●"),
+    };
+    // `wait` knows no settings here: the neutral step texts, as `replay` prints them
+    // for events alone.
+    let known = Known::default();
+    let text = match t.to {
+        RolloutState::Started => known.started(rollback),
+        RolloutState::TasksRunning => known.running().to_owned(),
+        RolloutState::Draining => known.draining(ran),
+        to => step(to).to_owned(),
+    };
+    format!("  {}  {:>12}  {mark} {text}", clock(t.at), rel)
+}
+
+/// One alert line of a rollout's timeline, as [`timeline`] writes it.
+pub fn timeline_alert_line(a: &Alert, color: bool) -> String {
+    format!(
+        "  {}  {:>12}  {}",
+        clock(a.at),
+        "",
+        alert_text(&Paint(color), a)
+    )
+}
+
+fn alert_text(paint: &Paint, a: &Alert) -> String {
+    format!("{} {} · {}", label(paint, a), a.alert.as_str(), a.summary)
+}
+
+/// A line of the timeline that is not an effect (a stage, a pause, what ECS said),
+/// in the same columns.
+pub fn timeline_note(at: Timestamp, origin: Option<Timestamp>, text: &str, color: bool) -> String {
+    let rel = origin
+        .map(|o| format!("+{}", at.since(o).human()))
+        .unwrap_or_default();
+    format!(
+        "  {}  {:>12}  {}",
+        clock(at),
+        rel,
+        Paint(color).p("2", text)
+    )
+}
+
+/// A bold heading line (`━━ title`, `verdict: ...`).
+pub fn heading(text: &str, color: bool) -> String {
+    Paint(color).p("1", text)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

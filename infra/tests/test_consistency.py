@@ -51,7 +51,7 @@ WATCHER_METRICS = {"AlertsPublished", "AlertPublishFailures", "EventsRejected"}
 CONTRACT_METRICS = ROLLOUT_METRICS | WATCHER_METRICS
 ALARMED_METRICS = {"DeploymentFailed", "DeploymentRolledBack", "ZeroTaskDowntime", "RunningTaskCount", "DeploymentStalled", "AlertPublishFailures", "EventsRejected"}
 
-TABLE_NAMES = ["pk", "sk", "due_pk", "due_at", "expires_at", "due-index"]
+TABLE_NAMES = ["pk", "sk", "due_pk", "due_at", "expires_at", "due-index", "history_month", "history_at", "history-index"]
 
 ALERT_NAMES = [
     "deployment_started", "deployment_completed", "deployment_failed", "deployment_rolled_back",
@@ -186,9 +186,12 @@ def test_table_shape_is_the_contract():
     assert unquote(table["hash_key"]) == "pk" and unquote(table["range_key"]) == "sk"
     assert unquote(table["billing_mode"]) == "PAY_PER_REQUEST"
     attributes = {unquote(a["name"]): unquote(a["type"]) for a in table["attribute"]}
-    assert attributes == {"pk": "S", "sk": "S", "due_pk": "S", "due_at": "N"}, attributes
-    (gsi,) = table["global_secondary_index"]
-    assert (unquote(gsi["name"]), unquote(gsi["hash_key"]), unquote(gsi["range_key"]), unquote(gsi["projection_type"])) == ("due-index", "due_pk", "due_at", "KEYS_ONLY")
+    assert attributes == {"pk": "S", "sk": "S", "due_pk": "S", "due_at": "N", "history_month": "S", "history_at": "N"}, attributes
+    gsis = {unquote(g["name"]): g for g in table["global_secondary_index"]}
+    assert set(gsis) == {"due-index", "history-index"}, set(gsis)
+    due, history = gsis["due-index"], gsis["history-index"]
+    assert (unquote(due["hash_key"]), unquote(due["range_key"]), unquote(due["projection_type"])) == ("due_pk", "due_at", "KEYS_ONLY")
+    assert (unquote(history["hash_key"]), unquote(history["range_key"]), unquote(history["projection_type"])) == ("history_month", "history_at", "INCLUDE")
     assert unquote(table["ttl"][0]["attribute_name"]) == "expires_at" and table["ttl"][0]["enabled"] is True
     assert table["point_in_time_recovery"][0]["enabled"] is True
     assert table["server_side_encryption"][0]["enabled"] is True and "kms_key_arn" in table["server_side_encryption"][0]

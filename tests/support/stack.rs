@@ -1,5 +1,6 @@
 //! The AWS side of a test, created in the emulator the way the Terraform module
-//! creates it: the state table (keys `pk`/`sk`, sparse GSI `due-index`), the alert
+//! creates it: the state table (keys `pk`/`sk`, sparse GSIs `due-index` and
+//! `history-index`), the alert
 //! topic with an SQS queue subscribed to it (to read back exactly what SNS
 //! delivered), and an ECS cluster with one service.
 
@@ -123,6 +124,18 @@ async fn create_table(sdk: &SdkConfig) -> anyhow::Result<()> {
                 .build(),
         )
         .build()?;
+    // `rollout-watcher history`'s index (infra/storage.tf).
+    let history = GlobalSecondaryIndex::builder()
+        .index_name("history-index")
+        .key_schema(key("history_month", KeyType::Hash)?)
+        .key_schema(key("history_at", KeyType::Range)?)
+        .projection(
+            Projection::builder()
+                .projection_type(ProjectionType::Include)
+                .non_key_attributes("summary")
+                .build(),
+        )
+        .build()?;
     aws_sdk_dynamodb::Client::new(sdk)
         .create_table()
         .table_name(TABLE)
@@ -131,9 +144,12 @@ async fn create_table(sdk: &SdkConfig) -> anyhow::Result<()> {
         .attribute_definitions(attr("sk", ScalarAttributeType::S)?)
         .attribute_definitions(attr("due_pk", ScalarAttributeType::S)?)
         .attribute_definitions(attr("due_at", ScalarAttributeType::N)?)
+        .attribute_definitions(attr("history_month", ScalarAttributeType::S)?)
+        .attribute_definitions(attr("history_at", ScalarAttributeType::N)?)
         .key_schema(key("pk", KeyType::Hash)?)
         .key_schema(key("sk", KeyType::Range)?)
         .global_secondary_indexes(gsi)
+        .global_secondary_indexes(history)
         .send()
         .await
         .context("CreateTable")?;

@@ -11,6 +11,8 @@
 //!   `rollout#<deployment id>`; `summary` (S) the rollout summary as JSON, plus
 //!   `deployment_id`, `state`, `started_at`, `finished_at`, `duration_s`, `downtime_s`
 //!   for people reading the table, and `expires_at` (N, epoch seconds) for TTL.
+//!   `history_month` (S, `YYYY-MM`) and `history_at` (N, epoch ms) of its end key the
+//!   sparse GSI `history-index` that `rollout-watcher history` queries by month.
 //!   `writes` (S) the last few revisions with the invocation that wrote each, as
 //!   JSON, so a writer whose reply was lost can tell whether its write landed.
 //! - A state or outbox document over 8 KiB is stored deflated as `state_z` /

@@ -161,6 +161,12 @@ pub(crate) fn history_item(r: &RolloutSummary, ttl: Millis) -> Result<Item, Stor
     }
     item.insert("downtime_s".into(), n(r.downtime_s));
     let end = r.finished_at.or(r.started_at).unwrap_or_default();
+    // The sparse history index's keys (see `dynamodb_history`).
+    item.insert(
+        "history_month".into(),
+        s(super::dynamodb_history::history_month(end)),
+    );
+    item.insert("history_at".into(), n(end.as_millis()));
     item.insert("expires_at".into(), n(epoch_secs(end.plus(ttl))));
     Ok(item)
 }

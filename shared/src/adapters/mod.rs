@@ -12,7 +12,7 @@
 //!   answer from data, with failures injectable (unit tests).
 //! - [`emf`]: CloudWatch Embedded Metric Format on stdout (the default sink).
 //! - [`clock`]: the system clock.
-//! - `dynamodb`, `sns`, `cloudwatch`, `ecs` (feature `aws`): the real services
+//! - `dynamodb`, `dynamodb_history` (the history's reads), `sns`, `cloudwatch`, `ecs` (feature `aws`): the real services
 //!   (wired into a watcher by [`crate::lambda`], not here: adapters import ports
 //!   and model only).
 //! - `ecs_described` (feature `ecs-sdk`, part of `aws`): the SDK's ECS service as
@@ -28,6 +28,8 @@ pub mod cloudwatch;
 pub mod dynamodb;
 #[cfg(feature = "aws")]
 mod dynamodb_ext;
+#[cfg(feature = "aws")]
+pub mod dynamodb_history;
 #[cfg(feature = "aws")]
 pub mod ecs;
 #[cfg(feature = "ecs-sdk")]

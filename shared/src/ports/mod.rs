@@ -11,6 +11,7 @@
 //! sandbox) and async through `async_trait` (object-safe, so tests can mix fakes).
 
 mod errors;
+mod history;
 
 use async_trait::async_trait;
 
@@ -19,6 +20,7 @@ use crate::model::{Millis, ServiceArn, TaskObservation, Timestamp};
 use crate::record::ServiceRecord;
 
 pub use errors::{InspectError, MetricsError, NotifyError, Source, StoreError};
+pub use history::HistoryReader;
 
 /// One conditional write of a service's live item (plus its finished rollouts).
 #[derive(Clone, Copy, Debug)]

@@ -1,0 +1,59 @@
+//! `rollout-watcher history`'s bad input: one line naming the flag, exit 64, before
+//! any AWS call (the endpoint points nowhere reachable on purpose). The reads
+//! themselves are tested against the emulator in tests/tests/history.rs, with items
+//! the real handler wrote.
+
+#![allow(clippy::unwrap_used)]
+
+use std::process::Command;
+
+fn history(args: &[&str]) -> (Option<i32>, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_rollout-watcher"))
+        .arg("history")
+        .args(args)
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "eu-west-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).trim_end().to_owned(),
+    )
+}
+
+#[test]
+fn a_malformed_since_or_service_is_a_usage_error_naming_the_flag() {
+    assert_eq!(
+        history(&["--table", "t", "--since", "last week"]),
+        (Some(64), "rollout-watcher history: --since: not a span (30d, 12h, 90m) or an RFC 3339 time: \"last week\"".to_owned())
+    );
+    assert_eq!(
+        history(&["--table", "t", "--service", "arn:aws:ecs:eu-west-1:1:cluster/demo"]),
+        (Some(64), "rollout-watcher history: --service: not an ECS service ARN: \"arn:aws:ecs:eu-west-1:1:cluster/demo\"".to_owned())
+    );
+    let (code, stderr) = history(&["--since", "30d"]);
+    assert_eq!(code, Some(64));
+    assert!(stderr.contains("--table"), "{stderr}");
+}
+
+/// An unreachable table is exit 1, one line naming `--table` and the call.
+#[test]
+fn an_unreachable_table_is_exit_1_naming_the_table() {
+    let (code, stderr) = history(&[
+        "--table",
+        "rollout-watcher-state",
+        "--service",
+        "arn:aws:ecs:eu-west-1:123456789012:service/demo/web",
+    ]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with(
+            "rollout-watcher history: --table rollout-watcher-state: state table: Query failed"
+        ),
+        "{stderr}"
+    );
+}

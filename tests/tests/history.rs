@@ -1,0 +1,180 @@
+//! `rollout-watcher history` over what the real handler wrote: simulated rollouts
+//! of three services go through the watcher (DynamoDB, SNS and ECS in the
+//! emulator), then the CLI's history reads the table back through its real
+//! DynamoDB adapter: finished rollouts by month through `history-index`, one
+//! service by its key, the open rollout from the live state.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::sync::Arc;
+
+use integration_tests::moto::Moto;
+use integration_tests::stack::{self, TABLE};
+use rollout_watcher::adapters::dynamodb_history::DynamoHistory;
+use rollout_watcher::adapters::recording::ManualClock;
+use rollout_watcher::core::RolloutState;
+use rollout_watcher::model::Timestamp;
+use rollout_watcher_cli::history::{self, Format, Query};
+use rollout_watcher_cli::simulate::{Params, Scenario};
+use serde_json::Value;
+
+use common::{drive, emf, stream, time_of};
+
+fn params(scenario: Scenario, service: &str) -> Params {
+    Params {
+        service: service.to_owned(),
+        ..Params::defaults(scenario)
+    }
+}
+
+async fn create_service(sdk: &aws_config::SdkConfig, name: &str) {
+    aws_sdk_ecs::Client::new(sdk)
+        .create_service()
+        .cluster("demo-cluster")
+        .service_name(name)
+        .task_definition("web")
+        .desired_count(1)
+        .send()
+        .await
+        .unwrap();
+}
+
+fn query(cluster: Option<&str>, service: Option<&str>, since: Timestamp, now: Timestamp) -> Query {
+    Query {
+        cluster: cluster.map(str::to_owned),
+        service: service.map(str::to_owned),
+        since,
+        now,
+    }
+}
+
+/// A completed rollout (web), a rollback (api) and one still in progress (worker):
+/// the rows, the per-service and overall figures, in text and JSON Lines.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_reads_back_what_the_handler_wrote() {
+    // given: three services and their streams through the real handler
+    let moto = Moto::start().await.unwrap();
+    let stack = stack::create(&moto, true).await.unwrap();
+    create_service(&stack.sdk, "api").await;
+    create_service(&stack.sdk, "worker").await;
+    let web = stream(&params(Scenario::Success, "web"));
+    let api = stream(&params(Scenario::HealthCheckRollback, "api"));
+    let worker = stream(&params(Scenario::Success, "worker"));
+    let half = &worker[..worker.len() / 2];
+    let (metrics, _lines) = emf();
+    for events in [&web[..], &api[..], half] {
+        let clock: Arc<ManualClock> = common::clock_for(events);
+        let w = stack.watcher(Arc::clone(&metrics), clock);
+        for r in drive(&w, events).await {
+            r.unwrap();
+        }
+    }
+    let first = web.iter().chain(&api).map(time_of).min().unwrap();
+    let last = web
+        .iter()
+        .chain(&api)
+        .chain(half)
+        .map(time_of)
+        .max()
+        .unwrap();
+    let since = Timestamp::from_millis(first.as_millis() - 3_600_000);
+    let now = Timestamp::from_millis(last.as_millis() + 60_000);
+    let reader = DynamoHistory::new(aws_sdk_dynamodb::Client::new(&stack.sdk), TABLE);
+
+    // when: every service of the cluster (Queries of the history index)
+    let h = history::collect(&reader, &query(Some("demo-cluster"), None, since, now))
+        .await
+        .unwrap();
+
+    // then
+    let rows: Vec<(&str, RolloutState, bool)> = h
+        .rollouts
+        .iter()
+        .map(|r| (r.service.name(), r.state, r.open))
+        .collect();
+    assert!(
+        rows.contains(&("web", RolloutState::Completed, false)),
+        "{rows:?}"
+    );
+    assert!(
+        rows.contains(&("api", RolloutState::RolledBack, false)),
+        "{rows:?}"
+    );
+    assert!(
+        rows.iter().any(|(s, _, open)| *s == "worker" && *open),
+        "{rows:?}"
+    );
+    let web_row = h
+        .rollouts
+        .iter()
+        .find(|r| r.service.name() == "web")
+        .unwrap();
+    assert!(web_row.duration_s.unwrap() > 0.0);
+    assert!(web_row.task_definition.is_some());
+    let api_row = h
+        .rollouts
+        .iter()
+        .find(|r| r.service.name() == "api" && r.rollback_of.is_none())
+        .unwrap();
+    assert!(api_row.failures >= 1, "{api_row:?}");
+    assert_eq!(h.all.completed, 1);
+    assert_eq!(h.all.rolled_back, 1);
+    assert_eq!(h.all.open, 1);
+    assert_eq!(h.all.success_rate, Some(0.5));
+    assert_eq!(h.all.rollback_rate, Some(0.5));
+    assert_eq!(h.services.len(), 3);
+
+    // and: one service by ARN is a Query on its key, with the same rows
+    let arn = web_row.service.to_string();
+    let one = history::collect(&reader, &query(None, Some(&arn), since, now))
+        .await
+        .unwrap();
+    assert!(one.rollouts.iter().all(|r| r.service.name() == "web"));
+    assert_eq!(one.all.completed, 1);
+
+    // and: a window that ends before the rollouts lists none
+    let before = Timestamp::from_millis(since.as_millis() - 1);
+    let none = history::collect(
+        &reader,
+        &query(None, None, Timestamp::from_millis(0), before),
+    )
+    .await
+    .unwrap();
+    assert!(
+        none.rollouts.iter().all(|r| r.open),
+        "only the open rollout: {:?}",
+        none.rollouts
+    );
+
+    // and: both renderings
+    let mut text = Vec::new();
+    history::write(&mut text, &h, Format::Text).unwrap();
+    let text = String::from_utf8(text).unwrap();
+    assert!(
+        text.contains("web (demo-cluster): 1 rollouts: 1 completed"),
+        "{text}"
+    );
+    assert!(text.contains("all services: 3 rollouts"), "{text}");
+    let mut json = Vec::new();
+    history::write(&mut json, &h, Format::Json).unwrap();
+    let lines: Vec<Value> = String::from_utf8(json)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.last().unwrap()["type"], "all_stats");
+    assert_eq!(
+        lines
+            .iter()
+            .filter(|l| l["type"] == "service_stats")
+            .count(),
+        3
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["type"] == "history_rollout" && l["state"] == "rolled_back")
+    );
+}
