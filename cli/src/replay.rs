@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::ValueEnum;
 use rollout_watcher::core::{Effect, Effects, RolloutSummary, Settings};
-use rollout_watcher::model::{Millis, Timestamp};
+use rollout_watcher::model::{CrashLoopRule, Millis, Timestamp};
 use rollout_watcher::replay::Replay;
 use serde_json::json;
 
@@ -38,6 +38,10 @@ pub struct Args {
     /// A zero must last this long before it alerts.
     #[arg(long, default_value = "30s")]
     zero_grace: String,
+    /// This many crashes of a service's tasks within this long are a crash loop
+    /// (`N/DURATION`).
+    #[arg(long, default_value = "3/15m")]
+    crash_loop: String,
 }
 
 /// Parses the watcher settings from flags.
@@ -48,6 +52,22 @@ pub fn settings(stall_after: &str, zero_grace: &str) -> anyhow::Result<Settings>
         zero_grace: Millis::parse_duration(zero_grace)
             .with_context(|| format!("--zero-grace: not a duration: {zero_grace:?}"))?,
         confirm_zero: false,
+        crash_loop: CrashLoopRule::default(),
+    })
+}
+
+/// [`settings`] with the crash-loop rule of `--crash-loop`.
+pub fn settings_with_crash_loop(
+    stall_after: &str,
+    zero_grace: &str,
+    crash_loop: &str,
+) -> anyhow::Result<Settings> {
+    let rule = CrashLoopRule::parse(crash_loop).with_context(|| {
+        format!("--crash-loop: not N/DURATION with N >= 2 (such as 3/15m): {crash_loop:?}")
+    })?;
+    Ok(Settings {
+        crash_loop: rule,
+        ..settings(stall_after, zero_grace)?
     })
 }
 
@@ -58,7 +78,11 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         .as_deref()
         .map(|n| Timestamp::parse(n).with_context(|| format!("--now: not an RFC 3339 time: {n:?}")))
         .transpose()?;
-    let mut replay = Replay::new(settings(&args.stall_after, &args.zero_grace)?);
+    let mut replay = Replay::new(settings_with_crash_loop(
+        &args.stall_after,
+        &args.zero_grace,
+        &args.crash_loop,
+    )?);
     let files: Vec<String> = if args.files.is_empty() {
         vec!["-".into()]
     } else {
@@ -158,6 +182,6 @@ pub fn rollout_json(r: &RolloutSummary) -> serde_json::Value {
     json!({
         "type": "rollout", "service": r.service, "deployment_id": r.deployment_id,
         "state": r.state, "started_at": r.started_at, "finished_at": r.finished_at,
-        "duration_s": r.duration_s, "downtime_s": r.downtime_s,
+        "duration_s": r.duration_s, "downtime_s": r.downtime(),
     })
 }

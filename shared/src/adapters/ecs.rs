@@ -15,13 +15,17 @@ use aws_sdk_ecs::Client;
 use aws_sdk_ecs::types::{DesiredStatus, Service, ServiceField, Task, ThresholdType};
 
 use crate::core::ServiceConfig;
-use crate::model::{DeploymentId, Millis, ServiceArn, TaskObservation, TaskStatus, task_id};
+use crate::model::{
+    CrashLoopRule, DeploymentId, Millis, ServiceArn, TaskObservation, TaskStatus, task_id,
+};
 use crate::ports::{DeploymentView, InspectError, ServiceInspector, ServiceView};
 
 use super::sdk_ext::to_timestamp;
 
 /// Tag: per-service stall deadline (`20m`, `1h`).
 pub const TAG_STALL_AFTER: &str = "rollout-watcher:stall-after";
+/// Tag: per-service crash-loop rule (`3/15m`, `5/1h`).
+pub const TAG_CRASH_LOOP: &str = "rollout-watcher:crash-loop";
 /// Tag: `true` mutes every alert of the service.
 pub const TAG_MUTE: &str = "rollout-watcher:mute";
 /// Tag: `true`/`false` overrides NOTIFY_INFO for the service.
@@ -221,6 +225,7 @@ pub fn view(s: &Service) -> ServiceView {
             .and_then(|g| u32::try_from(g).ok()),
         load_balanced: Some(!s.load_balancers().is_empty()),
         stall_after: tag(TAG_STALL_AFTER).and_then(Millis::parse_duration),
+        crash_loop: tag(TAG_CRASH_LOOP).and_then(CrashLoopRule::parse),
         mute: tag(TAG_MUTE).and_then(parse_bool).unwrap_or(false),
         notify_info: tag(TAG_NOTIFY_INFO).and_then(parse_bool),
         read_at: None,

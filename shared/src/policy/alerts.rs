@@ -12,8 +12,8 @@ use crate::model::{
     DeploymentId, Finding, Millis, ServiceActionKind, ServiceArn, ServiceConfig, Timestamp, task_id,
 };
 
-use super::text::{AlertBuilder, exit_text, metric, short_task};
-use super::{assess, task_console_url};
+use super::text::{AlertBuilder, breaker_text, exit_text, metric, short_task};
+use super::{assess, crashes, task_console_url};
 
 /// The effects one occurrence becomes, in order.
 pub(super) fn render(service: &ServiceArn, o: Occurrence, out: &mut Vec<Effect>) {
@@ -42,7 +42,8 @@ pub(super) fn render(service: &ServiceArn, o: Occurrence, out: &mut Vec<Effect>)
             at,
             reason,
             last_failure,
-        } => failed(service, &rollout, at, reason, last_failure, out),
+            crashes,
+        } => failed(service, &rollout, at, reason, (last_failure, crashes), out),
         Occurrence::RolloutCompleted {
             rollout,
             at,
@@ -75,21 +76,47 @@ pub(super) fn render(service: &ServiceArn, o: Occurrence, out: &mut Vec<Effect>)
             stop,
             deployment,
             task_definition,
-            failures,
-            threshold,
+            breaker,
             at,
-        } => {
-            let n = (failures, threshold);
-            task_failed(
-                service,
-                &stop,
-                deployment.as_ref(),
-                task_definition,
-                n,
-                at,
-                out,
-            );
-        }
+        } => task_failed(
+            service,
+            &stop,
+            deployment.as_ref(),
+            task_definition,
+            breaker,
+            at,
+            out,
+        ),
+        Occurrence::TaskCrashed {
+            stop,
+            deployment,
+            task_definition,
+            started,
+            breaker,
+            at,
+        } => crashes::task_crashed(
+            service,
+            &stop,
+            (deployment.as_ref(), task_definition),
+            started,
+            breaker,
+            at,
+            out,
+        ),
+        Occurrence::CrashLoop {
+            start,
+            at,
+            crashes,
+            rule,
+        } => out.push(crashes::crash_loop(service, start, at, crashes, rule)),
+        Occurrence::CrashLoopResolved {
+            start,
+            end,
+            crashes,
+            rule,
+        } => out.push(crashes::crash_loop_resolved(
+            service, start, end, crashes, rule,
+        )),
         Occurrence::ServiceAction {
             alert,
             kind,
@@ -111,12 +138,13 @@ pub(super) fn render(service: &ServiceArn, o: Occurrence, out: &mut Vec<Effect>)
             at,
             deployment,
             last_stop,
+            desired,
         } => out.push(zero_fired(
             service,
-            start,
-            at,
+            (start, at),
             deployment.as_ref(),
             last_stop.as_ref(),
+            desired,
         )),
         Occurrence::Downtime { start, end } => out.push(metric(
             service,
@@ -252,11 +280,15 @@ fn failed(
     r: &RolloutRef,
     at: Timestamp,
     reason: Option<String>,
-    last: Option<StopInfo>,
+    (last, crashes): (Option<StopInfo>, u32),
     out: &mut Vec<Effect>,
 ) {
     let (svc, what) = (service.name(), what(r));
     let reason = reason.unwrap_or_else(|| "no reason given".into());
+    let crashed = match crashes {
+        0 => String::new(),
+        n => format!(" ({n} new task(s) crashed after reaching RUNNING)"),
+    };
     let tail = last_failure_text(last.as_ref());
     let e = rollout_alert(service, AlertName::DeploymentFailed, at, r)
         .details(|d| {
@@ -266,7 +298,7 @@ fn failed(
         })
         .build(
             &format!("{what} failed"),
-            format!("{svc}: {what} failed: {reason}{tail}"),
+            format!("{svc}: {what} failed: {reason}{crashed}{tail}"),
         );
     out.push(e);
     out.push(rollout_metric(
@@ -282,7 +314,7 @@ fn completed(
     service: &ServiceArn,
     r: &RolloutRef,
     at: Timestamp,
-    (duration, downtime, failures): (Option<f64>, f64, u32),
+    (duration, downtime, failures): (Option<f64>, Option<f64>, u32),
     out: &mut Vec<Effect>,
 ) {
     let (svc, what) = (service.name(), what(r));
@@ -292,15 +324,20 @@ fn completed(
     let e = rollout_alert(service, AlertName::DeploymentCompleted, at, r)
         .details(|d| {
             d.duration_s = duration;
-            d.downtime_s = Some(downtime);
+            d.downtime_s = downtime;
             d.failures = Some(failures);
         })
         .build(
             &format!("{what} completed"),
-            format!(
-                "{svc}: {what} completed{took}, downtime {}.",
-                Millis((downtime * 1000.0) as i64).human()
-            ),
+            match downtime {
+                Some(down) => format!(
+                    "{svc}: {what} completed{took}, downtime {}.",
+                    Millis((down * 1000.0) as i64).human()
+                ),
+                None => format!(
+                    "{svc}: {what} completed; downtime unknown (the watcher did not see this rollout start)."
+                ),
+            },
         );
     out.push(e);
     out.push(rollout_metric(
@@ -330,17 +367,22 @@ fn rolled_back(
     out: &mut Vec<Effect>,
 ) {
     let (svc, what) = (service.name(), what(r));
-    let cause = match (f.health_checks, f.starts) {
+    let mut cause = match (f.health_checks, f.starts) {
         (0, 0) => String::new(),
         (h, 0) => format!(" after {h} health-check failure(s)"),
         (0, s) => format!(" after {s} task(s) failed to start"),
         (h, s) => format!(" after {h} health-check failure(s) and {s} failed start(s)"),
     };
+    match (f.crashes, cause.is_empty()) {
+        (0, _) => {}
+        (c, true) => cause = format!(" after {c} new task(s) crashed"),
+        (c, false) => cause.push_str(&format!(" and {c} crash(es)")),
+    }
     let tail = last_failure_text(f.last.as_ref());
     let e = rollout_alert(service, AlertName::DeploymentRolledBack, at, r)
         .details(|d| {
             d.rolled_back_by = Some(by.clone());
-            d.failures = Some(f.health_checks + f.starts);
+            d.failures = Some(f.health_checks + f.starts + f.crashes);
             d.stop_reason = f.last.as_ref().and_then(|l| l.reason.clone());
         })
         .build(
@@ -400,7 +442,7 @@ fn task_failed(
     stop: &StopInfo,
     dep: Option<&DeploymentId>,
     td_name: Option<String>,
-    (n, threshold): (u32, u32),
+    breaker: Option<(u32, u32)>,
     at: Timestamp,
     out: &mut Vec<Effect>,
 ) {
@@ -437,15 +479,22 @@ fn task_failed(
             d.stop_reason = stop.reason.clone();
             d.stop_code = stop.code.clone();
             d.exits = stop.exits.clone();
-            d.failures = Some(n);
-            d.threshold = Some(threshold);
+            d.failures = breaker.map(|b| b.0);
+            d.threshold = breaker.map(|b| b.1);
             d.console_url = url;
         })
         .build(
-            &format!("task {task} {} ({n} of {threshold})", stop.class.describe()),
+            &format!(
+                "task {task} {}{}",
+                stop.class.describe(),
+                breaker
+                    .map(|(n, t)| format!(" ({n} of {t})"))
+                    .unwrap_or_default()
+            ),
             format!(
-                "{svc}: task {task}{of_dep}{td_text} {} ({n} of {threshold} toward the circuit breaker): {reason}{exits}",
-                stop.class.describe()
+                "{svc}: task {task}{of_dep}{td_text} {}{}: {reason}{exits}",
+                stop.class.describe(),
+                breaker_text(breaker),
             ),
         );
     out.push(e);
@@ -492,10 +541,10 @@ fn service_action(
 
 fn zero_fired(
     service: &ServiceArn,
-    start: Timestamp,
-    at: Timestamp,
+    (start, at): (Timestamp, Timestamp),
     dep: Option<&DeploymentId>,
     last_stop: Option<&StopInfo>,
+    desired: Option<u32>,
 ) -> Effect {
     let svc = service.name();
     let for_ = at.since(start).human();
@@ -525,10 +574,19 @@ fn zero_fired(
         .build(
             "0 tasks serving",
             format!(
-                "{svc}: 0 tasks serving for {for_} (since {start}){during}; the service should run at least 1.{}",
+                "{svc}: 0 tasks serving for {for_} (since {start}){during}{}.{}",
+                should_run(desired),
                 last.unwrap_or_default()
             ),
         )
+}
+
+/// What the watcher knows the service should run: only ECS's desired count says so.
+fn should_run(desired: Option<u32>) -> String {
+    match desired {
+        Some(d) if d >= 1 => format!("; the service should run at least 1 (desired count {d})"),
+        _ => String::new(),
+    }
 }
 
 fn zero_resolved(

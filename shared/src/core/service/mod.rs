@@ -2,7 +2,8 @@
 //!
 //! Shaped like quinn-proto's `connection`: this file holds the state and its entry
 //! points, and each child owns one concern with its own types ([`deployments`],
-//! [`tasks`], [`zero`], [`links`], [`retention`]); the children never call each other
+//! [`tasks`], [`zero`], [`crashes`], [`links`], [`retention`]; [`stops`] reads a
+//! task's stop against the rollouts); the children never call each other
 //! in a loop, and only this file sees all of them. What it finds comes out as
 //! occurrences; the policy's [`ServiceState::apply`], [`ServiceState::tick`] and
 //! [`ServiceState::observe`] put them into words as [`Effects`](crate::core::Effects).
@@ -22,9 +23,11 @@
 //! delivered. Nothing here reads a clock or does I/O: time is the service's event
 //! time (the latest envelope `time` seen) or the "now" passed in.
 
+mod crashes;
 mod deployments;
 mod links;
 mod retention;
+mod stops;
 mod tasks;
 mod zero;
 
@@ -33,16 +36,17 @@ use std::collections::{BTreeMap, VecDeque};
 use serde::{Deserialize, Serialize};
 
 use crate::model::{
-    DeploymentId, Input, InputKind, Millis, Observation, ServiceAction, ServiceArn, ServiceConfig,
-    TaskObservation, TaskStatus, Timestamp,
+    CrashLoopRule, DeploymentId, Input, InputKind, Millis, Observation, ServiceAction, ServiceArn,
+    ServiceConfig, TaskObservation, TaskStatus, Timestamp,
 };
 
 use super::effects::{AlertName, dedup_key};
 use super::occurrence::{Occurrence, Occurrences};
 use super::rollout::{RollbackFact, Rollout, RolloutSummary};
 use super::settings::Settings;
-use super::stop::{StopClass, StopInfo};
+use super::stop::StopInfo;
 use super::strategy;
+use crashes::Crashes;
 use deployments::{DeploymentTasks, View};
 use tasks::Tasks;
 use zero::ZeroTracker;
@@ -88,6 +92,9 @@ pub struct ServiceState {
     pub(crate) forgotten_tasks: VecDeque<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) config: Option<ServiceConfig>,
+    /// Crashes of serving tasks and the loops they made.
+    #[serde(default)]
+    pub(crate) crashes: Crashes,
 }
 
 /// Service-action alerts without a rollout are keyed per hour, so a condition ECS
@@ -114,6 +121,7 @@ impl ServiceState {
             fired: VecDeque::new(),
             forgotten_tasks: VecDeque::new(),
             config: None,
+            crashes: Crashes::default(),
         }
     }
 
@@ -206,7 +214,8 @@ impl ServiceState {
         let wanted = obs.desired >= 1;
         let none_runs = obs.running == 0 && wanted;
         let clock = self.clock.unwrap_or_default();
-        let settled = self.zero.confirm(none_runs, clock, &mut out);
+        let desired = Some(obs.desired);
+        let settled = self.zero.confirm(none_runs, (clock, desired), &mut out);
         if settled {
             // The awaiting zero was the question this look answered.
         } else if none_runs && self.serving_now_at(obs.at) > 0 {
@@ -224,8 +233,8 @@ impl ServiceState {
         self.advance(obs.at.min(self.clock.unwrap_or(obs.at)), settings, &mut out);
         // A zero that came due just now was confirmed by this very observation.
         if none_runs {
-            self.zero
-                .confirm(true, self.clock.unwrap_or_default(), &mut out);
+            let clock = self.clock.unwrap_or_default();
+            self.zero.confirm(true, (clock, desired), &mut out);
         }
         out
     }
@@ -242,12 +251,16 @@ impl ServiceState {
             .values()
             .filter(|r| r.state.is_none_or(|s| !s.is_terminal()) && r.stalled_at.is_none())
             .map(|r| strategy::of(r).deadline(r));
-        rollouts.chain(self.zero.deadline(settings)).min()
+        rollouts
+            .chain(self.zero.deadline(settings))
+            .chain(self.crashes.deadline(self.crash_loop(settings)))
+            .min()
     }
 
-    /// Whether anything is open: a rollout in progress or a zero window.
+    /// Whether anything is open: a rollout in progress, a zero window or a crash loop.
     pub fn has_open_work(&self) -> bool {
         self.zero.open.is_some()
+            || self.crashes.open()
             || self
                 .rollouts
                 .values()
@@ -283,6 +296,14 @@ impl ServiceState {
             .as_ref()
             .and_then(|c| c.stall_after)
             .unwrap_or(settings.stall_after)
+    }
+
+    /// The crash-loop rule: the service's tag, else the watcher's setting.
+    fn crash_loop(&self, settings: &Settings) -> CrashLoopRule {
+        self.config
+            .as_ref()
+            .and_then(|c| c.crash_loop)
+            .unwrap_or(settings.crash_loop)
     }
 
     fn view(&self) -> View<'_> {
@@ -332,49 +353,9 @@ impl ServiceState {
         }
         if let Some(stop) = change.stop {
             let at = t.stopping_at.or(t.stopped_at).unwrap_or(time);
-            self.on_stop(stop, dep, at, t, out);
+            self.on_stop(stop, dep, (at, change.ran_since), t, out);
         }
         true
-    }
-
-    /// A classified stop: health-check and start failures count toward the circuit
-    /// breaker and are reported; every stop is remembered for the zero window's words.
-    fn on_stop(
-        &mut self,
-        stop: StopInfo,
-        dep: Option<DeploymentId>,
-        at: Timestamp,
-        t: &TaskObservation,
-        out: &mut Occurrences,
-    ) {
-        let stats = dep.as_ref().and_then(|d| self.deployments.get_mut(d));
-        if !matches!(
-            stop.class,
-            StopClass::HealthCheck | StopClass::FailedToStart
-        ) {
-            if stop.class.is_failure()
-                && let Some(stats) = stats
-            {
-                stats.last_failure = Some(stop.clone());
-            }
-            self.last_stop = Some(stop);
-            return;
-        }
-        let (failures, task_definition) = match stats {
-            Some(stats) => (stats.count_failure(&stop), stats.task_definition.clone()),
-            None => (1, t.task_definition.clone()),
-        };
-        out.push(Occurrence::TaskFailed {
-            stop: stop.clone(),
-            deployment: dep,
-            task_definition: task_definition
-                .as_deref()
-                .map(|t| crate::model::task_definition_name(t).to_owned()),
-            failures,
-            threshold: ServiceConfig::threshold(self.config.as_ref()),
-            at,
-        });
-        self.last_stop = Some(stop);
     }
 
     /// A service action, once per rollout and reason (or per hour and reason without
@@ -417,6 +398,7 @@ impl ServiceState {
             clock,
             tasks: &self.tasks,
             wanted: self.config.as_ref().and_then(|c| c.desired_count) != Some(0),
+            desired: self.config.as_ref().and_then(|c| c.desired_count),
             serving_seen: self.serving_seen,
             first_serving: self.first_serving,
             pruned_last_end: self.pruned_last_end,
@@ -426,6 +408,8 @@ impl ServiceState {
         let deployment_at =
             |at| deployments::newest_open(rollouts, at, None).map(|r| r.deployment.clone());
         self.zero.track(&service, deployment_at, settings, out);
+        let rule = self.crash_loop(settings);
+        self.crashes.track(clock, rule, out);
         self.report_serving(clock, out);
         retention::tasks(
             &mut self.tasks,
