@@ -22,13 +22,13 @@ use serde_json::Value;
 
 const EVENTS: usize = 10_000;
 
-type MemWatcher = Watcher<
+type MemWatcher = Watcher<(
     MemoryStore,
     RecordingNotifier,
     Arc<dyn MetricsSink>,
     StaticInspector,
     Arc<ManualClock>,
->;
+)>;
 
 fn watcher(start: Timestamp) -> MemWatcher {
     Watcher {

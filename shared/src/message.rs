@@ -36,7 +36,11 @@ pub enum MessageError {
 pub fn subject(alert: &Alert, environment: Option<&str>) -> String {
     let env = environment.map(|e| format!("[{e}] ")).unwrap_or_default();
     let line = format!("{env}{}", alert.title);
-    let with_place = format!("{line} · {}", place(alert));
+    let with_place = format!(
+        "{line} ({} {})",
+        alert.service.account(),
+        alert.service.region()
+    );
     if with_place.chars().count() <= SUBJECT_MAX {
         with_place
     } else {

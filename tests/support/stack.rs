@@ -24,8 +24,13 @@ use crate::moto::Moto;
 
 /// The watcher wired to the emulator, as the Lambda wires it to AWS (the clock is
 /// manual so leases and cache ages follow the scenario).
-pub type TestWatcher =
-    Watcher<DynamoStore, SnsNotifier, Arc<dyn MetricsSink>, EcsInspector, Arc<ManualClock>>;
+pub type TestWatcher = Watcher<(
+    DynamoStore,
+    SnsNotifier,
+    Arc<dyn MetricsSink>,
+    EcsInspector,
+    Arc<ManualClock>,
+)>;
 
 /// Names used by every test.
 pub const TABLE: &str = "rollout-watcher-state";

@@ -228,13 +228,13 @@ async fn watched_service_down_before_any_event_pages_after_the_grace() {
     );
 }
 
-type MemWatcher = Watcher<
+type MemWatcher = Watcher<(
     Arc<MemoryStore>,
     Arc<RecordingNotifier>,
     Arc<RecordingMetrics>,
     Arc<StaticInspector>,
     Arc<ManualClock>,
->;
+)>;
 
 fn memory_world(events: &[serde_json::Value]) -> MemWatcher {
     Watcher {

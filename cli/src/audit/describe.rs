@@ -1,12 +1,15 @@
 //! Reading services' settings: the JSON `aws ecs describe-services` prints (offline),
-//! and the SDK's `Service` (live). Both become a [`ServiceRecord`], so the rules and
-//! the report never care where the settings came from.
+//! and the SDK's `Service` (live). Both fill the library's `DescribedService` and
+//! become a [`ServiceRecord`] through its one mapping, so the rules and the report
+//! never care where the settings came from.
 //!
 //! Absent is not the same as zero: a field ECS did not report stays `None`, and the
 //! report says which ECS defaults it assumed in its place.
 
-use aws_sdk_ecs::types::{Service, ThresholdType};
+use aws_sdk_ecs::types::Service;
+use rollout_watcher::adapters::ecs_described::described;
 use rollout_watcher::core::ServiceConfig;
+use rollout_watcher::describe::DescribedService;
 use serde::Deserialize;
 
 use super::AuditError;
@@ -48,55 +51,11 @@ pub struct Described {
 #[serde(rename_all = "camelCase")]
 struct Output {
     #[serde(default)]
-    services: Vec<ServiceJson>,
+    services: Vec<DescribedService>,
     #[serde(default)]
     failures: Vec<FailureJson>,
     /// `create-service` / `update-service` print one `service`.
-    service: Option<ServiceJson>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ServiceJson {
-    service_name: Option<String>,
-    service_arn: Option<String>,
-    cluster_arn: Option<String>,
-    status: Option<String>,
-    desired_count: Option<u32>,
-    scheduling_strategy: Option<String>,
-    deployment_controller: Option<ControllerJson>,
-    health_check_grace_period_seconds: Option<u32>,
-    load_balancers: Option<Vec<serde_json::Value>>,
-    deployment_configuration: Option<DeploymentConfigurationJson>,
-}
-
-#[derive(Deserialize)]
-struct ControllerJson {
-    r#type: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct DeploymentConfigurationJson {
-    minimum_healthy_percent: Option<u32>,
-    maximum_percent: Option<u32>,
-    deployment_circuit_breaker: Option<BreakerJson>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct BreakerJson {
-    #[serde(default)]
-    enable: bool,
-    #[serde(default)]
-    rollback: bool,
-    threshold_configuration: Option<ThresholdJson>,
-}
-
-#[derive(Deserialize)]
-struct ThresholdJson {
-    r#type: Option<String>,
-    value: Option<u32>,
+    service: Option<DescribedService>,
 }
 
 #[derive(Deserialize)]
@@ -124,7 +83,7 @@ pub fn parse(source: &str, text: &str) -> Result<Described, AuditError> {
     };
     let mut described = Described::default();
     for s in output.services.into_iter().chain(output.service) {
-        match record_from_json(s) {
+        match record_from(&s) {
             Ok(r) => described.services.push(r),
             Err(m) => described.failures.push(m),
         }
@@ -142,72 +101,19 @@ pub fn parse(source: &str, text: &str) -> Result<Described, AuditError> {
     Ok(described)
 }
 
-fn record_from_json(s: ServiceJson) -> Result<ServiceRecord, Missing> {
-    let (cluster, name) = names(
-        s.cluster_arn.as_deref(),
-        s.service_arn.as_deref(),
-        s.service_name.as_deref(),
-    );
-    if s.status.as_deref() == Some("INACTIVE") {
+/// One described service as a record (both paths): its configuration comes from the
+/// library's one mapping, so the audit and the watcher read a service alike.
+fn record_from(s: &DescribedService) -> Result<ServiceRecord, Missing> {
+    let (cluster, name) = s.names();
+    if s.is_inactive() {
         return Err(inactive(&cluster, &name));
     }
-    let dc = s.deployment_configuration.as_ref();
-    let breaker = dc.and_then(|d| d.deployment_circuit_breaker.as_ref());
-    let threshold = breaker
-        .and_then(|b| b.threshold_configuration.as_ref())
-        .filter(|t| t.r#type.as_deref() == Some("COUNT"))
-        .and_then(|t| t.value);
-    let config = ServiceConfig {
-        desired_count: s.desired_count,
-        min_healthy_percent: dc.and_then(|d| d.minimum_healthy_percent),
-        max_percent: dc.and_then(|d| d.maximum_percent),
-        circuit_breaker: Some(breaker.is_some_and(|b| b.enable)),
-        rollback: Some(breaker.is_some_and(|b| b.enable && b.rollback)),
-        failure_threshold: threshold,
-        scheduling_strategy: s.scheduling_strategy,
-        deployment_controller: s.deployment_controller.and_then(|c| c.r#type),
-        health_check_grace_s: s.health_check_grace_period_seconds,
-        load_balanced: s.load_balancers.map(|l| !l.is_empty()),
-        ..ServiceConfig::default()
-    };
-    Ok(record(cluster, name, s.service_arn, config))
+    Ok(record(cluster, name, s.service_arn.clone(), s.config()))
 }
 
 /// The SDK's service as a record (the live path).
 pub(super) fn record_from_sdk(s: &Service) -> Result<ServiceRecord, Missing> {
-    let (cluster, name) = names(s.cluster_arn(), s.service_arn(), s.service_name());
-    if s.status() == Some("INACTIVE") {
-        return Err(inactive(&cluster, &name));
-    }
-    let dc = s.deployment_configuration();
-    let breaker = dc.and_then(|d| d.deployment_circuit_breaker());
-    let percent = |p: Option<i32>| p.and_then(|p| u32::try_from(p).ok());
-    let config = ServiceConfig {
-        desired_count: u32::try_from(s.desired_count()).ok(),
-        min_healthy_percent: percent(dc.and_then(|d| d.minimum_healthy_percent())),
-        max_percent: percent(dc.and_then(|d| d.maximum_percent())),
-        circuit_breaker: Some(breaker.is_some_and(|b| b.enable())),
-        rollback: Some(breaker.is_some_and(|b| b.enable() && b.rollback())),
-        failure_threshold: breaker
-            .and_then(|b| b.threshold_configuration())
-            .filter(|t| *t.r#type() == ThresholdType::Count)
-            .and_then(|t| u32::try_from(t.value()).ok()),
-        scheduling_strategy: s.scheduling_strategy().map(|x| x.as_str().to_owned()),
-        deployment_controller: s
-            .deployment_controller()
-            .map(|c| c.r#type().as_str().to_owned()),
-        health_check_grace_s: s
-            .health_check_grace_period_seconds()
-            .and_then(|g| u32::try_from(g).ok()),
-        load_balanced: Some(!s.load_balancers().is_empty()),
-        ..ServiceConfig::default()
-    };
-    Ok(record(
-        cluster,
-        name,
-        s.service_arn().map(str::to_owned),
-        config,
-    ))
+    record_from(&described(s))
 }
 
 fn record(
@@ -239,50 +145,10 @@ fn inactive(cluster: &str, name: &str) -> Missing {
     }
 }
 
-/// Cluster and service names from whichever of the ARNs and name is present.
-/// Service ARNs are `…:service/CLUSTER/NAME` (or the old `…:service/NAME`).
-fn names(
-    cluster_arn: Option<&str>,
-    service_arn: Option<&str>,
-    name: Option<&str>,
-) -> (String, String) {
-    let path = service_arn
-        .and_then(|a| a.split_once(":service/"))
-        .map(|(_, p)| p);
-    let (arn_cluster, arn_name) = match path.map(|p| p.split_once('/')) {
-        Some(Some((c, n))) => (Some(c), Some(n)),
-        Some(None) => (None, path),
-        None => (None, None),
-    };
-    let cluster = cluster_arn
-        .and_then(|a| a.split_once(":cluster/"))
-        .map(|(_, c)| c)
-        .or(arn_cluster)
-        .unwrap_or("?");
-    let name = name.or(arn_name).unwrap_or("?");
-    (cluster.to_owned(), name.to_owned())
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn names_come_from_the_arns_when_the_name_is_absent() {
-        let (c, n) = names(
-            None,
-            Some("arn:aws:ecs:eu-west-1:123456789012:service/prod/checkout-api"),
-            None,
-        );
-        assert_eq!((c.as_str(), n.as_str()), ("prod", "checkout-api"));
-        let (c, n) = names(
-            Some("arn:aws:ecs:eu-west-1:123456789012:cluster/prod"),
-            Some("arn:aws:ecs:eu-west-1:123456789012:service/legacy"),
-            None,
-        );
-        assert_eq!((c.as_str(), n.as_str()), ("prod", "legacy"));
-    }
 
     #[test]
     fn absent_settings_are_listed_as_assumed() {

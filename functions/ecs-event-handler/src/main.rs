@@ -1,13 +1,13 @@
 //! ecs-event-handler: EventBridge invokes it with one ECS event at a time; the
 //! library's `Watcher::handle` does the work. This file only reads the
-//! configuration, builds the SDK clients once per sandbox, and maps errors to a
-//! stable Lambda `errorType` (`MalformedEvent`, `Conflict`, `Retryable`).
+//! configuration, builds the SDK clients once per sandbox, and runs the handler; the
+//! library maps its error to a stable Lambda `errorType` (`MalformedEvent`,
+//! `Conflict`, `Retryable`).
 
-use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
-use rollout_watcher::adapters::aws::{AwsWatcher, aws_watcher};
-use rollout_watcher::adapters::lambda_init::report_init_error;
+use lambda_runtime::{LambdaEvent, service_fn};
 use rollout_watcher::adapters::sdk::load_sdk_config;
-use rollout_watcher::delivery::{EnvConfig, Outcome};
+use rollout_watcher::delivery::{HandlerError, Outcome};
+use rollout_watcher::lambda::{AwsWatcher, EnvConfig, aws_watcher, report_init_error};
 use serde_json::Value;
 
 #[tokio::main(flavor = "current_thread")]
@@ -22,12 +22,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::run(service_fn(|event| handle(event, &watcher))).await
 }
 
-async fn handle(event: LambdaEvent<Value>, watcher: &AwsWatcher) -> Result<Outcome, Diagnostic> {
+async fn handle(event: LambdaEvent<Value>, watcher: &AwsWatcher) -> Result<Outcome, HandlerError> {
     watcher
         .handle(&event.payload, &event.context.request_id)
         .await
-        .map_err(|e| Diagnostic {
-            error_type: e.error_type().to_owned(),
-            error_message: e.chain(),
-        })
 }

@@ -4,16 +4,17 @@
 //! invocation left behind. The library's `Watcher::sweep` does the work; the
 //! scheduler's payload is ignored.
 
-use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
-use rollout_watcher::adapters::aws::{AwsWatcher, aws_watcher};
-use rollout_watcher::adapters::lambda_init::report_init_error;
+use lambda_runtime::{LambdaEvent, service_fn};
 use rollout_watcher::adapters::sdk::load_sdk_config;
-use rollout_watcher::delivery::{ConfigError, EnvConfig, SweepConfig, SweepReport};
+use rollout_watcher::delivery::{HandlerError, SweepConfig, SweepReport};
+use rollout_watcher::lambda::{
+    AwsWatcher, ConfigError, EnvConfig, aws_watcher, report_init_error, sweep_config,
+};
 use serde_json::Value;
 
 fn config() -> Result<(EnvConfig, SweepConfig), ConfigError> {
     let env = EnvConfig::from_env()?;
-    let sweep = SweepConfig::from_lookup(|k| std::env::var(k).ok())?;
+    let sweep = sweep_config(|k| std::env::var(k).ok())?;
     Ok((env, sweep))
 }
 
@@ -33,12 +34,6 @@ async fn tick(
     event: LambdaEvent<Value>,
     watcher: &AwsWatcher,
     sweep: &SweepConfig,
-) -> Result<SweepReport, Diagnostic> {
-    watcher
-        .sweep(sweep, &event.context.request_id)
-        .await
-        .map_err(|e| Diagnostic {
-            error_type: e.error_type().to_owned(),
-            error_message: e.chain(),
-        })
+) -> Result<SweepReport, HandlerError> {
+    watcher.sweep(sweep, &event.context.request_id).await
 }

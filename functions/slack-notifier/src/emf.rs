@@ -7,78 +7,57 @@
 //! extracts the metric. These metrics have no dimensions (DESIGN.md: the watcher's
 //! own health), so the dimension set is the empty one.
 
-use std::io::{self, Write};
-use std::sync::Mutex;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::io::Write;
 
+use rollout_watcher::adapters::clock::SystemClock;
+use rollout_watcher::adapters::emf::{EmfSink, documents};
 use rollout_watcher::core::MetricName;
-use serde_json::json;
+use rollout_watcher::model::Timestamp;
+use rollout_watcher::policy::health_metric;
+use rollout_watcher::ports::Clock;
 
-/// Writes EMF lines to a sink (stdout in the function).
-pub struct Emf {
-    namespace: String,
-    out: Mutex<Box<dyn Write + Send>>,
-}
-
-impl std::fmt::Debug for Emf {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Emf")
-            .field("namespace", &self.namespace)
-            .finish_non_exhaustive()
-    }
-}
+/// Writes EMF lines to a sink (stdout in the function): the library's EMF sink and
+/// health data points, so the line is the one the watcher's functions write.
+#[derive(Debug)]
+pub struct Emf(EmfSink);
 
 impl Emf {
     /// Lines go to stdout, where Lambda's log capture finds them.
     pub fn stdout(namespace: impl Into<String>) -> Self {
-        Self::to_writer(namespace, Box::new(io::stdout()))
+        Self(EmfSink::stdout(namespace))
     }
 
     /// Lines go to `out` (tests).
     pub fn to_writer(namespace: impl Into<String>, out: Box<dyn Write + Send>) -> Self {
-        Self {
-            namespace: namespace.into(),
-            out: Mutex::new(out),
-        }
+        Self(EmfSink::with_writer(namespace, out))
     }
 
     /// Records `value` of a dimensionless metric now. A failed write is logged, never
     /// raised: losing a data point must not fail an invocation that already failed.
     pub fn put(&self, name: MetricName, value: f64) {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis());
-        let mut line = line(&self.namespace, name, value, now);
-        line.push('\n');
-        let written = match self.out.lock() {
-            Ok(mut out) => out.write_all(line.as_bytes()).and_then(|()| out.flush()),
-            Err(_) => Err(io::Error::other("metrics writer poisoned")),
-        };
-        if let Err(e) = written {
+        if let Err(e) = self
+            .0
+            .write(&[health_metric(name, value, SystemClock.now())])
+        {
             tracing::error!(metric = name.as_str(), error = %e, "could not write an EMF line");
         }
     }
 }
 
 /// One EMF document: `{"_aws": {...}, "<Name>": value}`.
-pub fn line(namespace: &str, name: MetricName, value: f64, timestamp_ms: u128) -> String {
-    json!({
-        "_aws": {
-            "Timestamp": timestamp_ms,
-            "CloudWatchMetrics": [{
-                "Namespace": namespace,
-                "Dimensions": [[]],
-                "Metrics": [{"Name": name.as_str(), "Unit": name.unit().as_str()}],
-            }],
-        },
-        name.as_str(): value,
-    })
-    .to_string()
+pub fn line(namespace: &str, name: MetricName, value: f64, timestamp_ms: i64) -> String {
+    let point = health_metric(name, value, Timestamp::from_millis(timestamp_ms));
+    documents(namespace, &[point])
+        .first()
+        .map(ToString::to_string)
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     #[test]

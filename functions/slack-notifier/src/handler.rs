@@ -16,6 +16,7 @@ use aws_lambda_events::event::sns::SnsEvent;
 use bytes::Bytes;
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use rollout_watcher::core::{Alert, MetricName};
+use rollout_watcher::error_chain;
 use rollout_watcher::message::{MessageError, alert_from_body};
 use serde::Serialize;
 use thiserror::Error;
@@ -72,21 +73,9 @@ impl From<HandlerError> for Diagnostic {
     fn from(e: HandlerError) -> Self {
         Self {
             error_type: e.error_type().to_owned(),
-            error_message: chain(&e),
+            error_message: error_chain(&e),
         }
     }
-}
-
-/// The error and its sources on one line (`a: b: c`).
-pub fn chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }
 
 /// What an invocation did.
@@ -135,7 +124,7 @@ impl<S: WebhookSource> Notifier<S> {
                 }
             };
             if let Err(e) = result {
-                tracing::error!(error_type = e.error_type(), error = %chain(&e), "alert not delivered");
+                tracing::error!(error_type = e.error_type(), error = %error_chain(&e), "alert not delivered");
                 first_error.get_or_insert(e);
             }
         }

@@ -32,8 +32,10 @@ pub use config::{
 };
 pub use emf::{Emf, line as emf_line};
 pub use escape::{escape, escape_within, unescape};
-pub use handler::{DEADLINE_MARGIN, HandlerError, Notifier, Outcome, chain};
+pub use handler::{DEADLINE_MARGIN, HandlerError, Notifier, Outcome};
 pub use post::{Delivered, Failure, PostError, RetryPolicy, SlackClient};
+/// An error and its sources on one line (the library's one chain).
+pub use rollout_watcher::error_chain as chain;
 pub use webhook::{
     AwsSecretStore, BoxError, CachedWebhook, SecretError, StaticWebhook, WebhookSource, WebhookUrl,
 };

@@ -22,7 +22,8 @@ use async_trait::async_trait;
 
 use crate::core::RolloutSummary;
 use crate::model::{ServiceArn, Timestamp};
-use crate::ports::{SaveRequest, ServiceRecord, StateStore, StoreError};
+use crate::ports::{SaveRequest, StateStore, StoreError};
+use crate::record::ServiceRecord;
 
 /// Records remembered by default: a few dozen services keep a sandbox's memory
 /// small (a record is a few KB; a 500-task service mid-rollout a few hundred).

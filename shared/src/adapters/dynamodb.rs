@@ -34,7 +34,8 @@ use aws_sdk_dynamodb::types::{
 
 use crate::core::RolloutSummary;
 use crate::model::{Millis, ServiceArn, Timestamp};
-use crate::ports::{SaveRequest, ServiceRecord, StateStore, StoreError};
+use crate::ports::{SaveRequest, StateStore, StoreError};
+use crate::record::ServiceRecord;
 
 pub use super::dynamodb_ext::{
     COMPRESS_OVER, DUE_PK, HISTORY_PREFIX, Item, LIVE_SK, item_size, live_item, record_from_item,

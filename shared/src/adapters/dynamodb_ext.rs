@@ -16,7 +16,8 @@ use serde::de::DeserializeOwned;
 
 use crate::core::RolloutSummary;
 use crate::model::{Millis, ServiceArn};
-use crate::ports::{SaveRequest, ServiceRecord, StoreError};
+use crate::ports::{SaveRequest, StoreError};
+use crate::record::ServiceRecord;
 
 use super::sdk_ext::epoch_secs;
 

@@ -12,24 +12,13 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use aws_sdk_ecs::Client;
-use aws_sdk_ecs::types::{DesiredStatus, Service, ServiceField, Task, ThresholdType};
+use aws_sdk_ecs::types::{DesiredStatus, Service, ServiceField, Task};
 
-use crate::core::ServiceConfig;
-use crate::model::{
-    CrashLoopRule, DeploymentId, Millis, ServiceArn, TaskObservation, TaskStatus, task_id,
-};
+use crate::model::{DeploymentId, ServiceArn, TaskObservation, TaskStatus, task_id};
 use crate::ports::{DeploymentView, InspectError, ServiceInspector, ServiceView};
 
+use super::ecs_described::described;
 use super::sdk_ext::to_timestamp;
-
-/// Tag: per-service stall deadline (`20m`, `1h`).
-pub const TAG_STALL_AFTER: &str = "rollout-watcher:stall-after";
-/// Tag: per-service crash-loop rule (`3/15m`, `5/1h`).
-pub const TAG_CRASH_LOOP: &str = "rollout-watcher:crash-loop";
-/// Tag: `true` mutes every alert of the service.
-pub const TAG_MUTE: &str = "rollout-watcher:mute";
-/// Tag: `true`/`false` overrides NOTIFY_INFO for the service.
-pub const TAG_NOTIFY_INFO: &str = "rollout-watcher:notify-info";
 
 /// Running tasks read at most when seeding (10 ListTasks pages).
 const MAX_SEED_TASKS: usize = 1000;
@@ -191,49 +180,14 @@ impl ServiceInspector for EcsInspector {
     }
 }
 
-/// DescribeServices' service as what the watcher needs.
+/// DescribeServices' service as what the watcher needs (its configuration through
+/// the one mapping, [`DescribedService::config`](crate::describe::DescribedService::config)).
 pub fn view(s: &Service) -> ServiceView {
-    let dc = s.deployment_configuration();
-    let breaker = dc.and_then(|d| d.deployment_circuit_breaker());
-    let threshold = breaker
-        .and_then(|b| b.threshold_configuration())
-        .filter(|t| *t.r#type() == ThresholdType::Count)
-        .and_then(|t| u32::try_from(t.value()).ok());
-    let tag = |key: &str| {
-        s.tags()
-            .iter()
-            .find(|t| t.key() == Some(key))
-            .and_then(|t| t.value())
-    };
-    let config = ServiceConfig {
-        desired_count: u32::try_from(s.desired_count()).ok(),
-        min_healthy_percent: dc
-            .and_then(|d| d.minimum_healthy_percent())
-            .and_then(|p| u32::try_from(p).ok()),
-        max_percent: dc
-            .and_then(|d| d.maximum_percent())
-            .and_then(|p| u32::try_from(p).ok()),
-        circuit_breaker: dc.map(|_| breaker.is_some_and(|b| b.enable())),
-        rollback: dc.map(|_| breaker.is_some_and(|b| b.enable() && b.rollback())),
-        failure_threshold: threshold,
-        scheduling_strategy: s.scheduling_strategy().map(|x| x.as_str().to_owned()),
-        deployment_controller: s
-            .deployment_controller()
-            .map(|c| c.r#type().as_str().to_owned()),
-        health_check_grace_s: s
-            .health_check_grace_period_seconds()
-            .and_then(|g| u32::try_from(g).ok()),
-        load_balanced: Some(!s.load_balancers().is_empty()),
-        stall_after: tag(TAG_STALL_AFTER).and_then(Millis::parse_duration),
-        crash_loop: tag(TAG_CRASH_LOOP).and_then(CrashLoopRule::parse),
-        mute: tag(TAG_MUTE).and_then(parse_bool).unwrap_or(false),
-        notify_info: tag(TAG_NOTIFY_INFO).and_then(parse_bool),
-        read_at: None,
-    };
+    let described = described(s);
     ServiceView {
-        config,
-        desired: u32::try_from(s.desired_count()).unwrap_or(0),
-        running: u32::try_from(s.running_count()).unwrap_or(0),
+        config: described.config(),
+        desired: described.desired_count.unwrap_or(0),
+        running: described.running_count.unwrap_or(0),
         deployments: s
             .deployments()
             .iter()
@@ -245,14 +199,6 @@ pub fn view(s: &Service) -> ServiceView {
                 updated_at: d.updated_at().and_then(to_timestamp),
             })
             .collect(),
-    }
-}
-
-fn parse_bool(text: &str) -> Option<bool> {
-    match text.trim().to_ascii_lowercase().as_str() {
-        "true" | "yes" | "on" | "1" => Some(true),
-        "false" | "no" | "off" | "0" => Some(false),
-        _ => None,
     }
 }
 

@@ -169,9 +169,10 @@ fn document(
     Value::Object(root)
 }
 
-#[async_trait]
-impl MetricsSink for EmfSink {
-    async fn send(&self, metrics: &[Metric]) -> Result<(), MetricsError> {
+impl EmfSink {
+    /// Writes the data points now, as whole lines (for a caller with no runtime to
+    /// await [`MetricsSink::send`] on, such as the slack-notifier's health metrics).
+    pub fn write(&self, metrics: &[Metric]) -> Result<(), MetricsError> {
         let mut text = String::new();
         for doc in documents(&self.namespace, metrics) {
             text.push_str(&doc.to_string());
@@ -185,6 +186,13 @@ impl MetricsSink for EmfSink {
                 count: metrics.len(),
                 source: Box::new(e),
             })
+    }
+}
+
+#[async_trait]
+impl MetricsSink for EmfSink {
+    async fn send(&self, metrics: &[Metric]) -> Result<(), MetricsError> {
+        self.write(metrics)
     }
 
     fn writes_to_log(&self) -> bool {

@@ -12,7 +12,8 @@ use async_trait::async_trait;
 
 use crate::core::RolloutSummary;
 use crate::model::{DeploymentId, ServiceArn, Timestamp};
-use crate::ports::{SaveRequest, ServiceRecord, StateStore, StoreError};
+use crate::ports::{SaveRequest, StateStore, StoreError};
+use crate::record::ServiceRecord;
 
 #[derive(Debug, Default)]
 struct Tables {

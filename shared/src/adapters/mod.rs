@@ -11,16 +11,17 @@
 //! - [`recording`]: a notifier, metrics sink, inspector and clock that record or
 //!   answer from data, with failures injectable (unit tests).
 //! - [`emf`]: CloudWatch Embedded Metric Format on stdout (the default sink).
-//! - `lambda_init` (feature `lambda`): a configuration error reported to the
-//!   Runtime API, for the two functions that read the watcher's configuration.
-//! - `dynamodb`, `sns`, `cloudwatch`, `ecs` (feature `aws`): the real services;
-//!   `aws` wires them into a watcher for the Lambda functions.
+//! - [`clock`]: the system clock.
+//! - `dynamodb`, `sns`, `cloudwatch`, `ecs` (feature `aws`): the real services
+//!   (wired into a watcher by [`crate::lambda`], not here: adapters import ports
+//!   and model only).
+//! - `ecs_described` (feature `ecs-sdk`, part of `aws`): the SDK's ECS service as
+//!   the plain [`crate::describe`] model.
 //! - `sdk` (feature `aws-http`, part of `aws`): the SDK configuration every function
 //!   starts with (one HTTP client, compiled-in roots, timeouts).
 
-#[cfg(feature = "aws")]
-pub mod aws;
 pub mod cached;
+pub mod clock;
 #[cfg(feature = "aws")]
 pub mod cloudwatch;
 #[cfg(feature = "aws")]
@@ -29,9 +30,9 @@ pub mod dynamodb;
 mod dynamodb_ext;
 #[cfg(feature = "aws")]
 pub mod ecs;
+#[cfg(feature = "ecs-sdk")]
+pub mod ecs_described;
 pub mod emf;
-#[cfg(feature = "lambda")]
-pub mod lambda_init;
 pub mod memory;
 pub mod recording;
 #[cfg(feature = "aws-http")]

@@ -12,14 +12,14 @@
 
 use crate::core::{
     Alert, Effect, Effects, Metric, MetricName, RolloutSummary, ServiceConfig, ServiceState,
-    Severity, Unit,
+    Severity,
 };
+use crate::error_chain;
 use crate::model::{Millis, ServiceArn, Timestamp};
 use crate::outbox::{Pending, Recorded};
-use crate::ports::{
-    Clock, MetricsSink, Notifier, SaveRequest, ServiceInspector, ServiceRecord, StateStore,
-    StoreError,
-};
+use crate::policy::health_metric;
+use crate::ports::{Clock, MetricsSink, Notifier, Ports, SaveRequest, StateStore, StoreError};
+use crate::record::ServiceRecord;
 
 use super::{HandlerError, Watcher};
 
@@ -67,14 +67,7 @@ pub(crate) struct Delivered {
     pub(crate) failure: Option<HandlerError>,
 }
 
-impl<S, N, M, I, C> Watcher<S, N, M, I, C>
-where
-    S: StateStore,
-    N: Notifier,
-    M: MetricsSink,
-    I: ServiceInspector,
-    C: Clock,
-{
+impl<P: Ports> Watcher<P> {
     /// The record of `service`, or a fresh one.
     pub(crate) async fn load_or_new(
         &self,
@@ -199,7 +192,7 @@ where
                     });
                 }
                 Err(e) => {
-                    tracing::warn!(service = %rec.state.service(), attempt, error = %super::error_chain(&e), "could not read back a failed write");
+                    tracing::warn!(service = %rec.state.service(), attempt, error = %error_chain(&e), "could not read back a failed write");
                     self.back_off(attempt, owner).await;
                 }
             }
@@ -244,7 +237,7 @@ where
                 Err(e) => {
                     // Nothing to retry: the line did not reach the log. Said loudly,
                     // never repeated (the state already says it was emitted).
-                    tracing::error!(error = %super::error_chain(&e), lost = done.direct.len(), "metric data points could not be written to the log");
+                    tracing::error!(error = %error_chain(&e), lost = done.direct.len(), "metric data points could not be written to the log");
                 }
             }
         }
@@ -261,7 +254,7 @@ where
                     out.alerts += 1;
                 }
                 Err(e) => {
-                    tracing::warn!(alert = %a.dedup_key, error = %super::error_chain(&e), "alert publish failed");
+                    tracing::warn!(alert = %a.dedup_key, error = %error_chain(&e), "alert publish failed");
                     failed_alerts += 1;
                     out.failure = Some(e.into());
                 }
@@ -277,10 +270,14 @@ where
         let data_points = batch.len();
         let now = self.clock.now();
         if out.alerts > 0 {
-            batch.push(health(MetricName::AlertsPublished, out.alerts as f64, now));
+            batch.push(health_metric(
+                MetricName::AlertsPublished,
+                out.alerts as f64,
+                now,
+            ));
         }
         if failed_alerts > 0 {
-            batch.push(health(
+            batch.push(health_metric(
                 MetricName::AlertPublishFailures,
                 f64::from(failed_alerts),
                 now,
@@ -295,7 +292,7 @@ where
                 out.keys.extend(batch.into_iter().map(|m| m.dedup_key));
             }
             Err(e) => {
-                tracing::warn!(error = %super::error_chain(&e), "metrics send failed");
+                tracing::warn!(error = %error_chain(&e), "metrics send failed");
                 if out.failure.is_none() {
                     out.failure = Some(e.into());
                 }
@@ -342,9 +339,9 @@ where
 
     /// Counts one rejected event (best effort: the error itself is what matters).
     pub(crate) async fn count_rejected(&self) {
-        let m = health(MetricName::EventsRejected, 1.0, self.clock.now());
+        let m = health_metric(MetricName::EventsRejected, 1.0, self.clock.now());
         if let Err(e) = self.metrics.send(&[m]).await {
-            tracing::warn!(error = %super::error_chain(&e), "could not count the rejected event");
+            tracing::warn!(error = %error_chain(&e), "could not count the rejected event");
         }
     }
 }
@@ -369,15 +366,4 @@ pub(crate) fn publishable(
         return false;
     }
     alert.severity != Severity::Info || config.and_then(|c| c.notify_info).unwrap_or(notify_info)
-}
-
-fn health(name: MetricName, value: f64, at: Timestamp) -> Metric {
-    Metric {
-        name,
-        value,
-        unit: Unit::Count,
-        dimensions: None,
-        at,
-        dedup_key: format!("health|{}|{}", name.as_str(), at.as_millis()),
-    }
 }

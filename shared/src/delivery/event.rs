@@ -3,16 +3,16 @@
 use serde_json::Value;
 
 use crate::core::{Effect, Effects, Observation};
+use crate::error_chain;
 use crate::model::{
     DeploymentPhase, EcsEvent, Input, InputKind, Interpreted, ModelError, ServiceArn,
     TaskObservation, Timestamp,
 };
-use crate::ports::{
-    Clock, MetricsSink, Notifier, ServiceInspector, ServiceRecord, ServiceView, StateStore,
-};
+use crate::ports::{Clock, Ports, ServiceInspector, ServiceView};
+use crate::record::ServiceRecord;
 
 use super::commit::{Committed, Write, finished};
-use super::{HandlerError, Outcome, Watcher, error_chain};
+use super::{HandlerError, Outcome, Watcher};
 
 /// ECS look-ups made at most once per invocation, kept across conflict retries.
 #[derive(Default)]
@@ -21,14 +21,7 @@ struct Lookups {
     seeds: Option<Vec<TaskObservation>>,
 }
 
-impl<S, N, M, I, C> Watcher<S, N, M, I, C>
-where
-    S: StateStore,
-    N: Notifier,
-    M: MetricsSink,
-    I: ServiceInspector,
-    C: Clock,
-{
+impl<P: Ports> Watcher<P> {
     /// Handles one EventBridge event. `invocation` identifies the caller (the Lambda
     /// request id): it owns the outbox entries it claims.
     pub async fn handle(&self, event: &Value, invocation: &str) -> Result<Outcome, HandlerError> {

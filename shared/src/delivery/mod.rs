@@ -5,8 +5,8 @@
 //! stale, apply the event, confirm a zero through DescribeServices when the state
 //! machine asks, write state + outbox in one conditional write (re-read and re-apply
 //! on a conflict, a bounded number of times), then publish the claimed alerts, send
-//! the metrics, and mark them sent. The binary only builds the adapters and maps
-//! [`HandlerError::error_type`] to the Lambda error type.
+//! the metrics, and mark them sent. The binaries' wiring, configuration and Lambda
+//! error mapping live in [`crate::lambda`], on top of this module.
 //!
 //! # Guarantees (DESIGN.md "Delivery")
 //! - An event is applied at most once: a retry finds its id (or its task `version`)
@@ -19,7 +19,6 @@
 //!   the Lambda retry delivers without re-applying.
 
 mod commit;
-mod env;
 mod event;
 mod sweep;
 
@@ -28,10 +27,9 @@ use thiserror::Error;
 
 use crate::core::Settings;
 use crate::model::{Millis, ModelError};
-use crate::ports::{NotifyError, StoreError};
+use crate::ports::{NotifyError, Ports, StoreError};
 
 pub use crate::ports::MetricsError;
-pub use env::{ConfigError, EnvConfig, MetricsSinkKind};
 pub use sweep::{SweepConfig, SweepReport};
 
 /// Knobs of the delivery layer (the state machine's own are in [`Settings`]).
@@ -74,20 +72,55 @@ impl Default for WatcherConfig {
 }
 
 /// The ports and the configuration: one per Lambda sandbox, shared by invocations.
-#[derive(Debug)]
-pub struct Watcher<S, N, M, I, C> {
+/// `P` names the five port types at once (`Watcher<(Store, Notifier, Metrics,
+/// Inspector, Clock)>`, see [`Ports`]).
+pub struct Watcher<P: Ports> {
     /// Service state and outbox.
-    pub store: S,
+    pub store: P::Store,
     /// Alerts.
-    pub notifier: N,
+    pub notifier: P::Notifier,
     /// Metrics.
-    pub metrics: M,
+    pub metrics: P::Metrics,
     /// ECS look-ups.
-    pub inspector: I,
+    pub inspector: P::Inspector,
     /// Wall clock (leases, cache ages).
-    pub clock: C,
+    pub clock: P::Clock,
     /// Knobs.
     pub config: WatcherConfig,
+}
+
+impl<S, N, M, I, C> Watcher<(S, N, M, I, C)>
+where
+    (S, N, M, I, C): Ports<Store = S, Notifier = N, Metrics = M, Inspector = I, Clock = C>,
+{
+    /// A watcher on these five ports. A struct literal cannot name the bundle from its
+    /// fields (the fields are the bundle's associated types), so code that builds one
+    /// without a type alias in sight uses this.
+    pub fn from_parts(
+        store: S,
+        notifier: N,
+        metrics: M,
+        inspector: I,
+        clock: C,
+        config: WatcherConfig,
+    ) -> Self {
+        Self {
+            store,
+            notifier,
+            metrics,
+            inspector,
+            clock,
+            config,
+        }
+    }
+}
+
+impl<P: Ports> std::fmt::Debug for Watcher<P> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Watcher")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
 }
 
 /// What one invocation did (the Lambda response).
@@ -146,23 +179,8 @@ impl HandlerError {
     /// The message with every source appended (`a: b: c`), for logs and the Lambda
     /// error message, where only a string survives.
     pub fn chain(&self) -> String {
-        error_chain(self)
+        crate::error_chain(self)
     }
-}
-
-/// `error: source: source …` of any error.
-pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = e.to_string();
-    let mut next = e.source();
-    while let Some(s) = next {
-        let part = s.to_string();
-        if !text.ends_with(&part) {
-            text.push_str(": ");
-            text.push_str(&part);
-        }
-        next = s.source();
-    }
-    text
 }
 
 #[cfg(test)]

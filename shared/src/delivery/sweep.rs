@@ -13,16 +13,17 @@
 
 use serde::Serialize;
 
-use crate::core::{Effects, Metric, MetricName, Observation, Unit};
+use crate::core::{Effects, MetricName, Observation};
+use crate::error_chain;
 use crate::model::{
     DeploymentChange, DeploymentId, DeploymentPhase, Input, InputKind, ServiceArn, Timestamp,
 };
-use crate::ports::{
-    Clock, MetricsSink, Notifier, ServiceInspector, ServiceRecord, ServiceView, StateStore,
-};
+use crate::policy::sampled_metric;
+use crate::ports::{Clock, MetricsSink, Ports, ServiceInspector, ServiceView, StateStore};
+use crate::record::ServiceRecord;
 
 use super::commit::{Write, finished};
-use super::{ConfigError, HandlerError, Watcher, error_chain};
+use super::{HandlerError, Watcher};
 
 /// The sweeper's own knobs.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -31,44 +32,6 @@ pub struct SweepConfig {
     pub max_services: usize,
     /// `WATCH_CLUSTERS`: comma-separated cluster ARNs whose every service is looked at.
     pub watch_clusters: Vec<String>,
-}
-
-impl SweepConfig {
-    /// From a lookup of environment variables.
-    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let max_services = match get("SWEEP_MAX_SERVICES").filter(|v| !v.trim().is_empty()) {
-            None => 100,
-            Some(v) => v
-                .trim()
-                .parse()
-                .ok()
-                .filter(|n| *n > 0)
-                .ok_or(ConfigError::Invalid {
-                    var: "SWEEP_MAX_SERVICES",
-                    value: v,
-                    expected: "a positive integer",
-                })?,
-        };
-        let mut watch_clusters = Vec::new();
-        for c in get("WATCH_CLUSTERS").unwrap_or_default().split(',') {
-            let c = c.trim();
-            if c.is_empty() {
-                continue;
-            }
-            if !c.starts_with("arn:") || !c.contains(":cluster/") {
-                return Err(ConfigError::Invalid {
-                    var: "WATCH_CLUSTERS",
-                    value: c.to_owned(),
-                    expected: "a comma-separated list of ECS cluster ARNs",
-                });
-            }
-            watch_clusters.push(c.to_owned());
-        }
-        Ok(Self {
-            max_services,
-            watch_clusters,
-        })
-    }
 }
 
 /// What one tick did (the sweeper's Lambda response).
@@ -84,14 +47,7 @@ pub struct SweepReport {
     pub failed: usize,
 }
 
-impl<S, N, M, I, C> Watcher<S, N, M, I, C>
-where
-    S: StateStore,
-    N: Notifier,
-    M: MetricsSink,
-    I: ServiceInspector,
-    C: Clock,
-{
+impl<P: Ports> Watcher<P> {
     /// One tick. Fails (after handling every service it could) when any service
     /// failed, with the first error, so the failure shows in the function's metrics.
     pub async fn sweep(
@@ -132,7 +88,12 @@ where
         let mut first_error = None;
         for (service, view) in services.iter().zip(&views) {
             if let Some(v) = view {
-                gauges.push(gauge(service, v.running, now));
+                gauges.push(sampled_metric(
+                    service,
+                    MetricName::RunningTaskCount,
+                    f64::from(v.running),
+                    now,
+                ));
             }
             match self
                 .sweep_one(service, view.as_ref(), now, invocation)
@@ -273,19 +234,5 @@ where
             effects.extend(rec.state.observe(obs, settings));
         }
         effects
-    }
-}
-
-fn gauge(service: &ServiceArn, running: u32, at: Timestamp) -> Metric {
-    Metric {
-        name: MetricName::RunningTaskCount,
-        value: f64::from(running),
-        unit: Unit::Count,
-        dimensions: Some(crate::core::Dimensions {
-            cluster_name: service.cluster().to_owned(),
-            service_name: service.name().to_owned(),
-        }),
-        at,
-        dedup_key: format!("sweep|{service}|RunningTaskCount|{}", at.as_millis()),
     }
 }

@@ -15,20 +15,21 @@ use crate::adapters::recording::{
 };
 use crate::core::{AlertName, MetricName, RolloutSummary, ServiceConfig};
 use crate::model::{ServiceArn, Timestamp};
-use crate::ports::{SaveRequest, ServiceRecord, ServiceView, StateStore, StoreError};
+use crate::ports::{SaveRequest, ServiceView, StateStore, StoreError};
+use crate::record::ServiceRecord;
 
 use super::{Watcher, WatcherConfig};
 
 const SVC: &str = "arn:aws:ecs:eu-west-1:123456789012:service/prod/web";
 const CLUSTER: &str = "arn:aws:ecs:eu-west-1:123456789012:cluster/prod";
 
-type World = Watcher<
+type World = Watcher<(
     Arc<ConflictingStore>,
     Arc<RecordingNotifier>,
     Arc<RecordingMetrics>,
     Arc<StaticInspector>,
     Arc<ManualClock>,
->;
+)>;
 
 /// A memory store that reports a conflict on the next `n` saves, after letting a
 /// "concurrent" writer bump the revision (as a real race would).

@@ -241,22 +241,8 @@ struct RawEnvelope<'a> {
 }
 
 impl EcsEvent {
-    /// Decodes one event from JSON text. Errors name the field
-    /// (`detail.version: invalid type: string "7", expected u64`).
-    ///
-    /// Two decoders, one meaning: nearly every event is well formed, so a single pass
-    /// without path tracking reads it ([`super::fast`]); anything it does not accept
-    /// is decoded again by the path-tracking decoder, which either accepts it too
-    /// (say, an escaped key) or names the field at fault.
-    pub fn from_json(text: &str) -> Result<Self, ModelError> {
-        match super::fast::decode(text) {
-            Some(event) => Ok(event),
-            None => Self::from_json_tracked(text),
-        }
-    }
-
     /// The path-tracking decoder alone: slower, and the reference the single pass of
-    /// [`EcsEvent::from_json`] must agree with (the fuzz target checks that).
+    /// `EcsEvent::from_json` must agree with (the fuzz target checks that).
     pub fn from_json_tracked(text: &str) -> Result<Self, ModelError> {
         let mut de = serde_json::Deserializer::from_str(text);
         let Object(raw): Object<RawEnvelope<'_>> = serde_path_to_error::deserialize(&mut de)
@@ -285,21 +271,6 @@ impl EcsEvent {
             resources: raw.resources.unwrap_or_default(),
             detail,
         })
-    }
-
-    /// Decodes from bytes (must be UTF-8 JSON).
-    pub fn from_slice(bytes: &[u8]) -> Result<Self, ModelError> {
-        let text = std::str::from_utf8(bytes).map_err(|e| ModelError::Json {
-            path: String::new(),
-            message: format!("not UTF-8: {e}"),
-        })?;
-        Self::from_json(text)
-    }
-
-    /// Decodes from an already parsed JSON value (the Lambda payload).
-    pub fn from_value(value: &serde_json::Value) -> Result<Self, ModelError> {
-        // Through text keeps one decoding path, with the same field-naming errors.
-        Self::from_json(&value.to_string())
     }
 }
 

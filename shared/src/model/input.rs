@@ -162,7 +162,9 @@ pub enum Ignored {
     DetailType(String),
     /// An event name it does not act on (steady state, rebalancing, …).
     EventName(String),
-    /// A standalone task (`group` is `family:…`), not part of a service.
+    /// A task the watcher cannot attribute to a service: a standalone task (`group`
+    /// is `family:…`), or one with no `group` at all (ECS sent none before 2017, and
+    /// AWS's own Spot examples trim it), whose service nothing in the event names.
     NotAServiceTask,
     /// `source` is not `aws.ecs`.
     Source(String),
@@ -313,10 +315,10 @@ impl Envelope {
     }
 
     fn task(self, t: TaskDetail) -> Result<Interpreted, ModelError> {
-        let group = t
-            .group
-            .as_deref()
-            .ok_or(ModelError::Missing("detail.group"))?;
+        // Accepted, not rejected: a real 2016 scale-in event has no `group`.
+        let Some(group) = t.group.as_deref() else {
+            return Ok(Interpreted::Ignore(Ignored::NotAServiceTask));
+        };
         let Some(name) = group.strip_prefix("service:") else {
             return Ok(Interpreted::Ignore(Ignored::NotAServiceTask));
         };

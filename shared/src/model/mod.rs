@@ -4,6 +4,7 @@
 
 mod config;
 mod crash_loop;
+mod decode;
 mod error;
 mod event;
 mod fast;

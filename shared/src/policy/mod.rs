@@ -8,11 +8,12 @@
 
 mod alerts;
 mod config_rules;
-mod crashes;
 mod machine;
+mod metric;
 mod text;
 
 pub use config_rules::{Assessment, Verdict, assess};
+pub use metric::{health_metric, sampled_metric, service_metric};
 
 pub use crate::core::dedup_key;
 pub use crate::model::{Finding, breaker_threshold, ceiling_tasks, floor_tasks};

@@ -2,8 +2,7 @@
 //! and the one alert builder, so every key has the same format.
 
 use crate::core::{
-    Alert, AlertDetails, AlertName, AlertStatus, Dimensions, Effect, Metric, MetricName, Severity,
-    StopInfo, dedup_key,
+    Alert, AlertDetails, AlertName, AlertStatus, Effect, MetricName, Severity, StopInfo, dedup_key,
 };
 use crate::model::{DeploymentId, ServiceArn, Timestamp};
 
@@ -90,7 +89,7 @@ impl<'a> AlertBuilder<'a> {
     }
 }
 
-/// A per-service metric data point.
+/// A per-service metric data point, as an effect.
 pub(crate) fn metric(
     service: &ServiceArn,
     name: MetricName,
@@ -99,17 +98,9 @@ pub(crate) fn metric(
     deployment: Option<&DeploymentId>,
     occurrence: &str,
 ) -> Effect {
-    Effect::Metric(Metric {
-        name,
-        value,
-        unit: name.unit(),
-        dimensions: Some(Dimensions {
-            cluster_name: service.cluster().to_owned(),
-            service_name: service.name().to_owned(),
-        }),
-        at,
-        dedup_key: dedup_key(service, deployment, name.as_str(), occurrence),
-    })
+    Effect::Metric(super::service_metric(
+        service, name, value, at, deployment, occurrence,
+    ))
 }
 
 /// The first 8 characters of a task id: enough to find it in the console.

@@ -19,7 +19,7 @@ pub enum StoreError {
         expected: u64,
         /// The item that won, when the store returns it with the failure (DynamoDB's
         /// `ReturnValuesOnConditionCheckFailure`): the retry needs no read.
-        current: Option<Box<crate::ports::ServiceRecord>>,
+        current: Option<Box<crate::record::ServiceRecord>>,
     },
     /// The stored item cannot be decoded (a field names what is wrong).
     #[error("state item of {service}: {field}: cannot be decoded")]

@@ -12,69 +12,13 @@
 
 mod errors;
 
-use std::collections::VecDeque;
-
 use async_trait::async_trait;
-use serde::{Deserialize, Serialize};
 
-use crate::core::{Alert, Metric, RolloutSummary, ServiceConfig, ServiceState};
+use crate::core::{Alert, Metric, RolloutSummary, ServiceConfig};
 use crate::model::{Millis, ServiceArn, TaskObservation, Timestamp};
-use crate::outbox::Outbox;
+use crate::record::ServiceRecord;
 
 pub use errors::{InspectError, MetricsError, NotifyError, Source, StoreError};
-
-/// Everything kept about one service in its live item: the state machine, the
-/// outbox of effects not yet delivered, and the revision the next write is
-/// conditional on.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ServiceRecord {
-    /// The state machine.
-    pub state: ServiceState,
-    /// Effects recorded but not yet delivered.
-    pub outbox: Outbox,
-    /// Incremented by every write; 0 means "never written".
-    pub revision: u64,
-    /// The last few writes: revision and writer (the invocation's id). When a
-    /// write's reply is lost (a timeout, a reset, or the SDK's own retry of a write
-    /// that had landed failing its condition), reading the item back tells whether
-    /// the write was ours, even if another writer has built on it since, so the
-    /// effects it recorded are delivered once instead of lost or repeated.
-    #[serde(default, skip_serializing_if = "VecDeque::is_empty")]
-    pub writes: VecDeque<(u64, String)>,
-}
-
-/// Writes remembered in [`ServiceRecord::writes`].
-const WRITES_KEPT: usize = 8;
-
-impl ServiceRecord {
-    /// Prepares the next write by `owner`: the next revision, signed.
-    pub fn sign(&mut self, expected: u64, owner: &str) {
-        self.revision = expected + 1;
-        self.writes.push_back((self.revision, owner.to_owned()));
-        while self.writes.len() > WRITES_KEPT {
-            self.writes.pop_front();
-        }
-    }
-
-    /// Whether `owner` wrote `revision` of this record.
-    pub fn written_by(&self, revision: u64, owner: &str) -> bool {
-        self.writes
-            .iter()
-            .any(|(r, w)| *r == revision && w == owner)
-    }
-}
-
-impl ServiceRecord {
-    /// The record of a service never seen before.
-    pub fn new(service: ServiceArn) -> Self {
-        Self {
-            state: ServiceState::new(service),
-            outbox: Outbox::default(),
-            revision: 0,
-            writes: VecDeque::new(),
-        }
-    }
-}
 
 /// One conditional write of a service's live item (plus its finished rollouts).
 #[derive(Clone, Copy, Debug)]
@@ -206,23 +150,35 @@ pub trait Clock: Send + Sync {
     async fn pause(&self, _for: Millis) {}
 }
 
-/// The system clock.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct SystemClock;
+/// The five ports one watcher runs on, named once: `Watcher<P: Ports>` instead of five
+/// type parameters and the same `where` block in every file that uses them.
+pub trait Ports {
+    /// Service state and outbox.
+    type Store: StateStore;
+    /// Alerts.
+    type Notifier: Notifier;
+    /// Metrics.
+    type Metrics: MetricsSink;
+    /// ECS look-ups.
+    type Inspector: ServiceInspector;
+    /// Wall clock.
+    type Clock: Clock;
+}
 
-#[async_trait]
-impl Clock for SystemClock {
-    fn now(&self) -> Timestamp {
-        let ms = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
-        Timestamp::from_millis(ms)
-    }
-
-    #[cfg(feature = "aws")]
-    async fn pause(&self, d: Millis) {
-        tokio::time::sleep(std::time::Duration::from_millis(d.0.max(0).unsigned_abs())).await;
-    }
+/// Any five port types as a [`Ports`] bundle: `Watcher<(S, N, M, I, C)>`.
+impl<S, N, M, I, C> Ports for (S, N, M, I, C)
+where
+    S: StateStore,
+    N: Notifier,
+    M: MetricsSink,
+    I: ServiceInspector,
+    C: Clock,
+{
+    type Store = S;
+    type Notifier = N;
+    type Metrics = M;
+    type Inspector = I;
+    type Clock = C;
 }
 
 #[async_trait]

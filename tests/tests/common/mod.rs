@@ -8,7 +8,7 @@ use rollout_watcher::adapters::emf::{Captured, EmfSink};
 use rollout_watcher::adapters::recording::ManualClock;
 use rollout_watcher::delivery::{HandlerError, Outcome, Watcher};
 use rollout_watcher::model::Timestamp;
-use rollout_watcher::ports::{Clock, MetricsSink, Notifier, ServiceInspector, StateStore};
+use rollout_watcher::ports::{Clock, MetricsSink, Ports};
 use rollout_watcher_cli::simulate::{Params, Scenario, simulate};
 use serde_json::Value;
 
@@ -50,16 +50,10 @@ pub(crate) fn emf() -> (Arc<dyn MetricsSink>, Captured) {
 
 /// Feeds events in order as Lambda would (one invocation each, the wall clock at the
 /// event's time); returns each invocation's result.
-pub(crate) async fn drive<S, N, M, I>(
-    w: &Watcher<S, N, M, I, Arc<ManualClock>>,
+pub(crate) async fn drive<P: Ports<Clock = Arc<ManualClock>>>(
+    w: &Watcher<P>,
     events: &[Value],
-) -> Vec<Result<Outcome, HandlerError>>
-where
-    S: StateStore,
-    N: Notifier,
-    M: MetricsSink,
-    I: ServiceInspector,
-{
+) -> Vec<Result<Outcome, HandlerError>> {
     let mut out = Vec::new();
     for (i, e) in events.iter().enumerate() {
         w.clock.set(time_of(e).max(w.clock.now()));

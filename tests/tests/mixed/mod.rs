@@ -207,8 +207,13 @@ pub(crate) async fn create_services(sdk: &SdkConfig, services: &[Params]) -> any
 /// The watcher of one handler instance: the real adapters (the store with its
 /// sandbox cache, as deployed), with the notifier and the metrics sink watched so a
 /// failed invocation's deliveries are known.
-pub(crate) type LoadWatcher =
-    Watcher<Arc<CachedStore<DynamoStore>>, Tracked, Arc<Ledger>, EcsInspector, Arc<ManualClock>>;
+pub(crate) type LoadWatcher = Watcher<(
+    Arc<CachedStore<DynamoStore>>,
+    Tracked,
+    Arc<Ledger>,
+    EcsInspector,
+    Arc<ManualClock>,
+)>;
 
 /// The watcher wired to `sdk` (the proxy's configuration), as the Lambda wires it.
 pub(crate) fn watcher(sdk: &SdkConfig, topic_arn: &str, clock: Arc<ManualClock>) -> LoadWatcher {
@@ -386,7 +391,7 @@ async fn retried(
     let lease = w.config.lease;
     for r in 1..=MAX_REDELIVERIES {
         let at = w.clock.now().plus(Millis(lease.0 * r as i64 + 1_000));
-        let later = Watcher {
+        let later: LoadWatcher = Watcher {
             store: w.store.clone(),
             notifier: w.notifier.clone(),
             metrics: w.metrics.clone(),

@@ -2,8 +2,8 @@
 //!
 //! Shaped like quinn-proto's `connection`: this file holds the state and its entry
 //! points, and each child owns one concern with its own types ([`deployments`],
-//! [`tasks`], [`zero`], [`crashes`], [`links`], [`retention`]; [`stops`] reads a
-//! task's stop against the rollouts); the children never call each other
+//! [`tasks`] and [`task_events`], [`zero`], [`crashes`], [`links`], [`retention`];
+//! [`stops`] reads a task's stop against the rollouts); the children never call each other
 //! in a loop, and only this file sees all of them. What it finds comes out as
 //! occurrences; the policy's [`ServiceState::apply`], [`ServiceState::tick`] and
 //! [`ServiceState::observe`] put them into words as [`Effects`](crate::core::Effects).
@@ -28,6 +28,7 @@ mod deployments;
 mod links;
 mod retention;
 mod stops;
+mod task_events;
 mod tasks;
 mod zero;
 
@@ -37,7 +38,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{
     CrashLoopRule, DeploymentId, Input, InputKind, Millis, Observation, ServiceAction, ServiceArn,
-    ServiceConfig, TaskObservation, TaskStatus, Timestamp,
+    ServiceConfig, Timestamp,
 };
 
 use super::effects::{AlertName, dedup_key};
@@ -173,7 +174,21 @@ impl ServiceState {
                 )
             }
             InputKind::ServiceAction(a) => self.on_service_action(a, &mut out),
-            InputKind::Task(t) => self.on_task(t, input.time, &mut out),
+            InputKind::Task(t) => {
+                let threshold = ServiceConfig::threshold(self.config.as_ref());
+                let mut parts = task_events::TaskParts {
+                    tasks: &mut self.tasks,
+                    forgotten_tasks: &self.forgotten_tasks,
+                    serving_seen: &mut self.serving_seen,
+                    first_serving: &mut self.first_serving,
+                    deployments: &mut self.deployments,
+                    rollouts: &mut self.rollouts,
+                    last_stop: &mut self.last_stop,
+                    crashes: &mut self.crashes,
+                    threshold,
+                };
+                parts.on_task(t, input.time, &mut out)
+            }
         };
         if !changed {
             out.duplicate = true;
@@ -314,48 +329,6 @@ impl ServiceState {
             zero: &self.zero,
             config: self.config.as_ref(),
         }
-    }
-
-    /// A task event: its deployment's stats, draining, and a failure occurrence.
-    fn on_task(&mut self, t: &TaskObservation, time: Timestamp, out: &mut Occurrences) -> bool {
-        if self.forgotten_tasks.contains(&t.task_id) {
-            return false;
-        }
-        let change = self.tasks.observe(t, time);
-        // Any RUNNING report, even one overtaken by a newer version, proves the service
-        // was serving (a lone STOPPED event does not: see `serving_seen`).
-        let newly_serving = t.last_status == TaskStatus::Running && !self.serving_seen;
-        self.serving_seen |= newly_serving;
-        if change.stale {
-            return newly_serving;
-        }
-        let dep = t
-            .deployment
-            .clone()
-            .or_else(|| self.tasks.deployment_of(&t.task_id).cloned());
-        if let Some(d) = &dep {
-            let stats = self.deployments.entry(d.clone()).or_default();
-            stats.saw_task(t, time, change.started);
-        }
-        if let Some(s) = change.started {
-            self.tasks.real_task_started(s);
-            self.first_serving = Some(self.first_serving.map_or(s, |f| f.min(s)));
-        }
-        if let Some(at) = change.stop_requested {
-            let normal = change.stop.as_ref().is_none_or(|s| !s.class.is_failure());
-            if normal {
-                let newest = deployments::newest_open(&self.rollouts, at, dep.as_ref())
-                    .map(|r| r.deployment.clone());
-                if let Some(r) = newest.and_then(|id| self.rollouts.get_mut(&id)) {
-                    r.draining_at = Some(r.draining_at.map_or(at, |d| d.min(at)));
-                }
-            }
-        }
-        if let Some(stop) = change.stop {
-            let at = t.stopping_at.or(t.stopped_at).unwrap_or(time);
-            self.on_stop(stop, dep, (at, change.ran_since), t, out);
-        }
-        true
     }
 
     /// A service action, once per rollout and reason (or per hour and reason without

@@ -10,12 +10,12 @@
 //! no text says it does. Capacity taken back, scheduler and user stops are not
 //! failures ([`StopClass::is_failure`]).
 
-use crate::model::{DeploymentId, ServiceConfig, TaskObservation, Timestamp, task_id};
+use crate::model::{DeploymentId, TaskObservation, Timestamp, task_id};
 
 use super::super::occurrence::{Occurrence, Occurrences};
 use super::super::rollout::Rollout;
 use super::super::stop::{StopClass, StopInfo};
-use super::ServiceState;
+use super::task_events::TaskParts;
 
 /// The newest rollout open at `at`: started by then and not finished before it.
 fn open_at(rollouts: &std::collections::BTreeMap<DeploymentId, Rollout>, at: Timestamp) -> bool {
@@ -37,7 +37,7 @@ fn names_own_deployment(stop: &StopInfo, dep: Option<&DeploymentId>) -> bool {
         .is_some_and(|named| &named == dep)
 }
 
-impl ServiceState {
+impl TaskParts<'_> {
     /// A classified stop of task `t` at `at` (`ran_since`: when it reached RUNNING).
     pub(super) fn on_stop(
         &mut self,
@@ -47,12 +47,12 @@ impl ServiceState {
         t: &TaskObservation,
         out: &mut Occurrences,
     ) {
-        let in_rollout = open_at(&self.rollouts, at);
+        let in_rollout = open_at(self.rollouts, at);
         let own_rollout = dep
             .as_ref()
             .and_then(|d| self.rollouts.get(d))
             .is_some_and(|r| own_open_at(r, at));
-        let threshold = ServiceConfig::threshold(self.config.as_ref());
+        let threshold = self.threshold;
         let crashed = ran_since.is_some()
             && (stop.class.is_crash() || stop.class == StopClass::HealthCheck && !in_rollout);
         let counted = matches!(
@@ -74,7 +74,7 @@ impl ServiceState {
             {
                 stats.last_failure = Some(stop.clone());
             }
-            self.last_stop = Some(stop);
+            *self.last_stop = Some(stop);
             return;
         }
         // Health-check and start failures are counted as they always were (the
@@ -103,6 +103,6 @@ impl ServiceState {
                 at,
             });
         }
-        self.last_stop = Some(stop);
+        *self.last_stop = Some(stop);
     }
 }

@@ -10,8 +10,8 @@
 use crate::core::{AlertName, Effect, MetricName, StopClass, StopInfo};
 use crate::model::{ContainerExit, CrashLoopRule, DeploymentId, ServiceArn, Timestamp, task_id};
 
-use super::task_console_url;
-use super::text::{AlertBuilder, breaker_text, metric, short_task};
+use super::super::task_console_url;
+use super::super::text::{AlertBuilder, breaker_text, metric, short_task};
 
 fn says_oom(text: &str) -> bool {
     text.to_ascii_lowercase().contains("outofmemory")

@@ -4,7 +4,7 @@
 //! which read the same configuration. (lambda_runtime posts `/init/error` only for
 //! SnapStart hooks.)
 
-use crate::delivery::ConfigError;
+use super::ConfigError;
 
 /// Posts the error to `/runtime/init/error` (best effort) and returns it, as the
 /// error type `lambda_runtime` functions return from `main`.

@@ -7,19 +7,26 @@ use std::sync::Arc;
 
 use aws_config::SdkConfig;
 
-use crate::delivery::{EnvConfig, MetricsSinkKind, Watcher};
-use crate::ports::{MetricsSink, SystemClock};
+use crate::adapters::cached::CachedStore;
+use crate::adapters::clock::SystemClock;
+use crate::adapters::cloudwatch::CloudWatchSink;
+use crate::adapters::dynamodb::DynamoStore;
+use crate::adapters::ecs::EcsInspector;
+use crate::adapters::emf::EmfSink;
+use crate::adapters::sns::SnsNotifier;
+use crate::delivery::Watcher;
+use crate::ports::MetricsSink;
 
-use super::cached::CachedStore;
-use super::cloudwatch::CloudWatchSink;
-use super::dynamodb::DynamoStore;
-use super::ecs::EcsInspector;
-use super::emf::EmfSink;
-use super::sns::SnsNotifier;
+use super::{EnvConfig, MetricsSinkKind};
 
 /// The watcher with the real adapters.
-pub type AwsWatcher =
-    Watcher<CachedStore<DynamoStore>, SnsNotifier, Arc<dyn MetricsSink>, EcsInspector, SystemClock>;
+pub type AwsWatcher = Watcher<(
+    CachedStore<DynamoStore>,
+    SnsNotifier,
+    Arc<dyn MetricsSink>,
+    EcsInspector,
+    SystemClock,
+)>;
 
 /// Builds the adapters on SDK clients made from `sdk`.
 pub fn aws_watcher(config: &EnvConfig, sdk: &SdkConfig) -> AwsWatcher {

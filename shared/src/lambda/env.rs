@@ -1,16 +1,15 @@
 //! The functions' configuration from environment variables, validated at start-up.
 //!
 //! Why in the library: the event handler and the sweeper read the same variables and
-//! must agree on defaults and validation; each binary only adds its own. Reading goes
+//! must agree on defaults and validation; the sweeper adds its own ([`sweep_config`]). Reading goes
 //! through a lookup function so the rules are tested without touching the process
 //! environment. Every error names the variable and what was expected.
 
 use thiserror::Error;
 
 use crate::core::Settings;
+use crate::delivery::{SweepConfig, WatcherConfig};
 use crate::model::{CrashLoopRule, Millis};
-
-use super::WatcherConfig;
 
 /// A variable is missing or unusable.
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -149,6 +148,43 @@ fn crash_loop(text: Option<String>) -> Result<CrashLoopRule, ConfigError> {
             expected: "N/DURATION with N >= 2, such as 3/15m or 5/1h",
         }),
     }
+}
+
+/// The rollout-sweeper's own variables (`SWEEP_MAX_SERVICES`, `WATCH_CLUSTERS`), from
+/// any lookup.
+pub fn sweep_config(get: impl Fn(&str) -> Option<String>) -> Result<SweepConfig, ConfigError> {
+    let max_services = match get("SWEEP_MAX_SERVICES").filter(|v| !v.trim().is_empty()) {
+        None => 100,
+        Some(v) => v
+            .trim()
+            .parse()
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or(ConfigError::Invalid {
+                var: "SWEEP_MAX_SERVICES",
+                value: v,
+                expected: "a positive integer",
+            })?,
+    };
+    let mut watch_clusters = Vec::new();
+    for c in get("WATCH_CLUSTERS").unwrap_or_default().split(',') {
+        let c = c.trim();
+        if c.is_empty() {
+            continue;
+        }
+        if !c.starts_with("arn:") || !c.contains(":cluster/") {
+            return Err(ConfigError::Invalid {
+                var: "WATCH_CLUSTERS",
+                value: c.to_owned(),
+                expected: "a comma-separated list of ECS cluster ARNs",
+            });
+        }
+        watch_clusters.push(c.to_owned());
+    }
+    Ok(SweepConfig {
+        max_services,
+        watch_clusters,
+    })
 }
 
 #[cfg(test)]
