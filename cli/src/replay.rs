@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::ValueEnum;
 use rollout_watcher::core::{Effect, Effects, RolloutSummary, Settings};
-use rollout_watcher::model::{Millis, ServiceArn, Timestamp};
+use rollout_watcher::model::{CrashLoopRule, Millis, ServiceArn, Timestamp};
 use rollout_watcher::replay::Replay;
 use serde_json::json;
 
@@ -41,6 +41,10 @@ pub struct Args {
     /// A zero must last this long before it alerts.
     #[arg(long, default_value = "30s")]
     zero_grace: String,
+    /// This many crashes of a service's tasks within this long are a crash loop
+    /// (`N/DURATION`).
+    #[arg(long, default_value = "3/15m")]
+    crash_loop: String,
 }
 
 /// Parses the watcher settings from flags.
@@ -56,6 +60,24 @@ pub fn settings(stall_after: &str, zero_grace: &str) -> anyhow::Result<Settings>
         stall_after: duration("--stall-after", stall_after)?,
         zero_grace: duration("--zero-grace", zero_grace)?,
         confirm_zero: false,
+        crash_loop: CrashLoopRule::default(),
+    })
+}
+
+/// [`settings`] with the crash-loop rule of `--crash-loop`.
+pub fn settings_with_crash_loop(
+    stall_after: &str,
+    zero_grace: &str,
+    crash_loop: &str,
+) -> anyhow::Result<Settings> {
+    let rule = CrashLoopRule::parse(crash_loop).ok_or_else(|| {
+        Usage(format!(
+            "--crash-loop {crash_loop:?}: not a crash-loop rule; give N/DURATION with N >= 2, like 3/15m"
+        ))
+    })?;
+    Ok(Settings {
+        crash_loop: rule,
+        ..settings(stall_after, zero_grace)?
     })
 }
 
@@ -94,7 +116,11 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             })
         })
         .transpose()?;
-    let mut replay = Replay::new(settings(&args.stall_after, &args.zero_grace)?);
+    let mut replay = Replay::new(settings_with_crash_loop(
+        &args.stall_after,
+        &args.zero_grace,
+        &args.crash_loop,
+    )?);
     let files: Vec<String> = if args.files.is_empty() {
         vec!["-".into()]
     } else {
@@ -250,6 +276,6 @@ pub fn rollout_json(r: &RolloutSummary) -> serde_json::Value {
     json!({
         "type": "rollout", "service": r.service, "deployment_id": r.deployment_id,
         "state": r.state, "started_at": r.started_at, "finished_at": r.finished_at,
-        "duration_s": r.duration_s, "downtime_s": r.downtime_s,
+        "duration_s": r.duration_s, "downtime_s": r.downtime(),
     })
 }

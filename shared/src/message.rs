@@ -7,6 +7,10 @@
 //! `metadata.additionalContext.alert` (the [`Alert`] as a JSON string: the schema
 //! wants string values there), so nothing is lost between the watcher and any
 //! subscriber, the slack-notifier included.
+//!
+//! Every message names the AWS account and region and the event time in words (the
+//! body's first facts, and the subject when it fits): an engineer with several
+//! accounts must not have to decode an ARN at 3 a.m. to know which one is burning.
 
 use serde_json::{Value, json};
 use thiserror::Error;
@@ -27,10 +31,38 @@ pub enum MessageError {
     MissingAlert,
 }
 
-/// The subject line: severity, service, what happened (and the environment).
+/// The subject line: severity, service, what happened (and the environment), then
+/// the account and region when they fit in SNS's 99 characters.
 pub fn subject(alert: &Alert, environment: Option<&str>) -> String {
     let env = environment.map(|e| format!("[{e}] ")).unwrap_or_default();
-    truncate(&format!("{env}{}", alert.title), SUBJECT_MAX)
+    let line = format!("{env}{}", alert.title);
+    let with_place = format!(
+        "{line} ({} {})",
+        alert.service.account(),
+        alert.service.region()
+    );
+    if with_place.chars().count() <= SUBJECT_MAX {
+        with_place
+    } else {
+        truncate(&line, SUBJECT_MAX)
+    }
+}
+
+/// "account 123456789012, eu-west-1": where the service lives, as a person says it.
+pub fn place(alert: &Alert) -> String {
+    format!(
+        "account {}, {}",
+        alert.service.account(),
+        alert.service.region()
+    )
+}
+
+/// "2026-03-01 10:02:06 UTC": the event time, as a person reads it.
+pub fn when(alert: &Alert) -> String {
+    let t = alert.at.to_rfc3339();
+    let (date, rest) = t.split_once('T').unwrap_or((&t, ""));
+    let clock = rest.get(..8).unwrap_or(rest);
+    format!("{date} {clock} UTC")
 }
 
 /// Message attributes for subscription filter policies.
@@ -56,10 +88,18 @@ pub fn thread_id(alert: &Alert) -> String {
 /// The body (Amazon Q Developer custom notification).
 pub fn body(alert: &Alert, environment: Option<&str>) -> Value {
     let env = environment.map(|e| format!(" · {e}")).unwrap_or_default();
-    let mut facts = vec![format!(
-        "*Service:* `{}` (cluster `{}`){env}",
-        alert.service_name, alert.cluster
-    )];
+    let mut facts = vec![
+        format!(
+            "*Service:* `{}` (cluster `{}`){env}",
+            alert.service_name, alert.cluster
+        ),
+        format!(
+            "*Account:* `{}` · *Region:* `{}` · *When:* {}",
+            alert.service.account(),
+            alert.service.region(),
+            when(alert)
+        ),
+    ];
     if let Some(d) = &alert.deployment_id {
         facts.push(format!("*Deployment:* `{d}`"));
     }
@@ -80,6 +120,8 @@ pub fn body(alert: &Alert, environment: Option<&str>) -> Value {
     }
     if let Some(s) = d.downtime_s {
         facts.push(format!("*Downtime:* {s} s"));
+    } else if alert.alert == AlertName::DeploymentCompleted {
+        facts.push("*Downtime:* unknown (the rollout's start was not seen)".to_owned());
     }
     facts.push(format!("[Open in the ECS console]({})", d.console_url));
     let description = format!("{}\n\n{}", alert.summary, facts.join("\n"));
@@ -151,6 +193,14 @@ fn next_steps(alert: &Alert) -> Vec<&'static str> {
         ],
         AlertName::TaskStartImpaired | AlertName::TaskPlacementFailed => vec![
             "Check cluster capacity, subnets and the task definition's CPU/memory against what is available",
+        ],
+        AlertName::TaskCrashed => vec![
+            "Read the crashed container's logs just before it stopped; an exit code names the failure, an out-of-memory kill asks for more memory or a fix to the leak",
+            "If the replacement tasks crash too, watch for crash_loop",
+        ],
+        AlertName::CrashLoop => vec![
+            "Tasks keep dying and ECS keeps replacing them: read the task_crashed alerts for the container, its exit code and reason",
+            "Roll back to the last good task definition if a change started it",
         ],
         AlertName::UnsafeDeploymentConfig => vec![
             "Set minimumHealthyPercent to 100 and maximumPercent to 200 for single-task services",

@@ -270,14 +270,27 @@ fn task_events_join_their_service_and_deployment() {
     );
 }
 
-/// The real ELB sample alone: one health-check failure, "1 of 3", counted once even
-/// when EventBridge delivers it twice.
+/// The real ELB sample inside its rollout: one health-check failure, "1 of 3", counted
+/// once even when EventBridge delivers it twice.
 #[test]
 fn elb_health_check_stop_alerts_once_with_its_count() {
+    // given: the task's own deployment is rolling out
     let mut world = Replay::new(Settings::default());
+    let start = serde_json::json!({
+        "version": "0", "id": "elb-rollout-start", "detail-type": "ECS Deployment State Change",
+        "source": "aws.ecs", "account": "653734769926", "time": "2022-08-08T05:00:00Z",
+        "region": "ap-northeast-2",
+        "resources": ["arn:aws:ecs:ap-northeast-2:653734769926:service/sin-web_cluster-dev/sin-web_service-dev"],
+        "detail": {"eventType": "INFO", "eventName": "SERVICE_DEPLOYMENT_IN_PROGRESS",
+            "deploymentId": "ecs-svc/5211643699352071000", "updatedAt": "2022-08-08T05:00:00Z",
+            "reason": "ECS deployment ecs-svc/5211643699352071000 in progress."}
+    });
+    let _ = world.apply_json(&start.to_string()).unwrap();
+    // when: the ELB stop arrives, twice
     let text = sample!("task-state-change-stopped-elb-healthcheck");
     let first = world.apply_json(text).unwrap();
     let again = world.apply_json(text).unwrap();
+    // then: one health_check_failed, counted toward the breaker, never also a crash
     assert!(again.items.is_empty() && again.duplicate);
     let alerts: Vec<_> = first.alerts().collect();
     assert_eq!(alerts.len(), 1);
@@ -301,6 +314,30 @@ fn elb_health_check_stop_alerts_once_with_its_count() {
     assert!(a.summary.contains("exited 143"), "{}", a.summary);
     let metrics: Vec<_> = first.metrics().map(|m| m.name).collect();
     assert!(metrics.contains(&MetricName::HealthCheckFailures));
+    assert!(!metrics.contains(&MetricName::TaskCrashes));
+}
+
+/// The same real ELB stop with no rollout seen: the task had served for two minutes
+/// and nothing was replacing it, so it crashed; no breaker count is claimed, since
+/// ECS counts none outside a rollout.
+#[test]
+fn elb_health_check_stop_outside_a_rollout_is_a_crash_without_a_breaker_count() {
+    let mut world = Replay::new(Settings::default());
+    let fx = world
+        .apply_json(sample!("task-state-change-stopped-elb-healthcheck"))
+        .unwrap();
+    let alerts: Vec<_> = fx.alerts().collect();
+    assert_eq!(alerts.len(), 1);
+    assert_eq!(alerts[0].alert, AlertName::TaskCrashed);
+    let text = &alerts[0].summary;
+    assert!(!text.contains("circuit breaker"), "{text}");
+    assert!(
+        text.contains("failed its health checks after serving"),
+        "{text}"
+    );
+    assert!(text.contains("Task failed ELB health checks"), "{text}");
+    let metrics: Vec<_> = fx.metrics().map(|m| m.name).collect();
+    assert!(metrics.contains(&MetricName::TaskCrashes));
 }
 
 /// A user stopping a task is not a failure; and a lone STOPPED event of a service

@@ -2,7 +2,8 @@
 //!
 //! Laid out for the person woken by it: the header says how bad, which service and
 //! what happened; the first section is the watcher's summary; the fields answer
-//! "where" (cluster, environment, deployment, task definition) and "how bad"
+//! "where" (cluster, account and region, environment, deployment, task definition;
+//! no one should have to decode an ARN to know which account is burning) and "how bad"
 //! (duration, downtime, "n of threshold" toward the circuit breaker); then the
 //! evidence (stopped reason, stop code, exit codes), a link to the ECS console, and
 //! a context line with the alert's contract name for search and filters.
@@ -13,6 +14,7 @@
 //! because Slack rejects the whole message when one part is too long.
 
 use rollout_watcher::core::{Alert, AlertName, AlertStatus, Severity};
+use rollout_watcher::message::when;
 use rollout_watcher::model::{Millis, task_id};
 use rollout_watcher::policy::task_console_url;
 use serde_json::{Value, json};
@@ -51,6 +53,9 @@ pub fn headline(alert: &Alert) -> &'static str {
         AlertName::DeploymentStalled if resolved => "stalled deployment ended",
         AlertName::DeploymentStalled => "deployment stalled",
         AlertName::UnsafeDeploymentConfig => "unsafe deployment settings",
+        AlertName::TaskCrashed => "a serving task crashed",
+        AlertName::CrashLoop if resolved => "crash loop over",
+        AlertName::CrashLoop => "crash loop",
     }
 }
 
@@ -65,7 +70,11 @@ pub fn message(alert: &Alert, environment: Option<&str>) -> Value {
     );
     let mut blocks = vec![
         json!({"type": "header", "text": {"type": "plain_text", "text": escape_within(&header, HEADER_MAX), "emoji": true}}),
-        section(&format!("*What happened:* {}", escape(&alert.summary))),
+        section(&format!(
+            "*What happened:* {}\n*When:* {}",
+            escape(&alert.summary),
+            when(alert)
+        )),
     ];
     let fields = fields(alert, environment);
     if !fields.is_empty() {
@@ -98,6 +107,14 @@ fn fields(alert: &Alert, environment: Option<&str>) -> Vec<Value> {
     let mut f: Vec<(&str, String)> = vec![
         ("Service", code(&alert.service_name)),
         ("Cluster", code(&alert.cluster)),
+        (
+            "Account · region",
+            format!(
+                "{} · {}",
+                code(alert.service.account()),
+                code(alert.service.region())
+            ),
+        ),
     ];
     if let Some(e) = environment {
         f.push(("Environment", escape(e).into_owned()));

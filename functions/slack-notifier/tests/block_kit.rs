@@ -72,6 +72,15 @@ async fn every_alert_kind_arrives_as_block_kit_with_its_facts() {
         );
         assert_eq!(m.field("Service").as_deref(), Some("`checkout-api`"));
         assert_eq!(m.field("Cluster").as_deref(), Some("`prod`"));
+        assert_eq!(
+            m.field("Account · region").as_deref(),
+            Some("`123456789012` · `eu-west-1`"),
+            "{kind}: the account and region without decoding an ARN"
+        );
+        assert!(
+            m.all_text().contains("*When:* 2026-03-02 10:15:00 UTC"),
+            "{kind}: the event time"
+        );
         assert_eq!(m.field("Environment").as_deref(), Some("production"));
         assert_eq!(
             m.field("Deployment").as_deref(),
@@ -109,6 +118,7 @@ fn expected_blocks(name: AlertName) -> Vec<&'static str> {
             | AlertName::TaskStartImpaired
             | AlertName::TaskPlacementFailed
             | AlertName::UnsafeDeploymentConfig
+            | AlertName::TaskCrashed
     );
     let mut blocks = vec!["header", "section", "section"];
     if evidence {

@@ -159,7 +159,9 @@ pub(crate) fn history_item(r: &RolloutSummary, ttl: Millis) -> Result<Item, Stor
     if let Some(d) = r.duration_s {
         item.insert("duration_s".into(), n(d));
     }
-    item.insert("downtime_s".into(), n(r.downtime_s));
+    if let Some(d) = r.downtime() {
+        item.insert("downtime_s".into(), n(d));
+    }
     let end = r.finished_at.or(r.started_at).unwrap_or_default();
     // The sparse history index's keys (see `dynamodb_history`).
     item.insert(

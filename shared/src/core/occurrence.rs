@@ -5,7 +5,9 @@
 //! Each occurrence carries every datum its words need, so the policy never looks back
 //! into the state; the order of occurrences is the order of the effects they become.
 
-use crate::model::{DeploymentId, Millis, ServiceActionKind, ServiceConfig, Timestamp};
+use crate::model::{
+    CrashLoopRule, DeploymentId, Millis, ServiceActionKind, ServiceConfig, Timestamp,
+};
 
 use super::effects::{AlertName, Transition};
 use super::rollout::{RolloutState, RolloutSummary};
@@ -29,6 +31,8 @@ pub(crate) struct RolloutRef {
 pub(crate) struct Failures {
     pub(crate) health_checks: u32,
     pub(crate) starts: u32,
+    /// New tasks that reached RUNNING and then crashed.
+    pub(crate) crashes: u32,
     pub(crate) last: Option<StopInfo>,
 }
 
@@ -57,13 +61,16 @@ pub(crate) enum Occurrence {
         at: Timestamp,
         reason: Option<String>,
         last_failure: Option<StopInfo>,
+        /// New tasks of it that reached RUNNING and then crashed.
+        crashes: u32,
     },
     /// SERVICE_DEPLOYMENT_COMPLETED.
     RolloutCompleted {
         rollout: RolloutRef,
         at: Timestamp,
         duration_s: Option<f64>,
-        downtime_s: f64,
+        /// `None` when the rollout's start was never seen: the watcher cannot know.
+        downtime_s: Option<f64>,
         health_check_failures: u32,
     },
     /// A rollback of the rollout began (`by`).
@@ -86,15 +93,40 @@ pub(crate) enum Occurrence {
         at: Timestamp,
         state: RolloutState,
     },
-    /// A task stopped failing its health checks or before it ran: the `failures`-th of
-    /// its deployment toward the circuit breaker's `threshold`.
+    /// A task stopped failing its health checks or before it ran; `breaker`: during
+    /// its deployment's rollout, the failures so far and the circuit breaker's
+    /// threshold (`None` when no rollout of it is open: nothing counts then).
     TaskFailed {
         stop: StopInfo,
         deployment: Option<DeploymentId>,
         task_definition: Option<String>,
-        failures: u32,
-        threshold: u32,
+        breaker: Option<(u32, u32)>,
         at: Timestamp,
+    },
+    /// A serving task stopped on its own (`started`: when it reached RUNNING);
+    /// `breaker` as for [`Occurrence::TaskFailed`], for a new task of a rollout.
+    TaskCrashed {
+        stop: StopInfo,
+        deployment: Option<DeploymentId>,
+        task_definition: Option<String>,
+        started: Option<Timestamp>,
+        breaker: Option<(u32, u32)>,
+        at: Timestamp,
+    },
+    /// `crashes` crashes since `start` make a loop under `rule` (`at`: the crash that
+    /// made it one).
+    CrashLoop {
+        start: Timestamp,
+        at: Timestamp,
+        crashes: u32,
+        rule: CrashLoopRule,
+    },
+    /// A whole window passed without a crash: the loop that began at `start` is over.
+    CrashLoopResolved {
+        start: Timestamp,
+        end: Timestamp,
+        crashes: u32,
+        rule: CrashLoopRule,
     },
     /// ECS reported a service action; `occurrence` is the key the dedup memory holds.
     ServiceAction {
@@ -105,12 +137,14 @@ pub(crate) enum Occurrence {
         reason: Option<String>,
         at: Timestamp,
     },
-    /// No task served for the grace period since `start` (`at`: the service's time).
+    /// No task served for the grace period since `start` (`at`: the service's time);
+    /// `desired`: the desired count, when ECS told it.
     ZeroFired {
         start: Timestamp,
         at: Timestamp,
         deployment: Option<DeploymentId>,
         last_stop: Option<StopInfo>,
+        desired: Option<u32>,
     },
     /// A zero window closed, leaving downtime from `start` to `end`.
     Downtime { start: Timestamp, end: Timestamp },

@@ -210,8 +210,13 @@ pub struct RolloutSummary {
     pub finished_at: Option<Timestamp>,
     /// `finished_at - started_at`, seconds.
     pub duration_s: Option<f64>,
-    /// Time with no serving task during the rollout, seconds.
+    /// Time with no serving task during the rollout, seconds; meaningful only when
+    /// [`RolloutSummary::downtime_known`] (see [`RolloutSummary::downtime`]).
     pub downtime_s: f64,
+    /// False when the rollout's start was never seen: the watcher cannot tell how
+    /// long nothing served during it, and says so rather than report 0.
+    #[serde(default = "known", skip_serializing_if = "Clone::clone")]
+    pub downtime_known: bool,
     /// `FAMILY:REVISION`, when a task of it was seen.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub task_definition: Option<String>,
@@ -224,10 +229,28 @@ pub struct RolloutSummary {
     /// Tasks that failed to start.
     #[serde(default)]
     pub start_failures: u32,
+    /// New tasks that reached RUNNING and then crashed.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub crashes: u32,
     /// Passed its deadline at some point.
     #[serde(default)]
     pub stalled: bool,
     /// When it first ran a task.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_running_at: Option<Timestamp>,
+}
+
+impl RolloutSummary {
+    /// The downtime in seconds, when the watcher can know it.
+    pub fn downtime(&self) -> Option<f64> {
+        self.downtime_known.then_some(self.downtime_s)
+    }
+}
+
+const fn known() -> bool {
+    true
+}
+
+const fn is_zero(n: &u32) -> bool {
+    *n == 0
 }

@@ -4,7 +4,7 @@
 //! ([`ServiceConfig`](crate::model::ServiceConfig)): it comes from ECS, these come from
 //! whoever runs the watcher.
 
-use crate::model::Millis;
+use crate::model::{CrashLoopRule, Millis};
 
 /// Watcher-wide settings (from the environment or CLI flags).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -17,6 +17,9 @@ pub struct Settings {
     /// When true, a zero past its grace waits for an [`Observation`](crate::model::Observation) (DescribeServices)
     /// before firing; the deployed functions set it, the offline replay does not.
     pub confirm_zero: bool,
+    /// How many crashes within how long make `crash_loop` (default `3/15m`; the tag
+    /// `rollout-watcher:crash-loop` overrides it per service).
+    pub crash_loop: CrashLoopRule,
 }
 
 impl Default for Settings {
@@ -25,6 +28,7 @@ impl Default for Settings {
             stall_after: Millis::from_secs(15 * 60),
             zero_grace: Millis::from_secs(30),
             confirm_zero: false,
+            crash_loop: CrashLoopRule::default(),
         }
     }
 }

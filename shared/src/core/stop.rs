@@ -3,7 +3,12 @@
 //! ECS stops tasks for ordinary reasons all the time (a rolling deployment replacing
 //! them, AZ rebalancing, a user); paging on those is what makes people mute the
 //! channel. Only health-check failures, failures to start and crashed essential
-//! containers count as failures.
+//! containers count as failures. Capacity AWS takes back (Spot interruptions,
+//! termination notices, infrastructure maintenance) is never the service's fault.
+//!
+//! Out of memory is read from the words ECS writes (`OutOfMemoryError`, any case, in a
+//! container's reason or the stoppedReason), never from exit 137 alone: a task the
+//! scheduler stops is SIGKILLed after its stop timeout and exits 137 too.
 
 use serde::{Deserialize, Serialize};
 
@@ -19,10 +24,12 @@ pub enum StopClass {
     FailedToStart,
     /// An essential container exited after the task ran.
     ContainerExited,
-    /// Out of memory (exit 137 or OutOfMemoryError).
+    /// Out of memory (`OutOfMemoryError` in a reason, any case).
     OutOfMemory,
-    /// Spot capacity reclaimed.
+    /// Spot capacity reclaimed (stopCode SpotInterruption or TerminationNotice).
     SpotInterruption,
+    /// AWS maintenance of the infrastructure hosting the task.
+    Maintenance,
     /// Replaced or scaled in by a deployment: normal.
     Deployment,
     /// AZ rebalancing: normal.
@@ -42,6 +49,13 @@ impl StopClass {
         )
     }
 
+    /// A serving task that stopped on its own: an essential container exited or ran
+    /// out of memory (health-check stops after serving are crashes only outside a
+    /// rollout, which the state machine decides).
+    pub const fn is_crash(self) -> bool {
+        matches!(self, Self::ContainerExited | Self::OutOfMemory)
+    }
+
     /// How a person would say it.
     pub const fn describe(self) -> &'static str {
         match self {
@@ -50,6 +64,7 @@ impl StopClass {
             Self::ContainerExited => "essential container exited",
             Self::OutOfMemory => "out of memory",
             Self::SpotInterruption => "Spot interruption",
+            Self::Maintenance => "infrastructure maintenance",
             Self::Deployment => "replaced by the deployment",
             Self::Rebalancing => "AZ rebalancing",
             Self::User => "stopped by a user",
@@ -74,6 +89,11 @@ pub struct StopInfo {
     /// Exited containers.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub exits: Vec<ContainerExit>,
+    /// A deliberate scale-in: the scheduler stopped the task for the task's own
+    /// deployment (`Scaling activity initiated by (deployment X)`, X its `startedBy`)
+    /// while no rollout was open. Not an outage, whatever the count becomes.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub scale_in: bool,
 }
 
 const START_FAILURE_PREFIXES: [&str; 8] = [
@@ -92,15 +112,13 @@ pub fn classify(task: &TaskObservation, ever_ran: bool) -> StopClass {
     let reason = task.stopped_reason.as_deref().unwrap_or("");
     let code = task.stop_code.as_deref().unwrap_or("");
     let lower = reason.to_ascii_lowercase();
-    let oom = task.exits.iter().any(|e| {
-        e.exit_code == Some(137)
-            && e.reason
-                .as_deref()
-                .is_some_and(|r| r.contains("OutOfMemory"))
-            || e.reason
-                .as_deref()
-                .is_some_and(|r| r.contains("OutOfMemoryError"))
-    }) || reason.contains("OutOfMemoryError");
+    let says_oom = |r: &str| r.to_ascii_lowercase().contains("outofmemory");
+    let oom = task
+        .exits
+        .iter()
+        .filter_map(|e| e.reason.as_deref())
+        .any(says_oom)
+        || says_oom(reason);
 
     if lower.contains("health check") {
         StopClass::HealthCheck
@@ -115,6 +133,8 @@ pub fn classify(task: &TaskObservation, ever_ran: bool) -> StopClass {
         StopClass::FailedToStart
     } else if code == "SpotInterruption" || code == "TerminationNotice" || lower.contains("spot") {
         StopClass::SpotInterruption
+    } else if lower.contains("performing maintenance") {
+        StopClass::Maintenance
     } else if lower.starts_with("scaling activity initiated by") {
         StopClass::Deployment
     } else if lower.contains("rebalancing") {
@@ -194,6 +214,16 @@ mod tests {
                 StopClass::Rebalancing,
             ),
             ("UserInitiated", "Task stopped by user", StopClass::User),
+            (
+                "TerminationNotice",
+                "Your Spot Task was interrupted.",
+                StopClass::SpotInterruption,
+            ),
+            (
+                "ServiceSchedulerInitiated",
+                "Service web: ECS is performing maintenance on the underlying infrastructure hosting the task",
+                StopClass::Maintenance,
+            ),
         ];
         for (code, reason, want) in cases {
             assert_eq!(classify(&stopped(code, reason), true), want, "{reason}");
@@ -216,5 +246,26 @@ mod tests {
             reason: Some("OutOfMemoryError: Container killed due to memory usage".into()),
         });
         assert_eq!(classify(&oom, true), StopClass::OutOfMemory);
+    }
+
+    #[test]
+    fn exit_137_alone_is_not_oom_and_the_oom_words_match_in_any_case() {
+        let mut killed = stopped(
+            "EssentialContainerExited",
+            "Essential container in task exited",
+        );
+        killed.exits.push(ContainerExit {
+            name: "app".into(),
+            exit_code: Some(137),
+            reason: None,
+        });
+        assert_eq!(classify(&killed, true), StopClass::ContainerExited);
+        let mut ec2 = killed.clone();
+        ec2.exits[0].exit_code = Some(1);
+        ec2.exits[0].reason = Some("OutOfMemory: container killed due to memory usage".into());
+        assert_eq!(classify(&ec2, true), StopClass::OutOfMemory);
+        let mut task_level = killed;
+        task_level.stopped_reason = Some("outofmemoryerror: container killed".into());
+        assert_eq!(classify(&task_level, true), StopClass::OutOfMemory);
     }
 }

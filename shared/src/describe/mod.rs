@@ -18,13 +18,15 @@ use serde::Deserialize;
 use serde::de::IgnoredAny;
 
 use crate::core::ServiceConfig;
-use crate::model::Millis;
+use crate::model::{CrashLoopRule, Millis};
 
 #[cfg(test)]
 mod tests;
 
 /// Tag: per-service stall deadline (`20m`, `1h`).
 pub const TAG_STALL_AFTER: &str = "rollout-watcher:stall-after";
+/// Tag: per-service crash-loop rule (`3/15m`, `5/1h`).
+pub const TAG_CRASH_LOOP: &str = "rollout-watcher:crash-loop";
 /// Tag: `true` mutes every alert of the service.
 pub const TAG_MUTE: &str = "rollout-watcher:mute";
 /// Tag: `true`/`false` overrides NOTIFY_INFO for the service.
@@ -150,6 +152,7 @@ impl DescribedService {
             health_check_grace_s: self.health_check_grace_period_seconds,
             load_balanced: self.load_balancers.as_ref().map(|l| !l.is_empty()),
             stall_after: self.tag(TAG_STALL_AFTER).and_then(Millis::parse_duration),
+            crash_loop: self.tag(TAG_CRASH_LOOP).and_then(CrashLoopRule::parse),
             mute: self.tag(TAG_MUTE).and_then(parse_bool).unwrap_or(false),
             notify_info: self.tag(TAG_NOTIFY_INFO).and_then(parse_bool),
             read_at: None,

@@ -9,7 +9,7 @@ use thiserror::Error;
 
 use crate::core::Settings;
 use crate::delivery::{SweepConfig, WatcherConfig};
-use crate::model::Millis;
+use crate::model::{CrashLoopRule, Millis};
 
 /// A variable is missing or unusable.
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -122,6 +122,7 @@ impl EnvConfig {
                 stall_after: duration("STALL_AFTER", "15m")?,
                 zero_grace: duration("ZERO_GRACE", "30s")?,
                 confirm_zero: true,
+                crash_loop: crash_loop(var("CRASH_LOOP"))?,
             },
             notify_info,
             ..WatcherConfig::default()
@@ -134,6 +135,18 @@ impl EnvConfig {
             environment: var("ENVIRONMENT"),
             watcher,
         })
+    }
+}
+
+/// `CRASH_LOOP`: `N/DURATION`, default `3/15m`.
+fn crash_loop(text: Option<String>) -> Result<CrashLoopRule, ConfigError> {
+    match text {
+        None => Ok(CrashLoopRule::default()),
+        Some(t) => CrashLoopRule::parse(&t).ok_or(ConfigError::Invalid {
+            var: "CRASH_LOOP",
+            value: t,
+            expected: "N/DURATION with N >= 2, such as 3/15m or 5/1h",
+        }),
     }
 }
 
@@ -201,6 +214,15 @@ mod tests {
         assert_eq!(c.watcher.settings.stall_after, Millis::from_secs(900));
         assert_eq!(c.watcher.settings.zero_grace, Millis::from_secs(30));
         assert!(c.watcher.notify_info && c.watcher.settings.confirm_zero);
+        assert_eq!(c.watcher.settings.crash_loop, CrashLoopRule::default());
+        let tuned = with(&[BASE[0], BASE[1], ("CRASH_LOOP", "5/1h")]).unwrap();
+        assert_eq!(
+            tuned.watcher.settings.crash_loop,
+            CrashLoopRule {
+                count: 5,
+                window: Millis::from_secs(3600)
+            }
+        );
         assert_eq!(c.environment, None);
     }
 
@@ -216,6 +238,8 @@ mod tests {
             ("STALL_AFTER", "soon"),
             ("ZERO_GRACE", "0s"),
             ("NOTIFY_INFO", "maybe"),
+            ("CRASH_LOOP", "1/15m"),
+            ("CRASH_LOOP", "often"),
         ] {
             let mut pairs = BASE.to_vec();
             pairs.push((var, value));

@@ -13,6 +13,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::crash_loop::CrashLoopRule;
 use super::timestamp::{Millis, Timestamp};
 
 /// A service's configuration as ECS reports it (DescribeServices + tags). Every field
@@ -52,6 +53,9 @@ pub struct ServiceConfig {
     /// Tag `rollout-watcher:stall-after`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stall_after: Option<Millis>,
+    /// Tag `rollout-watcher:crash-loop` (`N/window`): overrides the watcher-wide rule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crash_loop: Option<CrashLoopRule>,
     /// Tag `rollout-watcher:mute`: no alerts are published for this service.
     #[serde(default)]
     pub mute: bool,

@@ -27,8 +27,9 @@ pub struct Input {
     pub service: ServiceArn,
     /// The EventBridge event id, when present.
     pub event_id: Option<String>,
-    /// Event time: the envelope `time`, else the detail's own timestamp. This is what
-    /// advances the service's clock (deadlines, grace periods).
+    /// Event time: the envelope `time`, refined by the detail's own `updatedAt` when
+    /// that falls within the envelope's second (see [`event_time`]), else the detail's
+    /// timestamp. This is what advances the service's clock (deadlines, grace periods).
     pub time: Timestamp,
     /// What happened.
     pub kind: InputKind,
@@ -161,7 +162,9 @@ pub enum Ignored {
     DetailType(String),
     /// An event name it does not act on (steady state, rebalancing, …).
     EventName(String),
-    /// A standalone task (`group` is `family:…`), not part of a service.
+    /// A task the watcher cannot attribute to a service: a standalone task (`group`
+    /// is `family:…`), or one with no `group` at all (ECS sent none before 2017, and
+    /// AWS's own Spot examples trim it), whose service nothing in the event names.
     NotAServiceTask,
     /// `source` is not `aws.ecs`.
     Source(String),
@@ -246,7 +249,7 @@ impl Envelope {
     }
 
     fn time_or(&self, detail_time: Option<Timestamp>) -> Result<Timestamp, ModelError> {
-        self.time.or(detail_time).ok_or(ModelError::Missing("time"))
+        event_time(self.time, detail_time, detail_time)
     }
 
     fn deployment(
@@ -312,10 +315,10 @@ impl Envelope {
     }
 
     fn task(self, t: TaskDetail) -> Result<Interpreted, ModelError> {
-        let group = t
-            .group
-            .as_deref()
-            .ok_or(ModelError::Missing("detail.group"))?;
+        // Accepted, not rejected: a real 2016 scale-in event has no `group`.
+        let Some(group) = t.group.as_deref() else {
+            return Ok(Interpreted::Ignore(Ignored::NotAServiceTask));
+        };
         let Some(name) = group.strip_prefix("service:") else {
             return Ok(Interpreted::Ignore(Ignored::NotAServiceTask));
         };
@@ -364,9 +367,7 @@ impl Envelope {
             .or(t.stopped_at)
             .or(t.started_at)
             .or(t.created_at);
-        let time = envelope_time
-            .or(detail_time)
-            .ok_or(ModelError::Missing("time"))?;
+        let time = event_time(envelope_time, t.updated_at, detail_time)?;
         let exits = t
             .containers
             .into_iter()
@@ -399,6 +400,27 @@ impl Envelope {
                 exits,
             })),
         }))
+    }
+}
+
+/// The instant an event stands for. EventBridge's envelope `time` is truncated to the
+/// second, while the detail's `updatedAt` (the change itself, to the millisecond) lies
+/// within that second: a task that reached RUNNING at 14:19:34.52 arrives with
+/// `time` 14:19:34, and taken at the envelope's instant the task would not yet serve
+/// (RunningTaskCount 0 on the very event that starts it). So the later of the two is
+/// the event time when `updatedAt` is within the envelope's second; outside it (an
+/// `updatedAt` minutes earlier, as STOPPED events carry, or a skewed clock) the
+/// envelope's time stands, so no detail can move the service's clock far. Without an
+/// envelope time, `fallback` (the detail's own timestamp) is used.
+fn event_time(
+    envelope: Option<Timestamp>,
+    updated_at: Option<Timestamp>,
+    fallback: Option<Timestamp>,
+) -> Result<Timestamp, ModelError> {
+    match (envelope, updated_at) {
+        (Some(e), Some(u)) if u >= e && u.since(e).0 < 1000 => Ok(u),
+        (Some(e), _) => Ok(e),
+        (None, _) => fallback.ok_or(ModelError::Missing("time")),
     }
 }
 

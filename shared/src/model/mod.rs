@@ -3,6 +3,7 @@
 //! machine's inputs. The bottom of the library: it imports nothing above it.
 
 mod config;
+mod crash_loop;
 mod decode;
 mod error;
 mod event;
@@ -14,6 +15,7 @@ mod timestamp;
 pub use config::{
     Finding, Observation, RuleCheck, ServiceConfig, breaker_threshold, ceiling_tasks, floor_tasks,
 };
+pub use crash_loop::CrashLoopRule;
 pub use error::ModelError;
 pub use event::{
     Container, DEPLOYMENT_STATE_CHANGE, DeploymentDetail, Detail, EcsEvent, SERVICE_ACTION,

@@ -29,12 +29,14 @@ impl AlertName {
             Self::HealthCheckFailed
             | Self::TaskFailedToStart
             | Self::DeploymentStalled
-            | Self::UnsafeDeploymentConfig => Severity::Warning,
+            | Self::UnsafeDeploymentConfig
+            | Self::TaskCrashed => Severity::Warning,
             Self::DeploymentFailed
             | Self::DeploymentRolledBack
             | Self::TaskStartImpaired
             | Self::TaskPlacementFailed
-            | Self::ZeroRunningTasks => Severity::Critical,
+            | Self::ZeroRunningTasks
+            | Self::CrashLoop => Severity::Critical,
         }
     }
 }

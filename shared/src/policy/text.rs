@@ -122,3 +122,11 @@ pub(crate) fn exit_text(stop: &StopInfo) -> String {
         format!(" ({})", codes.join(", "))
     }
 }
+
+/// " (2 of 3 toward the circuit breaker)" during the task's rollout; nothing outside
+/// one, where nothing counts.
+pub(crate) fn breaker_text(breaker: Option<(u32, u32)>) -> String {
+    breaker
+        .map(|(n, t)| format!(" ({n} of {t} toward the circuit breaker)"))
+        .unwrap_or_default()
+}

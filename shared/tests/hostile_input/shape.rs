@@ -271,7 +271,8 @@ fn a_megabyte_task_event_is_handled_and_stored_small() {
     assert_eq!(t.containers.len(), 2_000);
     let mut world = Replay::new(Settings::default());
     let fx = world.apply_json(&huge).unwrap();
-    assert_eq!(alert_names(&fx), vec![AlertName::HealthCheckFailed]);
+    // A serving task stopped for health checks with no rollout open: a crash.
+    assert_eq!(alert_names(&fx), vec![AlertName::TaskCrashed]);
     assert!(
         fx.alerts().all(|a| a.summary.len() < 16 * 1024),
         "an oversized alert"

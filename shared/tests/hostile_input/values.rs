@@ -180,7 +180,8 @@ fn task_versions_out_of_range_are_errors_naming_the_field() {
     let max = elb.replace("\"version\": 6", "\"version\": 18446744073709551615");
     let mut other = Replay::new(Settings::default());
     let fx = other.apply_json(&max).unwrap();
-    assert_eq!(alert_names(&fx), vec![AlertName::HealthCheckFailed]);
+    // No rollout open in this world: the serving task's health-check stop is a crash.
+    assert_eq!(alert_names(&fx), vec![AlertName::TaskCrashed]);
     world.still_alerts_on_failure();
 }
 
@@ -275,11 +276,11 @@ fn oversized_ids_and_arns_are_errors_naming_the_field() {
 /// only once: pruned task ids are remembered as stale.
 #[test]
 fn redelivered_stop_of_a_forgotten_task_does_not_page_twice() {
-    // given: the ELB health-check stop, alerted once
+    // given: the ELB health-check stop, alerted once (no rollout open: a crash)
     let elb = sample!("task-state-change-stopped-elb-healthcheck");
     let mut world = Replay::new(Settings::default());
     let fx = world.apply_json(elb).unwrap();
-    assert_eq!(alert_names(&fx), vec![AlertName::HealthCheckFailed]);
+    assert_eq!(alert_names(&fx), vec![AlertName::TaskCrashed]);
     // and: 65 other tasks of the service report RUNNING over the next hour
     let base: Value = serde_json::from_str(elb).unwrap();
     for i in 0..65 {

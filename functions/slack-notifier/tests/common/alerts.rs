@@ -154,5 +154,24 @@ pub fn every_kind() -> Vec<Alert> {
                 d.findings = vec!["Minimum healthy tasks: 1 × 0% = 0 tasks (rounded up): ECS may stop the last serving task".into()];
             },
         ),
+        alert(
+            AlertName::TaskCrashed,
+            "checkout-api: task 0c4b3f6a crashed after serving 1 h 0 min: container app was killed for running out of memory (OutOfMemoryError: Container killed due to memory usage), exit code 137.",
+            |d| {
+                d.task_arn = Some(TASK_ARN.into());
+                d.stop_reason = Some("Essential container in task exited".into());
+                d.stop_code = Some("EssentialContainerExited".into());
+                d.exits = vec![ContainerExit {
+                    name: "app".into(),
+                    exit_code: Some(137),
+                    reason: Some("OutOfMemoryError: Container killed due to memory usage".into()),
+                }];
+            },
+        ),
+        alert(
+            AlertName::CrashLoop,
+            "checkout-api: crash loop: 3 task crashes since 2026-03-02T10:00:00Z (the rule: 3 crashes within 15 min).",
+            |d| d.failures = Some(3),
+        ),
     ]
 }

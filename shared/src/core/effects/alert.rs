@@ -31,6 +31,11 @@ pub enum AlertName {
     DeploymentStalled,
     /// The service's settings cannot keep a task serving during a rollout.
     UnsafeDeploymentConfig,
+    /// A serving task stopped on its own (container exit, OOM, health checks outside
+    /// a rollout).
+    TaskCrashed,
+    /// At least N crashes of the service's tasks within a window.
+    CrashLoop,
 }
 
 /// How loud an alert is.
@@ -133,7 +138,7 @@ pub struct AlertDetails {
 
 impl AlertName {
     /// Every alert, in the order of DESIGN.md's table.
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 13] = [
         Self::DeploymentStarted,
         Self::DeploymentCompleted,
         Self::DeploymentFailed,
@@ -145,6 +150,8 @@ impl AlertName {
         Self::ZeroRunningTasks,
         Self::DeploymentStalled,
         Self::UnsafeDeploymentConfig,
+        Self::TaskCrashed,
+        Self::CrashLoop,
     ];
 
     /// The contract name.
@@ -161,6 +168,8 @@ impl AlertName {
             Self::ZeroRunningTasks => "zero_running_tasks",
             Self::DeploymentStalled => "deployment_stalled",
             Self::UnsafeDeploymentConfig => "unsafe_deployment_config",
+            Self::TaskCrashed => "task_crashed",
+            Self::CrashLoop => "crash_loop",
         }
     }
 }

@@ -29,6 +29,8 @@ pub enum MetricName {
     TaskStartFailures,
     /// Serving tasks (a gauge on every change).
     RunningTaskCount,
+    /// Serving tasks that crashed.
+    TaskCrashes,
     /// Alerts published (the watcher's own health).
     AlertsPublished,
     /// Alert publishes that failed.
@@ -39,7 +41,7 @@ pub enum MetricName {
 
 impl MetricName {
     /// Every metric, in the order of DESIGN.md's table.
-    pub const ALL: [Self; 14] = [
+    pub const ALL: [Self; 15] = [
         Self::DeploymentStarted,
         Self::DeploymentSucceeded,
         Self::DeploymentFailed,
@@ -51,6 +53,7 @@ impl MetricName {
         Self::HealthCheckFailures,
         Self::TaskStartFailures,
         Self::RunningTaskCount,
+        Self::TaskCrashes,
         Self::AlertsPublished,
         Self::AlertPublishFailures,
         Self::EventsRejected,
@@ -70,6 +73,7 @@ impl MetricName {
             Self::HealthCheckFailures => "HealthCheckFailures",
             Self::TaskStartFailures => "TaskStartFailures",
             Self::RunningTaskCount => "RunningTaskCount",
+            Self::TaskCrashes => "TaskCrashes",
             Self::AlertsPublished => "AlertsPublished",
             Self::AlertPublishFailures => "AlertPublishFailures",
             Self::EventsRejected => "EventsRejected",

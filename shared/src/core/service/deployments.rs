@@ -32,6 +32,8 @@ pub(crate) struct DeploymentTasks {
     pub(crate) health_check_failures: u32,
     #[serde(default)]
     pub(crate) start_failures: u32,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub(crate) crashes: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) task_definition: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -57,22 +59,24 @@ impl DeploymentTasks {
         }
     }
 
-    /// Counts a health-check or start failure; returns how many of its kind so far.
+    /// Counts a failed task (health checks, a failed start, a crash after RUNNING);
+    /// returns how many of its tasks failed so far, of any kind, as ECS's circuit
+    /// breaker counts them.
     pub(super) fn count_failure(&mut self, stop: &StopInfo) -> u32 {
         self.last_failure = Some(stop.clone());
-        if stop.class == StopClass::HealthCheck {
-            self.health_check_failures += 1;
-            self.health_check_failures
-        } else {
-            self.start_failures += 1;
-            self.start_failures
+        match stop.class {
+            StopClass::HealthCheck => self.health_check_failures += 1,
+            StopClass::FailedToStart => self.start_failures += 1,
+            _ => self.crashes += 1,
         }
+        self.health_check_failures + self.start_failures + self.crashes
     }
 
     fn failures(&self) -> Failures {
         Failures {
             health_checks: self.health_check_failures,
             starts: self.start_failures,
+            crashes: self.crashes,
             last: self.last_failure.clone(),
         }
     }
@@ -167,12 +171,14 @@ impl View<'_> {
                 _ => None,
             },
             downtime_s: downtime.as_secs_f64(),
+            downtime_known: r.started_at.is_some(),
             task_definition: stats
                 .and_then(|s| s.task_definition.as_deref())
                 .map(|t| task_definition_name(t).to_owned()),
             rollback_of: r.rollback_of.clone(),
             health_check_failures: stats.map_or(0, |s| s.health_check_failures),
             start_failures: stats.map_or(0, |s| s.start_failures),
+            crashes: stats.map_or(0, |s| s.crashes),
             stalled: r.stalled_at.is_some(),
             first_running_at: stats.and_then(|s| s.first_running_at),
         }
@@ -263,6 +269,7 @@ impl View<'_> {
                 at,
                 reason: r.failed_reason.clone(),
                 last_failure: stats.last_failure.clone(),
+                crashes: stats.crashes,
             });
         }
         match state {
@@ -273,7 +280,7 @@ impl View<'_> {
                         rollout: rollout.clone(),
                         at,
                         duration_s: summary.duration_s,
-                        downtime_s: summary.downtime_s,
+                        downtime_s: summary.downtime(),
                         health_check_failures: summary.health_check_failures,
                     });
                 }
@@ -308,4 +315,8 @@ impl View<'_> {
             }
         }
     }
+}
+
+const fn is_zero(n: &u32) -> bool {
+    *n == 0
 }

@@ -2,7 +2,8 @@
 //!
 //! Shaped like quinn-proto's `connection`: this file holds the state and its entry
 //! points, and each child owns one concern with its own types ([`deployments`],
-//! [`tasks`] and [`task_events`], [`zero`], [`links`], [`retention`]); the children never call each other
+//! [`tasks`] and [`task_events`], [`zero`], [`crashes`], [`links`], [`retention`];
+//! [`stops`] reads a task's stop against the rollouts); the children never call each other
 //! in a loop, and only this file sees all of them. What it finds comes out as
 //! occurrences; the policy's [`ServiceState::apply`], [`ServiceState::tick`] and
 //! [`ServiceState::observe`] put them into words as [`Effects`](crate::core::Effects).
@@ -22,9 +23,11 @@
 //! delivered. Nothing here reads a clock or does I/O: time is the service's event
 //! time (the latest envelope `time` seen) or the "now" passed in.
 
+mod crashes;
 mod deployments;
 mod links;
 mod retention;
+mod stops;
 mod task_events;
 mod tasks;
 mod zero;
@@ -34,8 +37,8 @@ use std::collections::{BTreeMap, VecDeque};
 use serde::{Deserialize, Serialize};
 
 use crate::model::{
-    DeploymentId, Input, InputKind, Millis, Observation, ServiceAction, ServiceArn, ServiceConfig,
-    Timestamp,
+    CrashLoopRule, DeploymentId, Input, InputKind, Millis, Observation, ServiceAction, ServiceArn,
+    ServiceConfig, Timestamp,
 };
 
 use super::effects::{AlertName, dedup_key};
@@ -44,6 +47,7 @@ use super::rollout::{RollbackFact, Rollout, RolloutSummary};
 use super::settings::Settings;
 use super::stop::StopInfo;
 use super::strategy;
+use crashes::Crashes;
 use deployments::{DeploymentTasks, View};
 use tasks::Tasks;
 use zero::ZeroTracker;
@@ -89,6 +93,9 @@ pub struct ServiceState {
     pub(crate) forgotten_tasks: VecDeque<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) config: Option<ServiceConfig>,
+    /// Crashes of serving tasks and the loops they made.
+    #[serde(default)]
+    pub(crate) crashes: Crashes,
 }
 
 /// Service-action alerts without a rollout are keyed per hour, so a condition ECS
@@ -115,6 +122,7 @@ impl ServiceState {
             fired: VecDeque::new(),
             forgotten_tasks: VecDeque::new(),
             config: None,
+            crashes: Crashes::default(),
         }
     }
 
@@ -176,6 +184,7 @@ impl ServiceState {
                     deployments: &mut self.deployments,
                     rollouts: &mut self.rollouts,
                     last_stop: &mut self.last_stop,
+                    crashes: &mut self.crashes,
                     threshold,
                 };
                 parts.on_task(t, input.time, &mut out)
@@ -220,7 +229,8 @@ impl ServiceState {
         let wanted = obs.desired >= 1;
         let none_runs = obs.running == 0 && wanted;
         let clock = self.clock.unwrap_or_default();
-        let settled = self.zero.confirm(none_runs, clock, &mut out);
+        let desired = Some(obs.desired);
+        let settled = self.zero.confirm(none_runs, (clock, desired), &mut out);
         if settled {
             // The awaiting zero was the question this look answered.
         } else if none_runs && self.serving_now_at(obs.at) > 0 {
@@ -238,8 +248,8 @@ impl ServiceState {
         self.advance(obs.at.min(self.clock.unwrap_or(obs.at)), settings, &mut out);
         // A zero that came due just now was confirmed by this very observation.
         if none_runs {
-            self.zero
-                .confirm(true, self.clock.unwrap_or_default(), &mut out);
+            let clock = self.clock.unwrap_or_default();
+            self.zero.confirm(true, (clock, desired), &mut out);
         }
         out
     }
@@ -256,12 +266,16 @@ impl ServiceState {
             .values()
             .filter(|r| r.state.is_none_or(|s| !s.is_terminal()) && r.stalled_at.is_none())
             .map(|r| strategy::of(r).deadline(r));
-        rollouts.chain(self.zero.deadline(settings)).min()
+        rollouts
+            .chain(self.zero.deadline(settings))
+            .chain(self.crashes.deadline(self.crash_loop(settings)))
+            .min()
     }
 
-    /// Whether anything is open: a rollout in progress or a zero window.
+    /// Whether anything is open: a rollout in progress, a zero window or a crash loop.
     pub fn has_open_work(&self) -> bool {
         self.zero.open.is_some()
+            || self.crashes.open()
             || self
                 .rollouts
                 .values()
@@ -297,6 +311,14 @@ impl ServiceState {
             .as_ref()
             .and_then(|c| c.stall_after)
             .unwrap_or(settings.stall_after)
+    }
+
+    /// The crash-loop rule: the service's tag, else the watcher's setting.
+    fn crash_loop(&self, settings: &Settings) -> CrashLoopRule {
+        self.config
+            .as_ref()
+            .and_then(|c| c.crash_loop)
+            .unwrap_or(settings.crash_loop)
     }
 
     fn view(&self) -> View<'_> {
@@ -349,6 +371,7 @@ impl ServiceState {
             clock,
             tasks: &self.tasks,
             wanted: self.config.as_ref().and_then(|c| c.desired_count) != Some(0),
+            desired: self.config.as_ref().and_then(|c| c.desired_count),
             serving_seen: self.serving_seen,
             first_serving: self.first_serving,
             pruned_last_end: self.pruned_last_end,
@@ -358,6 +381,8 @@ impl ServiceState {
         let deployment_at =
             |at| deployments::newest_open(rollouts, at, None).map(|r| r.deployment.clone());
         self.zero.track(&service, deployment_at, settings, out);
+        let rule = self.crash_loop(settings);
+        self.crashes.track(clock, rule, out);
         self.report_serving(clock, out);
         retention::tasks(
             &mut self.tasks,

@@ -1,16 +1,17 @@
 //! What a task event means for the service: its deployment's stats, the draining of
-//! the rollout it belongs to, and a failure counted toward the circuit breaker.
+//! the rollout it belongs to, and its stop (read in [`super::stops`]).
 //!
 //! Kept apart from [`super::tasks`], which only records the tasks themselves, so that
 //! the task records stay below the deployments and zero windows that read them.
 
 use std::collections::{BTreeMap, VecDeque};
 
-use crate::model::{DeploymentId, TaskObservation, TaskStatus, Timestamp, task_definition_name};
+use crate::model::{DeploymentId, TaskObservation, TaskStatus, Timestamp};
 
-use super::super::occurrence::{Occurrence, Occurrences};
+use super::super::occurrence::Occurrences;
 use super::super::rollout::Rollout;
-use super::super::stop::{StopClass, StopInfo};
+use super::super::stop::StopInfo;
+use super::crashes::Crashes;
 use super::deployments::{DeploymentTasks, newest_open};
 use super::tasks::Tasks;
 
@@ -24,6 +25,8 @@ pub(super) struct TaskParts<'a> {
     pub(super) deployments: &'a mut BTreeMap<DeploymentId, DeploymentTasks>,
     pub(super) rollouts: &'a mut BTreeMap<DeploymentId, Rollout>,
     pub(super) last_stop: &'a mut Option<StopInfo>,
+    /// Crashes of serving tasks (see [`super::stops`]).
+    pub(super) crashes: &'a mut Crashes,
     /// The circuit breaker's threshold, for the failure's words.
     pub(super) threshold: u32,
 }
@@ -71,48 +74,8 @@ impl TaskParts<'_> {
         }
         if let Some(stop) = change.stop {
             let at = t.stopping_at.or(t.stopped_at).unwrap_or(time);
-            self.on_stop(stop, dep, at, t, out);
+            self.on_stop(stop, dep, (at, change.ran_since), t, out);
         }
         true
-    }
-
-    /// A classified stop: health-check and start failures count toward the circuit
-    /// breaker and are reported; every stop is remembered for the zero window's words.
-    fn on_stop(
-        &mut self,
-        stop: StopInfo,
-        dep: Option<DeploymentId>,
-        at: Timestamp,
-        t: &TaskObservation,
-        out: &mut Occurrences,
-    ) {
-        let stats = dep.as_ref().and_then(|d| self.deployments.get_mut(d));
-        if !matches!(
-            stop.class,
-            StopClass::HealthCheck | StopClass::FailedToStart
-        ) {
-            if stop.class.is_failure()
-                && let Some(stats) = stats
-            {
-                stats.last_failure = Some(stop.clone());
-            }
-            *self.last_stop = Some(stop);
-            return;
-        }
-        let (failures, task_definition) = match stats {
-            Some(stats) => (stats.count_failure(&stop), stats.task_definition.clone()),
-            None => (1, t.task_definition.clone()),
-        };
-        out.push(Occurrence::TaskFailed {
-            stop: stop.clone(),
-            deployment: dep,
-            task_definition: task_definition
-                .as_deref()
-                .map(|t| task_definition_name(t).to_owned()),
-            failures,
-            threshold: self.threshold,
-            at,
-        });
-        *self.last_stop = Some(stop);
     }
 }

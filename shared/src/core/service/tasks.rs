@@ -47,6 +47,8 @@ pub(crate) struct TaskChange {
     pub(crate) stop_requested: Option<Timestamp>,
     /// The stop was classified (first time a reason or code was seen).
     pub(crate) stop: Option<StopInfo>,
+    /// With `stop`: when the task reached RUNNING, if it ever did.
+    pub(crate) ran_since: Option<Timestamp>,
 }
 
 const fn rank(s: TaskStatus) -> u8 {
@@ -114,7 +116,9 @@ impl Tasks {
                 reason: t.stopped_reason.clone(),
                 code: t.stop_code.clone(),
                 exits: t.exits.clone(),
+                scale_in: false,
             });
+            change.ran_since = rec.started_at;
         }
         change
     }

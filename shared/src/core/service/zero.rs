@@ -94,6 +94,8 @@ pub(super) struct Service<'a> {
     pub(super) tasks: &'a Tasks,
     /// The desired count is not known to be 0.
     pub(super) wanted: bool,
+    /// The desired count, when ECS told it.
+    pub(super) desired: Option<u32>,
     pub(super) serving_seen: bool,
     pub(super) first_serving: Option<Timestamp>,
     pub(super) pruned_last_end: Option<Timestamp>,
@@ -125,7 +127,7 @@ impl ZeroTracker {
     pub(super) fn confirm(
         &mut self,
         confirmed: bool,
-        clock: Timestamp,
+        (clock, desired): (Timestamp, Option<u32>),
         out: &mut Occurrences,
     ) -> bool {
         let Some(w) = self.open.as_mut().filter(|w| w.awaiting) else {
@@ -133,7 +135,7 @@ impl ZeroTracker {
         };
         w.awaiting = false;
         if confirmed {
-            self.fire(clock, out);
+            self.fire(clock, desired, out);
         } else {
             w.suppressed = true;
         }
@@ -163,11 +165,16 @@ impl ZeroTracker {
             });
         match (self.open.take(), gap) {
             (None, Some(start)) => {
+                // A deliberate scale-in is not an outage: only DescribeServices (the
+                // functions' confirmation) or a known desired count can say the
+                // service should still run a task.
+                let scale_in = s.last_stop.is_some_and(|l| l.scale_in);
+                let unknowable = !settings.confirm_zero && s.desired.is_none();
                 self.open = Some(ZeroWindow {
                     start,
                     fired_key: None,
                     awaiting: false,
-                    suppressed: false,
+                    suppressed: scale_in && unknowable,
                     deployment: deployment_at(start),
                     last_stop: s.last_stop.cloned(),
                 });
@@ -189,12 +196,12 @@ impl ZeroTracker {
             due
         });
         if fire {
-            self.fire(clock, out);
+            self.fire(clock, s.desired, out);
         }
     }
 
     /// Pages for the open window (`clock`: the service's time).
-    pub(super) fn fire(&mut self, clock: Timestamp, out: &mut Occurrences) {
+    pub(super) fn fire(&mut self, clock: Timestamp, desired: Option<u32>, out: &mut Occurrences) {
         let Some(w) = self.open.as_mut() else {
             return;
         };
@@ -204,6 +211,7 @@ impl ZeroTracker {
             at: clock,
             deployment: w.deployment.clone(),
             last_stop: w.last_stop.clone(),
+            desired,
         });
     }
 

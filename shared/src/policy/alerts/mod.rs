@@ -3,8 +3,10 @@
 //!
 //! A new alert kind is a new function in [`rollout`] (about a rollout) or [`service`]
 //! (about the service's tasks), its arm in [`render`], the occurrence the state machine
-//! produces for it, and its row in DESIGN.md's alert table.
+//! produces for it, and its row in DESIGN.md's alert table. Crashes have their own
+//! file, [`crash`].
 
+mod crash;
 mod rollout;
 mod service;
 
@@ -42,7 +44,8 @@ pub(super) fn render(service: &ServiceArn, o: Occurrence, out: &mut Vec<Effect>)
             at,
             reason,
             last_failure,
-        } => failed(service, &rollout, at, reason, last_failure, out),
+            crashes,
+        } => failed(service, &rollout, at, reason, (last_failure, crashes), out),
         Occurrence::RolloutCompleted {
             rollout,
             at,
@@ -75,21 +78,47 @@ pub(super) fn render(service: &ServiceArn, o: Occurrence, out: &mut Vec<Effect>)
             stop,
             deployment,
             task_definition,
-            failures,
-            threshold,
+            breaker,
             at,
-        } => {
-            let n = (failures, threshold);
-            task_failed(
-                service,
-                &stop,
-                deployment.as_ref(),
-                task_definition,
-                n,
-                at,
-                out,
-            );
-        }
+        } => task_failed(
+            service,
+            &stop,
+            deployment.as_ref(),
+            task_definition,
+            breaker,
+            at,
+            out,
+        ),
+        Occurrence::TaskCrashed {
+            stop,
+            deployment,
+            task_definition,
+            started,
+            breaker,
+            at,
+        } => crash::task_crashed(
+            service,
+            &stop,
+            (deployment.as_ref(), task_definition),
+            started,
+            breaker,
+            at,
+            out,
+        ),
+        Occurrence::CrashLoop {
+            start,
+            at,
+            crashes,
+            rule,
+        } => out.push(crash::crash_loop(service, start, at, crashes, rule)),
+        Occurrence::CrashLoopResolved {
+            start,
+            end,
+            crashes,
+            rule,
+        } => out.push(crash::crash_loop_resolved(
+            service, start, end, crashes, rule,
+        )),
         Occurrence::ServiceAction {
             alert,
             kind,
@@ -111,12 +140,13 @@ pub(super) fn render(service: &ServiceArn, o: Occurrence, out: &mut Vec<Effect>)
             at,
             deployment,
             last_stop,
+            desired,
         } => out.push(zero_fired(
             service,
-            start,
-            at,
+            (start, at),
             deployment.as_ref(),
             last_stop.as_ref(),
+            desired,
         )),
         Occurrence::Downtime { start, end } => out.push(metric(
             service,

@@ -109,11 +109,15 @@ pub(super) fn failed(
     r: &RolloutRef,
     at: Timestamp,
     reason: Option<String>,
-    last: Option<StopInfo>,
+    (last, crashes): (Option<StopInfo>, u32),
     out: &mut Vec<Effect>,
 ) {
     let (svc, what) = (service.name(), what(r));
     let reason = reason.unwrap_or_else(|| "no reason given".into());
+    let crashed = match crashes {
+        0 => String::new(),
+        n => format!(" ({n} new task(s) crashed after reaching RUNNING)"),
+    };
     let tail = last_failure_text(last.as_ref());
     let e = rollout_alert(service, AlertName::DeploymentFailed, at, r)
         .details(|d| {
@@ -123,7 +127,7 @@ pub(super) fn failed(
         })
         .build(
             &format!("{what} failed"),
-            format!("{svc}: {what} failed: {reason}{tail}"),
+            format!("{svc}: {what} failed: {reason}{crashed}{tail}"),
         );
     out.push(e);
     out.push(rollout_metric(
@@ -139,7 +143,7 @@ pub(super) fn completed(
     service: &ServiceArn,
     r: &RolloutRef,
     at: Timestamp,
-    (duration, downtime, failures): (Option<f64>, f64, u32),
+    (duration, downtime, failures): (Option<f64>, Option<f64>, u32),
     out: &mut Vec<Effect>,
 ) {
     let (svc, what) = (service.name(), what(r));
@@ -149,15 +153,20 @@ pub(super) fn completed(
     let e = rollout_alert(service, AlertName::DeploymentCompleted, at, r)
         .details(|d| {
             d.duration_s = duration;
-            d.downtime_s = Some(downtime);
+            d.downtime_s = downtime;
             d.failures = Some(failures);
         })
         .build(
             &format!("{what} completed"),
-            format!(
-                "{svc}: {what} completed{took}, downtime {}.",
-                Millis((downtime * 1000.0) as i64).human()
-            ),
+            match downtime {
+                Some(down) => format!(
+                    "{svc}: {what} completed{took}, downtime {}.",
+                    Millis((down * 1000.0) as i64).human()
+                ),
+                None => format!(
+                    "{svc}: {what} completed; downtime unknown (the watcher did not see this rollout start)."
+                ),
+            },
         );
     out.push(e);
     out.push(rollout_metric(
@@ -187,17 +196,22 @@ pub(super) fn rolled_back(
     out: &mut Vec<Effect>,
 ) {
     let (svc, what) = (service.name(), what(r));
-    let cause = match (f.health_checks, f.starts) {
+    let mut cause = match (f.health_checks, f.starts) {
         (0, 0) => String::new(),
         (h, 0) => format!(" after {h} health-check failure(s)"),
         (0, s) => format!(" after {s} task(s) failed to start"),
         (h, s) => format!(" after {h} health-check failure(s) and {s} failed start(s)"),
     };
+    match (f.crashes, cause.is_empty()) {
+        (0, _) => {}
+        (c, true) => cause = format!(" after {c} new task(s) crashed"),
+        (c, false) => cause.push_str(&format!(" and {c} crash(es)")),
+    }
     let tail = last_failure_text(f.last.as_ref());
     let e = rollout_alert(service, AlertName::DeploymentRolledBack, at, r)
         .details(|d| {
             d.rolled_back_by = Some(by.clone());
-            d.failures = Some(f.health_checks + f.starts);
+            d.failures = Some(f.health_checks + f.starts + f.crashes);
             d.stop_reason = f.last.as_ref().and_then(|l| l.reason.clone());
         })
         .build(

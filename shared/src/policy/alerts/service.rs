@@ -5,14 +5,14 @@ use crate::core::{AlertName, Effect, MetricName, StopClass, StopInfo};
 use crate::model::{DeploymentId, ServiceActionKind, ServiceArn, Timestamp, task_id};
 
 use super::super::task_console_url;
-use super::super::text::{AlertBuilder, exit_text, metric, short_task};
+use super::super::text::{AlertBuilder, breaker_text, exit_text, metric, short_task};
 
 pub(super) fn task_failed(
     service: &ServiceArn,
     stop: &StopInfo,
     dep: Option<&DeploymentId>,
     td_name: Option<String>,
-    (n, threshold): (u32, u32),
+    breaker: Option<(u32, u32)>,
     at: Timestamp,
     out: &mut Vec<Effect>,
 ) {
@@ -49,15 +49,22 @@ pub(super) fn task_failed(
             d.stop_reason = stop.reason.clone();
             d.stop_code = stop.code.clone();
             d.exits = stop.exits.clone();
-            d.failures = Some(n);
-            d.threshold = Some(threshold);
+            d.failures = breaker.map(|b| b.0);
+            d.threshold = breaker.map(|b| b.1);
             d.console_url = url;
         })
         .build(
-            &format!("task {task} {} ({n} of {threshold})", stop.class.describe()),
+            &format!(
+                "task {task} {}{}",
+                stop.class.describe(),
+                breaker
+                    .map(|(n, t)| format!(" ({n} of {t})"))
+                    .unwrap_or_default()
+            ),
             format!(
-                "{svc}: task {task}{of_dep}{td_text} {} ({n} of {threshold} toward the circuit breaker): {reason}{exits}",
-                stop.class.describe()
+                "{svc}: task {task}{of_dep}{td_text} {}{}: {reason}{exits}",
+                stop.class.describe(),
+                breaker_text(breaker),
             ),
         );
     out.push(e);
@@ -104,10 +111,10 @@ pub(super) fn service_action(
 
 pub(super) fn zero_fired(
     service: &ServiceArn,
-    start: Timestamp,
-    at: Timestamp,
+    (start, at): (Timestamp, Timestamp),
     dep: Option<&DeploymentId>,
     last_stop: Option<&StopInfo>,
+    desired: Option<u32>,
 ) -> Effect {
     let svc = service.name();
     let for_ = at.since(start).human();
@@ -137,10 +144,19 @@ pub(super) fn zero_fired(
         .build(
             "0 tasks serving",
             format!(
-                "{svc}: 0 tasks serving for {for_} (since {start}){during}; the service should run at least 1.{}",
+                "{svc}: 0 tasks serving for {for_} (since {start}){during}{}.{}",
+                should_run(desired),
                 last.unwrap_or_default()
             ),
         )
+}
+
+/// What the watcher knows the service should run: only ECS's desired count says so.
+fn should_run(desired: Option<u32>) -> String {
+    match desired {
+        Some(d) if d >= 1 => format!("; the service should run at least 1 (desired count {d})"),
+        _ => String::new(),
+    }
 }
 
 pub(super) fn zero_resolved(
