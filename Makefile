@@ -3,11 +3,17 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test test-setup lint build-bins test-rust test-infra test-fuzz fuzz bench package package-x86 package-setup
+.PHONY: demo walkthrough test test-setup lint build-bins test-rust test-infra test-fuzz fuzz bench package package-x86 package-setup
 
 ## The first thing to run: simulated rollouts through the watcher, as text.
 demo:
 	cargo run --release -- demo
+
+## The deployed handler on this machine: a simulated rollout through the built
+## bootstrap against the AWS emulator, then the alerts read back from a queue
+## subscribed to the topic (docs/running-locally.md). Needs python3 and Rust only.
+walkthrough: test-setup
+	@scripts/walkthrough.sh
 
 ## Everything CI checks, installing what the tests need (moto, checkov, ...).
 test: test-setup lint build-bins test-rust test-infra test-fuzz

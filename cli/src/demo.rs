@@ -4,8 +4,8 @@
 use std::io::{self, Write};
 use std::process::ExitCode;
 
-use rollout_watcher::core::{Effects, Settings};
-use rollout_watcher::model::{Millis, Timestamp};
+use rollout_watcher::core::{Effects, ServiceConfig, Settings};
+use rollout_watcher::model::{Millis, ServiceArn, Timestamp};
 use rollout_watcher::replay::Replay;
 
 use crate::render;
@@ -40,6 +40,20 @@ pub fn replay_scenario(params: &Params, settings: &Settings) -> anyhow::Result<(
     Ok((all, replay))
 }
 
+/// The simulated service's settings, as DescribeServices would report them (the
+/// simulator puts the service behind a load balancer's target group).
+pub fn config(p: &Params) -> ServiceConfig {
+    ServiceConfig {
+        desired_count: Some(p.desired),
+        min_healthy_percent: Some(p.min_healthy_percent),
+        max_percent: Some(p.max_percent),
+        circuit_breaker: Some(p.circuit_breaker),
+        rollback: Some(p.circuit_breaker),
+        load_balanced: Some(true),
+        ..ServiceConfig::default()
+    }
+}
+
 /// Runs the subcommand; the exit code says whether all input was good.
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let scenarios: Vec<Scenario> = args
@@ -68,7 +82,10 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             "  (try it: rollout-watcher simulate --scenario {s} | rollout-watcher replay)\n"
         )?;
         let (effects, replay) = replay_scenario(&p, &settings)?;
-        render::timeline(&mut out, &effects, &replay.rollouts(), color)?;
+        // The demo knows the service's settings: the timeline says what they let ECS do.
+        let known = config(&p);
+        let config = |_: &ServiceArn| Some(known.clone());
+        render::timeline(&mut out, &effects, &replay.rollouts(), &config, color)?;
         writeln!(out)?;
     }
     out.flush()?;

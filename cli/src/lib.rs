@@ -8,3 +8,13 @@ pub mod render;
 pub mod replay;
 pub mod simulate;
 pub mod simulate_cmd;
+
+/// Usage errors exit 64 (sysexits' EX_USAGE), never 2: `audit` uses 2 for "a service
+/// is unsafe", and a CI gate must not read a typo as a verdict.
+pub const EXIT_USAGE: u8 = 64;
+
+/// A command-line value that is wrong in a way clap cannot see (a `--now` earlier than
+/// the events, a duration that does not parse): exits [`EXIT_USAGE`].
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Usage(pub String);

@@ -1,7 +1,7 @@
 //! `rollout-watcher`: replay ECS events through the watcher locally, simulate
 //! realistic rollouts, see a demo, and audit services' deployment settings.
 
-use rollout_watcher_cli::{audit, demo, replay, simulate_cmd};
+use rollout_watcher_cli::{EXIT_USAGE, Usage, audit, demo, replay, simulate_cmd};
 
 use std::process::ExitCode;
 
@@ -15,6 +15,9 @@ use clap::{Parser, Subcommand};
 #[derive(Parser)]
 #[command(name = "rollout-watcher", version, about)]
 struct Cli {
+    /// On an error, also print the chain of causes (the AWS SDK's, for example).
+    #[arg(long, short, global = true)]
+    verbose: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -30,10 +33,6 @@ enum Command {
     /// Check services' deployment settings against the zero-downtime rules.
     Audit(audit::Args),
 }
-
-/// Usage errors exit 64 (sysexits' EX_USAGE), never 2: `audit` uses 2 for "a service
-/// is unsafe", and a CI gate must not read a typo as a verdict.
-const EXIT_USAGE: u8 = 64;
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -54,13 +53,32 @@ fn main() -> ExitCode {
         Command::Simulate(args) => simulate_cmd::run(&args),
         Command::Demo(args) => demo::run(&args),
         // Prints its own errors: its exit code 2 means "unsafe", errors are 1.
-        Command::Audit(args) => Ok(audit::run(&args)),
+        Command::Audit(args) => Ok(audit::run(&args, cli.verbose)),
     };
     match result {
         Ok(code) => code,
+        // A wrong argument value clap could not see (a `--now` before the events).
+        Err(e) if e.is::<Usage>() => {
+            eprintln!("rollout-watcher: {e}");
+            ExitCode::from(EXIT_USAGE)
+        }
         Err(e) => {
-            eprintln!("rollout-watcher: {e:#}");
+            // Our own context ("reading x.json") and the cause are one line; a longer
+            // chain only with --verbose.
+            if cli.verbose {
+                eprintln!("rollout-watcher: {e:#}");
+            } else {
+                eprintln!("rollout-watcher: {}", short(&e));
+            }
             ExitCode::FAILURE
         }
+    }
+}
+
+/// The error and its first cause: `reading x.json: No such file or directory`.
+fn short(e: &anyhow::Error) -> String {
+    match e.chain().nth(1) {
+        Some(cause) => format!("{e}: {cause}"),
+        None => e.to_string(),
     }
 }

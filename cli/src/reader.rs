@@ -16,7 +16,7 @@ pub struct Located<'a> {
 pub struct BadLine {
     /// 1-based line.
     pub line: usize,
-    /// What the JSON parser said.
+    /// What is wrong with it, in a few words (`not JSON: expected value at column 1`).
     pub message: String,
 }
 
@@ -66,14 +66,9 @@ pub fn split(text: &str) -> Vec<Result<Located<'_>, BadLine>> {
             }
             _ => {
                 let message = match alone {
-                    Err(e) => e.to_string(),
-                    Ok(_) => "unreadable JSON".to_owned(),
+                    Err(e) => not_json(&e),
+                    Ok(_) => "not JSON: an array that does not close".to_owned(),
                 };
-                let message = message
-                    .split(" at line ")
-                    .next()
-                    .unwrap_or(&message)
-                    .to_owned();
                 out.push(Err(BadLine {
                     line: i + 1,
                     message,
@@ -104,8 +99,22 @@ fn array<'a>(
         }
         Err(e) => out.push(Err(BadLine {
             line,
-            message: e.to_string(),
+            message: format!("array: {}", not_json(&e)),
         })),
+    }
+}
+
+/// A JSON syntax error in one line: what the parser found and at which column (the
+/// line number is the caller's), e.g. `not JSON: expected value at column 1`.
+fn not_json(e: &serde_json::Error) -> String {
+    let what = e.to_string();
+    let what = what.split(" at line ").next().unwrap_or(&what);
+    if e.is_eof() {
+        format!("not JSON: cut short ({what})")
+    } else if e.line() == 1 {
+        format!("not JSON: {what} at column {}", e.column())
+    } else {
+        format!("not JSON: {what}")
     }
 }
 

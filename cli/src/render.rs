@@ -1,13 +1,25 @@
-//! The text format of `replay`: one timeline per rollout, the way a person reads a
-//! rolling deployment (new task started, healthy and taking traffic, old task drained
-//! and stopped), then its alerts and a one-line verdict.
+//! The text format of `replay` and `demo`: one timeline per rollout, the way a person
+//! reads a rolling deployment (new task started, healthy and taking traffic, old task
+//! drained and stopped), then its alerts and a one-line verdict.
+//!
+//! The timeline fits [`WIDTH`] columns: the block's header names the service and the
+//! deployment once, so its lines do not repeat them; an ARN is shortened to its
+//! resource (`targetgroup/web/0123…`) and written in full once, under the verdict;
+//! longer text wraps under itself. Lines are in event time, whatever order the
+//! effects came in. What a step says about ECS's next move follows the service's
+//! settings when they are known (the `demo` knows them; `replay` of events alone does
+//! not) and stays neutral when they are not.
 
 use std::io::{self, IsTerminal, Write};
 
 use rollout_watcher::core::{
-    Alert, AlertStatus, Effect, Effects, RolloutState, RolloutSummary, Severity,
+    Alert, AlertStatus, Effect, Effects, RolloutState, RolloutSummary, ServiceConfig, Severity,
 };
-use rollout_watcher::model::{Millis, Timestamp};
+use rollout_watcher::model::{Millis, ServiceArn, Timestamp};
+use rollout_watcher::policy::{ceiling_tasks, floor_tasks};
+
+/// The widest line of the timeline, in characters.
+pub const WIDTH: usize = 120;
 
 /// Colour when stdout is a terminal and `NO_COLOR` is unset.
 pub fn color_wanted() -> bool {
@@ -31,101 +43,133 @@ fn clock(t: Timestamp) -> String {
     s.get(11..19).unwrap_or(&s).to_owned()
 }
 
-fn step(to: RolloutState, rollback: bool) -> &'static str {
-    match (to, rollback) {
-        (RolloutState::Started, false) => {
-            "deployment started: ECS starts the new task(s) beside the old"
-        }
-        (RolloutState::Started, true) => {
-            "rollback started: ECS brings back the last good task definition"
-        }
-        (RolloutState::TasksRunning, _) => {
-            "new task RUNNING: registering with the load balancer, health checks"
-        }
-        (RolloutState::Draining, _) => {
-            "new task healthy, traffic moved: old task(s) draining and stopping"
-        }
-        (RolloutState::Stalled, _) => "deadline passed: still in progress",
-        (RolloutState::Completed, _) => "old task(s) stopped, steady state: completed",
-        (RolloutState::Failed, _) => "failed (circuit breaker)",
-        (RolloutState::RolledBack, _) => "rolled back",
-        (RolloutState::Superseded, _) => "superseded by a newer deployment",
+fn date_and_clock(t: Timestamp) -> String {
+    let s = t.to_rfc3339();
+    match (s.get(..10), s.get(11..19)) {
+        (Some(d), Some(c)) => format!("{d} {c}"),
+        _ => s,
     }
 }
 
-/// Writes the timeline of every rollout, then alerts that belong to no rollout.
+/// What a service's settings say about its rolling deployments; `None` where the
+/// settings are not known.
+#[derive(Clone, Copy, Debug, Default)]
+struct Known {
+    /// ECS can start a new task beside the old ones (ceiling above desired).
+    room_above: Option<bool>,
+    /// ECS may stop a serving task before a new one is healthy (floor below desired).
+    room_below: Option<bool>,
+    load_balanced: Option<bool>,
+    min: u32,
+    max: u32,
+}
+
+impl Known {
+    fn from(config: Option<&ServiceConfig>) -> Self {
+        let Some(c) = config else {
+            return Self::default();
+        };
+        let d = c.desired_count.filter(|d| *d > 0);
+        Self {
+            room_above: d
+                .zip(c.max_percent)
+                .map(|(d, max)| ceiling_tasks(d, max) > d),
+            room_below: d
+                .zip(c.min_healthy_percent)
+                .map(|(d, min)| floor_tasks(d, min) < d),
+            load_balanced: c.load_balanced,
+            min: c.min_healthy_percent.unwrap_or_default(),
+            max: c.max_percent.unwrap_or_default(),
+        }
+    }
+
+    fn started(&self, rollback: bool) -> String {
+        if rollback {
+            return "rollback started: ECS brings back the last good task definition".into();
+        }
+        match (self.room_above, self.room_below) {
+            (Some(true), _) => {
+                "deployment started: ECS starts the new task(s) beside the old".into()
+            }
+            (Some(false), Some(true)) => format!(
+                "deployment started: no room above desired (maximum {}%): ECS stops old task(s) first",
+                self.max
+            ),
+            (Some(false), Some(false)) => format!(
+                "deployment started: with maximum {}% and minimum healthy {}% ECS can move no task",
+                self.max, self.min
+            ),
+            _ => "deployment started".into(),
+        }
+    }
+
+    fn running(&self) -> &'static str {
+        match self.load_balanced {
+            Some(true) => "new task RUNNING: registering with the load balancer, health checks",
+            _ => "new task RUNNING",
+        }
+    }
+
+    fn draining(&self, new_task_ran: bool) -> String {
+        match (new_task_ran, self.load_balanced, self.room_below) {
+            (true, Some(true), _) => {
+                "new task healthy, traffic moved: old task(s) draining and stopping".into()
+            }
+            (true, _, _) => "old task(s) stopping".into(),
+            (false, _, Some(true)) => format!(
+                "old task(s) stopping before a new one runs (minimum healthy {}% allows it)",
+                self.min
+            ),
+            (false, _, _) => "older task(s) stopping before a new one runs".into(),
+        }
+    }
+}
+
+fn step(to: RolloutState) -> &'static str {
+    match to {
+        RolloutState::Started | RolloutState::TasksRunning | RolloutState::Draining => "",
+        RolloutState::Stalled => "deadline passed: still in progress",
+        RolloutState::Completed => "old task(s) stopped, steady state: completed",
+        RolloutState::Failed => "failed",
+        RolloutState::RolledBack => "rolled back",
+        RolloutState::Superseded => "superseded by a newer deployment",
+    }
+}
+
+/// One line of a rollout's block before it is laid out.
+enum Entry<'a> {
+    Step {
+        at: Timestamp,
+        to: RolloutState,
+        text: String,
+    },
+    Alert(&'a Alert),
+}
+
+impl Entry<'_> {
+    fn at(&self) -> Timestamp {
+        match self {
+            Self::Step { at, .. } => *at,
+            Self::Alert(a) => a.at,
+        }
+    }
+}
+
+/// Writes the timeline of every rollout, then the alerts that belong to no rollout.
+/// `config` gives a service's settings when they are known.
 pub fn timeline(
     out: &mut impl Write,
     effects: &Effects,
     rollouts: &[RolloutSummary],
+    config: &dyn Fn(&ServiceArn) -> Option<ServiceConfig>,
     color: bool,
 ) -> io::Result<()> {
     let paint = Paint(color);
     for r in rollouts {
-        let title = format!(
-            "{} ({}) · {}{} {}",
-            r.service.name(),
-            r.service.cluster(),
-            if r.rollback_of.is_some() {
-                "rollback "
-            } else {
-                "deployment "
-            },
-            r.deployment_id,
-            r.task_definition
-                .as_deref()
-                .map(|t| format!("({t})"))
-                .unwrap_or_default(),
-        );
-        writeln!(out, "{}", paint.p("1", &format!("━━ {title}")))?;
-        let origin = r.started_at;
-        let mut ran = false;
-        for e in &effects.items {
-            match e {
-                Effect::Transition(t)
-                    if t.service == r.service && t.deployment_id == r.deployment_id =>
-                {
-                    let rel = origin
-                        .map(|o| format!("+{}", t.at.since(o).human()))
-                        .unwrap_or_default();
-                    let mark = match t.to {
-                        RolloutState::Completed => paint.p("32", "✔"),
-                        RolloutState::Failed | RolloutState::RolledBack => paint.p("31", "✖"),
-                        RolloutState::Stalled => paint.p("33", "⏸"),
-                        RolloutState::Superseded => paint.p("36", "↷"),
-                        _ => paint.p("34", "●"),
-                    };
-                    let text = if t.to == RolloutState::Draining && !ran {
-                        "old task(s) stopping before a new one runs (minimum healthy allows it)"
-                    } else {
-                        step(t.to, r.rollback_of.is_some())
-                    };
-                    ran |= t.to == RolloutState::TasksRunning;
-                    writeln!(out, "  {}  {:>12}  {mark} {text}", clock(t.at), rel)?;
-                }
-                Effect::Alert(a)
-                    if a.service == r.service
-                        && a.deployment_id.as_ref() == Some(&r.deployment_id) =>
-                {
-                    writeln!(
-                        out,
-                        "  {}  {:>12}  {}",
-                        clock(a.at),
-                        "",
-                        alert_line(&paint, a)
-                    )?;
-                }
-                _ => {}
-            }
-        }
-        writeln!(
-            out,
-            "  {}",
-            paint.p("1", &format!("verdict: {}", verdict(r)))
-        )?;
-        writeln!(out)?;
+        let known = Known::from(config(&r.service).as_ref());
+        rollout(out, &paint, effects, r, &known)?;
     }
-    let loose: Vec<&Alert> = effects
+    let mut loose: Vec<&Alert> = effects
         .items
         .iter()
         .filter_map(|e| match e {
@@ -133,27 +177,263 @@ pub fn timeline(
             _ => None,
         })
         .collect();
+    loose.sort_by_key(|a| a.at);
     if !loose.is_empty() {
         writeln!(
             out,
             "{}",
             paint.p("1", "━━ service alerts outside any rollout")
         )?;
+        let mut arns = Vec::new();
         for a in loose {
-            writeln!(out, "  {}  {}", clock(a.at), alert_line(&paint, a))?;
+            let head = format!("  {}  ", date_and_clock(a.at));
+            let body = format!(
+                "{} · {}",
+                a.alert.as_str(),
+                shorten_arns(&a.summary, &mut arns)
+            );
+            write_wrapped(out, &head, &label(&paint, a), &body)?;
+        }
+        for arn in arns {
+            writeln!(out, "  in full: {arn}")?;
         }
     }
     Ok(())
 }
 
-fn alert_line(paint: &Paint, a: &Alert) -> String {
-    let label = match (a.status, a.severity) {
+fn rollout(
+    out: &mut impl Write,
+    paint: &Paint,
+    effects: &Effects,
+    r: &RolloutSummary,
+    known: &Known,
+) -> io::Result<()> {
+    let rollback = r.rollback_of.is_some();
+    let kind = if rollback { "rollback" } else { "deployment" };
+    let mut title = format!(
+        "{} ({}) · {kind} {}",
+        r.service.name(),
+        r.service.cluster(),
+        r.deployment_id
+    );
+    if let Some(t) = &r.task_definition {
+        title.push_str(&format!(" ({t})"));
+    }
+    writeln!(out, "{}", paint.p("1", &format!("━━ {title}")))?;
+
+    let mine = |service: &ServiceArn, deployment: Option<&rollout_watcher::model::DeploymentId>| {
+        service == &r.service && deployment == Some(&r.deployment_id)
+    };
+    let mut entries = Vec::new();
+    let mut ran = false;
+    let mut started = false;
+    for e in &effects.items {
+        match e {
+            Effect::Transition(t) if mine(&t.service, Some(&t.deployment_id)) => {
+                let text = match t.to {
+                    RolloutState::Started => known.started(rollback),
+                    RolloutState::TasksRunning => known.running().into(),
+                    RolloutState::Draining => known.draining(ran),
+                    to => step(to).into(),
+                };
+                ran |= t.to == RolloutState::TasksRunning;
+                started |= t.to == RolloutState::Started;
+                entries.push(Entry::Step {
+                    at: t.at,
+                    to: t.to,
+                    text,
+                });
+            }
+            Effect::Alert(a) if mine(&a.service, a.deployment_id.as_ref()) => {
+                entries.push(Entry::Alert(a));
+            }
+            _ => {}
+        }
+    }
+    // A rollout first seen past its start (a late IN_PROGRESS, or one already past its
+    // deadline) has no `started` transition: its start is still the first line.
+    if let (false, Some(at)) = (started, r.started_at) {
+        entries.insert(
+            0,
+            Entry::Step {
+                at,
+                to: RolloutState::Started,
+                text: known.started(rollback),
+            },
+        );
+    }
+    entries.sort_by_key(Entry::at);
+
+    let mut arns = Vec::new();
+    for e in &entries {
+        match e {
+            Entry::Step { at, to, text } => {
+                let rel = r
+                    .started_at
+                    .map(|o| format!("+{}", at.since(o).human()))
+                    .unwrap_or_default();
+                let mark = match to {
+                    RolloutState::Completed => paint.p("32", "✔"),
+                    RolloutState::Failed | RolloutState::RolledBack => paint.p("31", "✖"),
+                    RolloutState::Stalled => paint.p("33", "⏸"),
+                    RolloutState::Superseded => paint.p("36", "↷"),
+                    _ => paint.p("34", "●"),
+                };
+                let head = format!("  {}  {rel:>12}  ", clock(*at));
+                write_wrapped(out, &head, &mark, text)?;
+            }
+            Entry::Alert(a) => {
+                let head = format!("  {}  {:>12}  ", clock(a.at), "");
+                let summary = in_block(&a.summary, r, kind);
+                let body = format!(
+                    "{} · {}",
+                    a.alert.as_str(),
+                    shorten_arns(&summary, &mut arns)
+                );
+                write_wrapped(out, &head, &label(paint, a), &body)?;
+            }
+        }
+    }
+    writeln!(
+        out,
+        "  {}",
+        paint.p("1", &format!("verdict: {}", verdict(r)))
+    )?;
+    for arn in arns {
+        writeln!(out, "  in full: {arn}")?;
+    }
+    writeln!(out)
+}
+
+/// A summary inside its rollout's block: the header already names the service and
+/// the deployment (with its task definition), so the summary does not repeat them.
+fn in_block(summary: &str, r: &RolloutSummary, kind: &str) -> String {
+    let text = summary
+        .strip_prefix(r.service.name())
+        .and_then(|s| s.strip_prefix(": "))
+        .unwrap_or(summary);
+    let id = format!("{kind} {}", r.deployment_id);
+    let named = match &r.task_definition {
+        Some(t) => format!("{id} ({t})"),
+        None => id.clone(),
+    };
+    let this = format!("this {kind}");
+    // ECS's own words keep the id: "Scaling activity initiated by (deployment …)".
+    let quoted = format!("({id})");
+    text.split(&quoted)
+        .map(|part| part.replace(&named, &this).replace(&id, &this))
+        .collect::<Vec<_>>()
+        .join(&quoted)
+}
+
+/// Each ARN in `text` as its resource (`targetgroup/web/0123…`), the full ARNs
+/// remembered in `full` (once each) to be written under the block.
+fn shorten_arns(text: &str, full: &mut Vec<String>) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("arn:") {
+        let boundary = i == 0 || !rest[..i].ends_with(|c: char| c.is_alphanumeric());
+        out.push_str(&rest[..i]);
+        let tail = &rest[i..];
+        let end = tail
+            .find(|c: char| c.is_whitespace() || matches!(c, ')' | ',' | ';' | '"' | '\'' | ']'))
+            .unwrap_or(tail.len());
+        let arn = tail[..end].trim_end_matches('.');
+        // arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE
+        let resource = arn.splitn(6, ':').nth(5).filter(|r| !r.is_empty());
+        match (boundary, resource) {
+            (true, Some(resource)) => {
+                out.push_str(resource);
+                if !full.iter().any(|a| a == arn) {
+                    full.push(arn.to_owned());
+                }
+                rest = &tail[arn.len()..];
+            }
+            _ => {
+                out.push_str("arn:");
+                rest = &tail[4..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `head` (plain), `mark` (perhaps painted, one word) and `text`, wrapped at word
+/// boundaries so that no line is wider than [`WIDTH`]; continuation lines start
+/// under the text.
+fn write_wrapped(out: &mut impl Write, head: &str, mark: &str, text: &str) -> io::Result<()> {
+    let indent = head.chars().count() + strip_ansi(mark).chars().count() + 1;
+    let lines = wrap(text, WIDTH.saturating_sub(indent).max(20));
+    let mut lines = lines.iter();
+    writeln!(
+        out,
+        "{head}{mark} {}",
+        lines.next().map_or("", String::as_str)
+    )?;
+    for l in lines {
+        writeln!(out, "{:indent$}{l}", "")?;
+    }
+    Ok(())
+}
+
+fn strip_ansi(text: &str) -> String {
+    let mut out = String::new();
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            for c in chars.by_ref() {
+                if c == 'm' {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Greedy word wrap at `width` characters; a word longer than a line is cut.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    let mut len = 0;
+    for word in text.split(' ') {
+        let mut word: Vec<char> = word.chars().collect();
+        while word.len() > width {
+            if len > 0 {
+                lines.push(std::mem::take(&mut line));
+                len = 0;
+            }
+            let rest = word.split_off(width);
+            lines.push(word.into_iter().collect());
+            word = rest;
+        }
+        if len > 0 && len + 1 + word.len() > width {
+            lines.push(std::mem::take(&mut line));
+            len = 0;
+        }
+        if len > 0 {
+            line.push(' ');
+            len += 1;
+        }
+        len += word.len();
+        line.extend(word);
+    }
+    if len > 0 || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+fn label(paint: &Paint, a: &Alert) -> String {
+    match (a.status, a.severity) {
         (AlertStatus::Resolved, _) => paint.p("32", "RESOLVED"),
         (_, Severity::Critical) => paint.p("1;31", "CRITICAL"),
         (_, Severity::Warning) => paint.p("33", "WARNING "),
         (_, Severity::Info) => paint.p("2", "INFO    "),
-    };
-    format!("{label} {} · {}", a.alert.as_str(), a.summary)
+    }
 }
 
 /// The one-line verdict on a rollout.
@@ -178,5 +458,39 @@ pub fn verdict(r: &RolloutSummary) -> String {
         }
         RolloutState::Stalled => format!("STALLED: still in progress, downtime so far {down}"),
         s => format!("in progress ({}), downtime so far {down}", s.as_str()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrapping_keeps_every_word_and_every_line_within_the_width() {
+        let text = "one two three four five six seven eight nine ten";
+        let lines = wrap(text, 10);
+        assert!(lines.iter().all(|l| l.chars().count() <= 10), "{lines:?}");
+        assert_eq!(lines.join(" "), text);
+        let long = "x".repeat(25);
+        assert_eq!(
+            wrap(&long, 10),
+            ["x".repeat(10), "x".repeat(10), "x".repeat(5)]
+        );
+    }
+
+    #[test]
+    fn an_arn_is_shortened_to_its_resource_and_remembered_once() {
+        let tg =
+            "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web/0123456789abcdef";
+        let mut full = Vec::new();
+        let once = shorten_arns(&format!("in (target-group {tg})"), &mut full);
+        let twice = shorten_arns(&format!("{tg}. again"), &mut full);
+        assert_eq!(once, "in (target-group targetgroup/web/0123456789abcdef)");
+        assert_eq!(twice, "targetgroup/web/0123456789abcdef. again");
+        assert_eq!(full, [tg]);
+        assert_eq!(
+            shorten_arns("barn:x and arn: alone", &mut full),
+            "barn:x and arn: alone"
+        );
     }
 }

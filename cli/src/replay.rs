@@ -1,4 +1,5 @@
-//! `rollout-watcher replay`: the DESIGN.md contract, on an in-memory store.
+//! `rollout-watcher replay`: events through the same library the Lambda functions use,
+//! on an in-memory store; text for people, JSON Lines for machines.
 
 use std::io::{self, Read, Write};
 use std::process::ExitCode;
@@ -6,11 +7,11 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::ValueEnum;
 use rollout_watcher::core::{Effect, Effects, RolloutSummary, Settings};
-use rollout_watcher::model::{Millis, Timestamp};
+use rollout_watcher::model::{Millis, ServiceArn, Timestamp};
 use rollout_watcher::replay::Replay;
 use serde_json::json;
 
-use crate::{reader, render};
+use crate::{Usage, reader, render};
 
 /// Output formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -42,13 +43,40 @@ pub struct Args {
 
 /// Parses the watcher settings from flags.
 pub fn settings(stall_after: &str, zero_grace: &str) -> anyhow::Result<Settings> {
+    let duration = |flag: &str, value: &str| {
+        Millis::parse_duration(value).ok_or_else(|| {
+            Usage(format!(
+                "{flag} {value:?}: not a duration; give a number and a unit, like 90s, 15m or 1h"
+            ))
+        })
+    };
     Ok(Settings {
-        stall_after: Millis::parse_duration(stall_after)
-            .with_context(|| format!("--stall-after: not a duration: {stall_after:?}"))?,
-        zero_grace: Millis::parse_duration(zero_grace)
-            .with_context(|| format!("--zero-grace: not a duration: {zero_grace:?}"))?,
+        stall_after: duration("--stall-after", stall_after)?,
+        zero_grace: duration("--zero-grace", zero_grace)?,
         confirm_zero: false,
     })
+}
+
+/// The latest `time` of the events in `texts`, and where that event is.
+fn last_event_time(texts: &[(String, String)]) -> Option<(Timestamp, String)> {
+    #[derive(serde::Deserialize)]
+    struct Time<'a> {
+        #[serde(borrow)]
+        time: Option<&'a str>,
+    }
+    let mut last: Option<(Timestamp, String)> = None;
+    for (file, text) in texts {
+        for item in reader::split(text).into_iter().flatten() {
+            let at = serde_json::from_str::<Time<'_>>(item.text)
+                .ok()
+                .and_then(|t| t.time)
+                .and_then(Timestamp::parse);
+            if let Some(at) = at.filter(|at| last.as_ref().is_none_or(|(l, _)| at > l)) {
+                last = Some((at, format!("{file}:{}", item.line)));
+            }
+        }
+    }
+    last
 }
 
 /// Runs the subcommand; the exit code says whether all input was good.
@@ -56,7 +84,13 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let now = args
         .now
         .as_deref()
-        .map(|n| Timestamp::parse(n).with_context(|| format!("--now: not an RFC 3339 time: {n:?}")))
+        .map(|n| {
+            Timestamp::parse(n).ok_or_else(|| {
+                Usage(format!(
+                    "--now {n:?}: not an RFC 3339 time; give one like 2026-03-02T10:30:00Z"
+                ))
+            })
+        })
         .transpose()?;
     let mut replay = Replay::new(settings(&args.stall_after, &args.zero_grace)?);
     let files: Vec<String> = if args.files.is_empty() {
@@ -64,14 +98,30 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     } else {
         args.files.clone()
     };
+    let mut texts = Vec::with_capacity(files.len());
+    for file in &files {
+        texts.push((file.clone(), read(file)?));
+    }
+    // Deadlines are evaluated after the last event: a --now before it would run time
+    // backwards, so it is refused before anything is printed.
+    if let Some(now) = now
+        && let Some((last, at)) = last_event_time(&texts).filter(|(last, _)| now < *last)
+    {
+        return Err(Usage(format!(
+            "--now {}: earlier than the last event ({}, {at}); give a time after it",
+            now.to_rfc3339(),
+            last.to_rfc3339()
+        ))
+        .into());
+    }
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let mut collected = Effects::default();
-    let mut bad = 0usize;
-    for file in &files {
-        let text = read(file)?;
-        for item in reader::split(&text) {
+    let (mut bad, mut read_ok) = (0usize, 0usize);
+    for (file, text) in &texts {
+        for item in reader::split(text) {
             let result = item.map_err(|b| (b.line, b.message)).and_then(|l| {
+                read_ok += 1;
                 replay
                     .apply_json(l.text)
                     .map_err(|e| (l.line, e.to_string()))
@@ -95,12 +145,45 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
                 writeln!(out, "{}", rollout_json(r))?;
             }
         }
-        Format::Text => render::timeline(&mut out, &collected, &rollouts, render::color_wanted())?,
+        Format::Text => {
+            let config = |arn: &ServiceArn| replay.service(arn).and_then(|s| s.config()).cloned();
+            render::timeline(
+                &mut out,
+                &collected,
+                &rollouts,
+                &config,
+                render::color_wanted(),
+            )?;
+        }
     }
     out.flush()?;
+    let stats = replay.stats;
+    let valid = stats.applied + stats.ignored + stats.duplicates;
+    let inputs = files.join(", ");
     if bad > 0 {
-        eprintln!("rollout-watcher: {bad} bad line(s) skipped; all valid events were processed");
+        let processed = match valid {
+            0 => "no valid event was read".to_owned(),
+            n => format!("the {n} valid event(s) were processed"),
+        };
+        eprintln!(
+            "rollout-watcher replay: {bad} bad line(s) skipped; {processed} (expected \
+             EventBridge ECS events: JSON Lines, a JSON array, or objects one after another)"
+        );
         return Ok(ExitCode::from(1));
+    }
+    if read_ok == 0 {
+        eprintln!(
+            "rollout-watcher replay: {inputs}: no events in it (expected EventBridge ECS \
+             events: JSON Lines, a JSON array, or objects one after another)"
+        );
+        return Ok(ExitCode::from(1));
+    }
+    if stats.applied + stats.duplicates == 0 {
+        eprintln!(
+            "rollout-watcher replay: read {valid} event(s), none of them one the watcher \
+             follows (detail-type ECS Deployment State Change, ECS Service Action or ECS Task \
+             State Change, about a service)"
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -135,7 +218,7 @@ fn emit(
     Ok(())
 }
 
-/// One effect as the DESIGN.md contract writes it.
+/// One effect as a JSON line.
 pub fn effect_json(e: &Effect) -> serde_json::Value {
     match e {
         Effect::Transition(t) => json!({
@@ -153,7 +236,7 @@ pub fn effect_json(e: &Effect) -> serde_json::Value {
     }
 }
 
-/// One rollout line of the contract.
+/// One rollout as a JSON line.
 pub fn rollout_json(r: &RolloutSummary) -> serde_json::Value {
     json!({
         "type": "rollout", "service": r.service, "deployment_id": r.deployment_id,

@@ -255,7 +255,7 @@ fn errors_exit_1_with_a_clear_message() {
     let message = stderr(&out);
     assert!(
         message.contains(
-            ": not describe-services JSON: invalid type: string \"one\", expected u32 at line 1"
+            ".json: services[0].desiredCount: a string (\"one\"), expected a whole number from 0 to 4294967295"
         ),
         "{message}"
     );

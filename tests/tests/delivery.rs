@@ -21,8 +21,9 @@ use rollout_watcher::core::{Alert, Dimensions, Metric, MetricName, RolloutSummar
 use rollout_watcher::delivery::{Watcher, WatcherConfig};
 use rollout_watcher::model::{EcsEvent, Interpreted, ServiceArn, Timestamp};
 use rollout_watcher::ports::{
-    MetricsSink, Notifier, NotifyError, SaveRequest, ServiceRecord, StateStore, StoreError,
+    MetricsSink, Notifier, NotifyError, SaveRequest, StateStore, StoreError,
 };
+use rollout_watcher::record::ServiceRecord;
 use rollout_watcher_cli::simulate::{Params, Scenario};
 use tokio::sync::Semaphore;
 
@@ -164,14 +165,14 @@ async fn racing_invocations_lose_no_update_and_double_no_alert() {
         );
         store.armed.store(hold_store, Ordering::SeqCst);
         notifier.armed.store(!hold_store, Ordering::SeqCst);
-        Watcher {
+        Watcher::from_parts(
             store,
             notifier,
-            metrics: sink.clone(),
-            inspector: EcsInspector::new(aws_sdk_ecs::Client::new(sdk)),
-            clock: clock.clone(),
-            config: WatcherConfig::default(),
-        }
+            sink.clone(),
+            EcsInspector::new(aws_sdk_ecs::Client::new(sdk)),
+            clock.clone(),
+            WatcherConfig::default(),
+        )
     };
     // The wall clock as the racing invocations run: past every event they handle.
     clock.set(time_of(&events[start + 2]));

@@ -61,7 +61,7 @@ pub struct Audited {
     pub explanation: Vec<String>,
 }
 
-/// Applies DESIGN.md's rules to one service.
+/// Applies the zero-downtime rules (README, "Zero-downtime rules") to one service.
 pub fn audit(record: ServiceRecord) -> Audited {
     let cfg = &record.config;
     let a = assess(cfg);

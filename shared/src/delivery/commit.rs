@@ -18,9 +18,7 @@ use crate::error_chain;
 use crate::model::{Millis, ServiceArn, Timestamp};
 use crate::outbox::{Pending, Recorded};
 use crate::policy::health_metric;
-use crate::ports::{
-    Clock, MetricsSink, Notifier, Ports, SaveRequest, ServiceInspector, StateStore, StoreError,
-};
+use crate::ports::{Clock, MetricsSink, Notifier, Ports, SaveRequest, StateStore, StoreError};
 use crate::record::ServiceRecord;
 
 use super::{HandlerError, Watcher};

@@ -8,9 +8,7 @@ use crate::model::{
     DeploymentPhase, EcsEvent, Input, InputKind, Interpreted, ModelError, ServiceArn,
     TaskObservation, Timestamp,
 };
-use crate::ports::{
-    Clock, MetricsSink, Notifier, Ports, ServiceInspector, ServiceView, StateStore,
-};
+use crate::ports::{Clock, Ports, ServiceInspector, ServiceView};
 use crate::record::ServiceRecord;
 
 use super::commit::{Committed, Write, finished};

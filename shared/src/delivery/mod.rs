@@ -89,6 +89,32 @@ pub struct Watcher<P: Ports> {
     pub config: WatcherConfig,
 }
 
+impl<S, N, M, I, C> Watcher<(S, N, M, I, C)>
+where
+    (S, N, M, I, C): Ports<Store = S, Notifier = N, Metrics = M, Inspector = I, Clock = C>,
+{
+    /// A watcher on these five ports. A struct literal cannot name the bundle from its
+    /// fields (the fields are the bundle's associated types), so code that builds one
+    /// without a type alias in sight uses this.
+    pub fn from_parts(
+        store: S,
+        notifier: N,
+        metrics: M,
+        inspector: I,
+        clock: C,
+        config: WatcherConfig,
+    ) -> Self {
+        Self {
+            store,
+            notifier,
+            metrics,
+            inspector,
+            clock,
+            config,
+        }
+    }
+}
+
 impl<P: Ports> std::fmt::Debug for Watcher<P> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Watcher")

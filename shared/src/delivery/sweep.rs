@@ -13,15 +13,13 @@
 
 use serde::Serialize;
 
-use crate::core::{Effects, Metric, MetricName, Observation};
+use crate::core::{Effects, MetricName, Observation};
 use crate::error_chain;
 use crate::model::{
     DeploymentChange, DeploymentId, DeploymentPhase, Input, InputKind, ServiceArn, Timestamp,
 };
 use crate::policy::sampled_metric;
-use crate::ports::{
-    Clock, MetricsSink, Notifier, Ports, ServiceInspector, ServiceView, StateStore,
-};
+use crate::ports::{Clock, MetricsSink, Ports, ServiceInspector, ServiceView, StateStore};
 use crate::record::ServiceRecord;
 
 use super::commit::{Write, finished};

@@ -2,8 +2,7 @@
 //! and the one alert builder, so every key has the same format.
 
 use crate::core::{
-    Alert, AlertDetails, AlertName, AlertStatus, Dimensions, Effect, Metric, MetricName, Severity,
-    StopInfo, dedup_key,
+    Alert, AlertDetails, AlertName, AlertStatus, Effect, MetricName, Severity, StopInfo, dedup_key,
 };
 use crate::model::{DeploymentId, ServiceArn, Timestamp};
 

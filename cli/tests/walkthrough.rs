@@ -1,0 +1,33 @@
+//! The local walk-through of docs/running-locally.md, run exactly as the page says
+//! (`make walkthrough`): its output must be the page's sample, so the page cannot
+//! drift from what the commands do. Needs python3 (the target installs moto into
+//! `.venv` itself, as `make test` does) and builds the handler's bootstrap binary;
+//! it fails loudly when either is missing.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::path::Path;
+use std::process::Command;
+
+#[test]
+fn make_walkthrough_prints_what_the_page_shows() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let page = std::fs::read_to_string(root.join("docs/running-locally.md")).unwrap();
+    let start = page
+        .find("```console\n$ make walkthrough\n")
+        .expect("docs/running-locally.md shows `make walkthrough` and its output");
+    let block = &page[start + "```console\n$ make walkthrough\n".len()..];
+    let expected = &block[..block.find("\n```").unwrap()];
+
+    let out = Command::new("make")
+        .args(["--no-print-directory", "walkthrough"])
+        .current_dir(root)
+        .output()
+        .expect("running make");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "make walkthrough failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(stdout.trim_end(), expected.trim_end());
+}
