@@ -295,4 +295,3 @@ impl Shared {
         Ok((out.body(Full::new(body))?, size))
     }
 }
-

@@ -89,7 +89,11 @@ pub(super) fn alert_id(body: &[u8]) -> Option<String> {
     v["id"].as_str().map(str::to_owned)
 }
 
-pub(super) fn error_response(service: &str, operation: &str, fault: Fault) -> Response<Full<Bytes>> {
+pub(super) fn error_response(
+    service: &str,
+    operation: &str,
+    fault: Fault,
+) -> Response<Full<Bytes>> {
     let throttle = fault == Fault::Throttle;
     let status = if throttle {
         StatusCode::BAD_REQUEST
