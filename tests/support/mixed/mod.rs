@@ -14,7 +14,7 @@
 //! expired, as they would have in the minutes EventBridge waits).
 //!
 //! # Layout
-//! - [`stream`]: the stream and its services ([`mixed_stream`], [`time_of`]).
+//! - [`stream`]: the stream and its services ([`mixed_stream`]).
 //! - [`instance`]: one handler instance on the real adapters, its deliveries watched.
 //! - [`retry`]: Lambda's and EventBridge's retries, the sweeper's ticks, the [`Tally`].
 //! - [`run`]: the emulator and proxy of a run, the stream through one instance or
@@ -37,7 +37,7 @@ pub use compare::{differences, ids, late_publishes, metric_keys};
 pub use instance::{Ledger, LoadWatcher, Tracked, watcher};
 pub use retry::{MAX_REDELIVERIES, SWEEP_TICKS, Tally, invoke};
 pub use run::{Bench, Run, concurrent, create_services, sequential};
-pub use stream::{CLUSTER, Mixed, mixed_stream, time_of};
+pub use stream::{CLUSTER, Mixed, mixed_stream};
 
 /// The SDK attempt timeout of the fault test's clients (the proxy's slow replies are
 /// held longer than this).

@@ -16,10 +16,11 @@ use rollout_watcher_cli::simulate::Params;
 
 use super::instance::watcher;
 use super::retry::{Tally, invoke, sweep_after};
-use super::stream::{CLUSTER, Mixed, time_of};
+use super::stream::{CLUSTER, Mixed};
 use super::{LEASE_FOR_COMPRESSED_TIME, Setup};
 use crate::fault_proxy::{Call, FaultProxy};
 use crate::moto::Moto;
+use crate::scenario::time_of;
 use crate::stack::{self, SnsMessage, TABLE};
 
 /// Creates the cluster and one ECS service per simulation, with its settings.

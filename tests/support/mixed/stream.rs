@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use rollout_watcher::model::{ServiceArn, Timestamp};
+use rollout_watcher::model::ServiceArn;
 use rollout_watcher_cli::simulate::{Params, Scenario, simulate};
 use serde_json::Value;
 
@@ -96,11 +96,4 @@ pub fn mixed_stream(min_services: usize, min_events: usize) -> Mixed {
         swaps,
         event_ids,
     }
-}
-/// Event time of an event.
-pub fn time_of(e: &Value) -> Timestamp {
-    e["time"]
-        .as_str()
-        .and_then(Timestamp::parse)
-        .expect("event with a time")
 }
