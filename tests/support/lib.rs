@@ -6,6 +6,10 @@
 //! - [`moto`]: start moto's server on a free loopback port; SDK config for it.
 //! - [`stack`]: table, topic + subscribed queue, ECS service; read them back.
 //! - [`runtime_api`]: the Runtime API a bootstrap binary talks to.
+//! - [`scenario`]: one service's simulated stream, driven as Lambda would.
+//! - [`fault_proxy`]: a fault-injecting proxy between the SDK clients and moto.
+//! - [`mixed`]: the load tests' world: a stream of many rollouts, the services
+//!   behind it, Lambda's retries, reading a run back.
 //! - [`expect`]: what a correct watcher publishes, from the in-memory replay;
 //!   EMF documents checked against the specification.
 
@@ -13,6 +17,8 @@
 
 pub mod expect;
 pub mod fault_proxy;
+pub mod mixed;
 pub mod moto;
 pub mod runtime_api;
+pub mod scenario;
 pub mod stack;

@@ -8,8 +8,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::OnceLock;
@@ -23,7 +21,7 @@ use serde_json::Value;
 use tokio::io::AsyncReadExt;
 use tokio::process::{Child, Command};
 
-use common::events;
+use integration_tests::scenario::events;
 
 /// Builds the bootstrap binaries once per test process.
 fn bootstrap() -> PathBuf {

@@ -3,14 +3,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-mod mixed;
-
 use std::collections::BTreeMap;
 
 use integration_tests::fault_proxy::Plan;
 use std::time::Duration;
 
-use mixed::{
+use integration_tests::mixed::{
     Setup, concurrent, differences, ids, late_publishes, metric_keys, mixed_stream, sequential,
 };
 
@@ -160,7 +158,7 @@ async fn eight_instances_lose_no_update_and_double_no_alert() {
     // which the count changed, which depend on the order overlapping invocations
     // commit in, and two changes to one value in one second share a key; a repeated
     // gauge sample changes no statistic, so it is left out.)
-    let counters = |run: &mixed::Run| -> BTreeMap<String, usize> {
+    let counters = |run: &integration_tests::mixed::Run| -> BTreeMap<String, usize> {
         metric_keys(run)
             .into_iter()
             .filter(|(k, _)| !k.contains("|RunningTaskCount|"))

@@ -4,8 +4,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -27,7 +25,7 @@ use rollout_watcher::record::ServiceRecord;
 use rollout_watcher_cli::simulate::{Params, Scenario};
 use tokio::sync::Semaphore;
 
-use common::{SERVICE, clock_for, drive, emf, events, stream, time_of};
+use integration_tests::scenario::{SERVICE, clock_for, drive, emf, events, stream, time_of};
 
 fn alert_ids(msgs: &[SnsMessage]) -> Vec<String> {
     msgs.iter().map(|m| m.id().to_owned()).collect()

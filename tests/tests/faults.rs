@@ -3,13 +3,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-mod mixed;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use integration_tests::fault_proxy::{Outage, Outcome, Plan, Rule};
-use mixed::{
+use integration_tests::mixed::{
     ATTEMPT_TIMEOUT, Run, SLOW_REPLY, Setup, ids, late_publishes, metric_keys, mixed_stream,
     sequential,
 };

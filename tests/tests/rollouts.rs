@@ -6,8 +6,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::collections::BTreeMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -20,7 +18,7 @@ use rollout_watcher::message;
 use rollout_watcher_cli::simulate::Scenario;
 use serde_json::Value;
 
-use common::{SERVICE, clock_for, drive, emf, events};
+use integration_tests::scenario::{SERVICE, clock_for, drive, emf, events};
 
 /// Asserts that the queue holds exactly the replay's alerts, each as the SNS
 /// message format says: subject, the five filter attributes, the Amazon Q body.

@@ -6,8 +6,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::sync::Arc;
 
 use integration_tests::expect::{self, parse_emf};
@@ -24,7 +22,7 @@ use rollout_watcher::ports::{Clock, DeploymentView, ServiceView, StateStore};
 use rollout_watcher::replay::Replay;
 use rollout_watcher_cli::simulate::Scenario;
 
-use common::{SERVICE, clock_for, drive, emf, events, time_of};
+use integration_tests::scenario::{SERVICE, clock_for, drive, emf, events, time_of};
 
 fn sweep_config() -> SweepConfig {
     SweepConfig {
