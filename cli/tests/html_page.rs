@@ -357,6 +357,8 @@ fn a_page_filled_by_hand_draws_stages_without_lanes() {
         start_failures: 0,
         stalled: false,
         first_running_at: Some(at("2026-03-02T10:01:00Z")),
+        crashes: 0,
+        downtime_known: true,
     };
     let stages = [
         "RECONCILE_SERVICE",

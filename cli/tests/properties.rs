@@ -51,7 +51,7 @@ fn crashes_after(events: &[serde_json::Value], n: u32, seed: u64) -> Vec<String>
             &cluster[cluster.find("cluster/").unwrap() + 8..]
         );
         let (start, stop) = (60 + 240 * i, 200 + 240 * i);
-        let app = if (seed + u64::try_from(i).unwrap()) % 2 == 0 {
+        let app = if (seed + u64::try_from(i).unwrap()).is_multiple_of(2) {
             serde_json::json!({"name":"app","lastStatus":"STOPPED","exitCode":2})
         } else {
             serde_json::json!({"name":"app","lastStatus":"STOPPED","exitCode":137,

@@ -6,8 +6,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::sync::Arc;
 
 use integration_tests::moto::Moto;
@@ -20,7 +18,7 @@ use rollout_watcher_cli::history::{self, Format, Query};
 use rollout_watcher_cli::simulate::{Params, Scenario};
 use serde_json::Value;
 
-use common::{drive, emf, stream, time_of};
+use integration_tests::scenario::{drive, emf, stream, time_of};
 
 fn params(scenario: Scenario, service: &str) -> Params {
     Params {
@@ -65,7 +63,7 @@ async fn history_reads_back_what_the_handler_wrote() {
     let half = &worker[..worker.len() / 2];
     let (metrics, _lines) = emf();
     for events in [&web[..], &api[..], half] {
-        let clock: Arc<ManualClock> = common::clock_for(events);
+        let clock: Arc<ManualClock> = integration_tests::scenario::clock_for(events);
         let w = stack.watcher(Arc::clone(&metrics), clock);
         for r in drive(&w, events).await {
             r.unwrap();
