@@ -15,7 +15,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::core::RolloutSummary;
-use crate::model::{Millis, ServiceArn};
+use crate::model::{Millis, ServiceArn, Timestamp};
 use crate::ports::{SaveRequest, StoreError};
 use crate::record::ServiceRecord;
 
@@ -164,10 +164,7 @@ pub(crate) fn history_item(r: &RolloutSummary, ttl: Millis) -> Result<Item, Stor
     }
     let end = r.finished_at.or(r.started_at).unwrap_or_default();
     // The sparse history index's keys (see `dynamodb_history`).
-    item.insert(
-        "history_month".into(),
-        s(super::dynamodb_history::history_month(end)),
-    );
+    item.insert("history_month".into(), s(history_month(end)));
     item.insert("history_at".into(), n(end.as_millis()));
     item.insert("expires_at".into(), n(epoch_secs(end.plus(ttl))));
     Ok(item)
@@ -204,4 +201,12 @@ pub fn item_size(item: &Item) -> usize {
                 }
         })
         .sum()
+}
+
+/// The `history_month` of an instant: `YYYY-MM` in UTC.
+pub fn history_month(t: Timestamp) -> String {
+    match time::OffsetDateTime::from_unix_timestamp(t.as_millis().div_euclid(1000)) {
+        Ok(d) => format!("{:04}-{:02}", d.year(), u8::from(d.month())),
+        Err(_) => "0000-00".to_owned(),
+    }
 }

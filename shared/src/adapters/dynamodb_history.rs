@@ -12,7 +12,6 @@
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
-use time::OffsetDateTime;
 
 use crate::core::{RolloutSummary, ServiceState};
 use crate::model::{ServiceArn, Timestamp};
@@ -26,13 +25,8 @@ use super::dynamodb_ext::{
 /// The sparse index of finished rollouts by month.
 pub const HISTORY_INDEX: &str = "history-index";
 
-/// The `history_month` of an instant: `YYYY-MM` in UTC.
-pub fn history_month(t: Timestamp) -> String {
-    match OffsetDateTime::from_unix_timestamp(t.as_millis().div_euclid(1000)) {
-        Ok(d) => format!("{:04}-{:02}", d.year(), u8::from(d.month())),
-        Err(_) => "0000-00".to_owned(),
-    }
-}
+// Written with every history item by the item encoding, read back here.
+pub use super::dynamodb_ext::history_month;
 
 /// The months from `since` to `until`, oldest first.
 fn months(since: Timestamp, until: Timestamp) -> Vec<String> {
