@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo walkthrough test sim-events test-infra-checks test-setup browser-setup screenshots lint build-bins test-rust test-infra test-fuzz fuzz bench package package-arm64 package-x86 package-setup publish
+.PHONY: demo walkthrough test sim-events test-infra-checks test-apply test-setup browser-setup screenshots lint build-bins test-rust test-infra test-fuzz fuzz bench package package-arm64 package-x86 package-setup publish
 
 ## The first thing to run: simulated rollouts through the watcher, as text.
 demo:
@@ -74,7 +74,13 @@ sim-events:
 	  target/debug/rollout-watcher simulate --scenario $$s --seed 1 > target/sim/$$s.jsonl; done
 
 test-infra-checks:
-	SIMULATED_EVENTS_DIR=target/sim $(VENV)/bin/pytest infra/tests -q
+	SIMULATED_EVENTS_DIR=target/sim $(VENV)/bin/pytest infra/tests -q --ignore infra/tests/test_apply.py
+
+## Apply, plan again, apply again and destroy the module's scenarios and examples
+## against moto with the real Terraform provider (where terraform and a provider
+## mirror exist): about ten minutes on two cores.
+test-apply: test-setup
+	$(VENV)/bin/pytest infra/tests/test_apply.py -q
 
 ## Speed and cost figures (BENCHMARKS.md), one table: replay vs the serde_json floor,
 ## per-event handler time, cold start vs a minimal lambda_runtime function, zip sizes,
