@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use crate::core::{Effects, RolloutSummary, ServiceState, Settings};
+use crate::core::{Effects, RolloutSummary, ServiceConfig, ServiceState, Settings};
 use crate::model::{DeploymentId, EcsEvent, Interpreted, ModelError, ServiceArn, Timestamp};
 
 /// Counters of what a replay saw.
@@ -125,6 +125,16 @@ impl Replay {
             ))
         });
         v
+    }
+
+    /// Records what DescribeServices says of a service (desired count, settings,
+    /// tags), as the deployed functions learn it, so a replay can say what they say
+    /// (e.g. "the service should run at least 1" only when the desired count is known).
+    pub fn set_config(&mut self, service: &ServiceArn, config: ServiceConfig) {
+        self.services
+            .entry(service.clone())
+            .or_insert_with(|| ServiceState::new(service.clone()))
+            .set_config(config);
     }
 
     /// The state of one service.

@@ -8,13 +8,26 @@
 use std::collections::BTreeMap;
 
 use anyhow::{Context, bail, ensure};
-use rollout_watcher::core::{Alert, Effect, Metric, Settings};
+use rollout_watcher::core::{Alert, Effect, Metric, ServiceConfig, Settings};
+use rollout_watcher::model::ServiceArn;
 use rollout_watcher::replay::Replay;
 use serde_json::Value;
 
 /// Alerts and metrics of the replay of `events` (errors skipped, like the CLI).
 pub fn replay(events: &[Value]) -> (Vec<Alert>, Vec<Metric>) {
+    replay_knowing(events, &[])
+}
+
+/// The same, with what DescribeServices says of some services known beforehand, as
+/// the deployed functions know it.
+pub fn replay_knowing(
+    events: &[Value],
+    configs: &[(ServiceArn, ServiceConfig)],
+) -> (Vec<Alert>, Vec<Metric>) {
     let mut r = Replay::new(Settings::default());
+    for (service, config) in configs {
+        r.set_config(service, config.clone());
+    }
     let (mut alerts, mut metrics) = (Vec::new(), Vec::new());
     for e in events {
         let Ok(fx) = r.apply_json(&e.to_string()) else {

@@ -216,7 +216,14 @@ async fn zero_running_window_pages_once_and_resolves() {
     for r in drive(&w, &events).await {
         r.unwrap();
     }
-    let (alerts, _) = expect::replay(&events);
+    // The deployed watcher read the desired count (1) from DescribeServices; the
+    // replay is told the same, so both word the zero alike.
+    let desired = rollout_watcher::core::ServiceConfig {
+        desired_count: Some(1),
+        ..Default::default()
+    };
+    let service = rollout_watcher::model::ServiceArn::parse(SERVICE).unwrap();
+    let (alerts, _) = expect::replay_knowing(&events, &[(service, desired)]);
     let got = stack.messages().await.unwrap();
     assert_messages(&got, &alerts);
     let zero: Vec<&SnsMessage> = got
