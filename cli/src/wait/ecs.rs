@@ -5,14 +5,15 @@
 use aws_sdk_ecs::Client;
 use aws_sdk_ecs::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_ecs::primitives::DateTime;
-use aws_sdk_ecs::types::{CreatedAt, Deployment, DesiredStatus, ServiceDeployment, Task};
+use aws_sdk_ecs::types::{CreatedAt, Deployment, DesiredStatus, Task};
+use rollout_watcher::adapters::ecs_deployments::{brief, service_deployment};
 use rollout_watcher::model::{
     ContainerExit, DeploymentId, ServiceArn, TaskObservation, TaskStatus, Timestamp, task_id,
 };
 
 use super::source::{
-    BriefView, DeploymentView, EcsSource, HookView, ServiceDeploymentView, ServiceEventView,
-    ServiceView, SourceError,
+    BriefView, DeploymentView, EcsSource, ServiceDeploymentView, ServiceEventView, ServiceView,
+    SourceError,
 };
 
 /// DescribeTasks takes at most 100 tasks per call.
@@ -147,13 +148,7 @@ impl EcsSource for EcsReader {
                 .send()
                 .await
                 .map_err(|e| classify("ListServiceDeployments", e))?;
-            briefs.extend(out.service_deployments().iter().filter_map(|b| {
-                Some(BriefView {
-                    arn: b.service_deployment_arn()?.to_owned(),
-                    target_revision: b.target_service_revision_arn().map(str::to_owned),
-                    created_at: ts(b.created_at()),
-                })
-            }));
+            briefs.extend(out.service_deployments().iter().filter_map(brief));
             token = out.next_token().map(str::to_owned);
             if token.is_none() {
                 break;
@@ -224,51 +219,6 @@ fn deployment(d: &Deployment) -> Option<DeploymentView> {
         created_at: ts(d.created_at()),
         updated_at: ts(d.updated_at()),
     })
-}
-
-fn service_deployment(d: &ServiceDeployment) -> ServiceDeploymentView {
-    let breaker = d.deployment_circuit_breaker();
-    let alarms = d.alarms();
-    ServiceDeploymentView {
-        arn: d.service_deployment_arn().unwrap_or_default().to_owned(),
-        status: d
-            .status()
-            .map(|s| s.as_str().to_owned())
-            .unwrap_or_default(),
-        status_reason: d.status_reason().map(str::to_owned),
-        stage: d.lifecycle_stage().map(|s| s.as_str().to_owned()),
-        updated_at: ts(d.updated_at()),
-        finished_at: ts(d.finished_at()),
-        rollback_started_at: d.rollback().and_then(|r| ts(r.started_at())),
-        rollback_reason: d.rollback().and_then(|r| r.reason()).map(str::to_owned),
-        breaker_status: breaker
-            .and_then(|b| b.status())
-            .map(|s| s.as_str().to_owned()),
-        breaker_failures: breaker.map(|b| count(b.failure_count())),
-        breaker_threshold: breaker.map(|b| count(b.threshold())),
-        alarms_status: alarms
-            .and_then(|a| a.status())
-            .map(|s| s.as_str().to_owned()),
-        triggered_alarms: alarms
-            .map(|a| a.triggered_alarm_names().to_vec())
-            .unwrap_or_default(),
-        hooks: d
-            .lifecycle_hook_details()
-            .iter()
-            .filter_map(|h| {
-                Some(HookView {
-                    hook_id: h.hook_id()?.to_owned(),
-                    target_type: h.target_type().map(|t| t.as_str().to_owned()),
-                    status: h
-                        .status()
-                        .map(|s| s.as_str().to_owned())
-                        .unwrap_or_default(),
-                    expires_at: ts(h.expires_at()),
-                    timeout_action: h.timeout_action().map(|a| a.as_str().to_owned()),
-                })
-            })
-            .collect(),
-    }
 }
 
 /// A task as the state machine reads a task event (the same fields, from

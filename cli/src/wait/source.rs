@@ -7,6 +7,7 @@
 
 use std::future::Future;
 
+pub use rollout_watcher::model::{BriefView, HookView, ServiceDeploymentView};
 use rollout_watcher::model::{DeploymentId, ServiceArn, TaskObservation, Timestamp};
 use thiserror::Error;
 
@@ -67,66 +68,6 @@ pub struct ServiceEventView {
     pub at: Option<Timestamp>,
     /// `message`.
     pub message: String,
-}
-
-/// A `ListServiceDeployments` brief.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct BriefView {
-    /// `serviceDeploymentArn`.
-    pub arn: String,
-    /// `targetServiceRevisionArn`: its last segment is the `ecs-svc/` digits.
-    pub target_revision: Option<String>,
-    /// `createdAt`.
-    pub created_at: Option<Timestamp>,
-}
-
-/// What `DescribeServiceDeployments` says of one service deployment.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct ServiceDeploymentView {
-    /// `serviceDeploymentArn`.
-    pub arn: String,
-    /// `status`: PENDING, IN_PROGRESS, SUCCESSFUL, STOPPED, STOP_REQUESTED,
-    /// ROLLBACK_REQUESTED, ROLLBACK_IN_PROGRESS, ROLLBACK_SUCCESSFUL, ROLLBACK_FAILED.
-    pub status: String,
-    /// `statusReason`.
-    pub status_reason: Option<String>,
-    /// `lifecycleStage` (an open set).
-    pub stage: Option<String>,
-    /// `updatedAt`.
-    pub updated_at: Option<Timestamp>,
-    /// `finishedAt`.
-    pub finished_at: Option<Timestamp>,
-    /// `rollback.startedAt`, when a rollback began.
-    pub rollback_started_at: Option<Timestamp>,
-    /// `rollback.reason`.
-    pub rollback_reason: Option<String>,
-    /// `deploymentCircuitBreaker.status`.
-    pub breaker_status: Option<String>,
-    /// `deploymentCircuitBreaker.failureCount`.
-    pub breaker_failures: Option<u32>,
-    /// `deploymentCircuitBreaker.threshold`.
-    pub breaker_threshold: Option<u32>,
-    /// `alarms.status`.
-    pub alarms_status: Option<String>,
-    /// `alarms.triggeredAlarmNames`.
-    pub triggered_alarms: Vec<String>,
-    /// `lifecycleHookDetails[]`.
-    pub hooks: Vec<HookView>,
-}
-
-/// One of `lifecycleHookDetails[]`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct HookView {
-    /// `hookId` (what `continue-service-deployment --hook-id` takes).
-    pub hook_id: String,
-    /// `targetType`: `PAUSE` or `AWS_LAMBDA`.
-    pub target_type: Option<String>,
-    /// `status`: AWAITING_ACTION, IN_PROGRESS, SUCCEEDED, FAILED, TIMED_OUT.
-    pub status: String,
-    /// `expiresAt`.
-    pub expires_at: Option<Timestamp>,
-    /// `timeoutAction`: CONTINUE or ROLLBACK.
-    pub timeout_action: Option<String>,
 }
 
 /// Why a read failed.

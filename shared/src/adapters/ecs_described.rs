@@ -8,7 +8,8 @@ use aws_sdk_ecs::types::Service;
 use serde::de::IgnoredAny;
 
 use crate::describe::{
-    CircuitBreaker, DeploymentConfiguration, DeploymentController, DescribedService, Tag, Threshold,
+    CanaryConfiguration, CircuitBreaker, DeploymentConfiguration, DeploymentController,
+    DescribedService, Hook, HookTimeout, LinearConfiguration, Tag, Threshold,
 };
 
 /// DescribeServices' service, as the plain model.
@@ -42,6 +43,33 @@ pub fn described(s: &Service) -> DescribedService {
                         }),
                     }
                 }),
+                strategy: d.strategy().map(|x| x.as_str().to_owned()),
+                bake_time_in_minutes: d.bake_time_in_minutes().and_then(count),
+                linear_configuration: d.linear_configuration().map(|l| LinearConfiguration {
+                    step_percent: l.step_percent(),
+                    step_bake_time_in_minutes: l.step_bake_time_in_minutes().and_then(count),
+                }),
+                canary_configuration: d.canary_configuration().map(|c| CanaryConfiguration {
+                    canary_percent: c.canary_percent(),
+                    canary_bake_time_in_minutes: c.canary_bake_time_in_minutes().and_then(count),
+                }),
+                lifecycle_hooks: d
+                    .lifecycle_hooks()
+                    .iter()
+                    .map(|h| Hook {
+                        target_type: h.target_type().map(|t| t.as_str().to_owned()),
+                        hook_target_arn: h.hook_target_arn().map(str::to_owned),
+                        lifecycle_stages: h
+                            .lifecycle_stages()
+                            .iter()
+                            .map(|st| st.as_str().to_owned())
+                            .collect(),
+                        timeout_configuration: h.timeout_configuration().map(|t| HookTimeout {
+                            timeout_in_minutes: t.timeout_in_minutes().and_then(count),
+                            action: t.action().map(|a| a.as_str().to_owned()),
+                        }),
+                    })
+                    .collect(),
             }),
         tags: s
             .tags()
@@ -115,5 +143,52 @@ mod tests {
         );
         assert_eq!((c.circuit_breaker, c.rollback), (Some(true), Some(true)));
         assert_eq!(c.failure_threshold, Some(2));
+    }
+
+    /// The ECS-native settings travel the SDK path as they travel the file path.
+    #[test]
+    fn sdk_and_json_agree_on_a_canary_with_a_pause_hook() {
+        use aws_sdk_ecs::types::{
+            CanaryConfiguration, DeploymentLifecycleHook, DeploymentLifecycleHookAction,
+            DeploymentLifecycleHookStage, DeploymentLifecycleHookTargetType,
+            DeploymentLifecycleHookTimeoutConfiguration, DeploymentStrategy,
+        };
+        let hook = DeploymentLifecycleHook::builder()
+            .target_type(DeploymentLifecycleHookTargetType::Pause)
+            .lifecycle_stages(DeploymentLifecycleHookStage::PostTestTrafficShift)
+            .timeout_configuration(
+                DeploymentLifecycleHookTimeoutConfiguration::builder()
+                    .timeout_in_minutes(60)
+                    .action(DeploymentLifecycleHookAction::Rollback)
+                    .build(),
+            )
+            .build();
+        let sdk = Service::builder()
+            .desired_count(2)
+            .deployment_configuration(
+                DeploymentConfiguration::builder()
+                    .strategy(DeploymentStrategy::Canary)
+                    .bake_time_in_minutes(10)
+                    .canary_configuration(
+                        CanaryConfiguration::builder()
+                            .canary_percent(10.0)
+                            .canary_bake_time_in_minutes(5)
+                            .build(),
+                    )
+                    .lifecycle_hooks(hook)
+                    .build(),
+            )
+            .build();
+        let json: DescribedService = serde_json::from_str(
+            r#"{"desiredCount":2,"deploymentConfiguration":{"strategy":"CANARY","bakeTimeInMinutes":10,
+                "canaryConfiguration":{"canaryPercent":10.0,"canaryBakeTimeInMinutes":5},
+                "lifecycleHooks":[{"targetType":"PAUSE","lifecycleStages":["POST_TEST_TRAFFIC_SHIFT"],
+                  "timeoutConfiguration":{"timeoutInMinutes":60,"action":"ROLLBACK"}}]}}"#,
+        )
+        .unwrap();
+        let from_sdk = described(&sdk).config();
+        assert_eq!(from_sdk, json.config());
+        assert_eq!(from_sdk.lifecycle_hooks.len(), 1);
+        assert!(from_sdk.traffic_steps.is_some());
     }
 }

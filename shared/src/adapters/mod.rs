@@ -16,7 +16,8 @@
 //!   (wired into a watcher by [`crate::lambda`], not here: adapters import ports
 //!   and model only).
 //! - `ecs_described` (feature `ecs-sdk`, part of `aws`): the SDK's ECS service as
-//!   the plain [`crate::describe`] model.
+//!   the plain [`crate::describe`] model; `ecs_deployments` (same feature): the
+//!   Service Deployments API's answers as the plain model.
 //! - `sdk` (feature `aws-http`, part of `aws`): the SDK configuration every function
 //!   starts with (one HTTP client, compiled-in roots, timeouts).
 
@@ -32,6 +33,8 @@ mod dynamodb_ext;
 pub mod dynamodb_history;
 #[cfg(feature = "aws")]
 pub mod ecs;
+#[cfg(feature = "ecs-sdk")]
+pub mod ecs_deployments;
 #[cfg(feature = "ecs-sdk")]
 pub mod ecs_described;
 pub mod emf;

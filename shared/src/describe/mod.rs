@@ -18,7 +18,7 @@ use serde::Deserialize;
 use serde::de::IgnoredAny;
 
 use crate::core::ServiceConfig;
-use crate::model::{CrashLoopRule, Millis};
+use crate::model::{CrashLoopRule, DeploymentStrategy, LifecycleHook, Millis, TrafficSteps};
 
 #[cfg(test)]
 mod tests;
@@ -71,7 +71,7 @@ pub struct DeploymentController {
 }
 
 /// `deploymentConfiguration`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DeploymentConfiguration {
     /// `minimumHealthyPercent`.
@@ -80,6 +80,62 @@ pub struct DeploymentConfiguration {
     pub maximum_percent: Option<u32>,
     /// `deploymentCircuitBreaker`.
     pub deployment_circuit_breaker: Option<CircuitBreaker>,
+    /// `strategy`: `ROLLING`, `BLUE_GREEN`, `LINEAR` or `CANARY`.
+    pub strategy: Option<String>,
+    /// `bakeTimeInMinutes`.
+    pub bake_time_in_minutes: Option<u32>,
+    /// `linearConfiguration`.
+    pub linear_configuration: Option<LinearConfiguration>,
+    /// `canaryConfiguration`.
+    pub canary_configuration: Option<CanaryConfiguration>,
+    /// `lifecycleHooks`.
+    #[serde(default)]
+    pub lifecycle_hooks: Vec<Hook>,
+}
+
+/// `deploymentConfiguration.linearConfiguration`.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LinearConfiguration {
+    /// `stepPercent`.
+    pub step_percent: Option<f64>,
+    /// `stepBakeTimeInMinutes`.
+    pub step_bake_time_in_minutes: Option<u32>,
+}
+
+/// `deploymentConfiguration.canaryConfiguration`.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CanaryConfiguration {
+    /// `canaryPercent`.
+    pub canary_percent: Option<f64>,
+    /// `canaryBakeTimeInMinutes`.
+    pub canary_bake_time_in_minutes: Option<u32>,
+}
+
+/// One of `deploymentConfiguration.lifecycleHooks`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Hook {
+    /// `targetType`: `AWS_LAMBDA` or `PAUSE`.
+    pub target_type: Option<String>,
+    /// `hookTargetArn`.
+    pub hook_target_arn: Option<String>,
+    /// `lifecycleStages`.
+    #[serde(default)]
+    pub lifecycle_stages: Vec<String>,
+    /// `timeoutConfiguration`.
+    pub timeout_configuration: Option<HookTimeout>,
+}
+
+/// `lifecycleHooks[].timeoutConfiguration`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HookTimeout {
+    /// `timeoutInMinutes`.
+    pub timeout_in_minutes: Option<u32>,
+    /// `action`: `ROLLBACK` or `CONTINUE`.
+    pub action: Option<String>,
 }
 
 /// `deploymentConfiguration.deploymentCircuitBreaker`.
@@ -155,6 +211,16 @@ impl DescribedService {
             crash_loop: self.tag(TAG_CRASH_LOOP).and_then(CrashLoopRule::parse),
             mute: self.tag(TAG_MUTE).and_then(parse_bool).unwrap_or(false),
             notify_info: self.tag(TAG_NOTIFY_INFO).and_then(parse_bool),
+            strategy: dc
+                .and_then(|d| d.strategy.as_deref())
+                .and_then(DeploymentStrategy::parse),
+            bake_time: dc
+                .and_then(|d| d.bake_time_in_minutes)
+                .map(|m| Millis::from_secs(i64::from(m) * 60)),
+            traffic_steps: dc.and_then(DeploymentConfiguration::traffic_steps),
+            lifecycle_hooks: dc
+                .map(|d| d.lifecycle_hooks.iter().map(Hook::config).collect())
+                .unwrap_or_default(),
             read_at: None,
         }
     }
@@ -182,6 +248,46 @@ impl DescribedService {
             .unwrap_or("?");
         let name = self.service_name.as_deref().or(arn_name).unwrap_or("?");
         (cluster.to_owned(), name.to_owned())
+    }
+}
+
+impl DeploymentConfiguration {
+    /// The steps of the strategy in force: linear's or canary's, never both (ECS
+    /// ignores the other one's block).
+    fn traffic_steps(&self) -> Option<TrafficSteps> {
+        let minutes = |m: Option<u32>| Millis::from_secs(i64::from(m.unwrap_or(0)) * 60);
+        match self.strategy.as_deref().and_then(DeploymentStrategy::parse) {
+            Some(DeploymentStrategy::Linear) => {
+                let l = self.linear_configuration.as_ref()?;
+                Some(TrafficSteps {
+                    percent: l.step_percent?,
+                    step_bake: minutes(l.step_bake_time_in_minutes),
+                })
+            }
+            Some(DeploymentStrategy::Canary) => {
+                let c = self.canary_configuration.as_ref()?;
+                Some(TrafficSteps {
+                    percent: c.canary_percent?,
+                    step_bake: minutes(c.canary_bake_time_in_minutes),
+                })
+            }
+            _ => None,
+        }
+    }
+}
+
+impl Hook {
+    fn config(&self) -> LifecycleHook {
+        let timeout = self.timeout_configuration.as_ref();
+        LifecycleHook {
+            target_type: self.target_type.clone(),
+            target_arn: self.hook_target_arn.clone(),
+            stages: self.lifecycle_stages.clone(),
+            timeout: timeout
+                .and_then(|t| t.timeout_in_minutes)
+                .map(|m| Millis::from_secs(i64::from(m) * 60)),
+            timeout_action: timeout.and_then(|t| t.action.clone()),
+        }
     }
 }
 

@@ -71,3 +71,65 @@ fn names_come_from_the_arns_when_the_name_is_absent() {
     };
     assert_eq!(s.names(), ("prod".to_owned(), "legacy".to_owned()));
 }
+
+/// A blue/green service with a pause hook: the strategy, the bake time and the hook
+/// (its stages, timeout and what ECS does when it expires) reach the configuration.
+#[test]
+fn a_blue_green_service_brings_its_bake_time_and_hooks() {
+    let c = service(
+        r#"{"deploymentConfiguration":{"strategy":"BLUE_GREEN","bakeTimeInMinutes":15,
+            "lifecycleHooks":[{"targetType":"PAUSE","lifecycleStages":["POST_TEST_TRAFFIC_SHIFT"],
+              "timeoutConfiguration":{"timeoutInMinutes":720,"action":"CONTINUE"}},
+              {"hookTargetArn":"arn:aws:lambda:us-east-1:1:function:smoke","lifecycleStages":["POST_SCALE_UP"]}]}}"#,
+    )
+    .config();
+    assert_eq!(c.strategy, Some(DeploymentStrategy::BlueGreen));
+    assert_eq!(c.bake_time, Some(Millis::from_secs(15 * 60)));
+    assert_eq!(c.traffic_steps, None);
+    assert_eq!(c.lifecycle_hooks.len(), 2);
+    let pause = &c.lifecycle_hooks[0];
+    assert!(pause.is_pause());
+    assert_eq!(pause.stages, ["POST_TEST_TRAFFIC_SHIFT"]);
+    assert_eq!(pause.timeout, Some(Millis::from_secs(720 * 60)));
+    assert_eq!(pause.timeout_action(), "CONTINUE");
+    let lambda = &c.lifecycle_hooks[1];
+    assert!(!lambda.is_pause());
+    assert_eq!(lambda.timeout_action(), "ROLLBACK");
+}
+
+/// Linear and canary read their own block; the other one's is ignored, as ECS does;
+/// a strategy this build does not know is no strategy (followed as rolling).
+#[test]
+fn linear_and_canary_steps_come_from_their_own_block() {
+    let both = r#""linearConfiguration":{"stepPercent":25.0,"stepBakeTimeInMinutes":3},
+        "canaryConfiguration":{"canaryPercent":10.0,"canaryBakeTimeInMinutes":5}"#;
+    let linear = service(&format!(
+        r#"{{"deploymentConfiguration":{{"strategy":"LINEAR",{both}}}}}"#
+    ))
+    .config();
+    assert_eq!(
+        linear.traffic_steps,
+        Some(TrafficSteps {
+            percent: 25.0,
+            step_bake: Millis::from_secs(180)
+        })
+    );
+    let canary = service(&format!(
+        r#"{{"deploymentConfiguration":{{"strategy":"CANARY",{both}}}}}"#
+    ))
+    .config();
+    assert_eq!(
+        canary.traffic_steps,
+        Some(TrafficSteps {
+            percent: 10.0,
+            step_bake: Millis::from_secs(300)
+        })
+    );
+    let rolling = service(&format!(
+        r#"{{"deploymentConfiguration":{{"strategy":"ROLLING",{both}}}}}"#
+    ))
+    .config();
+    assert_eq!(rolling.traffic_steps, None);
+    let unknown = service(r#"{"deploymentConfiguration":{"strategy":"RAINBOW"}}"#).config();
+    assert_eq!(unknown.strategy, None);
+}

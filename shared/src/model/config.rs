@@ -62,9 +62,103 @@ pub struct ServiceConfig {
     /// Tag `rollout-watcher:notify-info`: overrides the watcher-wide setting.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notify_info: Option<bool>,
+    /// `deploymentConfiguration.strategy`; absent means ROLLING (ECS's default). A
+    /// strategy this build does not know stays `None` and is followed as rolling.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strategy: Option<DeploymentStrategy>,
+    /// `deploymentConfiguration.bakeTimeInMinutes`: how long ECS keeps the old
+    /// revision after all production traffic moved (blue/green, linear, canary).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bake_time: Option<Millis>,
+    /// `linearConfiguration` or `canaryConfiguration`, whichever the strategy uses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traffic_steps: Option<TrafficSteps>,
+    /// `deploymentConfiguration.lifecycleHooks`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lifecycle_hooks: Vec<LifecycleHook>,
     /// When this was read (wall-clock time of the look-up).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub read_at: Option<Timestamp>,
+}
+
+/// `deploymentConfiguration.strategy`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum DeploymentStrategy {
+    /// Rolling update (old and new tasks serve side by side).
+    Rolling,
+    /// All traffic moves at once from blue to green, then a bake time.
+    BlueGreen,
+    /// Traffic moves in equal steps, each with its own bake time.
+    Linear,
+    /// A small share of traffic first, a bake, then the rest.
+    Canary,
+}
+
+impl DeploymentStrategy {
+    /// The strategy ECS names `text` (`None` for one this build does not know).
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "ROLLING" => Some(Self::Rolling),
+            "BLUE_GREEN" => Some(Self::BlueGreen),
+            "LINEAR" => Some(Self::Linear),
+            "CANARY" => Some(Self::Canary),
+            _ => None,
+        }
+    }
+
+    /// ECS's name for it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Rolling => "ROLLING",
+            Self::BlueGreen => "BLUE_GREEN",
+            Self::Linear => "LINEAR",
+            Self::Canary => "CANARY",
+        }
+    }
+}
+
+/// A linear or canary deployment's traffic steps: `stepPercent` /
+/// `stepBakeTimeInMinutes` (linear) or `canaryPercent` / `canaryBakeTimeInMinutes`.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrafficSteps {
+    /// The share of production traffic each step (linear) or the canary moves.
+    pub percent: f64,
+    /// The bake after each step (linear) or after the canary.
+    pub step_bake: Millis,
+}
+
+/// One of `deploymentConfiguration.lifecycleHooks`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LifecycleHook {
+    /// `targetType`: `AWS_LAMBDA` or `PAUSE` (an open set; absent on older services
+    /// means a Lambda hook, the only kind there was).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_type: Option<String>,
+    /// `hookTargetArn` (the Lambda function).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_arn: Option<String>,
+    /// `lifecycleStages` it runs at.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stages: Vec<String>,
+    /// `timeoutConfiguration.timeoutInMinutes`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<Millis>,
+    /// `timeoutConfiguration.action`: `ROLLBACK` (ECS's default) or `CONTINUE`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_action: Option<String>,
+}
+
+impl LifecycleHook {
+    /// Whether it is a PAUSE hook (waits for `ContinueServiceDeployment`).
+    pub fn is_pause(&self) -> bool {
+        self.target_type.as_deref() == Some("PAUSE")
+    }
+
+    /// What ECS does when the hook times out (ROLLBACK unless set).
+    pub fn timeout_action(&self) -> &str {
+        self.timeout_action.as_deref().unwrap_or("ROLLBACK")
+    }
 }
 
 /// A look at the service right now (DescribeServices): used to confirm a zero.

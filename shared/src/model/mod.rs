@@ -10,10 +10,12 @@ mod event;
 mod fast;
 mod ids;
 mod input;
+mod service_deployment;
 mod timestamp;
 
 pub use config::{
-    Finding, Observation, RuleCheck, ServiceConfig, breaker_threshold, ceiling_tasks, floor_tasks,
+    DeploymentStrategy, Finding, LifecycleHook, Observation, RuleCheck, ServiceConfig,
+    TrafficSteps, breaker_threshold, ceiling_tasks, floor_tasks,
 };
 pub use crash_loop::CrashLoopRule;
 pub use error::ModelError;
@@ -26,4 +28,5 @@ pub use input::{
     ContainerExit, DeploymentChange, DeploymentPhase, Ignored, Input, InputKind, Interpreted,
     ServiceAction, ServiceActionKind, TaskObservation, TaskStatus,
 };
+pub use service_deployment::{BriefView, HookView, ServiceDeploymentView, deployment_of_revision};
 pub use timestamp::{Millis, Timestamp};
