@@ -237,6 +237,30 @@ fn a_health_check_stop_during_a_rollout_is_health_check_failed_only() {
 }
 
 #[test]
+fn a_health_check_stop_between_a_failure_and_its_rollback_is_no_crash() {
+    // given: NEW's tasks serve and fail health checks; ECS fails the rollout at 12:15
+    let mut w = World::new();
+    quiet_rollout(&mut w);
+    w.drive(&[
+        deployment("SERVICE_DEPLOYMENT_IN_PROGRESS", NEW, 600),
+        running("n1", NEW, 640),
+        deployment("SERVICE_DEPLOYMENT_FAILED", NEW, 900),
+    ]);
+    // when: one of its tasks is asked to stop for health checks a second later, before
+    // the rollback's IN_PROGRESS event (the simulator's seed 942 told it this way)
+    let elb = json!({"stopCode":"ServiceSchedulerInitiated",
+        "stoppedReason":"Task failed ELB health checks in (target-group arn:aws:elasticloadbalancing:eu-west-1:111122223333:targetgroup/api/1)",
+        "containers":[{"name":"app","lastStatus":"STOPPED","exitCode":143}]});
+    w.drive(&[stopped("n1", NEW, 640, 903, elb)]);
+    // then: a health-check failure of the failed rollout, no crash, no breaker claim
+    let hc = w.alerts(AlertName::HealthCheckFailed);
+    assert_eq!(hc.len(), 1);
+    assert!(!hc[0].summary.contains("circuit breaker"), "{}", hc[0].summary);
+    assert!(w.alerts(AlertName::TaskCrashed).is_empty());
+    assert_eq!(w.count(MetricName::TaskCrashes), 0);
+}
+
+#[test]
 fn three_crashes_within_fifteen_minutes_are_one_crash_loop_that_resolves_after_a_quiet_window() {
     // given: a service whose replacement tasks keep exiting 2
     let mut w = World::new();

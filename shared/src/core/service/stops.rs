@@ -5,7 +5,9 @@
 //! stopped on its own (an essential container exited, or ran out of memory) crashed;
 //! so did one stopped for failed health checks after serving when no rollout is open.
 //! During a rollout a health-check stop is `health_check_failed` only, never also a
-//! crash. Only a task of a rollout open at the instant it stopped counts toward that
+//! crash; so is one of a task whose own deployment failed or was rolled back (ECS
+//! stops such tasks in the second between the failure and the rollback's start: they
+//! never served as the service's settled tasks, and the failure already counts them). Only a task of a rollout open at the instant it stopped counts toward that
 //! rollout's circuit breaker ("n of threshold"); outside a rollout nothing counts, and
 //! no text says it does. Capacity taken back, scheduler and user stops are not
 //! failures ([`StopClass::is_failure`]).
@@ -52,9 +54,14 @@ impl TaskParts<'_> {
             .as_ref()
             .and_then(|d| self.rollouts.get(d))
             .is_some_and(|r| own_open_at(r, at));
+        let own_failed = dep
+            .as_ref()
+            .and_then(|d| self.rollouts.get(d))
+            .is_some_and(|r| r.failed_at.is_some() || r.rolled_back.is_some());
         let threshold = self.threshold;
         let crashed = ran_since.is_some()
-            && (stop.class.is_crash() || stop.class == StopClass::HealthCheck && !in_rollout);
+            && (stop.class.is_crash()
+                || stop.class == StopClass::HealthCheck && !in_rollout && !own_failed);
         let counted = matches!(
             stop.class,
             StopClass::HealthCheck | StopClass::FailedToStart
