@@ -255,7 +255,11 @@ fn a_health_check_stop_between_a_failure_and_its_rollback_is_no_crash() {
     // then: a health-check failure of the failed rollout, no crash, no breaker claim
     let hc = w.alerts(AlertName::HealthCheckFailed);
     assert_eq!(hc.len(), 1);
-    assert!(!hc[0].summary.contains("circuit breaker"), "{}", hc[0].summary);
+    assert!(
+        !hc[0].summary.contains("circuit breaker"),
+        "{}",
+        hc[0].summary
+    );
     assert!(w.alerts(AlertName::TaskCrashed).is_empty());
     assert_eq!(w.count(MetricName::TaskCrashes), 0);
 }

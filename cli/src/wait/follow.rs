@@ -16,8 +16,8 @@ use rollout_watcher::model::{DeploymentId, Millis, ServiceArn, Timestamp};
 
 use super::clock::{Pacer, next_wait};
 use super::observe::{self, Progress, Reading};
-use super::plan::{Ending, OnPause, Plan, Until, Verdict, WaitError};
-use super::report::{Pause, Report};
+use super::plan::{Ending, OnPause, Pause, Plan, Until, Verdict, WaitError};
+use super::report::Report;
 use super::source::{EcsSource, HookView, ServiceView, SourceError};
 
 /// Tasks described per desired status and poll (one DescribeTasks call each).

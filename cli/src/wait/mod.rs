@@ -33,8 +33,8 @@ pub use clock::{MAX_BACKOFF, Pacer, WallClock, next_wait};
 pub use ecs::EcsReader;
 pub use follow::{chain, follow};
 pub use observe::{STAGES, stage_reached};
-pub use plan::{Ending, OnPause, Plan, Until, Verdict, WaitError};
-pub use report::{JsonReport, Pause, Report, TextReport};
+pub use plan::{Ending, OnPause, Pause, Plan, Until, Verdict, WaitError};
+pub use report::{JsonReport, Report, TextReport};
 pub use source::{
     BriefView, DeploymentView, EcsSource, HookView, ServiceDeploymentView, ServiceEventView,
     ServiceView, SourceError,

@@ -5,8 +5,7 @@ use rollout_watcher::core::{RolloutSummary, Settings};
 use rollout_watcher::model::{DeploymentId, Millis};
 use thiserror::Error;
 
-use super::report::Pause;
-use super::source::SourceError;
+use super::source::{HookView, SourceError};
 
 /// What to wait for.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -148,4 +147,25 @@ pub enum WaitError {
     /// The output could not be written.
     #[error("writing the output")]
     Output(#[from] std::io::Error),
+}
+
+/// A PAUSE hook awaiting action, and how to act on it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pause {
+    /// The hook.
+    pub hook: HookView,
+    /// The lifecycle stage it holds.
+    pub stage: Option<String>,
+    /// The service deployment it belongs to.
+    pub service_deployment_arn: String,
+}
+
+impl Pause {
+    /// The command that acts on the hook (`CONTINUE` or `ROLLBACK`).
+    pub fn command(&self, action: &str) -> String {
+        format!(
+            "aws ecs continue-service-deployment --service-deployment-arn {} --hook-id {} --action {action}",
+            self.service_deployment_arn, self.hook.hook_id
+        )
+    }
 }

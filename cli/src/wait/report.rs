@@ -8,30 +8,9 @@ use rollout_watcher::core::{Effect, Effects, RolloutState};
 use rollout_watcher::model::{DeploymentId, ServiceArn, Timestamp};
 use serde_json::json;
 
-use super::plan::{Ending, Verdict};
+use super::plan::{Ending, Pause, Verdict};
 use super::source::HookView;
 use crate::{render, replay};
-
-/// A PAUSE hook awaiting action, and how to act on it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Pause {
-    /// The hook.
-    pub hook: HookView,
-    /// The lifecycle stage it holds.
-    pub stage: Option<String>,
-    /// The service deployment it belongs to.
-    pub service_deployment_arn: String,
-}
-
-impl Pause {
-    /// The command that acts on the hook (`CONTINUE` or `ROLLBACK`).
-    pub fn command(&self, action: &str) -> String {
-        format!(
-            "aws ecs continue-service-deployment --service-deployment-arn {} --hook-id {} --action {action}",
-            self.service_deployment_arn, self.hook.hook_id
-        )
-    }
-}
 
 /// Where the loop reports.
 pub trait Report {

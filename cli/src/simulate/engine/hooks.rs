@@ -16,8 +16,7 @@
 
 use serde_json::json;
 
-use super::native::NativeStep;
-use super::{Action, Engine};
+use super::{Action, Engine, NativeStep};
 use crate::simulate::clock::{nanos, whole_seconds};
 use crate::simulate::json::obj;
 use crate::simulate::native::{HookAction, HookKind};

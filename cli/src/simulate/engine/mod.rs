@@ -25,7 +25,7 @@ use super::rng::Rng;
 use super::rules::{self, Fleet, Limits};
 use super::task::{Fate, Phase, StopCause, Subnet, Task};
 use super::{Params, StageMark};
-use native::{NativeRun, NativeStep};
+use native::NativeRun;
 
 /// The rollout the scenario is about (D1); D0 is the service as it was.
 const MAIN: usize = 1;
@@ -69,6 +69,17 @@ enum Step {
     AnnounceStop,
     Deprovision,
     Stop,
+}
+
+/// The native deployment's own actions in the event loop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) enum NativeStep {
+    /// Enter the next leg.
+    Enter,
+    /// The work of the leg with this epoch is done.
+    WorkDone(u32),
+    /// Invocation `n` answers (or times out).
+    HookEnd(usize),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

@@ -16,23 +16,12 @@
 //! because blue's tasks never stopped.
 
 use super::hooks::Invocation;
-use super::{Action, Engine, Status, Step};
+use super::{Action, Engine, NativeStep, Status, Step};
 use crate::simulate::StageMark;
 use crate::simulate::json::DeploymentEvent;
 use crate::simulate::native::{Hook, HookAction, Native};
 use crate::simulate::rng::Rng;
 use crate::simulate::task::{Phase, StopCause, Task};
-
-/// The native deployment's own actions in the event loop.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub(super) enum NativeStep {
-    /// Enter the next leg.
-    Enter,
-    /// The work of the leg with this epoch is done.
-    WorkDone(u32),
-    /// Invocation `n` answers (or times out).
-    HookEnd(usize),
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Work {
