@@ -158,7 +158,7 @@ fn a_rolling_deployment_that_completes_exits_0() {
     for step in [
         "deployment started",
         "new task RUNNING",
-        "old task(s) draining",
+        "old task(s) stopping",
         "completed",
     ] {
         assert!(stdout.contains(step), "{step:?} missing in:\n{stdout}");
