@@ -265,6 +265,35 @@ fn a_health_check_stop_between_a_failure_and_its_rollback_is_no_crash() {
 }
 
 #[test]
+fn a_crash_reported_before_the_running_event_that_ended_an_outage_keeps_the_outage() {
+    // given: NEW replaces the only task a, which ECS stops first (12:10:08); NEW's
+    // task n1 serves from 12:11:20, NEW completes, and a later task c of NEW crashes
+    let mut w = World::new();
+    quiet_rollout(&mut w);
+    let replaced = json!({"stopCode":"ServiceSchedulerInitiated",
+        "stoppedReason":format!("Scaling activity initiated by (deployment {NEW})")});
+    // when: EventBridge delivers c's crash before n1's RUNNING event (the property
+    // test's reordering found it)
+    w.drive(&[
+        deployment("SERVICE_DEPLOYMENT_IN_PROGRESS", NEW, 600),
+        stopped("a", DEP, 30, 610, replaced),
+        deployment("SERVICE_DEPLOYMENT_COMPLETED", NEW, 720),
+        stopped("c", NEW, 780, 900, exited(1, None)),
+        running("n1", NEW, 680),
+    ]);
+    // then: NEW's downtime is the gap from a's stop to n1's start, not lost because
+    // the crash moved the open window past it
+    let new = w
+        .state
+        .rollouts()
+        .into_iter()
+        .find(|r| r.deployment_id.as_str() == NEW)
+        .unwrap();
+    assert_eq!(new.downtime(), Some(72.0));
+    assert_eq!(w.alerts(AlertName::TaskCrashed).len(), 1);
+}
+
+#[test]
 fn three_crashes_within_fifteen_minutes_are_one_crash_loop_that_resolves_after_a_quiet_window() {
     // given: a service whose replacement tasks keep exiting 2
     let mut w = World::new();

@@ -164,25 +164,17 @@ impl ZeroTracker {
                     .unwrap_or(clock)
             });
         match (self.open.take(), gap) {
-            (None, Some(start)) => {
-                // A deliberate scale-in is not an outage: only DescribeServices (the
-                // functions' confirmation) or a known desired count can say the
-                // service should still run a task.
-                let scale_in = s.last_stop.is_some_and(|l| l.scale_in);
-                let unknowable = !settings.confirm_zero && s.desired.is_none();
-                self.open = Some(ZeroWindow {
-                    start,
-                    fired_key: None,
-                    awaiting: false,
-                    suppressed: scale_in && unknowable,
-                    deployment: deployment_at(start),
-                    last_stop: s.last_stop.cloned(),
-                });
-            }
-            (Some(mut w), Some(start)) => {
-                w.start = start;
-                self.open = Some(w);
-            }
+            (None, Some(start)) => self.open_at(start, s, &deployment_at, settings),
+            (Some(w), Some(start)) => match s.tasks.gap_end_after(w.start) {
+                // A late event showed a task serving inside the window: it closed
+                // when that task started, and the gap now is another window.
+                Some(end) if w.start < end && end < start => {
+                    self.close(w, s, out);
+                    self.open_at(start, s, &deployment_at, settings);
+                }
+                // Otherwise a task served longer than known: the gap starts later.
+                _ => self.open = Some(ZeroWindow { start, ..w }),
+            },
             (Some(w), None) => self.close(w, s, out),
             (None, None) => {}
         }
@@ -198,6 +190,29 @@ impl ZeroTracker {
         if fire {
             self.fire(clock, s.desired, out);
         }
+    }
+
+    /// Opens a window at `start`, the last instant a task served.
+    fn open_at(
+        &mut self,
+        start: Timestamp,
+        s: &Service<'_>,
+        deployment_at: &impl Fn(Timestamp) -> Option<DeploymentId>,
+        settings: &Settings,
+    ) {
+        // A deliberate scale-in is not an outage: only DescribeServices (the
+        // functions' confirmation) or a known desired count can say the service
+        // should still run a task.
+        let scale_in = s.last_stop.is_some_and(|l| l.scale_in);
+        let unknowable = !settings.confirm_zero && s.desired.is_none();
+        self.open = Some(ZeroWindow {
+            start,
+            fired_key: None,
+            awaiting: false,
+            suppressed: scale_in && unknowable,
+            deployment: deployment_at(start),
+            last_stop: s.last_stop.cloned(),
+        });
     }
 
     /// Pages for the open window (`clock`: the service's time).
