@@ -88,6 +88,36 @@ impl DynamoStore {
     }
 }
 
+/// A service's finished rollouts, read by key (`rollout#` items under its `pk`), in
+/// the table's order: the store's history and `history --service` share this query.
+pub(super) async fn history_of(
+    client: &Client,
+    table: &str,
+    service: &ServiceArn,
+) -> Result<Vec<RolloutSummary>, StoreError> {
+    let mut out = Vec::new();
+    let mut start: Option<Item> = None;
+    loop {
+        let page = client
+            .query()
+            .table_name(table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :p)")
+            .expression_attribute_values(":pk", s(service.as_str()))
+            .expression_attribute_values(":p", s(HISTORY_PREFIX))
+            .set_exclusive_start_key(start.take())
+            .send()
+            .await
+            .map_err(|e| DynamoStore::backend("Query")(Box::new(e)))?;
+        for item in page.items() {
+            out.push(summary_from_item(service, item)?);
+        }
+        start = page.last_evaluated_key().cloned();
+        if start.is_none() {
+            return Ok(out);
+        }
+    }
+}
+
 /// A transaction cancelled because the condition failed or another transaction
 /// touched the item: both mean "re-read and re-apply".
 fn lost_race(e: &TransactWriteItemsError) -> bool {
@@ -202,28 +232,7 @@ impl StateStore for DynamoStore {
     }
 
     async fn history(&self, service: &ServiceArn) -> Result<Vec<RolloutSummary>, StoreError> {
-        let mut out = Vec::new();
-        let mut start: Option<Item> = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk AND begins_with(sk, :p)")
-                .expression_attribute_values(":pk", s(service.as_str()))
-                .expression_attribute_values(":p", s(HISTORY_PREFIX))
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|e| Self::backend("Query")(Box::new(e)))?;
-            for item in page.items() {
-                out.push(summary_from_item(service, item)?);
-            }
-            start = page.last_evaluated_key().cloned();
-            if start.is_none() {
-                break;
-            }
-        }
+        let mut out = history_of(&self.client, &self.table, service).await?;
         out.sort_by_key(|r| (r.started_at.or(r.finished_at), r.deployment_id.clone()));
         Ok(out)
     }

@@ -17,10 +17,8 @@ use crate::core::{RolloutSummary, ServiceState};
 use crate::model::{ServiceArn, Timestamp};
 use crate::ports::{HistoryReader, StoreError};
 
-use super::dynamodb::{DUE_INDEX, Item};
-use super::dynamodb_ext::{
-    DUE_PK, HISTORY_PREFIX, LIVE_SK, n, record_from_item, s, summary_from_item,
-};
+use super::dynamodb::{DUE_INDEX, Item, history_of};
+use super::dynamodb_ext::{DUE_PK, LIVE_SK, n, record_from_item, s, summary_from_item};
 
 /// The sparse index of finished rollouts by month.
 pub const HISTORY_INDEX: &str = "history-index";
@@ -91,31 +89,9 @@ impl HistoryReader for DynamoHistory {
         service: &ServiceArn,
         since: Timestamp,
     ) -> Result<Vec<RolloutSummary>, StoreError> {
-        let mut out = Vec::new();
-        let mut start: Option<Item> = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk AND begins_with(sk, :p)")
-                .expression_attribute_values(":pk", s(service.as_str()))
-                .expression_attribute_values(":p", s(HISTORY_PREFIX))
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|e| backend("Query")(Box::new(e)))?;
-            for item in page.items() {
-                let r = summary_from_item(service, item)?;
-                if ended(&r).is_some_and(|e| e >= since) {
-                    out.push(r);
-                }
-            }
-            start = page.last_evaluated_key().cloned();
-            if start.is_none() {
-                return Ok(out);
-            }
-        }
+        let mut out = history_of(&self.client, &self.table, service).await?;
+        out.retain(|r| ended(r).is_some_and(|e| e >= since));
+        Ok(out)
     }
 
     async fn history_between(
