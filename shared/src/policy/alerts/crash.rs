@@ -10,7 +10,6 @@
 use crate::core::{AlertName, Effect, MetricName, StopClass, StopInfo};
 use crate::model::{ContainerExit, CrashLoopRule, DeploymentId, ServiceArn, Timestamp, task_id};
 
-use super::super::task_console_url;
 use super::super::text::{AlertBuilder, breaker_text, metric, short_task};
 
 fn says_oom(text: &str) -> bool {
@@ -88,13 +87,7 @@ pub(super) fn task_crashed(
     let svc = service.name();
     let task = short_task(&stop.task_arn);
     let id = task_id(&stop.task_arn);
-    let of_dep = dep
-        .map(|d| format!(" of deployment {d}"))
-        .unwrap_or_default();
-    let td_text = td_name
-        .as_deref()
-        .map(|t| format!(" ({t})"))
-        .unwrap_or_default();
+    let (of_dep, td_text) = super::task::subject(dep, td_name.as_deref());
     let served = started
         .map(|s| format!(" after serving {}", at.since(s).human()))
         .unwrap_or_default();
@@ -104,20 +97,10 @@ pub(super) fn task_crashed(
         .as_deref()
         .map(|r| format!(" ECS: {r}"))
         .unwrap_or_default();
-    let url = task_console_url(service, id);
     let e = AlertBuilder::new(service, AlertName::TaskCrashed, at)
         .deployment(dep)
         .occurrence(id)
-        .details(|d| {
-            d.task_definition = td_name.clone();
-            d.task_arn = Some(stop.task_arn.clone());
-            d.stop_reason = stop.reason.clone();
-            d.stop_code = stop.code.clone();
-            d.exits = stop.exits.clone();
-            d.failures = breaker.map(|b| b.0);
-            d.threshold = breaker.map(|b| b.1);
-            d.console_url = url;
-        })
+        .details(|d| super::task::details(d, service, stop, td_name, breaker))
         .build(
             &format!("task {task} crashed: {why}"),
             format!(

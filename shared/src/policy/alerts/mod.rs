@@ -9,6 +9,7 @@
 mod crash;
 mod rollout;
 mod service;
+mod task;
 
 use crate::core::{Effect, MetricName, Occurrence};
 use crate::model::ServiceArn;

@@ -4,7 +4,6 @@
 use crate::core::{AlertName, Effect, MetricName, StopClass, StopInfo};
 use crate::model::{DeploymentId, ServiceActionKind, ServiceArn, Timestamp, task_id};
 
-use super::super::task_console_url;
 use super::super::text::{AlertBuilder, breaker_text, exit_text, metric, short_task};
 
 pub(super) fn task_failed(
@@ -25,13 +24,7 @@ pub(super) fn task_failed(
         (AlertName::TaskFailedToStart, MetricName::TaskStartFailures)
     };
     let svc = service.name();
-    let of_dep = dep
-        .map(|d| format!(" of deployment {d}"))
-        .unwrap_or_default();
-    let td_text = td_name
-        .as_deref()
-        .map(|t| format!(" ({t})"))
-        .unwrap_or_default();
+    let (of_dep, td_text) = super::task::subject(dep, td_name.as_deref());
     let reason = stop
         .reason
         .clone()
@@ -39,20 +32,10 @@ pub(super) fn task_failed(
     let exits = exit_text(stop);
     let task = short_task(&stop.task_arn);
     let id = task_id(&stop.task_arn);
-    let url = task_console_url(service, id);
     let e = AlertBuilder::new(service, name, at)
         .deployment(dep)
         .occurrence(id)
-        .details(|d| {
-            d.task_definition = td_name.clone();
-            d.task_arn = Some(stop.task_arn.clone());
-            d.stop_reason = stop.reason.clone();
-            d.stop_code = stop.code.clone();
-            d.exits = stop.exits.clone();
-            d.failures = breaker.map(|b| b.0);
-            d.threshold = breaker.map(|b| b.1);
-            d.console_url = url;
-        })
+        .details(|d| super::task::details(d, service, stop, td_name, breaker))
         .build(
             &format!(
                 "task {task} {}{}",
