@@ -170,6 +170,7 @@ fn json_has_one_object_per_service_with_stable_fields() {
         "load_balanced",
         "scheduling_strategy",
         "deployment_controller",
+        "strategy",
         "assumed_defaults",
         "explanation",
     ];
@@ -258,5 +259,55 @@ fn errors_exit_1_with_a_clear_message() {
             ".json: services[0].desiredCount: a string (\"one\"), expected a whole number from 0 to 4294967295"
         ),
         "{message}"
+    );
+}
+
+/// Blue/green, linear and canary are judged by their own rules: ECS brings the new
+/// revision up beside the old, so maximum 100 % stalls nothing there; a bake time of
+/// 0 leaves no window to move traffic back, and a PAUSE hook that continues on its
+/// own promotes unattended. Both are risky, neither fails the gate.
+#[test]
+fn native_strategies_are_judged_by_their_own_rules() {
+    let out = audit(&["--describe-services", &fixture("native-strategies.json")]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    assert!(text.starts_with("prod/checkout-api: SAFE\n"), "{text}");
+    for line in [
+        "  Strategy BLUE_GREEN: ECS brings the new revision up to the desired count (1 task) beside the old one before moving production traffic; the rolling floor and ceiling do not apply",
+        "  bake time 15 min: the old revision stays ready to take traffic back for that long after the shift",
+        "prod/search: RISKY",
+        "  10% of traffic first (canary), then the rest, 5 min of bake after each step; bake time 0 s: the old revision stays ready to take traffic back for that long after the shift",
+    ] {
+        assert!(
+            text.lines().any(|l| l == line),
+            "missing {line:?} in\n{text}"
+        );
+    }
+    for words in [
+        "bake time 0: the old revision is torn down as soon as production traffic moved",
+        "a PAUSE hook at POST_SCALE_UP continues when it times out (timeout action CONTINUE)",
+        "set deploymentConfiguration.bakeTimeInMinutes",
+        "set the PAUSE hook's timeoutConfiguration action to ROLLBACK",
+    ] {
+        assert!(text.contains(words), "missing {words:?} in\n{text}");
+    }
+    assert!(!text.contains("rollouts stall"), "{text}");
+
+    let json = audit(&[
+        "--describe-services",
+        &fixture("native-strategies.json"),
+        "--format",
+        "json",
+    ]);
+    let services: Vec<Value> = stdout(&json)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(services[0]["strategy"], "BLUE_GREEN");
+    assert_eq!(services[1]["strategy"], "CANARY");
+    assert_eq!(services[1]["verdict"], "risky");
+    assert_eq!(
+        services[1]["findings"],
+        serde_json::json!(["no_bake_time", "pause_continues_unattended"])
     );
 }

@@ -55,6 +55,8 @@ pub struct Audited {
     pub scheduling_strategy: Option<String>,
     /// `ECS`, `CODE_DEPLOY` or `EXTERNAL` (`null` when not reported).
     pub deployment_controller: Option<String>,
+    /// `deploymentConfiguration.strategy` (`null` when not reported: ROLLING).
+    pub strategy: Option<&'static str>,
     /// Settings not reported, for which ECS's defaults were used.
     pub assumed_defaults: Vec<&'static str>,
     /// The arithmetic, line by line, as the text output shows it.
@@ -67,6 +69,7 @@ pub fn audit(record: ServiceRecord) -> Audited {
     let a = assess(cfg);
     let reasons = reasons(&a, cfg.desired_count);
     let fixes = a
+        .check
         .findings
         .iter()
         .filter_map(|f| fix(*f))
@@ -79,20 +82,21 @@ pub fn audit(record: ServiceRecord) -> Audited {
         verdict: a.verdict,
         reasons,
         fixes,
-        findings: a.findings.clone(),
+        findings: a.check.findings.clone(),
         desired: cfg.desired_count,
-        min_healthy_percent: a.min_healthy_percent,
-        max_percent: a.max_percent,
-        floor: a.floor,
-        ceiling: a.ceiling,
-        circuit_breaker: a.circuit_breaker,
-        rollback: a.rollback,
-        threshold: a.threshold,
+        min_healthy_percent: a.check.min_healthy_percent,
+        max_percent: a.check.max_percent,
+        floor: a.check.floor,
+        ceiling: a.check.ceiling,
+        circuit_breaker: a.check.circuit_breaker,
+        rollback: a.check.rollback,
+        threshold: a.check.threshold,
         threshold_configured: cfg.failure_threshold.is_some(),
         health_check_grace_s: cfg.health_check_grace_s,
         load_balanced: cfg.load_balanced,
         scheduling_strategy: cfg.scheduling_strategy.clone(),
         deployment_controller: cfg.deployment_controller.clone(),
+        strategy: cfg.strategy.map(|s| s.as_str()),
         assumed_defaults: record.assumed,
         explanation: a.explanation,
     }
@@ -100,24 +104,31 @@ pub fn audit(record: ServiceRecord) -> Audited {
 
 /// The verdict's reasons: the finding lines of the assessment, or why it is safe.
 fn reasons(a: &Assessment, desired: Option<u32>) -> Vec<String> {
-    if desired.is_none() && !a.findings.contains(&Finding::NotRolling) {
+    let c = &a.check;
+    if desired.is_none() && !c.findings.contains(&Finding::NotRolling) {
         return vec!["desiredCount not reported: nothing to compute".to_owned()];
     }
-    if a.findings.is_empty() {
-        return vec![if a.desired == 0 {
+    if c.findings.is_empty() {
+        return vec![if c.desired == 0 {
             "desired count 0: the service runs no task, so no rollout can take one away".to_owned()
+        } else if let Some(strategy) = c.native {
+            format!(
+                "ECS's {} deployment brings the new revision up beside the old one before moving traffic, keeps the old one for its bake time, and a bad rollout rolls back",
+                strategy.as_str()
+            )
         } else {
             format!(
                 "a task keeps serving throughout a rollout (floor {} ≥ 1), ECS can start a new task before stopping an old one (ceiling {} > desired {}), and a bad rollout fails and rolls back",
-                a.floor, a.ceiling, a.desired
+                c.floor, c.ceiling, c.desired
             )
         }];
     }
-    // `assess` writes two arithmetic lines, then one line per finding, in order.
+    // `assess` writes two lines (arithmetic, or the strategy and its bake), then one
+    // line per finding, in order.
     a.explanation
-        .get(2..2 + a.findings.len())
+        .get(2..2 + c.findings.len())
         .map(<[String]>::to_vec)
-        .unwrap_or_else(|| a.findings.iter().map(|f| format!("{f:?}")).collect())
+        .unwrap_or_else(|| c.findings.iter().map(|f| format!("{f:?}")).collect())
 }
 
 fn fix(f: Finding) -> Option<&'static str> {
@@ -131,6 +142,12 @@ fn fix(f: Finding) -> Option<&'static str> {
         Finding::NoCircuitBreaker => "enable deploymentCircuitBreaker with rollback = true",
         Finding::NoRollback => "set deploymentCircuitBreaker.rollback = true",
         Finding::NotRolling => return None,
+        Finding::NoBakeTime => {
+            "set deploymentConfiguration.bakeTimeInMinutes (for example 15) so the old revision stays ready to take traffic back"
+        }
+        Finding::PauseContinuesUnattended => {
+            "set the PAUSE hook's timeoutConfiguration action to ROLLBACK (ECS's default), so an unanswered pause rolls back"
+        }
     })
 }
 

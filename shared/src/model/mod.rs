@@ -10,13 +10,11 @@ mod event;
 mod fast;
 mod ids;
 mod input;
+mod rules;
 mod service_deployment;
 mod timestamp;
 
-pub use config::{
-    DeploymentStrategy, Finding, LifecycleHook, Observation, RuleCheck, ServiceConfig,
-    TrafficSteps, breaker_threshold, ceiling_tasks, floor_tasks,
-};
+pub use config::{DeploymentStrategy, LifecycleHook, Observation, ServiceConfig, TrafficSteps};
 pub use crash_loop::CrashLoopRule;
 pub use error::ModelError;
 pub use event::{
@@ -28,5 +26,6 @@ pub use input::{
     ContainerExit, DeploymentChange, DeploymentPhase, Ignored, Input, InputKind, Interpreted,
     ServiceAction, ServiceActionKind, TaskObservation, TaskStatus,
 };
+pub use rules::{Finding, RuleCheck, breaker_threshold, ceiling_tasks, floor_tasks};
 pub use service_deployment::{BriefView, HookView, ServiceDeploymentView, deployment_of_revision};
 pub use timestamp::{Millis, Timestamp};

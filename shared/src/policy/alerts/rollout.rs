@@ -87,7 +87,7 @@ pub(super) fn unsafe_config(
 ) -> Effect {
     let (svc, what) = (service.name(), what(r));
     let a = assess(cfg);
-    let verdict = if a.findings.contains(&Finding::DowntimePossible) {
+    let verdict = if a.check.findings.contains(&Finding::DowntimePossible) {
         "may stop the last serving task (downtime possible)"
     } else {
         "can neither start nor stop a task (the rollout will stall)"
@@ -99,7 +99,11 @@ pub(super) fn unsafe_config(
             &format!("{what}: unsafe deployment settings"),
             format!(
                 "{svc}: {what} started with settings that {verdict}: desired {}, minimum healthy {}% → floor {}, maximum {}% → ceiling {}.",
-                a.desired, a.min_healthy_percent, a.floor, a.max_percent, a.ceiling
+                a.check.desired,
+                a.check.min_healthy_percent,
+                a.check.floor,
+                a.check.max_percent,
+                a.check.ceiling
             ),
         )
 }
