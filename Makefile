@@ -67,10 +67,13 @@ test-rust:
 test-infra: sim-events test-infra-checks
 
 ## The simulated scenarios the module's EventBridge patterns must route, written
-## before the parallel part of `make test` (cargo test may relink the binary).
+## before the parallel part of `make test` (cargo test may relink the binary):
+## rolling ones and ECS-native ones (blue/green, linear, canary, lifecycle hooks).
+SIM_SCENARIOS := success health-check-rollback bad-image zero-running superseded stalled \
+	blue-green blue-green-paused canary linear hook-rollback
 sim-events:
 	mkdir -p target/sim
-	for s in success health-check-rollback bad-image zero-running superseded stalled; do \
+	for s in $(SIM_SCENARIOS); do \
 	  target/debug/rollout-watcher simulate --scenario $$s --seed 1 > target/sim/$$s.jsonl; done
 
 test-infra-checks:
