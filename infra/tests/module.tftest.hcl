@@ -98,6 +98,11 @@ run "defaults_watch_everything_with_namespace_alarms" {
   }
 
   assert {
+    condition     = toset(jsondecode(output.forwarding_event_pattern)["detail-type"]) == toset(flatten([for rule in aws_cloudwatch_event_rule.this : jsondecode(rule.event_pattern)["detail-type"]]))
+    error_message = "Other accounts must forward exactly the detail-types the rules match."
+  }
+
+  assert {
     condition = alltrue([for fn in ["ecs-event-handler", "rollout-sweeper"] : alltrue([
       one([for s in data.aws_iam_policy_document.rollout_state[fn].statement : s.resources if s.sid == "ListDeploymentsOfWatchedServices"]) == toset(["arn:aws:ecs:eu-west-1:123456789012:service/*/*"]),
       one([for s in data.aws_iam_policy_document.rollout_state[fn].statement : s.resources if s.sid == "DescribeDeploymentsOfWatchedServices"]) == toset(["arn:aws:ecs:eu-west-1:123456789012:service/*/*", "arn:aws:ecs:eu-west-1:123456789012:service-deployment/*/*/*"]),
