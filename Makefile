@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo walkthrough test sim-events test-infra-checks test-apply test-setup browser-setup screenshots lint build-bins test-rust test-infra test-fuzz fuzz bench package package-arm64 package-x86 package-setup publish
+.PHONY: demo walkthrough test sim-events test-infra-checks test-apply test-infra-side terraform-check test-setup browser-setup screenshots lint build-bins test-rust test-infra test-fuzz fuzz bench package package-arm64 package-x86 package-setup publish
 
 ## The first thing to run: simulated rollouts through the watcher, as text.
 demo:
@@ -16,10 +16,17 @@ walkthrough: test-setup
 	@scripts/walkthrough.sh
 
 ## Everything CI checks, installing what the tests need (moto, checkov, ...). The Rust
-## tests and the module's checks (whose Terraform applies mostly wait on the emulator)
-## run side by side, each target's output kept together.
-test: test-setup lint build-bins sim-events
-	$(MAKE) --no-print-directory -j2 --output-sync=target test-rust test-infra-checks
+## tests and the module's side (its checks, then the Terraform apply/destroy
+## scenarios against moto, which mostly wait on the emulator) run side by side, each
+## target's output kept together. The Terraform checks must run here, never skip:
+## terraform and the provider mirror are looked for first (terraform-check), and
+## REQUIRE_TERRAFORM=1 makes the tests fail rather than skip without them.
+## `make test REQUIRE_TERRAFORM=0` skips them on a machine without Terraform (never CI).
+REQUIRE_TERRAFORM ?= 1
+export REQUIRE_TERRAFORM
+
+test: test-setup terraform-check lint build-bins sim-events
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-rust test-infra-side
 	$(MAKE) --no-print-directory test-fuzz
 
 ## A Python virtual environment with the pinned AWS emulator (moto) and the
@@ -66,19 +73,35 @@ test-rust:
 ## The module's checks; the EventBridge patterns also route every simulated scenario.
 test-infra: sim-events test-infra-checks
 
+## Where the Terraform checks find terraform (TERRAFORM or PATH) and the AWS
+## provider mirror (TF_PLUGIN_DIR, default /opt/tf-plugins): fails at once, naming
+## what is missing, unless REQUIRE_TERRAFORM=0.
+terraform-check: test-setup
+	@if [ "$(REQUIRE_TERRAFORM)" = 0 ]; then echo "REQUIRE_TERRAFORM=0: the Terraform checks may skip"; \
+	else $(PY) infra/tests/tfbinary.py; fi
+
+## The infra half of `make test`: the quick checks first, then the apply/destroy
+## scenarios, in sequence (beside the Rust tests).
+test-infra-side:
+	$(MAKE) --no-print-directory test-infra-checks
+	$(MAKE) --no-print-directory test-apply
+
 ## The simulated scenarios the module's EventBridge patterns must route, written
-## before the parallel part of `make test` (cargo test may relink the binary).
+## before the parallel part of `make test` (cargo test may relink the binary):
+## rolling ones and ECS-native ones (blue/green, linear, canary, lifecycle hooks).
+SIM_SCENARIOS := success health-check-rollback bad-image zero-running superseded stalled \
+	blue-green blue-green-paused canary linear hook-rollback
 sim-events:
 	mkdir -p target/sim
-	for s in success health-check-rollback bad-image zero-running superseded stalled; do \
+	for s in $(SIM_SCENARIOS); do \
 	  target/debug/rollout-watcher simulate --scenario $$s --seed 1 > target/sim/$$s.jsonl; done
 
 test-infra-checks:
 	SIMULATED_EVENTS_DIR=target/sim $(VENV)/bin/pytest infra/tests -q --ignore infra/tests/test_apply.py
 
 ## Apply, plan again, apply again and destroy the module's scenarios and examples
-## against moto with the real Terraform provider (where terraform and a provider
-## mirror exist): about ten minutes on two cores.
+## against moto with the real Terraform provider and the provider mirror, all five
+## at once, each with its own moto server on a port it picked. Part of `make test`.
 test-apply: test-setup
 	$(VENV)/bin/pytest infra/tests/test_apply.py -q
 

@@ -3,9 +3,16 @@
 # All notify the alert topic (plus var.alarms.additional_actions).
 #
 # Metrics (namespace var.metric_namespace, dimensions ClusterName, ServiceName):
-# DeploymentFailed, DeploymentRolledBack, DeploymentStalled (Count),
-# ZeroTaskDowntime (Seconds), RunningTaskCount (Count gauge); watcher health
-# without dimensions: AlertPublishFailures, EventsRejected.
+# DeploymentFailed, DeploymentRolledBack, DeploymentStalled,
+# LifecycleHookFailures (Count), ZeroTaskDowntime (Seconds), RunningTaskCount
+# (Count gauge); watcher health without dimensions: AlertPublishFailures,
+# EventsRejected.
+#
+# DeploymentPausedTime (Seconds) is on the dashboard and has no alarm: it is
+# emitted when a pause ends, so an alarm on it could only fire after the fact.
+# A pause waiting for action is the deployment_paused alert (on the topic, the
+# moment HOOK_AWAITING_ACTION arrives), and a pause that times out into a
+# rollback is a lifecycle hook failure, which the alarms below do catch.
 #
 # With var.services listed, each service gets its own alarms. Without, one
 # Metrics Insights query per alarm aggregates every service in the namespace
@@ -47,6 +54,12 @@ locals {
     "deployment-stalled" = {
       description = "A rollout is still in progress past its deadline (stall_after_minutes) in some watched service."
       query       = "SELECT SUM(DeploymentStalled) FROM ${local.insights_schema}"
+      comparison  = "GreaterThanOrEqualToThreshold"
+      threshold   = 1
+    }
+    "lifecycle-hook-failed" = {
+      description = "A lifecycle hook of a blue/green, linear or canary deployment failed (or a pause timed out into a rollback) in some watched service: ECS rolls the deployment back. The alert on the topic names the hook and its stage."
+      query       = "SELECT SUM(LifecycleHookFailures) FROM ${local.insights_schema}"
       comparison  = "GreaterThanOrEqualToThreshold"
       threshold   = 1
     }
@@ -169,6 +182,25 @@ resource "aws_cloudwatch_metric_alarm" "deployment_stalled" {
   alarm_description   = "A rollout of ${each.key} is still in progress ${var.stall_after_minutes} minutes after it started."
   namespace           = var.metric_namespace
   metric_name         = "DeploymentStalled"
+  dimensions          = { ClusterName = each.value.cluster_name, ServiceName = each.value.service_name }
+  statistic           = "Sum"
+  period              = 60
+  evaluation_periods  = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  threshold           = 1
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.ok_actions
+  tags                = local.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "lifecycle_hook_failed" {
+  for_each = local.watched_services
+
+  alarm_name          = "${var.name}-${each.value.cluster_name}-${each.value.service_name}-lifecycle-hook-failed"
+  alarm_description   = "A lifecycle hook of a deployment of ${each.key} failed (or a pause timed out with timeout action ROLLBACK): ECS rolls the deployment back. The alert on the topic names the hook, its stage and the service deployment."
+  namespace           = var.metric_namespace
+  metric_name         = "LifecycleHookFailures"
   dimensions          = { ClusterName = each.value.cluster_name, ServiceName = each.value.service_name }
   statistic           = "Sum"
   period              = 60

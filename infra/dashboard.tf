@@ -21,7 +21,9 @@ locals {
     { title = "Time to first running task (s, max)", stat = "Maximum", metrics = ["TimeToFirstRunningTask"] },
     { title = "Zero-task downtime (s, max)", stat = "Maximum", metrics = ["ZeroTaskDowntime"] },
     { title = "Running tasks (min)", stat = "Minimum", metrics = ["RunningTaskCount"] },
-    { title = "Health check failures and tasks that failed to start", stat = "Sum", metrics = ["HealthCheckFailures", "TaskStartFailures"] },
+    { title = "Health check failures, tasks that failed to start, task crashes", stat = "Sum", metrics = ["HealthCheckFailures", "TaskStartFailures", "TaskCrashes"] },
+    { title = "Lifecycle hook failures", stat = "Sum", metrics = ["LifecycleHookFailures"] },
+    { title = "Time paused awaiting action (s, max)", stat = "Maximum", metrics = ["DeploymentPausedTime"] },
   ]
 
   # The watcher's own metrics, without service dimensions.
@@ -151,6 +153,7 @@ locals {
     [for a in aws_cloudwatch_metric_alarm.zero_task_downtime : a.arn],
     [for a in aws_cloudwatch_metric_alarm.running_tasks : a.arn],
     [for a in aws_cloudwatch_metric_alarm.deployment_stalled : a.arn],
+    [for a in aws_cloudwatch_metric_alarm.lifecycle_hook_failed : a.arn],
     [for a in aws_cloudwatch_metric_alarm.namespace : a.arn],
     [for a in aws_cloudwatch_metric_alarm.watcher : a.arn],
     [for a in aws_cloudwatch_metric_alarm.function_errors : a.arn],

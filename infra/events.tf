@@ -7,7 +7,9 @@
 # cheap to evaluate and testable.
 #
 # The optional cluster filter is merged in here rather than in the files:
-#  - service actions and task events carry detail.clusterArn;
+#  - service actions, task events and hook state changes carry detail.clusterArn
+#    (a hook event's `resources` names the service deployment, and only in some
+#    of AWS's examples);
 #  - deployment state changes did not always (AWS's examples lack it), so they
 #    are matched on their service ARN, resources[0] = ...:service/CLUSTER/NAME.
 ################################################################################
@@ -15,6 +17,7 @@
 locals {
   event_pattern_files = {
     "deployment-state-change" = file("${path.module}/event-patterns/deployment-state-change.json")
+    "hook-state-change"       = file("${path.module}/event-patterns/hook-state-change.json")
     "service-action"          = file("${path.module}/event-patterns/service-action.json")
     "task-state-change"       = file("${path.module}/event-patterns/task-state-change.json")
   }
@@ -23,6 +26,7 @@ locals {
   service_arn_prefixes = [for arn in var.cluster_arns : "${replace(arn, ":cluster/", ":service/")}/"]
 
   deployment_pattern = jsondecode(local.event_pattern_files["deployment-state-change"])
+  hook_pattern       = jsondecode(local.event_pattern_files["hook-state-change"])
   service_pattern    = jsondecode(local.event_pattern_files["service-action"])
   task_pattern       = jsondecode(local.event_pattern_files["task-state-change"])
 
@@ -30,6 +34,9 @@ locals {
   event_patterns = {
     "deployment-state-change" = !local.filter_clusters ? local.event_pattern_files["deployment-state-change"] : jsonencode(merge(local.deployment_pattern, {
       resources = [for prefix in local.service_arn_prefixes : { prefix = prefix }]
+    }))
+    "hook-state-change" = !local.filter_clusters ? local.event_pattern_files["hook-state-change"] : jsonencode(merge(local.hook_pattern, {
+      detail = { clusterArn = var.cluster_arns }
     }))
     "service-action" = !local.filter_clusters ? local.event_pattern_files["service-action"] : jsonencode(merge(local.service_pattern, {
       detail = merge(local.service_pattern.detail, { clusterArn = var.cluster_arns })
@@ -44,6 +51,7 @@ locals {
 
   event_rule_descriptions = {
     "deployment-state-change" = "ECS deployment state changes (in progress, completed, failed) for rollout-watcher"
+    "hook-state-change"       = "ECS lifecycle hook state changes (in progress, awaiting action, succeeded, failed, timed out) of blue/green, linear and canary deployments for rollout-watcher"
     "service-action"          = "ECS service actions rollout-watcher acts on (start impaired, placement and configuration failures, deployments); not steady-state noise"
     "task-state-change"       = "ECS task state changes of service tasks (group service:*) for rollout-watcher"
   }
@@ -51,7 +59,7 @@ locals {
   # What another account's default bus must forward (see README, "Cross-account").
   forwarding_event_pattern = jsonencode({
     source        = ["aws.ecs"]
-    "detail-type" = ["ECS Deployment State Change", "ECS Service Action", "ECS Task State Change"]
+    "detail-type" = ["ECS Deployment State Change", "ECS Hook State Change", "ECS Service Action", "ECS Task State Change"]
   })
 }
 

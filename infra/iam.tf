@@ -15,6 +15,9 @@ locals {
   ecs_cluster_arns = local.filter_clusters ? var.cluster_arns : [local.cluster_arn_pattern]
   ecs_service_arns = local.filter_clusters ? [for arn in var.cluster_arns : "${replace(arn, ":cluster/", ":service/")}/*"] : ["arn:${local.partition}:ecs:${local.region}:${local.account_id}:service/*/*"]
   ecs_task_arns    = local.filter_clusters ? [for arn in var.cluster_arns : "${replace(arn, ":cluster/", ":task/")}/*"] : ["arn:${local.partition}:ecs:${local.region}:${local.account_id}:task/*/*"]
+  # Service deployments (ECS-native blue/green, linear, canary; lifecycle hooks):
+  # ...:service-deployment/CLUSTER/SERVICE/ID.
+  ecs_service_deployment_arns = local.filter_clusters ? [for arn in var.cluster_arns : "${replace(arn, ":cluster/", ":service-deployment/")}/*/*"] : ["arn:${local.partition}:ecs:${local.region}:${local.account_id}:service-deployment/*/*/*"]
 
   # Which documents make up each function's policy: each of these documents
   # exists for the functions that need it.
@@ -168,6 +171,21 @@ data "aws_iam_policy_document" "rollout_state" {
     sid       = "DescribeWatchedServices"
     actions   = ["ecs:DescribeServices", "ecs:ListTagsForResource"]
     resources = local.ecs_service_arns
+  }
+
+  # The Service Authorization Reference: ListServiceDeployments authorizes on the
+  # service (required resource type `service`); DescribeServiceDeployments on
+  # the service and on the service deployment (both required), so it names both.
+  statement {
+    sid       = "ListDeploymentsOfWatchedServices"
+    actions   = ["ecs:ListServiceDeployments"]
+    resources = local.ecs_service_arns
+  }
+
+  statement {
+    sid       = "DescribeDeploymentsOfWatchedServices"
+    actions   = ["ecs:DescribeServiceDeployments"]
+    resources = concat(local.ecs_service_arns, local.ecs_service_deployment_arns)
   }
 
   statement {

@@ -56,7 +56,8 @@ locals {
   alert_names = [
     "deployment_started", "deployment_completed", "deployment_failed", "deployment_rolled_back",
     "health_check_failed", "task_failed_to_start", "task_start_impaired", "task_placement_failed",
-    "zero_running_tasks", "deployment_stalled", "unsafe_deployment_config",
+    "zero_running_tasks", "deployment_stalled", "unsafe_deployment_config", "deployment_paused",
+    "lifecycle_hook_failed", "task_crashed", "crash_loop",
   ]
 }
 

@@ -477,7 +477,8 @@ variable "subscriptions" {
     condition = alltrue(flatten([for s in values(var.subscriptions) : [for a in s.alerts : contains([
       "deployment_started", "deployment_completed", "deployment_failed", "deployment_rolled_back",
       "health_check_failed", "task_failed_to_start", "task_start_impaired", "task_placement_failed",
-      "zero_running_tasks", "deployment_stalled", "unsafe_deployment_config",
+      "zero_running_tasks", "deployment_stalled", "unsafe_deployment_config", "deployment_paused",
+      "lifecycle_hook_failed", "task_crashed", "crash_loop",
     ], a)]]))
     error_message = "Subscription alerts must be alert names the watcher publishes (see the README's alert table)."
   }
@@ -522,7 +523,8 @@ variable "slack_notifier" {
     condition = var.slack_notifier == null ? true : alltrue([for a in var.slack_notifier.alerts : contains([
       "deployment_started", "deployment_completed", "deployment_failed", "deployment_rolled_back",
       "health_check_failed", "task_failed_to_start", "task_start_impaired", "task_placement_failed",
-      "zero_running_tasks", "deployment_stalled", "unsafe_deployment_config",
+      "zero_running_tasks", "deployment_stalled", "unsafe_deployment_config", "deployment_paused",
+      "lifecycle_hook_failed", "task_crashed", "crash_loop",
     ], a)])
     error_message = "The slack_notifier alerts must be alert names the watcher publishes (see the README's alert table)."
   }

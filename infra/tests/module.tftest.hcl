@@ -93,7 +93,25 @@ run "defaults_watch_everything_with_namespace_alarms" {
   }
 
   assert {
-    condition     = toset(keys(aws_cloudwatch_metric_alarm.namespace)) == toset(["deployment-failed", "deployment-rolled-back", "zero-task-downtime", "deployment-stalled"]) && length(aws_cloudwatch_metric_alarm.running_tasks) == 0
+    condition     = toset(keys(aws_cloudwatch_event_rule.this)) == toset(["deployment-state-change", "hook-state-change", "service-action", "task-state-change"]) && toset(keys(aws_lambda_permission.events)) == toset(keys(aws_cloudwatch_event_rule.this))
+    error_message = "One rule per pattern file, lifecycle hook state changes included, each allowed to invoke the handler."
+  }
+
+  assert {
+    condition     = toset(jsondecode(output.forwarding_event_pattern)["detail-type"]) == toset(flatten([for rule in aws_cloudwatch_event_rule.this : jsondecode(rule.event_pattern)["detail-type"]]))
+    error_message = "Other accounts must forward exactly the detail-types the rules match."
+  }
+
+  assert {
+    condition = alltrue([for fn in ["ecs-event-handler", "rollout-sweeper"] : alltrue([
+      one([for s in data.aws_iam_policy_document.rollout_state[fn].statement : s.resources if s.sid == "ListDeploymentsOfWatchedServices"]) == toset(["arn:aws:ecs:eu-west-1:123456789012:service/*/*"]),
+      one([for s in data.aws_iam_policy_document.rollout_state[fn].statement : s.resources if s.sid == "DescribeDeploymentsOfWatchedServices"]) == toset(["arn:aws:ecs:eu-west-1:123456789012:service/*/*", "arn:aws:ecs:eu-west-1:123456789012:service-deployment/*/*/*"]),
+    ])])
+    error_message = "Without cluster_arns the Service Deployments API is allowed on this account's and region's services and service deployments only."
+  }
+
+  assert {
+    condition     = toset(keys(aws_cloudwatch_metric_alarm.namespace)) == toset(["deployment-failed", "deployment-rolled-back", "zero-task-downtime", "deployment-stalled", "lifecycle-hook-failed"]) && length(aws_cloudwatch_metric_alarm.running_tasks) == 0 && length(aws_cloudwatch_metric_alarm.lifecycle_hook_failed) == 0
     error_message = "Without services the rollout alarms are namespace-wide."
   }
 
@@ -327,7 +345,22 @@ run "everything_on" {
   }
 
   assert {
-    condition     = toset(keys(aws_cloudwatch_metric_alarm.running_tasks)) == toset(["main/web"]) && length(aws_cloudwatch_metric_alarm.deployment_failed) == 2 && length(aws_cloudwatch_metric_alarm.namespace) == 0
+    condition     = aws_cloudwatch_event_rule.this["hook-state-change"].event_pattern == jsonencode({ source = ["aws.ecs"], "detail-type" = ["ECS Hook State Change"], detail = { clusterArn = var.cluster_arns } })
+    error_message = "Hook events must be filtered on detail.clusterArn (their resources are not always there)."
+  }
+
+  assert {
+    condition = one([for s in data.aws_iam_policy_document.rollout_state["ecs-event-handler"].statement : s.resources if s.sid == "DescribeDeploymentsOfWatchedServices"]) == toset([
+      "arn:aws:ecs:eu-west-1:123456789012:service/main/*",
+      "arn:aws:ecs:eu-west-1:999999999999:service/forwarded/*",
+      "arn:aws:ecs:eu-west-1:123456789012:service-deployment/main/*/*",
+      "arn:aws:ecs:eu-west-1:999999999999:service-deployment/forwarded/*/*",
+    ])
+    error_message = "With cluster_arns the Service Deployments API is allowed on the watched clusters' services and service deployments only."
+  }
+
+  assert {
+    condition     = toset(keys(aws_cloudwatch_metric_alarm.running_tasks)) == toset(["main/web"]) && length(aws_cloudwatch_metric_alarm.deployment_failed) == 2 && length(aws_cloudwatch_metric_alarm.lifecycle_hook_failed) == 2 && length(aws_cloudwatch_metric_alarm.namespace) == 0
     error_message = "Listed services get their own alarms; alarm_on_zero_running = false skips the running-task alarm."
   }
 

@@ -1,52 +1,93 @@
 """A moto server of its own on a free loopback port, for the tests that need
-one (publishing to S3, applying the module). The routing test starts its own
-the same way."""
+one (routing events, publishing to S3, applying the module).
+
+The server binds port 0 itself and the port is read back from its log ("Running
+on http://127.0.0.1:PORT"): no port is picked here and released for the server
+to take, so two servers started at once (the apply scenarios run three at a
+time, beside the Rust tests' own local servers) can never race for one. Every
+server started is recorded in STARTED, so that a test can check that each was
+stopped.
+"""
 
 from __future__ import annotations
 
 import contextlib
-import socket
+import re
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
+from dataclasses import dataclass
 from typing import Iterator
 
 import pytest
 
+RUNNING_ON = re.compile(rb"Running on http://127\.0\.0\.1:(\d+)")
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+
+def _die_with_parent() -> None:
+    """In the child, before exec: SIGTERM when the thread that started it ends
+    (a killed pytest, a CI timeout), so that no server outlives the tests."""
+    if sys.platform == "linux":
+        import ctypes
+        import signal
+
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+@dataclass
+class Started:
+    url: str
+    process: subprocess.Popen
+
+
+STARTED: list[Started] = []
+
+
+def _wait_for_port(server: subprocess.Popen, log, deadline: float) -> int:
+    """The port the server bound, from its log, once it says so."""
+    while True:
+        log.seek(0)
+        text = log.read()
+        match = RUNNING_ON.search(text)
+        if match:
+            return int(match.group(1))
+        if server.poll() is not None:
+            pytest.fail(f"moto_server exited with {server.returncode}: {text.decode(errors='replace')[-2000:]}")
+        if time.monotonic() > deadline:
+            pytest.fail(f"moto_server named no port within 60 s: {text.decode(errors='replace')[-2000:]}")
+        time.sleep(0.05)
 
 
 @contextlib.contextmanager
 def moto_server() -> Iterator[str]:
     """Start `python -m moto.server` on 127.0.0.1; yield its URL; stop it."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
     # The server logs every request to stderr: into a file, never an unread
     # pipe, which fills after a few hundred requests and then blocks the server.
-    log = tempfile.TemporaryFile()
+    log = tempfile.NamedTemporaryFile(prefix="moto-", suffix=".log")
     server = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", "0"],
         stdout=subprocess.DEVNULL,
         stderr=log,
+        preexec_fn=_die_with_parent,
     )
     try:
         deadline = time.monotonic() + 60
+        with open(log.name, "rb") as reader:
+            port = _wait_for_port(server, reader, deadline)
+        url = f"http://127.0.0.1:{port}"
+        STARTED.append(Started(url, server))
         while True:
-            if server.poll() is not None:
-                log.seek(0)
-                pytest.fail(f"moto_server exited with {server.returncode}: {log.read().decode(errors='replace')[-2000:]}")
             try:
                 urllib.request.urlopen(f"{url}/moto-api/data.json", timeout=1).read()
                 break
             except OSError:
+                if server.poll() is not None:
+                    pytest.fail(f"moto_server on {url} exited with {server.returncode}")
                 if time.monotonic() > deadline:
-                    pytest.fail("moto_server did not answer within 60 s")
+                    pytest.fail(f"moto_server on {url} did not answer within 60 s")
                 time.sleep(0.1)
         yield url
     finally:
@@ -57,6 +98,11 @@ def moto_server() -> Iterator[str]:
             server.kill()
             server.wait()
         log.close()
+
+
+def still_running() -> list[str]:
+    """Servers started here that have not exited."""
+    return [f"{s.url} (pid {s.process.pid})" for s in STARTED if s.process.poll() is None]
 
 
 def aws_env(endpoint: str, region: str = "eu-west-1") -> dict[str, str]:

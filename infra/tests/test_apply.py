@@ -31,10 +31,12 @@ moto's known gaps, named here rather than papered over:
   those resources' attributes are read again at apply. MOTO_GAPS lists the
   attributes; the test fails if anything else differs.
 
-Needs terraform and an AWS provider mirror ($TF_PLUGIN_DIR, see
-test_terraform.py); skipped, saying so, where they are not installed. The
-scenarios run concurrently (each mostly waits on the provider), three at a
-time.
+Needs terraform and an AWS provider mirror (tfbinary.py): skipped, saying so,
+where they are not installed, and failing instead with REQUIRE_TERRAFORM=1, as
+`make test` (CI) sets it. The scenarios run concurrently (each mostly waits on
+the provider and moto), all at once, each against a moto server of its own on a
+port the server picked; every server is stopped when its scenario ends, and a
+last test checks that none is left running.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -52,14 +55,11 @@ from typing import Any, Callable
 import boto3
 import pytest
 
-from motoserver import aws_env, moto_server
-from test_terraform import HAVE_PROVIDER, PLUGIN_DIR, TERRAFORM
+from motoserver import aws_env, moto_server, still_running
+from tfbinary import PLUGIN_DIR, TERRAFORM, requires_terraform
 from tfsource import INFRA, REPO
 
-pytestmark = pytest.mark.skipif(
-    not (TERRAFORM and HAVE_PROVIDER),
-    reason=f"needs terraform (found: {TERRAFORM}) and an AWS provider mirror in {PLUGIN_DIR} (found: {HAVE_PROVIDER})",
-)
+pytestmark = requires_terraform()
 
 SCENARIOS = INFRA / "tests" / "scenarios"
 FUNCTIONS = ("ecs-event-handler", "rollout-sweeper", "slack-notifier")
@@ -384,10 +384,15 @@ RUNS: dict[str, Callable[[Path, str], dict]] = {
 }
 
 
+# Seconds each scenario took, for the run's summary (conftest.py prints them).
+DURATIONS: dict[str, float] = {}
+
+
 @pytest.fixture(scope="module")
 def outcomes(request, tmp_path_factory) -> dict[str, Any]:
-    """Every selected scenario (all, or those chosen with -k), three at a time,
-    each against its own moto server."""
+    """Every selected scenario (all, or those chosen with -k), all at once, each
+    against its own moto server: they mostly wait on the provider and moto (a
+    run of all five uses well under one core), so the longest one sets the time."""
     selected = [
         item.callspec.params["name"]
         for item in request.session.items
@@ -395,13 +400,18 @@ def outcomes(request, tmp_path_factory) -> dict[str, Any]:
     ]
 
     def one(name: str) -> Any:
+        start = time.monotonic()
         try:
             with moto_server() as endpoint:
                 return RUNS[name](tmp_path_factory.mktemp(name), endpoint)
         except BaseException as error:  # reported by that scenario's test
             return error
+        finally:
+            DURATIONS[name] = time.monotonic() - start
 
-    with ThreadPoolExecutor(max_workers=3) as pool:
+    if not selected:
+        return {}
+    with ThreadPoolExecutor(max_workers=len(selected)) as pool:
         return dict(zip(selected, pool.map(one, selected)))
 
 
@@ -415,3 +425,11 @@ def test_scenario_applies_again_and_destroys(outcomes, name):
     if isinstance(outcome, BaseException):
         raise outcome
     assert outcome["resources"] >= 20, outcome
+
+
+def test_no_moto_server_is_left_running(outcomes):
+    """Runs after the scenarios (it needs their outcomes): each stopped its server."""
+    if not outcomes:
+        pytest.skip("no scenario selected")
+    left = still_running()
+    assert not left, f"moto servers still running after the scenarios: {left}"

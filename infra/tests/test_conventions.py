@@ -14,7 +14,8 @@
   table deletion protection; the complete example's secret has no recovery
   window;
 - a `lambda` subscription gets its aws_lambda_permission;
-- the Makefile builds both architectures and publishes.
+- the Makefile builds both architectures and publishes, and `make test` runs
+  the apply/destroy scenarios and fails without terraform or its mirror.
 """
 
 from __future__ import annotations
@@ -220,3 +221,16 @@ def test_makefile_packages_both_architectures_and_publishes():
     assert re.search(r"^package: package-arm64 package-x86$", makefile, re.M)
     assert "rustup target add $(RUST_TARGETS)" in makefile and "aarch64-unknown-linux-gnu x86_64-unknown-linux-gnu" in makefile
     assert re.search(r"^publish: ", makefile, re.M) and "scripts/publish.py" in makefile
+
+
+def test_make_test_runs_the_apply_check_and_requires_terraform():
+    """CI runs `make test`: the apply/destroy scenarios are part of it, beside the
+    Rust tests, and a machine without terraform or the mirror fails it at once."""
+    makefile = (REPO / "Makefile").read_text()
+    test_line = re.search(r"^test: (.*)$", makefile, re.M)
+    assert test_line and "terraform-check" in test_line.group(1).split(), "make test must look for terraform first"
+    assert re.search(r"^\t\$\(MAKE\) .*-j2 .*test-rust test-infra-side$", makefile, re.M), "the infra side must run beside the Rust tests"
+    side = makefile.split("\ntest-infra-side:\n", 1)[1].split("\n\n", 1)[0]
+    assert side.index("test-infra-checks") < side.index("test-apply"), side
+    assert "REQUIRE_TERRAFORM ?= 1" in makefile and "export REQUIRE_TERRAFORM" in makefile
+    assert "$(PY) infra/tests/tfbinary.py" in makefile

@@ -10,8 +10,8 @@ Fixtures: fixtures/samples/ are the EventBridge events among the shared referenc
 samples (verbatim copies); fixtures/handwritten/ adds noise and edge cases. Set
 SIMULATED_EVENTS_DIR to a directory of JSON Lines (or JSON array) files, for
 example `rollout-watcher simulate` output, to route those events too: every
-"ECS Deployment State Change" event and every task event of a service task
-(detail.group "service:...") must reach the handler.
+"ECS Deployment State Change" and "ECS Hook State Change" event and every task
+event of a service task (detail.group "service:...") must reach the handler.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ SAMPLES = sorted((FIXTURES / "samples").glob("*.json"))
 HANDWRITTEN = sorted((FIXTURES / "handwritten").glob("*.json"))
 PATTERNS = {p.stem: p.read_text() for p in sorted(PATTERNS_DIR.glob("*.json"))}
 
-DEPLOYMENT, SERVICE_ACTION, TASK = "deployment-state-change", "service-action", "task-state-change"
+DEPLOYMENT, HOOK, SERVICE_ACTION, TASK = "deployment-state-change", "hook-state-change", "service-action", "task-state-change"
 WATCHED_SERVICE_ACTIONS = {
     "SERVICE_TASK_START_IMPAIRED", "SERVICE_TASK_PLACEMENT_FAILURE", "SERVICE_TASK_CONFIGURATION_FAILURE",
     "SERVICE_DEPLOYMENT_IN_PROGRESS", "SERVICE_DEPLOYMENT_COMPLETED", "SERVICE_DEPLOYMENT_FAILED",
@@ -46,6 +46,8 @@ EXPECTED = {
     "deployment-state-change-in-progress-real-2025-with-clusterarn.json": DEPLOYMENT,
     "deployment-state-change-in-progress-rollback.json": DEPLOYMENT,
     "deployment-state-change-in-progress.json": DEPLOYMENT,
+    # AWS's example of a PAUSE hook waiting for ContinueServiceDeployment.
+    "hook-state-change-awaiting-action.json": HOOK,
     "service-action-capacity-provider-steady-state.json": None,
     "service-action-steady-state.json": None,
     "service-action-task-placement-failure-ec2-cpu.json": SERVICE_ACTION,
@@ -62,12 +64,14 @@ EXPECTED = {
     "task-state-change-stopped-user-initiated-with-elb-attachment.json": TASK,
     "noise-container-instance-state-change.json": None,
     "noise-custom-source-imitating-deployment.json": None,
+    "noise-custom-source-imitating-hook.json": None,
     "noise-desired-count-updated.json": None,
     "noise-service-steady-state.json": None,
     "noise-standalone-task-family.json": None,
     "noise-task-without-group.json": None,
     "noise-tasks-stopped-az-rebalancing.json": None,
     "watched-deployment-state-change-unknown-event-name.json": DEPLOYMENT,
+    "watched-hook-state-change-timed-out-without-resources.json": HOOK,
     "watched-service-action-configuration-failure.json": SERVICE_ACTION,
     "watched-service-action-deployment-failed.json": SERVICE_ACTION,
     "watched-task-pending-service.json": TASK,
@@ -83,6 +87,8 @@ def intended_rule(event: dict) -> str | None:
     detail_type = event.get("detail-type")
     if detail_type == "ECS Deployment State Change":
         return DEPLOYMENT
+    if detail_type == "ECS Hook State Change":
+        return HOOK
     if detail_type == "ECS Service Action" and detail.get("eventName") in WATCHED_SERVICE_ACTIONS:
         return SERVICE_ACTION
     if detail_type == "ECS Task State Change" and str(detail.get("group", "")).startswith("service:"):
@@ -183,7 +189,7 @@ def test_every_fixture_states_its_expectation():
         f"fixtures without an expectation: {sorted(names - set(EXPECTED))}; "
         f"expectations without a fixture: {sorted(set(EXPECTED) - names)}"
     )
-    assert set(PATTERNS) == {DEPLOYMENT, SERVICE_ACTION, TASK}, f"pattern files changed: {sorted(PATTERNS)}"
+    assert set(PATTERNS) == {DEPLOYMENT, HOOK, SERVICE_ACTION, TASK}, f"pattern files changed: {sorted(PATTERNS)}"
 
 
 @pytest.mark.parametrize("path", SAMPLES + HANDWRITTEN, ids=lambda p: p.name)
@@ -201,7 +207,7 @@ def test_fixtures_route_exactly_as_intended(router):
         if landed != expected:
             wrong.append(f"{path.name}: expected {expected or 'nowhere'}, got {landed or 'nowhere'}")
     assert not wrong, "misrouted events:\n" + "\n".join(wrong)
-    assert sum(1 for landed in deliveries if landed) >= 15
+    assert sum(1 for landed in deliveries if landed) >= 17
 
 
 def test_duplicate_events_are_each_delivered_once(router):
@@ -226,7 +232,7 @@ def with_cluster_filter(patterns: dict[str, str], cluster_arns: list[str]) -> di
         if name == DEPLOYMENT:
             pattern["resources"] = [{"prefix": p} for p in prefixes]
         else:
-            pattern["detail"] = {**pattern["detail"], "clusterArn": list(cluster_arns)}
+            pattern["detail"] = {**pattern.get("detail", {}), "clusterArn": list(cluster_arns)}
         out[name] = json.dumps(pattern)
     return out
 
@@ -235,7 +241,7 @@ def test_cluster_filter_mirror_matches_events_tf():
     source = (INFRA / "events.tf").read_text()
     assert 'replace(arn, ":cluster/", ":service/")}/"' in source
     assert "resources = [for prefix in local.service_arn_prefixes : { prefix = prefix }]" in source
-    assert source.count("{ clusterArn = var.cluster_arns }") == 2
+    assert source.count("{ clusterArn = var.cluster_arns }") == 3
 
 
 def test_cluster_filter_keeps_only_watched_clusters(clients):
@@ -283,11 +289,16 @@ def test_simulated_events_route_to_the_handler(router):
     assert directory.is_dir(), f"SIMULATED_EVENTS_DIR={directory} is not a directory"
     simulated = load_simulated(directory)
     assert simulated, f"no events in {directory} (*.jsonl, *.ndjson or *.json)"
+    # `make sim-events` writes rolling and ECS-native (blue/green, linear,
+    # canary, hook) scenarios: each kind of event the handler follows is there.
+    kinds = {event.get("detail-type") for _, event in simulated}
+    missing = {"ECS Deployment State Change", "ECS Hook State Change", "ECS Task State Change"} - kinds
+    assert not missing, f"{directory} has no {sorted(missing)} events: write every scenario with `make sim-events`"
     deliveries = router.route([event for _, event in simulated])
     wrong = []
     for (where, event), landed in zip(simulated, deliveries):
         detail = event.get("detail") or {}
-        must_route = event.get("detail-type") == "ECS Deployment State Change" or (
+        must_route = event.get("detail-type") in ("ECS Deployment State Change", "ECS Hook State Change") or (
             event.get("detail-type") == "ECS Task State Change" and str(detail.get("group", "")).startswith("service:")
         )
         if must_route and len(landed) != 1:

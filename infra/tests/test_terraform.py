@@ -1,11 +1,9 @@
 """Terraform's own checks, where a terraform binary and the AWS provider exist.
 
-The project's machines cannot download Terraform or providers, so these run only
-when both are already present (a `terraform` on PATH or $TERRAFORM, and a
-provider mirror in $TF_PLUGIN_DIR, default /opt/tf-plugins, laid out as
-registry.terraform.io/hashicorp/aws/<version>/<os_arch>/); otherwise they are
-skipped and the other test files remain the checks. They work on a copy of
-infra/ in a temporary directory, so nothing is written to the repository.
+They need terraform and an AWS provider mirror (tfbinary.py says where they are
+looked for): skipped, saying so, where they are missing, and failing instead
+with REQUIRE_TERRAFORM=1, as `make test` sets it. They work on a copy of infra/
+in a temporary directory, so nothing is written to the repository.
 
 - `terraform fmt -check` on every file;
 - `terraform validate` of the module and both examples against the provider
@@ -29,16 +27,10 @@ from pathlib import Path
 import pytest
 
 from test_routing import PATTERNS, with_cluster_filter
+from tfbinary import PLUGIN_DIR, TERRAFORM, requires_terraform
 from tfsource import INFRA
 
-TERRAFORM = os.environ.get("TERRAFORM") or shutil.which("terraform")
-PLUGIN_DIR = Path(os.environ.get("TF_PLUGIN_DIR", "/opt/tf-plugins"))
-HAVE_PROVIDER = (PLUGIN_DIR / "registry.terraform.io" / "hashicorp" / "aws").is_dir()
-
-pytestmark = pytest.mark.skipif(
-    not (TERRAFORM and HAVE_PROVIDER),
-    reason=f"needs terraform (found: {TERRAFORM}) and an AWS provider mirror in {PLUGIN_DIR} (found: {HAVE_PROVIDER})",
-)
+pytestmark = requires_terraform()
 
 ENV = {
     **os.environ,
