@@ -189,6 +189,7 @@ impl ServiceState {
                 };
                 parts.on_task(t, input.time, &mut out)
             }
+            InputKind::Hook(_) | InputKind::ServiceDeployment(_) => false,
         };
         if !changed {
             out.duplicate = true;
