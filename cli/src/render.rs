@@ -129,6 +129,9 @@ fn step(to: RolloutState) -> &'static str {
     match to {
         RolloutState::Started | RolloutState::TasksRunning | RolloutState::Draining => "",
         RolloutState::Stalled => "deadline passed: still in progress",
+        RolloutState::Shifting => "traffic shifting to the new revision",
+        RolloutState::Baking => "all production traffic on the new revision: baking",
+        RolloutState::Paused => "paused: a PAUSE hook awaits action",
         RolloutState::Completed => "old task(s) stopped, steady state: completed",
         RolloutState::Failed => "failed",
         RolloutState::RolledBack => "rolled back",

@@ -268,6 +268,10 @@ pub fn effect_json(e: &Effect) -> serde_json::Value {
             "type": "metric", "name": m.name, "value": m.value, "unit": m.unit,
             "dimensions": m.dimensions.as_ref().map_or_else(|| json!({}), |d| json!(d)), "at": m.at,
         }),
+        Effect::Stage(s) => json!({
+            "type": "stage", "service": s.service, "deployment_id": s.deployment_id,
+            "stage": s.stage, "at": s.at,
+        }),
     }
 }
 
