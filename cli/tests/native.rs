@@ -121,3 +121,87 @@ fn linear_and_canary_shift_in_steps_and_bake_without_a_stall() {
         );
     }
 }
+
+/// `replay --describe-services FILE` reads what `simulate --describe-services-out`
+/// wrote (the JSON `aws ecs describe-services` prints): with it, the paused
+/// blue/green's 15-minute bake is no stall and a pause's stage is a `stage` line;
+/// without it the bake is unknown and the rollout is flagged. With the zero-running
+/// scenario's settings it raises `unsafe_deployment_config`, as the functions do.
+#[test]
+fn replay_reads_describe_services_and_follows_the_settings() {
+    use std::process::Command;
+    let bin = env!("CARGO_BIN_EXE_rollout-watcher");
+    let dir = std::env::temp_dir();
+    let run = |scenario: &str, with_settings: bool| -> Vec<serde_json::Value> {
+        let ds = dir.join(format!("rw-native-{}-{scenario}.json", std::process::id()));
+        let events = dir.join(format!("rw-native-{}-{scenario}.jsonl", std::process::id()));
+        let sim = Command::new(bin)
+            .args([
+                "simulate",
+                "--scenario",
+                scenario,
+                "--describe-services-out",
+            ])
+            .arg(&ds)
+            .output()
+            .unwrap();
+        assert!(
+            sim.status.success(),
+            "{}",
+            String::from_utf8_lossy(&sim.stderr)
+        );
+        std::fs::write(&events, &sim.stdout).unwrap();
+        let mut replay = Command::new(bin);
+        replay.args([
+            "replay",
+            "--format",
+            "json",
+            "--now",
+            "2026-03-02T14:00:00Z",
+        ]);
+        if with_settings {
+            replay.arg("--describe-services").arg(&ds);
+        }
+        let out = replay.arg(&events).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let _ = (std::fs::remove_file(&ds), std::fs::remove_file(&events));
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    let alerts = |lines: &[serde_json::Value], name: &str| {
+        let named = |l: &&serde_json::Value| l["type"] == "alert" && l["alert"] == name;
+        lines.iter().filter(named).count()
+    };
+    let with = run("blue-green-paused", true);
+    assert_eq!(alerts(&with, "deployment_stalled"), 0);
+    assert_eq!(alerts(&with, "deployment_paused"), 2, "fired and resolved");
+    let stage = with.iter().find(|l| l["type"] == "stage").unwrap();
+    assert_eq!(stage["stage"], "POST_TEST_TRAFFIC_SHIFT");
+    assert!(
+        stage["deployment_id"]
+            .as_str()
+            .unwrap()
+            .starts_with("ecs-svc/")
+    );
+    let without = run("blue-green-paused", false);
+    assert_eq!(
+        alerts(&without, "deployment_stalled"),
+        2,
+        "fired and resolved"
+    );
+    assert_eq!(
+        alerts(&run("zero-running", true), "unsafe_deployment_config"),
+        1
+    );
+    assert_eq!(
+        alerts(&run("zero-running", false), "unsafe_deployment_config"),
+        0
+    );
+}

@@ -12,7 +12,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{DeploymentId, DeploymentStrategy, Millis, ServiceArn, ServiceConfig, Timestamp};
+use crate::model::{
+    DeploymentId, DeploymentStrategy, Millis, ServiceArn, ServiceConfig, Timestamp,
+};
 
 use super::native::NativeFacts;
 

@@ -129,7 +129,10 @@ impl NativeFacts {
     /// The earliest instant anything about it was seen.
     pub(crate) fn first_at(&self) -> Option<Timestamp> {
         let stages = self.stages.iter().map(|s| s.at);
-        let hooks = self.hooks.iter().filter_map(|h| h.began_at.or(h.ended.map(|e| e.1)));
+        let hooks = self
+            .hooks
+            .iter()
+            .filter_map(|h| h.began_at.or(h.ended.map(|e| e.1)));
         stages.chain(hooks).min()
     }
 
@@ -142,7 +145,8 @@ impl NativeFacts {
                 reported: false,
             }),
         }
-        self.stages.sort_by(|a, b| (a.at, &a.name).cmp(&(b.at, &b.name)));
+        self.stages
+            .sort_by(|a, b| (a.at, &a.name).cmp(&(b.at, &b.name)));
     }
 
     fn hook(&mut self, id: &str, hook_type: &str) -> &mut HookFact {
@@ -279,7 +283,9 @@ impl NativeFacts {
                     for t in [h.awaiting_at].into_iter().flatten() {
                         earliest(&mut m.awaiting_at, t);
                     }
-                    if h.ended.is_some_and(|(_, t)| m.ended.is_none_or(|(_, mt)| t < mt)) {
+                    if h.ended
+                        .is_some_and(|(_, t)| m.ended.is_none_or(|(_, mt)| t < mt))
+                    {
                         m.ended = h.ended;
                     }
                 }
@@ -319,7 +325,10 @@ impl NativeFacts {
 
     /// When the latest pause that ended, ended.
     pub(crate) fn last_pause_end(&self) -> Option<Timestamp> {
-        let ends = self.hooks.iter().filter(|h| h.is_pause() && h.awaiting_at.is_some());
+        let ends = self
+            .hooks
+            .iter()
+            .filter(|h| h.is_pause() && h.awaiting_at.is_some());
         ends.filter_map(|h| h.ended.map(|e| e.1)).max()
     }
 

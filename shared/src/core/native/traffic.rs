@@ -72,7 +72,10 @@ impl NativeFacts {
 
     /// When the old revision began to be stopped (CLEAN_UP).
     pub(crate) fn clean_up(&self) -> Option<Timestamp> {
-        self.stages.iter().find(|s| s.name == CLEAN_UP).map(|s| s.at)
+        self.stages
+            .iter()
+            .find(|s| s.name == CLEAN_UP)
+            .map(|s| s.at)
     }
 
     /// Time spent baking as the facts show it: each bake from its start to the next

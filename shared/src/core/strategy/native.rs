@@ -70,17 +70,15 @@ impl Strategy for Native {
             RolloutState::Stalled => r.stalled_at,
             RolloutState::Completed => r.completed_at,
             RolloutState::Failed => r.failed_at,
-            RolloutState::RolledBack => r
-                .rolled_back
-                .as_ref()
-                .map(|b| b.1)
-                .or(r.native_rollback()),
+            RolloutState::RolledBack => r.rolled_back.as_ref().map(|b| b.1).or(r.native_rollback()),
             RolloutState::Superseded => r.superseded.as_ref().map(|s| s.1),
         };
         let t = t.unwrap_or(r.first_seen);
         // A state the rollout returns to when a pause ends is entered then, not when
         // its facts first held (the traffic shift began before the pause).
-        let resumed = n.and_then(|n| n.last_pause_end()).filter(|_| !state.is_terminal());
+        let resumed = n
+            .and_then(|n| n.last_pause_end())
+            .filter(|_| !state.is_terminal());
         match resumed {
             Some(end) if state != RolloutState::Paused && state != RolloutState::Stalled => {
                 t.max(end)
@@ -94,7 +92,10 @@ impl Strategy for Native {
     /// configured one, and an open bake, like an open pause, holds the deadline.
     fn deadline(&self, r: &Rollout) -> Timestamp {
         let Some(n) = r.native() else {
-            return r.start().plus(r.stall_after).plus(r.bake_allowance.unwrap_or_default());
+            return r
+                .start()
+                .plus(r.stall_after)
+                .plus(r.bake_allowance.unwrap_or_default());
         };
         let Some(paused) = n.paused() else {
             return NEVER;

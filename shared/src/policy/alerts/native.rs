@@ -34,7 +34,11 @@ fn what(deployment: Option<&DeploymentId>, hook: &HookRef) -> String {
     match deployment {
         Some(d) => format!("deployment {d}"),
         None => {
-            let id = hook.service_deployment.rsplit('/').next().unwrap_or_default();
+            let id = hook
+                .service_deployment
+                .rsplit('/')
+                .next()
+                .unwrap_or_default();
             format!("service deployment {id}")
         }
     }
@@ -51,7 +55,11 @@ fn hook_alert<'a>(
     deployment: Option<&DeploymentId>,
     hook: &HookRef,
 ) -> AlertBuilder<'a> {
-    let (id, stage, arn) = (hook.id.clone(), hook.stage.clone(), hook.service_deployment.clone());
+    let (id, stage, arn) = (
+        hook.id.clone(),
+        hook.stage.clone(),
+        hook.service_deployment.clone(),
+    );
     let url = deployment_console_url(service, &arn);
     AlertBuilder::new(service, name, at)
         .deployment(deployment)
@@ -73,7 +81,11 @@ pub(super) fn paused(
     let (svc, what, stage) = (service.name(), what(deployment, hook), stage_of(hook));
     let expiry = hook.expires_at.map_or_else(
         || "its timeout".to_owned(),
-        |e| format!("{} ({} from now)", e.to_rfc3339(), e.since(at).human()),
+        // `expiresAt` has whole seconds: measured from the pause's own second.
+        |e| {
+            let second = Timestamp::from_millis(at.as_millis().div_euclid(1000) * 1000);
+            format!("{} ({} from now)", e.to_rfc3339(), e.since(second).human())
+        },
     );
     hook_alert(service, AlertName::DeploymentPaused, at, deployment, hook).build(
         &format!("{what} paused at {stage}"),
@@ -181,7 +193,10 @@ pub(super) fn rolled_back_in_place(
         (None, Some(reason)) => format!(": {reason}"),
         (None, None) => String::new(),
     };
-    let (failures, td) = (f.health_checks + f.starts + f.crashes, r.task_definition.clone());
+    let (failures, td) = (
+        f.health_checks + f.starts + f.crashes,
+        r.task_definition.clone(),
+    );
     let e = AlertBuilder::new(service, AlertName::DeploymentRolledBack, at)
         .deployment(Some(&r.deployment))
         .details(|d| {
