@@ -72,6 +72,10 @@ impl Subject {
         match e {
             Effect::Transition(t) => Some(&t.deployment_id) == self.deployment.as_ref(),
             Effect::Stage(s) => s.deployment_id.is_none() || s.deployment_id == self.deployment,
+            // `wait` prints a pause itself, with its commands (see `pause`).
+            Effect::Alert(a) if a.alert == rollout_watcher::core::AlertName::DeploymentPaused => {
+                false
+            }
             Effect::Alert(a) => a.deployment_id.is_none() || a.deployment_id == self.deployment,
             Effect::Metric(_) => true,
         }
