@@ -39,6 +39,13 @@ pub fn replay_scenario_into(
 ) -> anyhow::Result<(Effects, Replay, Option<Timestamp>)> {
     let sim = simulate::simulate(params)?;
     let mut replay = Replay::new(settings.clone());
+    // An ECS-native scenario's bake time and hooks come from DescribeServices, as in
+    // the deployed functions (`replay --describe-services`).
+    if let Some(described) = described_config(params)? {
+        let service =
+            ServiceArn::parse(&sim_service_arn(params)?).context("the simulated service's ARN")?;
+        replay.set_config(&service, described);
+    }
     let mut all = Effects::default();
     let mut last = None;
     for e in &sim.events {
@@ -54,6 +61,25 @@ pub fn replay_scenario_into(
         all.extend(replay.tick_all(now));
     }
     Ok((all, replay, now))
+}
+
+/// What `aws ecs describe-services` says of an ECS-native scenario's service, read by
+/// audit's reader as `replay --describe-services` reads it; `None` for rolling ones.
+pub fn described_config(p: &Params) -> anyhow::Result<Option<ServiceConfig>> {
+    if p.native.is_none() {
+        return Ok(None);
+    }
+    let text = simulate::describe_services(p).to_string();
+    let described = crate::audit::parse_describe_services("simulate", &text)?;
+    Ok(described.services.into_iter().next().map(|s| s.config))
+}
+
+fn sim_service_arn(p: &Params) -> anyhow::Result<String> {
+    let json = simulate::describe_services(p);
+    json["services"][0]["serviceArn"]
+        .as_str()
+        .map(str::to_owned)
+        .context("describe-services output without a serviceArn")
 }
 
 /// The simulated service's settings, as DescribeServices would report them (the
@@ -74,7 +100,7 @@ pub fn config(p: &Params) -> ServiceConfig {
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let scenarios: Vec<Scenario> = args
         .scenario
-        .map_or_else(|| Scenario::ALL.to_vec(), |s| vec![s]);
+        .map_or_else(|| Scenario::every().collect(), |s| vec![s]);
     let settings = Settings::default();
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
@@ -88,27 +114,21 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     };
     for s in scenarios {
         let p = Params::defaults(s);
-        let setting = format!(
-            "desired {}, minimum healthy {}%, maximum {}%, circuit breaker {}",
-            p.desired,
-            p.min_healthy_percent,
-            p.max_percent,
-            if p.circuit_breaker {
-                "on (rollback)"
-            } else {
-                "off"
-            }
-        );
+        let setting = p.header();
         writeln!(out, "Scenario {s}: {setting}")?;
-        writeln!(
-            out,
-            "  (try it: rollout-watcher simulate --scenario {s} | rollout-watcher replay)\n"
-        )?;
+        let try_it = if p.native.is_some() {
+            format!(
+                "rollout-watcher simulate --scenario {s} --describe-services-out {s}.json | rollout-watcher replay --describe-services {s}.json"
+            )
+        } else {
+            format!("rollout-watcher simulate --scenario {s} | rollout-watcher replay")
+        };
+        writeln!(out, "  (try it: {try_it})\n")?;
         let mut tasks = html::TaskLog::new();
         let (effects, replay, now) = replay_scenario_into(&p, &settings, &mut tasks)?;
         let rollouts = replay.rollouts();
         // The demo knows the service's settings: the timeline says what they let ECS do.
-        let known = config(&p);
+        let known = described_config(&p)?.unwrap_or_else(|| config(&p));
         let config = |_: &ServiceArn| Some(known.clone());
         render::timeline(&mut out, &effects, &rollouts, &config, color)?;
         writeln!(out)?;

@@ -62,6 +62,8 @@ struct Known {
     load_balanced: Option<bool>,
     min: u32,
     max: u32,
+    /// The bake time (blue/green, linear, canary).
+    bake: Option<Millis>,
 }
 
 impl Known {
@@ -80,6 +82,7 @@ impl Known {
             load_balanced: c.load_balanced,
             min: c.min_healthy_percent.unwrap_or_default(),
             max: c.max_percent.unwrap_or_default(),
+            bake: c.bake_time.filter(|b| b.0 > 0),
         }
     }
 
@@ -129,6 +132,9 @@ fn step(to: RolloutState) -> &'static str {
     match to {
         RolloutState::Started | RolloutState::TasksRunning | RolloutState::Draining => "",
         RolloutState::Stalled => "deadline passed: still in progress",
+        RolloutState::Shifting => "traffic shifting to the new revision",
+        RolloutState::Baking => "all production traffic on the new revision: baking",
+        RolloutState::Paused => "paused: a PAUSE hook awaits action",
         RolloutState::Completed => "old task(s) stopped, steady state: completed",
         RolloutState::Failed => "failed",
         RolloutState::RolledBack => "rolled back",
@@ -144,15 +150,43 @@ enum Entry<'a> {
         text: String,
     },
     Alert(&'a Alert),
+    /// A lifecycle stage newly known (ECS-native deployments, hooks).
+    Stage {
+        at: Timestamp,
+        stage: &'a str,
+    },
 }
 
 impl Entry<'_> {
     fn at(&self) -> Timestamp {
         match self {
-            Self::Step { at, .. } => *at,
+            Self::Step { at, .. } | Self::Stage { at, .. } => *at,
             Self::Alert(a) => a.at,
         }
     }
+}
+
+/// The commands that answer a pause, in full (the alert's summary has them too, but
+/// its ARNs are shortened in the timeline): `(label, command)`.
+pub fn pause_commands(a: &Alert) -> Vec<(&'static str, String)> {
+    let (Some(hook), Some(arn)) = (&a.details.hook_id, &a.details.service_deployment_arn) else {
+        return vec![];
+    };
+    if a.alert != rollout_watcher::core::AlertName::DeploymentPaused
+        || a.status != AlertStatus::Firing
+    {
+        return vec![];
+    }
+    let command = |action: &str| {
+        format!(
+            "aws ecs continue-service-deployment --region {} --service-deployment-arn {arn} --hook-id {hook} --action {action}",
+            a.service.region()
+        )
+    };
+    vec![
+        ("continue: ", command("CONTINUE")),
+        ("roll back:", command("ROLLBACK")),
+    ]
 }
 
 /// Writes the timeline of every rollout, then the alerts that belong to no rollout.
@@ -247,6 +281,12 @@ fn rollout(
             Effect::Alert(a) if mine(&a.service, a.deployment_id.as_ref()) => {
                 entries.push(Entry::Alert(a));
             }
+            Effect::Stage(s) if mine(&s.service, s.deployment_id.as_ref()) => {
+                entries.push(Entry::Stage {
+                    at: s.at,
+                    stage: &s.stage,
+                });
+            }
             _ => {}
         }
     }
@@ -280,17 +320,34 @@ fn rollout(
                     _ => paint.p("34", "●"),
                 };
                 let head = format!("  {}  {rel:>12}  ", clock(*at));
-                write_wrapped(out, &head, &mark, text)?;
+                let text = match (to, known.bake) {
+                    (RolloutState::Baking, Some(b)) => format!("{text} (bake time {})", b.human()),
+                    _ => text.clone(),
+                };
+                write_wrapped(out, &head, &mark, &text)?;
+            }
+            Entry::Stage { at, stage } => {
+                let head = format!("  {}  {:>12}  ", clock(*at), "");
+                write_wrapped(out, &head, &paint.p("36", "◆"), &format!("stage {stage}"))?;
             }
             Entry::Alert(a) => {
                 let head = format!("  {}  {:>12}  ", clock(a.at), "");
                 let summary = in_block(&a.summary, r, kind);
+                let commands = pause_commands(a);
+                // The commands follow on lines of their own, in full, to copy.
+                let summary = match summary.split_once(" To continue: ") {
+                    Some((words, _)) if !commands.is_empty() => words.to_owned(),
+                    _ => summary,
+                };
                 let body = format!(
                     "{} · {}",
                     a.alert.as_str(),
                     shorten_arns(&summary, &mut arns)
                 );
                 write_wrapped(out, &head, &label(paint, a), &body)?;
+                for (what, command) in commands {
+                    writeln!(out, "{:>33}{what} {command}", "")?;
+                }
             }
         }
     }
@@ -448,6 +505,9 @@ pub fn verdict(r: &RolloutSummary) -> String {
             "completed in {}{stall}, downtime {down}",
             took.unwrap_or_else(|| "unknown time".into())
         ),
+        RolloutState::RolledBack if r.health_check_failures + r.start_failures == 0 => {
+            format!("rolled back, downtime {down}")
+        }
         RolloutState::RolledBack => format!(
             "rolled back after {} health-check failure(s) and {} failed start(s), downtime {down}",
             r.health_check_failures, r.start_failures

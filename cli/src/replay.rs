@@ -45,6 +45,31 @@ pub struct Args {
     /// (`N/DURATION`).
     #[arg(long, default_value = "3/15m")]
     crash_loop: String,
+    /// What DescribeServices says of the services (the JSON `aws ecs
+    /// describe-services` prints, as `audit` reads it): desired count, deployment
+    /// configuration (strategy, bake time, hooks) and tags, so that replay raises
+    /// `unsafe_deployment_config` and applies bake times and tag overrides as the
+    /// deployed functions do.
+    #[arg(long, value_name = "FILE")]
+    describe_services: Option<String>,
+}
+
+/// Gives each service `--describe-services` describes its configuration.
+fn configure(replay: &mut Replay, file: &str) -> anyhow::Result<()> {
+    let text = read(file)?;
+    let described = crate::audit::parse_describe_services(file, &text)
+        .with_context(|| format!("--describe-services {file}"))?;
+    for record in described.services {
+        match record.arn.as_deref().and_then(ServiceArn::parse) {
+            Some(arn) => replay.set_config(&arn, record.config),
+            None => eprintln!(
+                "rollout-watcher replay: --describe-services {file}: service {} of cluster {} \
+                 has no serviceArn; its settings are not used",
+                record.name, record.cluster
+            ),
+        }
+    }
+    Ok(())
 }
 
 /// Parses the watcher settings from flags.
@@ -121,6 +146,9 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         &args.zero_grace,
         &args.crash_loop,
     )?);
+    if let Some(file) = &args.describe_services {
+        configure(&mut replay, file)?;
+    }
     let files: Vec<String> = if args.files.is_empty() {
         vec!["-".into()]
     } else {
@@ -216,8 +244,8 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     if stats.applied + stats.duplicates == 0 {
         eprintln!(
             "rollout-watcher replay: read {valid} event(s), none of them one the watcher \
-             follows (detail-type ECS Deployment State Change, ECS Service Action or ECS Task \
-             State Change, about a service)"
+             follows (detail-type ECS Deployment State Change, ECS Service Action, ECS Task \
+             State Change or ECS Hook State Change, about a service)"
         );
     }
     Ok(ExitCode::SUCCESS)
@@ -267,6 +295,10 @@ pub fn effect_json(e: &Effect) -> serde_json::Value {
         Effect::Metric(m) => json!({
             "type": "metric", "name": m.name, "value": m.value, "unit": m.unit,
             "dimensions": m.dimensions.as_ref().map_or_else(|| json!({}), |d| json!(d)), "at": m.at,
+        }),
+        Effect::Stage(s) => json!({
+            "type": "stage", "service": s.service, "deployment_id": s.deployment_id,
+            "stage": s.stage, "at": s.at,
         }),
     }
 }

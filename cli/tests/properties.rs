@@ -12,7 +12,8 @@ use rollout_watcher_cli::replay::rollout_json;
 use rollout_watcher_cli::simulate::{Params, Scenario, simulate};
 
 fn stream(scenario: usize, desired: u32, seed: u64, crashes: u32) -> Vec<String> {
-    let mut p = Params::defaults(Scenario::ALL[scenario % Scenario::ALL.len()]);
+    let every: Vec<Scenario> = Scenario::every().collect();
+    let mut p = Params::defaults(every[scenario % every.len()]);
     p.desired = desired;
     p.seed = seed;
     let events: Vec<serde_json::Value> = simulate(&p).unwrap().events;
@@ -131,7 +132,7 @@ proptest! {
     /// stream, produces no effect at all.
     #[test]
     fn duplicating_events_changes_nothing(
-        scenario in 0usize..6, desired in 1u32..5, seed in 0u64..1000, crashes in 0u32..4,
+        scenario in 0usize..11, desired in 1u32..5, seed in 0u64..1000, crashes in 0u32..4,
         dups in proptest::collection::vec((any::<prop::sample::Index>(), any::<prop::sample::Index>()), 1..12),
     ) {
         let events = stream(scenario, desired, seed, crashes);
@@ -158,7 +159,7 @@ proptest! {
     /// state, start, finish, duration and downtime of every rollout.
     #[test]
     fn reordering_neighbours_keeps_final_states_and_summaries(
-        scenario in 0usize..6, desired in 1u32..5, seed in 0u64..1000,
+        scenario in 0usize..11, desired in 1u32..5, seed in 0u64..1000,
         crashes in 0u32..4,
         swaps in proptest::collection::vec(any::<prop::sample::Index>(), 1..20),
     ) {

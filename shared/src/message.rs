@@ -205,6 +205,12 @@ fn next_steps(alert: &Alert) -> Vec<&'static str> {
         AlertName::UnsafeDeploymentConfig => vec![
             "Set minimumHealthyPercent to 100 and maximumPercent to 200 for single-task services",
         ],
+        AlertName::DeploymentPaused => vec![
+            "Check the new revision (test traffic, dashboards), then run the continue or the roll-back command the alert gives before the pause expires",
+        ],
+        AlertName::LifecycleHookFailed => vec![
+            "Read the hook's Lambda logs (or ask who answered the pause) for why it rolled the deployment back",
+        ],
     }
 }
 

@@ -129,7 +129,7 @@ impl Outbox {
             let pending = match item {
                 Effect::Alert(a) => Pending::Alert(a.clone()),
                 Effect::Metric(m) => Pending::Metric(m.clone()),
-                Effect::Transition(_) => continue,
+                Effect::Transition(_) | Effect::Stage(_) => continue,
             };
             let key = pending.key();
             if self.was_sent(key) || self.entries.iter().any(|e| e.effect.key() == key) {

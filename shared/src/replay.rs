@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use crate::core::{Effects, RolloutSummary, ServiceConfig, ServiceState, Settings};
-use crate::model::{DeploymentId, EcsEvent, Interpreted, ModelError, ServiceArn, Timestamp};
+use crate::model::{DeploymentId, EcsEvent, Input, Interpreted, ModelError, ServiceArn, Timestamp};
 
 /// Counters of what a replay saw.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -61,17 +61,22 @@ impl Replay {
         &mut self,
         interpreted: Result<Interpreted, ModelError>,
     ) -> Result<Effects, ModelError> {
-        let input = match interpreted {
-            Ok(Interpreted::Use(input)) => input,
+        match interpreted {
+            Ok(Interpreted::Use(input)) => Ok(self.apply_input(&input)),
             Ok(Interpreted::Ignore(_)) => {
                 self.stats.ignored += 1;
-                return Ok(Effects::default());
+                Ok(Effects::default())
             }
             Err(e) => {
                 self.stats.rejected += 1;
-                return Err(e);
+                Err(e)
             }
-        };
+        }
+    }
+
+    /// Applies one input that is not an event: a reading of the Service Deployments
+    /// API ([`Input::service_deployment`]), as `wait` polls them.
+    pub fn apply_input(&mut self, input: &Input) -> Effects {
         let state = match self.services.get_mut(&input.service) {
             Some(s) => s,
             None => self
@@ -79,14 +84,14 @@ impl Replay {
                 .entry(input.service.clone())
                 .or_insert_with(|| ServiceState::new(input.service.clone())),
         };
-        let effects = state.apply(&input, &self.settings);
+        let effects = state.apply(input, &self.settings);
         if effects.duplicate {
             self.stats.duplicates += 1;
         } else {
             self.stats.applied += 1;
         }
         self.remember(&effects);
-        Ok(effects)
+        effects
     }
 
     /// Lets time pass to `now` for every service, in the order of their ARNs.

@@ -3,8 +3,8 @@
 
 use rollout_watcher::core::{AlertName, Effect, MetricName, Settings};
 use rollout_watcher::model::{
-    DeploymentPhase, Detail, EcsEvent, Ignored, InputKind, Interpreted, ModelError,
-    ServiceActionKind, TaskStatus,
+    DeploymentPhase, Detail, EcsEvent, HookPhase, Ignored, InputKind, Interpreted, ModelError,
+    ServiceActionKind, TaskStatus, Timestamp,
 };
 use rollout_watcher::replay::Replay;
 
@@ -18,7 +18,7 @@ macro_rules! sample {
     };
 }
 
-const EVENTS: [(&str, &str); 17] = [
+const EVENTS: [(&str, &str); 18] = [
     (
         "deployment-state-change-completed-real-2022",
         sample!("deployment-state-change-completed-real-2022"),
@@ -86,6 +86,10 @@ const EVENTS: [(&str, &str); 17] = [
     (
         "task-state-change-stopped-user-initiated-with-elb-attachment",
         sample!("task-state-change-stopped-user-initiated-with-elb-attachment"),
+    ),
+    (
+        "hook-state-change-awaiting-action",
+        sample!("hook-state-change-awaiting-action"),
     ),
 ];
 
@@ -370,4 +374,49 @@ fn placement_failure_sample_pages_once_per_hour() {
         ))
         .unwrap();
     assert!(fx.duplicate);
+}
+
+/// AWS's own hook event: a PAUSE hook awaiting action, named by its service (from
+/// `detail.serviceArn`) and its service deployment, nanoseconds kept to the
+/// millisecond; without `resources` (as the pause-hooks page prints it) it reads the
+/// same.
+#[test]
+fn the_hook_sample_is_a_pause_awaiting_action_of_its_service_deployment() {
+    let text = sample!("hook-state-change-awaiting-action");
+    let Interpreted::Use(input) = decode(text).interpret().unwrap() else {
+        panic!("ignored")
+    };
+    assert_eq!(
+        input.service.as_str(),
+        "arn:aws:ecs:us-west-2:123456789012:service/my-cluster/my-service"
+    );
+    let InputKind::Hook(h) = &input.kind else {
+        panic!("not a hook: {:?}", input.kind)
+    };
+    assert_eq!(h.phase, HookPhase::AwaitingAction);
+    assert!(h.is_pause());
+    assert_eq!(
+        h.hook_id,
+        "ecs-pause-e7tK9G_WRJqNF_EOMjztDXfKenlJuEUVjsNStf4WLKw"
+    );
+    assert_eq!(h.stage.as_deref(), Some("POST_TEST_TRAFFIC_SHIFT"));
+    assert_eq!(
+        h.service_deployment,
+        "arn:aws:ecs:us-west-2:123456789012:service-deployment/my-cluster/my-service/0EYSiB0qap8xf0N76FsbE"
+    );
+    assert_eq!(h.at, Timestamp::parse("2026-03-05T15:54:41.618Z").unwrap());
+    assert_eq!(input.time, h.at, "within the envelope's second");
+    assert_eq!(h.expires_at, Timestamp::parse("2026-03-05T16:04:41Z"));
+    let mut bare: serde_json::Value = serde_json::from_str(text).unwrap();
+    bare.as_object_mut().unwrap().remove("resources");
+    let again = EcsEvent::from_json(&bare.to_string()).unwrap().interpret();
+    assert_eq!(again, Ok(Interpreted::Use(input)));
+    let mut other = bare;
+    other["detail"]["eventName"] = "HOOK_SOMETHING_NEW".into();
+    assert_eq!(
+        EcsEvent::from_json(&other.to_string()).unwrap().interpret(),
+        Ok(Interpreted::Ignore(Ignored::EventName(
+            "HOOK_SOMETHING_NEW".into()
+        )))
+    );
 }

@@ -37,7 +37,7 @@ pub fn replay_knowing(
             match item {
                 Effect::Alert(a) => alerts.push(*a),
                 Effect::Metric(m) => metrics.push(m),
-                Effect::Transition(_) => {}
+                Effect::Transition(_) | Effect::Stage(_) => {}
             }
         }
     }

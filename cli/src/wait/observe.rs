@@ -8,10 +8,12 @@
 //! poll; the state machine drops what it has seen (same deployment fact, task
 //! `version` not newer).
 //!
-//! Stages and pauses are read here too ([`Progress`]), because the state machine has
-//! no notion of them yet (issue #12). The seam: once it has, [`progress`]'s stage and
-//! awaiting hooks become inputs next to [`inputs`]'s, and `follow` asks the state
-//! machine instead of [`Progress`].
+//! The Service Deployments reading also goes to the state machine as it is
+//! ([`Input::service_deployment`]): its stages, pauses (a paused rollout is never
+//! stalled) and an in-place rollback are the state machine's to decide, as in the
+//! functions. [`Progress`] still reads the stage and the awaiting hooks for what
+//! `wait` prints and for `--until STAGE` / `--on-pause exit`; moving those onto the
+//! state machine's `stage` effects and `paused` state is the next step.
 
 use rollout_watcher::core::ServiceConfig;
 use rollout_watcher::model::{
@@ -196,6 +198,8 @@ pub(crate) fn inputs(
     }
     if let Some(sd) = &r.deployment {
         out.extend(outcome(service, followed, sd, r.at));
+        // The stage, the hooks and an in-place rollback, as the functions feed them.
+        out.push(Input::service_deployment(service.clone(), sd.clone(), r.at));
     }
     for t in &r.tasks {
         let time = [t.created_at, t.started_at, t.stopping_at, t.stopped_at]

@@ -50,6 +50,11 @@ impl Subject {
     fn concerns(&self, e: &Effect) -> bool {
         match e {
             Effect::Transition(t) => Some(&t.deployment_id) == self.deployment.as_ref(),
+            Effect::Stage(s) => s.deployment_id.is_none() || s.deployment_id == self.deployment,
+            // `wait` prints a pause itself, with its commands (see `pause`).
+            Effect::Alert(a) if a.alert == rollout_watcher::core::AlertName::DeploymentPaused => {
+                false
+            }
             Effect::Alert(a) => a.deployment_id.is_none() || a.deployment_id == self.deployment,
             Effect::Metric(_) => true,
         }
@@ -134,7 +139,8 @@ impl<W: Write> Report for TextReport<W> {
                 Effect::Alert(a) => {
                     writeln!(self.out, "{}", render::timeline_alert_line(a, self.color))?
                 }
-                Effect::Metric(_) => {}
+                // Stages are printed from wait's own readings (`stage`).
+                Effect::Metric(_) | Effect::Stage(_) => {}
             }
         }
         self.out.flush()

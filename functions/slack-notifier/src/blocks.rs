@@ -56,6 +56,9 @@ pub fn headline(alert: &Alert) -> &'static str {
         AlertName::TaskCrashed => "a serving task crashed",
         AlertName::CrashLoop if resolved => "crash loop over",
         AlertName::CrashLoop => "crash loop",
+        AlertName::DeploymentPaused if resolved => "deployment no longer paused",
+        AlertName::DeploymentPaused => "deployment paused: awaiting action",
+        AlertName::LifecycleHookFailed => "lifecycle hook failed",
     }
 }
 

@@ -9,11 +9,12 @@
 //!
 //! - [`service`]: one service's state and its calling contract, with a child per
 //!   concern (deployments, tasks, zero windows, links, retention).
-//! - [`strategy`]: how a deployment strategy reads a rollout's facts (rolling today).
+//! - [`strategy`]: how a deployment strategy reads a rollout's facts (rolling; blue/green, linear and canary, and hooks).
 //! - [`rollout`]: the facts about one rollout; [`stop`]: why a task stopped.
 //! - [`effects`]: the contract's vocabulary (transitions, alerts, metrics).
 
 mod effects;
+mod native;
 mod occurrence;
 mod rollout;
 mod service;
@@ -23,9 +24,10 @@ mod strategy;
 
 pub use effects::{
     Alert, AlertDetails, AlertName, AlertStatus, Dimensions, Effect, Effects, Metric, MetricName,
-    Severity, Transition, Unit, dedup_key,
+    Severity, Stage, Transition, Unit, dedup_key,
 };
-pub(crate) use occurrence::{Failures, Occurrence, Occurrences, RolloutRef};
+pub(crate) use native::HookEnd;
+pub(crate) use occurrence::{Failures, HookRef, Occurrence, Occurrences, RolloutRef};
 pub use rollout::{RolloutState, RolloutSummary};
 pub use service::ServiceState;
 pub use settings::Settings;

@@ -10,6 +10,7 @@ use crate::model::{
 };
 
 use super::effects::{AlertName, Transition};
+use super::native::HookEnd;
 use super::rollout::{RolloutState, RolloutSummary};
 use super::stop::StopInfo;
 
@@ -34,6 +35,21 @@ pub(crate) struct Failures {
     /// New tasks that reached RUNNING and then crashed.
     pub(crate) crashes: u32,
     pub(crate) last: Option<StopInfo>,
+}
+
+/// A lifecycle hook run, as its words name it.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct HookRef {
+    /// `hookId`.
+    pub(crate) id: String,
+    /// `PAUSE`, or a Lambda hook's type.
+    pub(crate) hook_type: String,
+    pub(crate) stage: Option<String>,
+    pub(crate) expires_at: Option<Timestamp>,
+    /// CONTINUE or ROLLBACK (ROLLBACK when not known: ECS's default).
+    pub(crate) timeout_action: String,
+    /// The service deployment it holds.
+    pub(crate) service_deployment: String,
 }
 
 /// One thing that happened, once.
@@ -159,6 +175,43 @@ pub(crate) enum Occurrence {
     },
     /// The number of serving tasks changed (or was first known).
     Serving { count: u32, at: Timestamp },
+    /// A lifecycle stage became known (`deployment`: the rollout, once joined).
+    Stage {
+        deployment: Option<DeploymentId>,
+        stage: String,
+        at: Timestamp,
+    },
+    /// A PAUSE hook waits for `ContinueServiceDeployment`.
+    Paused {
+        deployment: Option<DeploymentId>,
+        hook: HookRef,
+        at: Timestamp,
+    },
+    /// The pause ended after `paused`: its hook ended (`end`), or the rollout did
+    /// (`end` `None`).
+    PauseEnded {
+        deployment: Option<DeploymentId>,
+        hook: HookRef,
+        end: Option<HookEnd>,
+        paused: Millis,
+        at: Timestamp,
+    },
+    /// A hook FAILED, or TIMED_OUT into ROLLBACK: ECS rolls the deployment back.
+    HookFailed {
+        deployment: Option<DeploymentId>,
+        hook: HookRef,
+        end: HookEnd,
+        at: Timestamp,
+    },
+    /// ECS began rolling an ECS-native deployment back in place (`hook`: the hook whose
+    /// end made it, `reason`: the API's reason).
+    NativeRolledBack {
+        rollout: RolloutRef,
+        at: Timestamp,
+        hook: Option<HookRef>,
+        reason: Option<String>,
+        failures: Failures,
+    },
 }
 
 /// Everything one call into the state machine found.

@@ -12,7 +12,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{DeploymentId, Millis, ServiceArn, Timestamp};
+use crate::model::{
+    DeploymentId, DeploymentStrategy, Millis, ServiceArn, ServiceConfig, Timestamp,
+};
+
+use super::native::NativeFacts;
 
 /// The states of a rollout.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -24,6 +28,13 @@ pub enum RolloutState {
     TasksRunning,
     /// ECS is stopping the old tasks (it does so once new ones are healthy).
     Draining,
+    /// Test or production traffic moving to the new revision (a linear or canary
+    /// step included).
+    Shifting,
+    /// All production traffic on the new revision; ECS keeps the old one for the bake.
+    Baking,
+    /// A PAUSE lifecycle hook waits for `ContinueServiceDeployment`.
+    Paused,
     /// In progress past the deadline; can still complete or fail.
     Stalled,
     /// SERVICE_DEPLOYMENT_COMPLETED.
@@ -51,6 +62,9 @@ impl RolloutState {
             Self::Started => "started",
             Self::TasksRunning => "tasks_running",
             Self::Draining => "draining",
+            Self::Shifting => "shifting",
+            Self::Baking => "baking",
+            Self::Paused => "paused",
             Self::Stalled => "stalled",
             Self::Completed => "completed",
             Self::Failed => "failed",
@@ -92,11 +106,45 @@ pub(crate) enum StrategyKind {
     /// ECS's rolling update (`deploymentConfiguration.strategy` ROLLING).
     #[default]
     Rolling,
+    /// BLUE_GREEN.
+    BlueGreen,
+    /// LINEAR.
+    Linear,
+    /// CANARY.
+    Canary,
 }
 
 impl StrategyKind {
     const fn is_rolling(&self) -> bool {
         matches!(self, Self::Rolling)
+    }
+
+    /// The strategy the service's configuration names, and the bake time its rollouts
+    /// may spend beyond the stall deadline: the bake, plus each linear or canary step's
+    /// own bake (a linear deployment bakes after every step but the last).
+    pub(crate) fn of_config(config: Option<&ServiceConfig>) -> (Self, Option<Millis>) {
+        let Some(c) = config else {
+            return (Self::Rolling, None);
+        };
+        let kind = match c.strategy {
+            Some(DeploymentStrategy::BlueGreen) => Self::BlueGreen,
+            Some(DeploymentStrategy::Linear) => Self::Linear,
+            Some(DeploymentStrategy::Canary) => Self::Canary,
+            Some(DeploymentStrategy::Rolling) | None => return (Self::Rolling, None),
+        };
+        let bake = c.bake_time.unwrap_or_default().0;
+        let steps = c.traffic_steps.map_or(0, |t| {
+            let extra = match kind {
+                Self::Linear if t.percent > 0.0 => {
+                    let n = (100.0 / t.percent).ceil().clamp(1.0, 100.0) as i64;
+                    n - 1
+                }
+                Self::Canary => 1,
+                _ => 0,
+            };
+            t.step_bake.0.saturating_mul(extra)
+        });
+        (kind, Some(Millis(bake.saturating_add(steps))))
     }
 }
 
@@ -153,6 +201,13 @@ pub(crate) struct Rollout {
     /// How ECS deploys it, which decides how its facts read (see `strategy`).
     #[serde(default, skip_serializing_if = "StrategyKind::is_rolling")]
     pub(crate) strategy: StrategyKind,
+    /// The configured bake time (steps included) the deadline does not count; `None`
+    /// when the configuration was not known: then the bakes seen are not counted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) bake_allowance: Option<Millis>,
+    /// Its service deployment's stages and hooks, once joined (see `native`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) native: Option<Box<NativeFacts>>,
 }
 
 impl Rollout {
@@ -175,7 +230,20 @@ impl Rollout {
             rollback_of: None,
             done: Done::default(),
             strategy: StrategyKind::default(),
+            bake_allowance: None,
+            native: None,
         }
+    }
+
+    /// The service deployment's facts, once joined.
+    pub(crate) fn native(&self) -> Option<&NativeFacts> {
+        self.native.as_deref()
+    }
+
+    /// When ECS began rolling it back itself (blue/green and its kin roll back in
+    /// place, with no rollback deployment of their own).
+    pub(crate) fn native_rollback(&self) -> Option<Timestamp> {
+        self.native().and_then(|n| n.rollback()).map(|r| r.0)
     }
 
     /// When it started, or when it was first seen.
@@ -188,7 +256,11 @@ impl Rollout {
         match self.state? {
             RolloutState::Completed => self.completed_at,
             RolloutState::Failed => self.failed_at,
-            RolloutState::RolledBack => self.rolled_back.as_ref().map(|r| r.1),
+            RolloutState::RolledBack => self
+                .rolled_back
+                .as_ref()
+                .map(|r| r.1)
+                .or(self.native_rollback()),
             RolloutState::Superseded => self.superseded.as_ref().map(|s| s.1),
             _ => None,
         }

@@ -251,7 +251,7 @@ fn log_event(
                 deployments.push(t.deployment_id.to_string());
             }
             Effect::Alert(a) => alerts.push(format!("{}:{}", a.alert.as_str(), a.status.as_str())),
-            Effect::Metric(_) => {}
+            Effect::Metric(_) | Effect::Stage(_) => {}
         }
     }
     if let InputKind::Deployment(c) = &input.kind {

@@ -24,6 +24,8 @@ pub const DEPLOYMENT_STATE_CHANGE: &str = "ECS Deployment State Change";
 pub const SERVICE_ACTION: &str = "ECS Service Action";
 /// `detail-type` of task state changes.
 pub const TASK_STATE_CHANGE: &str = "ECS Task State Change";
+/// `detail-type` of lifecycle hook state changes (ECS-native deployments, pause hooks).
+pub const HOOK_STATE_CHANGE: &str = "ECS Hook State Change";
 
 /// One EventBridge event from `aws.ecs`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -66,6 +68,8 @@ pub enum Detail {
     ServiceAction(ServiceActionDetail),
     /// `ECS Task State Change`.
     Task(Box<TaskDetail>),
+    /// `ECS Hook State Change`.
+    Hook(Box<HookDetail>),
     /// Any other detail-type: accepted, counted and ignored.
     Other(Box<serde_json::Value>),
 }
@@ -128,6 +132,45 @@ pub struct ServiceActionDetail {
     /// Tasks involved.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub task_arns: Option<Vec<String>>,
+}
+
+/// Detail of `ECS Hook State Change` (AWS's example:
+/// `samples/hook-state-change-awaiting-action.json`).
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HookDetail {
+    /// `INFO` (the only value AWS shows).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_type: Option<String>,
+    /// `HOOK_IN_PROGRESS`, `HOOK_AWAITING_ACTION`, `HOOK_SUCCEEDED`, `HOOK_FAILED`,
+    /// `HOOK_TIMED_OUT` (an open set).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_name: Option<String>,
+    /// `ecs-pause-...`; a new one per linear or canary step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hook_id: Option<String>,
+    /// `PAUSE`, or a Lambda hook's type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hook_type: Option<String>,
+    /// When the hook times out and ECS takes its timeout action.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<Timestamp>,
+    /// The lifecycle stage the hook runs at (an open set).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lifecycle_stage: Option<String>,
+    /// The cluster.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster_arn: Option<String>,
+    /// The service: the only place the event names it (`resources` holds the service
+    /// deployment, or nothing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_arn: Option<String>,
+    /// `...:service-deployment/CLUSTER/SERVICE/<id>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_deployment_arn: Option<String>,
+    /// When the hook changed state, with nanoseconds (kept to the millisecond).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<Timestamp>,
 }
 
 /// Detail of `ECS Task State Change` (the fields the watcher reads).
@@ -257,6 +300,7 @@ impl EcsEvent {
             (DEPLOYMENT_STATE_CHANGE, Some(d)) => Detail::Deployment(typed(d)?),
             (SERVICE_ACTION, Some(d)) => Detail::ServiceAction(typed(d)?),
             (TASK_STATE_CHANGE, Some(d)) => Detail::Task(Box::new(typed(d)?)),
+            (HOOK_STATE_CHANGE, Some(d)) => Detail::Hook(Box::new(typed(d)?)),
             // Any JSON at all: a detail-type we do not follow is none of our business.
             (_, Some(d)) => Detail::Other(Box::new(any(d)?)),
         };

@@ -24,8 +24,9 @@ use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 
 use super::event::{
-    Container, DEPLOYMENT_STATE_CHANGE, DeploymentDetail, Detail, EcsEvent, Object, SERVICE_ACTION,
-    ServiceActionDetail, TASK_STATE_CHANGE, TaskDetail, objects,
+    Container, DEPLOYMENT_STATE_CHANGE, DeploymentDetail, Detail, EcsEvent, HOOK_STATE_CHANGE,
+    HookDetail, Object, SERVICE_ACTION, ServiceActionDetail, TASK_STATE_CHANGE, TaskDetail,
+    objects,
 };
 use super::timestamp::Timestamp;
 
@@ -168,6 +169,7 @@ impl<'de> DeserializeSeed<'de> for DetailOf<'_> {
             DEPLOYMENT_STATE_CHANGE => Detail::Deployment(Object::deserialize(d)?.0),
             SERVICE_ACTION => Detail::ServiceAction(Object::deserialize(d)?.0),
             TASK_STATE_CHANGE => Detail::Task(Box::new(Object::deserialize(d)?.0)),
+            HOOK_STATE_CHANGE => Detail::Hook(Box::new(Object::deserialize(d)?.0)),
             _ => match serde_json::Value::deserialize(d)? {
                 serde_json::Value::Null => return Err(D::Error::custom("null detail")),
                 v => Detail::Other(Box::new(v)),
@@ -176,7 +178,8 @@ impl<'de> DeserializeSeed<'de> for DetailOf<'_> {
     }
 }
 
-/// Every field of [`DeploymentDetail`], [`ServiceActionDetail`] and [`TaskDetail`],
+/// Every field of [`DeploymentDetail`], [`ServiceActionDetail`], [`TaskDetail`] and
+/// [`HookDetail`],
 /// each with the same name and type as there (the fields they share have the same
 /// type in each). It accepts a subset of what each of them accepts: a field one of
 /// them reads it reads alike, and it refuses more (a field of another detail-type
@@ -212,6 +215,12 @@ struct AnyDetail {
     availability_zone: Option<String>,
     #[serde(deserialize_with = "objects")]
     containers: Vec<Container>,
+    hook_id: Option<String>,
+    hook_type: Option<String>,
+    expires_at: Option<Timestamp>,
+    lifecycle_stage: Option<String>,
+    service_arn: Option<String>,
+    service_deployment_arn: Option<String>,
 }
 
 impl AnyDetail {
@@ -259,6 +268,18 @@ impl AnyDetail {
                 launch_type: self.launch_type,
                 availability_zone: self.availability_zone,
                 containers: self.containers,
+            })),
+            HOOK_STATE_CHANGE => Detail::Hook(Box::new(HookDetail {
+                event_type: self.event_type,
+                event_name: self.event_name,
+                hook_id: self.hook_id,
+                hook_type: self.hook_type,
+                expires_at: self.expires_at,
+                lifecycle_stage: self.lifecycle_stage,
+                cluster_arn: self.cluster_arn,
+                service_arn: self.service_arn,
+                service_deployment_arn: self.service_deployment_arn,
+                updated_at: self.updated_at,
             })),
             _ => return None,
         })

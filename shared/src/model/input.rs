@@ -6,7 +6,9 @@
 
 use super::error::{ModelError, clip};
 use super::event::{Detail, EcsEvent, ServiceActionDetail, TaskDetail};
+use super::hook::{HookChange, Read, read};
 use super::ids::{DeploymentId, MAX_ARN, ServiceArn, task_id};
+use super::service_deployment::ServiceDeploymentView;
 use super::timestamp::Timestamp;
 
 /// The longest free text kept from an event (reasons, codes, names). ECS's own run to a
@@ -44,6 +46,28 @@ pub enum InputKind {
     ServiceAction(ServiceAction),
     /// A task changed state.
     Task(Box<TaskObservation>),
+    /// A lifecycle hook changed state (`ECS Hook State Change`).
+    Hook(Box<HookChange>),
+    /// One reading of the Service Deployments API (`wait`, the handler, the sweeper):
+    /// the same facts as hook and deployment events, polled.
+    ServiceDeployment(Box<ServiceDeploymentView>),
+}
+
+impl Input {
+    /// One reading of `DescribeServiceDeployments` for `service`, taken at `read_at`
+    /// (the caller's clock: it stamps the facts the reading carries no time for).
+    pub fn service_deployment(
+        service: ServiceArn,
+        view: ServiceDeploymentView,
+        read_at: Timestamp,
+    ) -> Self {
+        Self {
+            service,
+            event_id: None,
+            time: read_at,
+            kind: InputKind::ServiceDeployment(Box::new(view)),
+        }
+    }
 }
 
 /// `SERVICE_DEPLOYMENT_*`.
@@ -215,6 +239,19 @@ impl EcsEvent {
             }
             Detail::ServiceAction(d) => envelope.service_action(d),
             Detail::Task(t) => envelope.task(*t),
+            Detail::Hook(h) => {
+                let resource = envelope.resources.first().cloned();
+                let (service, change) = match read(*h, resource, envelope.time)? {
+                    Read::Use(service, change) => (service, change),
+                    Read::Ignore(name) => return Ok(Interpreted::Ignore(Ignored::EventName(name))),
+                };
+                Ok(Interpreted::Use(Input {
+                    service,
+                    event_id: Envelope::event_id(envelope.id)?,
+                    time: event_time(envelope.time, Some(change.at), Some(change.at))?,
+                    kind: InputKind::Hook(Box::new(change)),
+                }))
+            }
             Detail::Other(_) => Ok(Interpreted::Ignore(Ignored::DetailType(self.detail_type))),
         }
     }

@@ -8,6 +8,7 @@ mod decode;
 mod error;
 mod event;
 mod fast;
+mod hook;
 mod ids;
 mod input;
 mod rules;
@@ -18,9 +19,10 @@ pub use config::{DeploymentStrategy, LifecycleHook, Observation, ServiceConfig, 
 pub use crash_loop::CrashLoopRule;
 pub use error::ModelError;
 pub use event::{
-    Container, DEPLOYMENT_STATE_CHANGE, DeploymentDetail, Detail, EcsEvent, SERVICE_ACTION,
-    ServiceActionDetail, TASK_STATE_CHANGE, TaskDetail,
+    Container, DEPLOYMENT_STATE_CHANGE, DeploymentDetail, Detail, EcsEvent, HOOK_STATE_CHANGE,
+    HookDetail, SERVICE_ACTION, ServiceActionDetail, TASK_STATE_CHANGE, TaskDetail,
 };
+pub use hook::{HookChange, HookPhase, service_of_deployment};
 pub use ids::{DeploymentId, ServiceArn, task_definition_name, task_id};
 pub use input::{
     ContainerExit, DeploymentChange, DeploymentPhase, Ignored, Input, InputKind, Interpreted,

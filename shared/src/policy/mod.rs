@@ -30,12 +30,14 @@ impl AlertName {
             | Self::TaskFailedToStart
             | Self::DeploymentStalled
             | Self::UnsafeDeploymentConfig
+            | Self::DeploymentPaused
             | Self::TaskCrashed => Severity::Warning,
             Self::DeploymentFailed
             | Self::DeploymentRolledBack
             | Self::TaskStartImpaired
             | Self::TaskPlacementFailed
             | Self::ZeroRunningTasks
+            | Self::LifecycleHookFailed
             | Self::CrashLoop => Severity::Critical,
         }
     }

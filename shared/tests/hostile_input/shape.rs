@@ -92,6 +92,18 @@ fn read_fields(detail_type: &str) -> Vec<String> {
             "containers[*].exitCode",
             "containers[*].reason",
         ],
+        "ECS Hook State Change" => &[
+            "eventType",
+            "eventName",
+            "hookId",
+            "hookType",
+            "expiresAt",
+            "lifecycleStage",
+            "clusterArn",
+            "serviceArn",
+            "serviceDeploymentArn",
+            "updatedAt",
+        ],
         other => panic!("no sample of {other}"),
     };
     let detail = detail.iter().map(|f| format!("detail.{f}"));

@@ -19,7 +19,7 @@ fn unknown_detail_types_are_ignored_and_counted() {
             json!({"agentConnected": true}),
         ),
         (
-            "ECS Hook State Change",
+            "ECS Hook State Change ",
             json!({"eventName": "HOOK_AWAITING_ACTION"}),
         ),
         (
@@ -49,6 +49,40 @@ fn unknown_detail_types_are_ignored_and_counted() {
     }
     let forged = with(FAILED, "/source", json!("my.app"));
     world.ignore(&forged);
+    world.still_alerts_on_failure();
+}
+
+/// A hook event is followed now: one without its hook id or service deployment is
+/// refused by name; an event name the watcher does not know is ignored.
+#[test]
+fn a_hook_event_without_what_names_the_hook_is_refused() {
+    let mut world = World::mid_rollout();
+    let hook = |detail: Value| {
+        let bare = with(FAILED, "/detail-type", json!("ECS Hook State Change"));
+        with(&bare, "/detail", detail)
+    };
+    let sd = "arn:aws:ecs:us-west-2:111122223333:service-deployment/default/servicetest/x";
+    for (detail, field) in [
+        (
+            json!({"eventName": "HOOK_AWAITING_ACTION"}),
+            "detail.hookId",
+        ),
+        (
+            json!({"eventName": "HOOK_AWAITING_ACTION", "hookId": "ecs-pause-1",
+                "serviceArn": "arn:aws:ecs:us-west-2:111122223333:service/default/servicetest",
+                "serviceDeploymentArn": "arn:aws:ecs:us-west-2:111122223333:service/default/x"}),
+            "detail.serviceDeploymentArn",
+        ),
+        (
+            json!({"eventName": "HOOK_SUCCEEDED", "hookId": "ecs-pause-1",
+                "serviceDeploymentArn": sd, "serviceArn": "nonsense"}),
+            "detail.serviceArn",
+        ),
+    ] {
+        let err = world.refuse(&hook(detail));
+        assert_eq!(field_of(&err), field, "{err}");
+    }
+    world.ignore(&hook(json!({"eventName": "HOOK_REWOUND", "hookId": "h"})));
     world.still_alerts_on_failure();
 }
 

@@ -7,7 +7,7 @@ use rollout_watcher::replay::Replay;
 use serde_json::Value;
 
 /// Every real EventBridge sample, by name.
-pub(crate) const EVENTS: [(&str, &str); 17] = [
+pub(crate) const EVENTS: [(&str, &str); 18] = [
     (
         "deployment-completed-real-2022",
         sample!("deployment-state-change-completed-real-2022"),
@@ -72,6 +72,10 @@ pub(crate) const EVENTS: [(&str, &str); 17] = [
     (
         "task-stopped-user",
         sample!("task-state-change-stopped-user-initiated-with-elb-attachment"),
+    ),
+    (
+        "hook-awaiting-action",
+        sample!("hook-state-change-awaiting-action"),
     ),
 ];
 

@@ -36,6 +36,10 @@ pub enum AlertName {
     TaskCrashed,
     /// At least N crashes of the service's tasks within a window.
     CrashLoop,
+    /// A PAUSE lifecycle hook awaits `ContinueServiceDeployment`.
+    DeploymentPaused,
+    /// A lifecycle hook FAILED, or TIMED_OUT into ROLLBACK.
+    LifecycleHookFailed,
 }
 
 /// How loud an alert is.
@@ -132,13 +136,22 @@ pub struct AlertDetails {
     /// Findings of the configuration check.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub findings: Vec<String>,
+    /// The lifecycle hook concerned (`hookId`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hook_id: Option<String>,
+    /// The lifecycle stage concerned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stage: Option<String>,
+    /// The service deployment ARN (hooks and the Service Deployments API name it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_deployment_arn: Option<String>,
     /// Deep link into the ECS console.
     pub console_url: String,
 }
 
 impl AlertName {
     /// Every alert, in the order of DESIGN.md's table.
-    pub const ALL: [Self; 13] = [
+    pub const ALL: [Self; 15] = [
         Self::DeploymentStarted,
         Self::DeploymentCompleted,
         Self::DeploymentFailed,
@@ -150,6 +163,8 @@ impl AlertName {
         Self::ZeroRunningTasks,
         Self::DeploymentStalled,
         Self::UnsafeDeploymentConfig,
+        Self::DeploymentPaused,
+        Self::LifecycleHookFailed,
         Self::TaskCrashed,
         Self::CrashLoop,
     ];
@@ -170,6 +185,8 @@ impl AlertName {
             Self::UnsafeDeploymentConfig => "unsafe_deployment_config",
             Self::TaskCrashed => "task_crashed",
             Self::CrashLoop => "crash_loop",
+            Self::DeploymentPaused => "deployment_paused",
+            Self::LifecycleHookFailed => "lifecycle_hook_failed",
         }
     }
 }

@@ -31,6 +31,10 @@ pub enum MetricName {
     RunningTaskCount,
     /// Serving tasks that crashed.
     TaskCrashes,
+    /// Lifecycle hooks that failed (or timed out into ROLLBACK).
+    LifecycleHookFailures,
+    /// Seconds a deployment spent paused on a PAUSE hook (when the pause ends).
+    DeploymentPausedTime,
     /// Alerts published (the watcher's own health).
     AlertsPublished,
     /// Alert publishes that failed.
@@ -41,7 +45,7 @@ pub enum MetricName {
 
 impl MetricName {
     /// Every metric, in the order of DESIGN.md's table.
-    pub const ALL: [Self; 15] = [
+    pub const ALL: [Self; 17] = [
         Self::DeploymentStarted,
         Self::DeploymentSucceeded,
         Self::DeploymentFailed,
@@ -54,6 +58,8 @@ impl MetricName {
         Self::TaskStartFailures,
         Self::RunningTaskCount,
         Self::TaskCrashes,
+        Self::LifecycleHookFailures,
+        Self::DeploymentPausedTime,
         Self::AlertsPublished,
         Self::AlertPublishFailures,
         Self::EventsRejected,
@@ -74,6 +80,8 @@ impl MetricName {
             Self::TaskStartFailures => "TaskStartFailures",
             Self::RunningTaskCount => "RunningTaskCount",
             Self::TaskCrashes => "TaskCrashes",
+            Self::LifecycleHookFailures => "LifecycleHookFailures",
+            Self::DeploymentPausedTime => "DeploymentPausedTime",
             Self::AlertsPublished => "AlertsPublished",
             Self::AlertPublishFailures => "AlertPublishFailures",
             Self::EventsRejected => "EventsRejected",
@@ -83,9 +91,10 @@ impl MetricName {
     /// The CloudWatch unit.
     pub const fn unit(self) -> Unit {
         match self {
-            Self::DeploymentDuration | Self::TimeToFirstRunningTask | Self::ZeroTaskDowntime => {
-                Unit::Seconds
-            }
+            Self::DeploymentDuration
+            | Self::TimeToFirstRunningTask
+            | Self::ZeroTaskDowntime
+            | Self::DeploymentPausedTime => Unit::Seconds,
             _ => Unit::Count,
         }
     }

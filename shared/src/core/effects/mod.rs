@@ -28,6 +28,23 @@ pub enum Effect {
     Alert(Box<Alert>),
     /// A metric data point.
     Metric(Metric),
+    /// A lifecycle stage newly known for a rollout (ECS-native deployments).
+    Stage(Stage),
+}
+
+/// A lifecycle stage newly known: `{"type":"stage","service":ARN,"deployment_id":ID,
+/// "stage":STAGE,"at":TIME}` (`deployment_id` null while its service deployment is
+/// not joined to a rollout).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Stage {
+    /// The service.
+    pub service: ServiceArn,
+    /// The rollout's deployment, when joined.
+    pub deployment_id: Option<DeploymentId>,
+    /// The lifecycle stage (`RECONCILE_SERVICE` ... `CLEAN_UP`, an open set).
+    pub stage: String,
+    /// When it was first known (event time).
+    pub at: Timestamp,
 }
 
 /// A rollout state change.
@@ -62,6 +79,14 @@ impl Effects {
     pub fn alerts(&self) -> impl Iterator<Item = &Alert> {
         self.items.iter().filter_map(|e| match e {
             Effect::Alert(a) => Some(a.as_ref()),
+            _ => None,
+        })
+    }
+
+    /// The stages among the effects.
+    pub fn stages(&self) -> impl Iterator<Item = &Stage> {
+        self.items.iter().filter_map(|e| match e {
+            Effect::Stage(s) => Some(s),
             _ => None,
         })
     }

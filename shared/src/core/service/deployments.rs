@@ -17,9 +17,12 @@ use crate::model::{
 
 use super::super::effects::Transition;
 use super::super::occurrence::{Failures, Occurrence, Occurrences, RolloutRef};
-use super::super::rollout::{Done, RollbackFact, Rollout, RolloutState, RolloutSummary};
+use super::super::rollout::{
+    Done, RollbackFact, Rollout, RolloutState, RolloutSummary, StrategyKind,
+};
 use super::super::stop::{StopClass, StopInfo};
 use super::super::strategy;
+use super::hooks;
 use super::zero::ZeroTracker;
 
 /// What the tasks of one deployment did (kept apart from the rollout because task
@@ -82,18 +85,31 @@ impl DeploymentTasks {
     }
 }
 
+/// A rollout first seen at `seen`, following the strategy the service's
+/// configuration names (with its bake time) when it is known.
+pub(super) fn new_rollout(
+    deployment: DeploymentId,
+    seen: Timestamp,
+    stall_after: Millis,
+    config: Option<&ServiceConfig>,
+) -> Rollout {
+    let mut r = Rollout::new(deployment, seen, stall_after);
+    (r.strategy, r.bake_allowance) = StrategyKind::of_config(config);
+    r
+}
+
 /// Records a deployment fact; false when it told nothing new.
 pub(super) fn record(
     rollouts: &mut BTreeMap<DeploymentId, Rollout>,
     rollbacks: &mut Vec<RollbackFact>,
     c: &DeploymentChange,
     time: Timestamp,
-    stall_after: Millis,
+    (stall_after, config): (Millis, Option<&ServiceConfig>),
 ) -> bool {
     let existed = rollouts.contains_key(&c.deployment);
     let r = rollouts
         .entry(c.deployment.clone())
-        .or_insert_with(|| Rollout::new(c.deployment.clone(), time, stall_after));
+        .or_insert_with(|| new_rollout(c.deployment.clone(), time, stall_after, config));
     let before = r.clone();
     match c.phase {
         DeploymentPhase::InProgress => {
@@ -263,6 +279,11 @@ impl View<'_> {
                 after: f.since(s),
             });
         }
+        if let Some(mut n) = r.native.take() {
+            let ended = state.is_terminal().then(|| r.finished_at()).flatten();
+            hooks::occurrences(&mut n, Some(&r.deployment), ended, out);
+            r.native = Some(n);
+        }
         if let Some(at) = r.failed_at.filter(|_| r.done.first(Done::FAILED)) {
             out.push(Occurrence::RolloutFailed {
                 rollout: rollout.clone(),
@@ -291,6 +312,16 @@ impl View<'_> {
                         rollout: rollout.clone(),
                         at,
                         by,
+                        failures: stats.failures(),
+                    });
+                } else if let Some(n) = r.native()
+                    && let Some((at, hook)) = n.rollback()
+                {
+                    out.push(Occurrence::NativeRolledBack {
+                        rollout: rollout.clone(),
+                        at,
+                        hook: hook.map(|h| hooks::hook_ref(h, &n.arn)),
+                        reason: n.rollback_reason.clone(),
                         failures: stats.failures(),
                     });
                 }

@@ -25,6 +25,8 @@
 
 mod crashes;
 mod deployments;
+mod hooks;
+mod joins;
 mod links;
 mod retention;
 mod stops;
@@ -96,6 +98,9 @@ pub struct ServiceState {
     /// Crashes of serving tasks and the loops they made.
     #[serde(default)]
     pub(crate) crashes: Crashes,
+    /// Service deployments (hook events) not joined to a rollout yet.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub(crate) unjoined: joins::Unjoined,
 }
 
 /// Service-action alerts without a rollout are keyed per hour, so a condition ECS
@@ -123,6 +128,7 @@ impl ServiceState {
             forgotten_tasks: VecDeque::new(),
             config: None,
             crashes: Crashes::default(),
+            unjoined: BTreeMap::new(),
         }
     }
 
@@ -170,7 +176,7 @@ impl ServiceState {
                     &mut self.rollbacks,
                     c,
                     input.time,
-                    stall_after,
+                    (stall_after, self.config.as_ref()),
                 )
             }
             InputKind::ServiceAction(a) => self.on_service_action(a, &mut out),
@@ -188,6 +194,22 @@ impl ServiceState {
                     threshold,
                 };
                 parts.on_task(t, input.time, &mut out)
+            }
+            InputKind::Hook(h) => joins::record_hook(
+                &mut self.rollouts,
+                &mut self.unjoined,
+                h,
+                self.config.as_ref(),
+            ),
+            InputKind::ServiceDeployment(v) => {
+                let stall_after = self.stall_after(settings);
+                joins::record_view(
+                    &mut self.rollouts,
+                    &mut self.unjoined,
+                    v,
+                    input.time,
+                    (stall_after, self.config.as_ref()),
+                )
             }
         };
         if !changed {
@@ -362,11 +384,15 @@ impl ServiceState {
         let clock = self.clock.map_or(to, |c| c.max(to));
         self.clock = Some(clock);
         links::link(&mut self.rollouts, &self.rollbacks);
+        joins::join(&mut self.rollouts, &mut self.unjoined);
         // Taken out while derived: the occurrences read the rest of the state, never
         // the other rollouts.
         let mut rollouts = std::mem::take(&mut self.rollouts);
         self.view().derive(&mut rollouts, out);
         self.rollouts = rollouts;
+        for facts in self.unjoined.values_mut() {
+            hooks::occurrences(facts, None, None, out);
+        }
         let service = zero::Service {
             clock,
             tasks: &self.tasks,

@@ -8,6 +8,7 @@
 //! facts, the links between rollouts, the effects each state implies exactly once) is
 //! common, so a new strategy is a new file here plus one arm in [`of`].
 
+mod native;
 mod rolling;
 
 use crate::model::Timestamp;
@@ -35,6 +36,11 @@ pub(crate) trait Strategy {
 /// The strategy a rollout follows.
 pub(crate) fn of(r: &Rollout) -> &'static dyn Strategy {
     match r.strategy {
-        StrategyKind::Rolling => &rolling::Rolling,
+        StrategyKind::Rolling if r.native.is_none() => &rolling::Rolling,
+        // Rolling with lifecycle hooks reads its pauses the native way too.
+        StrategyKind::Rolling
+        | StrategyKind::BlueGreen
+        | StrategyKind::Linear
+        | StrategyKind::Canary => &native::Native,
     }
 }

@@ -49,6 +49,8 @@ impl Strategy for Rolling {
             RolloutState::Failed => r.failed_at,
             RolloutState::RolledBack => r.rolled_back.as_ref().map(|b| b.1),
             RolloutState::Superseded => r.superseded.as_ref().map(|s| s.1),
+            // Not states of a rolling update without hooks.
+            RolloutState::Shifting | RolloutState::Baking | RolloutState::Paused => None,
         };
         t.unwrap_or(r.first_seen)
     }

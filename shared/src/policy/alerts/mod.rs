@@ -7,11 +7,12 @@
 //! file, [`crash`].
 
 mod crash;
+mod native;
 mod rollout;
 mod service;
 mod task;
 
-use crate::core::{Effect, MetricName, Occurrence};
+use crate::core::{Effect, MetricName, Occurrence, Stage};
 use crate::model::ServiceArn;
 
 use super::text::metric;
@@ -170,6 +171,48 @@ pub(super) fn render(service: &ServiceArn, o: Occurrence, out: &mut Vec<Effect>)
             deployment.as_ref(),
             wanted,
         )),
+        Occurrence::Stage {
+            deployment,
+            stage,
+            at,
+        } => out.push(Effect::Stage(Stage {
+            service: service.clone(),
+            deployment_id: deployment,
+            stage,
+            at,
+        })),
+        Occurrence::Paused {
+            deployment,
+            hook,
+            at,
+        } => out.push(native::paused(service, deployment.as_ref(), &hook, at)),
+        Occurrence::PauseEnded {
+            deployment,
+            hook,
+            end,
+            paused,
+            at,
+        } => native::pause_ended(service, deployment.as_ref(), &hook, (end, paused), at, out),
+        Occurrence::HookFailed {
+            deployment,
+            hook,
+            end,
+            at,
+        } => native::hook_failed(service, deployment.as_ref(), &hook, end, at, out),
+        Occurrence::NativeRolledBack {
+            rollout,
+            at,
+            hook,
+            reason,
+            failures,
+        } => native::rolled_back_in_place(
+            service,
+            &rollout,
+            at,
+            (hook.as_ref(), reason.as_deref()),
+            &failures,
+            out,
+        ),
         Occurrence::Serving { count, at } => out.push(metric(
             service,
             MetricName::RunningTaskCount,
