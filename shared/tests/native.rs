@@ -770,3 +770,22 @@ fn unjoined_service_deployments_are_bounded() {
     assert!(stored.contains("deployment0000000000019"));
     assert!(!stored.contains("deployment0000000000011"));
 }
+
+/// The functions read DescribeServices on a service's first events: a rollout that
+/// began before its configuration was known follows the bake time once it is, and
+/// the 15-minute bake is no stall.
+#[test]
+fn a_configuration_read_after_the_rollout_began_still_counts_the_bake() {
+    let cfg = config(
+        DeploymentStrategy::BlueGreen,
+        15,
+        vec![pause_hook("POST_TEST_TRAFFIC_SHIFT", "ROLLBACK")],
+    );
+    let events = blue_green_with_approval(true);
+    let mut s = Story::new(None);
+    s.feed(&events[..2]);
+    s.replay.set_config(&ServiceArn::parse(SVC).unwrap(), cfg);
+    s.feed(&events[2..]).at(3 * 3600);
+    assert_eq!(s.fired(AlertName::DeploymentStalled), 0, "{:?}", s.alerts());
+    assert_eq!(s.end_state(), RolloutState::Completed);
+}

@@ -14,7 +14,7 @@ use crate::model::{
 };
 
 use super::super::native::NativeFacts;
-use super::super::rollout::Rollout;
+use super::super::rollout::{Rollout, StrategyKind};
 use super::deployments::new_rollout;
 
 /// The facts of service deployments no rollout was joined to yet, by ARN.
@@ -115,5 +115,25 @@ pub(super) fn join(rollouts: &mut BTreeMap<DeploymentId, Rollout>, unjoined: &mu
                 None => r.native = Some(Box::new(facts)),
             }
         }
+    }
+}
+
+/// Rollouts that began before the service's configuration was read follow the
+/// strategy (and bake time) it names once it is known: the functions read
+/// DescribeServices on a service's first events, not before them.
+pub(super) fn adopt_config(
+    rollouts: &mut BTreeMap<DeploymentId, Rollout>,
+    config: Option<&ServiceConfig>,
+) {
+    let (kind, bake) = StrategyKind::of_config(config);
+    if kind == StrategyKind::Rolling {
+        return;
+    }
+    let unset = rollouts
+        .values_mut()
+        .filter(|r| r.strategy == StrategyKind::Rolling && r.bake_allowance.is_none());
+    for r in unset.filter(|r| r.state.is_none_or(|s| !s.is_terminal())) {
+        r.strategy = kind;
+        r.bake_allowance = bake;
     }
 }
