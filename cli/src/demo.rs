@@ -63,6 +63,23 @@ pub fn replay_scenario_into(
     Ok((all, replay, now))
 }
 
+/// `text` in lines of at most `width` characters, broken at spaces, the lines after
+/// the first indented by two.
+fn fit(text: &str, width: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            lines.push(std::mem::replace(&mut line, "  ".to_owned()));
+        } else if !line.is_empty() && line != "  " {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    lines.push(line);
+    lines
+}
+
 /// What `aws ecs describe-services` says of an ECS-native scenario's service, read by
 /// audit's reader as `replay --describe-services` reads it; `None` for rolling ones.
 pub fn described_config(p: &Params) -> anyhow::Result<Option<ServiceConfig>> {
@@ -115,15 +132,21 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     for s in scenarios {
         let p = Params::defaults(s);
         let setting = p.header();
-        writeln!(out, "Scenario {s}: {setting}")?;
-        let try_it = if p.native.is_some() {
-            format!(
-                "rollout-watcher simulate --scenario {s} --describe-services-out {s}.json | rollout-watcher replay --describe-services {s}.json"
-            )
+        for line in fit(&format!("Scenario {s}: {setting}"), render::WIDTH) {
+            writeln!(out, "{line}")?;
+        }
+        if p.native.is_some() {
+            writeln!(
+                out,
+                "  (try it: rollout-watcher simulate --scenario {s} --describe-services-out {s}.json \\\n      \
+                 | rollout-watcher replay --describe-services {s}.json)\n"
+            )?;
         } else {
-            format!("rollout-watcher simulate --scenario {s} | rollout-watcher replay")
-        };
-        writeln!(out, "  (try it: {try_it})\n")?;
+            writeln!(
+                out,
+                "  (try it: rollout-watcher simulate --scenario {s} | rollout-watcher replay)\n"
+            )?;
+        }
         let mut tasks = html::TaskLog::new();
         let (effects, replay, now) = replay_scenario_into(&p, &settings, &mut tasks)?;
         let rollouts = replay.rollouts();

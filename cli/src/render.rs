@@ -167,8 +167,9 @@ impl Entry<'_> {
 }
 
 /// The commands that answer a pause, in full (the alert's summary has them too, but
-/// its ARNs are shortened in the timeline): `(label, command)`.
-pub fn pause_commands(a: &Alert) -> Vec<(&'static str, String)> {
+/// its ARNs are shortened in the timeline), as lines of at most 120 columns for the
+/// demo's names: a shell command continued with `\\`, ready to copy.
+pub fn pause_commands(a: &Alert) -> Vec<String> {
     let (Some(hook), Some(arn)) = (&a.details.hook_id, &a.details.service_deployment_arn) else {
         return vec![];
     };
@@ -177,16 +178,18 @@ pub fn pause_commands(a: &Alert) -> Vec<(&'static str, String)> {
     {
         return vec![];
     }
-    let command = |action: &str| {
-        format!(
-            "aws ecs continue-service-deployment --region {} --service-deployment-arn {arn} --hook-id {hook} --action {action}",
-            a.service.region()
-        )
-    };
-    vec![
-        ("continue: ", command("CONTINUE")),
-        ("roll back:", command("ROLLBACK")),
-    ]
+    let region = a.service.region();
+    let mut lines = Vec::new();
+    for (what, action) in [("to continue:", "CONTINUE"), ("to roll back:", "ROLLBACK")] {
+        lines.push(format!("    {what}"));
+        lines.push(format!(
+            "      aws ecs continue-service-deployment --region {region} --action {action} \\"
+        ));
+        lines.push(format!("        --hook-id {hook} \\"));
+        lines.push("        --service-deployment-arn \\".to_owned());
+        lines.push(format!("        {arn}"));
+    }
+    lines
 }
 
 /// Writes the timeline of every rollout, then the alerts that belong to no rollout.
@@ -345,8 +348,8 @@ fn rollout(
                     shorten_arns(&summary, &mut arns)
                 );
                 write_wrapped(out, &head, &label(paint, a), &body)?;
-                for (what, command) in commands {
-                    writeln!(out, "{:>33}{what} {command}", "")?;
+                for line in commands {
+                    writeln!(out, "{line}")?;
                 }
             }
         }

@@ -745,3 +745,47 @@ fn a_service_deployments_reading_feeds_the_same_state_machine() {
     assert_eq!(s.fired(AlertName::LifecycleHookFailed), 1);
     assert_eq!(s.end_state(), RolloutState::RolledBack);
 }
+
+/// Without deployment events nothing joins a service deployment to a rollout: the
+/// service's state keeps only the newest few, so it stays one bounded item.
+#[test]
+fn unjoined_service_deployments_are_bounded() {
+    let mut s = Story::new(None);
+    for n in 0..20u32 {
+        let arn = SD.replace("0EYSiB0qap8xf0N76FsbE", &format!("deployment{n:013}"));
+        let event = hook(
+            "HOOK_IN_PROGRESS",
+            &format!("ecs-lambda-{n}"),
+            "AWS_LAMBDA",
+            "SCALE_UP",
+            n * MIN,
+            10,
+        )
+        .replace(SD, &arn);
+        s.feed(&[event]);
+    }
+    let state = s.replay.service(&ServiceArn::parse(SVC).unwrap()).unwrap();
+    let stored = serde_json::to_string(state).unwrap();
+    assert_eq!(stored.matches("\"arn\":").count(), 8, "{stored}");
+    assert!(stored.contains("deployment0000000000019"));
+    assert!(!stored.contains("deployment0000000000011"));
+}
+
+/// The functions read DescribeServices on a service's first events: a rollout that
+/// began before its configuration was known follows the bake time once it is, and
+/// the 15-minute bake is no stall.
+#[test]
+fn a_configuration_read_after_the_rollout_began_still_counts_the_bake() {
+    let cfg = config(
+        DeploymentStrategy::BlueGreen,
+        15,
+        vec![pause_hook("POST_TEST_TRAFFIC_SHIFT", "ROLLBACK")],
+    );
+    let events = blue_green_with_approval(true);
+    let mut s = Story::new(None);
+    s.feed(&events[..2]);
+    s.replay.set_config(&ServiceArn::parse(SVC).unwrap(), cfg);
+    s.feed(&events[2..]).at(3 * 3600);
+    assert_eq!(s.fired(AlertName::DeploymentStalled), 0, "{:?}", s.alerts());
+    assert_eq!(s.end_state(), RolloutState::Completed);
+}

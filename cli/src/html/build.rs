@@ -3,8 +3,8 @@
 //!
 //! The summaries are taken as they are: they are the values `--format json` prints, so
 //! the duration, downtime and failure counts on the page are the JSON output's. The
-//! effects give each rollout its band (transitions) and markers (alerts); stage
-//! effects, once the watcher reports them, give its stages the same way.
+//! effects give each rollout its band (transitions), markers (alerts) and lifecycle
+//! stages (`stage` effects of ECS-native deployments).
 
 use std::collections::HashMap;
 
@@ -12,7 +12,7 @@ use rollout_watcher::core::{Effect, Effects, RolloutState, RolloutSummary};
 use rollout_watcher::model::{Millis, ServiceArn, Timestamp};
 
 use super::lanes::{self, Rollout};
-use super::page::{AlertMark, Page, RolloutView, ServiceView};
+use super::page::{AlertMark, Page, RolloutView, ServiceView, StageMark};
 use super::tasks::{ServiceTasks, TaskLog};
 
 /// The shortest time axis drawn: a rollout that took a second is still readable.
@@ -24,6 +24,7 @@ type Key = (ServiceArn, String);
 struct PerRollout {
     band: Vec<(RolloutState, Timestamp)>,
     alerts: Vec<AlertMark>,
+    stages: Vec<StageMark>,
 }
 
 /// The page for a replay. `now` is the instant deadlines were evaluated at (`--now`),
@@ -60,9 +61,19 @@ pub fn page(
                     None => loose.entry(a.service.clone()).or_default().push(mark),
                 }
             }
+            Effect::Stage(st) => {
+                if let Some(d) = &st.deployment_id {
+                    per.entry((st.service.clone(), d.as_str().to_owned()))
+                        .or_default()
+                        .stages
+                        .push(StageMark {
+                            name: st.stage.clone(),
+                            at: st.at,
+                        });
+                }
+            }
             // Metrics are not drawn: the serving count comes from the task lanes.
-            // Stage effects (issue #12) go to `RolloutView::stages` here.
-            _ => {}
+            Effect::Metric(_) => {}
         }
     }
     let mut order: Vec<ServiceArn> = Vec::new();
@@ -174,7 +185,11 @@ fn rollout_view(
         summary: r.clone(),
         span,
         band: extra.band,
-        stages: Vec::new(),
+        stages: {
+            let mut stages = extra.stages;
+            stages.sort_by_key(|s| s.at);
+            stages
+        },
         alerts: extra.alerts,
         lanes,
         hidden_lanes,

@@ -14,11 +14,15 @@ use crate::model::{
 };
 
 use super::super::native::NativeFacts;
-use super::super::rollout::Rollout;
+use super::super::rollout::{Rollout, StrategyKind};
 use super::deployments::new_rollout;
 
 /// The facts of service deployments no rollout was joined to yet, by ARN.
 pub(crate) type Unjoined = BTreeMap<String, NativeFacts>;
+
+/// Service deployments kept unjoined at most (the newest): without deployment events
+/// nothing ever joins them, and the service's state is one bounded item.
+const MAX_UNJOINED: usize = 8;
 
 /// Records a hook event; false when it told nothing new.
 pub(super) fn record_hook(
@@ -76,10 +80,21 @@ pub(super) fn record_view(
     !existed || *r != before
 }
 
-/// Joins each waiting service deployment to the rollout that covers its time.
+/// Joins each waiting service deployment to the rollout that covers its time, and
+/// forgets the oldest beyond [`MAX_UNJOINED`].
 pub(super) fn join(rollouts: &mut BTreeMap<DeploymentId, Rollout>, unjoined: &mut Unjoined) {
     if unjoined.is_empty() {
         return;
+    }
+    while unjoined.len() > MAX_UNJOINED {
+        let oldest = unjoined
+            .iter()
+            .min_by_key(|(arn, f)| (f.first_at(), (*arn).clone()))
+            .map(|(arn, _)| arn.clone());
+        match oldest {
+            Some(arn) => unjoined.remove(&arn),
+            None => break,
+        };
     }
     let arns: Vec<String> = unjoined.keys().cloned().collect();
     for arn in arns {
@@ -100,5 +115,25 @@ pub(super) fn join(rollouts: &mut BTreeMap<DeploymentId, Rollout>, unjoined: &mu
                 None => r.native = Some(Box::new(facts)),
             }
         }
+    }
+}
+
+/// Rollouts that began before the service's configuration was read follow the
+/// strategy (and bake time) it names once it is known: the functions read
+/// DescribeServices on a service's first events, not before them.
+pub(super) fn adopt_config(
+    rollouts: &mut BTreeMap<DeploymentId, Rollout>,
+    config: Option<&ServiceConfig>,
+) {
+    let (kind, bake) = StrategyKind::of_config(config);
+    if kind == StrategyKind::Rolling {
+        return;
+    }
+    let unset = rollouts
+        .values_mut()
+        .filter(|r| r.strategy == StrategyKind::Rolling && r.bake_allowance.is_none());
+    for r in unset.filter(|r| r.state.is_none_or(|s| !s.is_terminal())) {
+        r.strategy = kind;
+        r.bake_allowance = bake;
     }
 }

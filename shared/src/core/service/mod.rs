@@ -384,6 +384,7 @@ impl ServiceState {
         let clock = self.clock.map_or(to, |c| c.max(to));
         self.clock = Some(clock);
         links::link(&mut self.rollouts, &self.rollbacks);
+        joins::adopt_config(&mut self.rollouts, self.config.as_ref());
         joins::join(&mut self.rollouts, &mut self.unjoined);
         // Taken out while derived: the occurrences read the rest of the state, never
         // the other rollouts.
