@@ -11,6 +11,7 @@ mod fast;
 mod hook;
 mod ids;
 mod input;
+mod interpret;
 mod rules;
 mod service_deployment;
 mod timestamp;

@@ -2,7 +2,8 @@
 //!
 //! Shaped like quinn-proto's `connection`: this file holds the state and its entry
 //! points, and each child owns one concern with its own types ([`deployments`],
-//! [`tasks`] and [`task_events`], [`zero`], [`crashes`], [`links`], [`retention`];
+//! [`tasks`] and [`task_events`], [`zero`], [`crashes`], [`links`], [`retention`],
+//! [`queries`] for what callers may ask;
 //! [`stops`] reads a task's stop against the rollouts); the children never call each other
 //! in a loop, and only this file sees all of them. What it finds comes out as
 //! occurrences; the policy's [`ServiceState::apply`], [`ServiceState::tick`] and
@@ -28,6 +29,7 @@ mod deployments;
 mod hooks;
 mod joins;
 mod links;
+mod queries;
 mod retention;
 mod stops;
 mod task_events;
@@ -45,10 +47,9 @@ use crate::model::{
 
 use super::effects::{AlertName, dedup_key};
 use super::occurrence::{Occurrence, Occurrences};
-use super::rollout::{RollbackFact, Rollout, RolloutSummary};
+use super::rollout::{RollbackFact, Rollout};
 use super::settings::Settings;
 use super::stop::StopInfo;
-use super::strategy;
 use crashes::Crashes;
 use deployments::{DeploymentTasks, View};
 use tasks::Tasks;
@@ -132,29 +133,9 @@ impl ServiceState {
         }
     }
 
-    /// The service.
-    pub fn service(&self) -> &ServiceArn {
-        &self.service
-    }
-
-    /// The service's event time: the latest event time (or "now") seen.
-    pub fn clock(&self) -> Option<Timestamp> {
-        self.clock
-    }
-
-    /// The configuration last read from ECS, if any.
-    pub fn config(&self) -> Option<&ServiceConfig> {
-        self.config.as_ref()
-    }
-
     /// Records the configuration read from ECS (desired count, breaker, tags).
     pub fn set_config(&mut self, config: ServiceConfig) {
         self.config = Some(config);
-    }
-
-    /// Number of tasks remembered (for size checks).
-    pub fn task_count(&self) -> usize {
-        self.tasks.len()
     }
 
     /// Applies one event (the core of [`ServiceState::apply`]).
@@ -278,54 +259,6 @@ impl ServiceState {
 
     fn serving_now_at(&self, at: Timestamp) -> u32 {
         self.tasks.serving_at(self.clock.map_or(at, |c| c.max(at)))
-    }
-
-    /// The next instant at which something fires without a new event (a rollout's
-    /// deadline, a zero's grace): the sweeper's cue, like quinn's `poll_timeout`.
-    pub fn next_deadline(&self, settings: &Settings) -> Option<Timestamp> {
-        let rollouts = self
-            .rollouts
-            .values()
-            .filter(|r| r.state.is_none_or(|s| !s.is_terminal()) && r.stalled_at.is_none())
-            .map(|r| strategy::of(r).deadline(r));
-        rollouts
-            .chain(self.zero.deadline(settings))
-            .chain(self.crashes.deadline(self.crash_loop(settings)))
-            .min()
-    }
-
-    /// Whether anything is open: a rollout in progress, a zero window or a crash loop.
-    pub fn has_open_work(&self) -> bool {
-        self.zero.open.is_some()
-            || self.crashes.open()
-            || self
-                .rollouts
-                .values()
-                .any(|r| r.state.is_none_or(|s| !s.is_terminal()))
-    }
-
-    /// Summaries of every rollout still held, oldest first.
-    pub fn rollouts(&self) -> Vec<RolloutSummary> {
-        let mut v: Vec<&Rollout> = self.rollouts.values().collect();
-        v.sort_by_key(|r| (r.start(), r.deployment.clone()));
-        let view = self.view();
-        v.into_iter().map(|r| view.summary(r)).collect()
-    }
-
-    /// The deployments in progress (not terminal), newest first.
-    pub fn open_rollouts(&self) -> Vec<DeploymentId> {
-        let mut v: Vec<&Rollout> = self
-            .rollouts
-            .values()
-            .filter(|r| r.state.is_none_or(|s| !s.is_terminal()))
-            .collect();
-        v.sort_by_key(|r| std::cmp::Reverse((r.start(), r.deployment.clone())));
-        v.into_iter().map(|r| r.deployment.clone()).collect()
-    }
-
-    /// Tasks serving at the service's current event time.
-    pub fn serving_now(&self) -> u32 {
-        self.clock.map_or(0, |c| self.tasks.serving_at(c))
     }
 
     fn stall_after(&self, settings: &Settings) -> Millis {
