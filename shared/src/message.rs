@@ -171,47 +171,7 @@ fn next_steps(alert: &Alert) -> Vec<&'static str> {
             "Nothing to do: the condition ended. Check the rollout's downtime in the dashboard.",
         ];
     }
-    match alert.alert {
-        AlertName::DeploymentStarted | AlertName::DeploymentCompleted => vec![],
-        AlertName::HealthCheckFailed => vec![
-            "Check the target group's health check path, port and timeouts against the new version",
-            "Read the new task's logs around the time it was stopped",
-        ],
-        AlertName::TaskFailedToStart => vec![
-            "Check the image tag exists and the execution role can pull it and read its secrets",
-            "Read the stopped reason in the ECS console",
-        ],
-        AlertName::DeploymentFailed | AlertName::DeploymentRolledBack => vec![
-            "The previous version keeps (or takes back) the traffic; find why the new tasks failed before redeploying",
-        ],
-        AlertName::ZeroRunningTasks => vec![
-            "The service is down: check the ECS console's Events tab and the last task's stopped reason",
-            "Consider forcing a new deployment of the last good task definition",
-        ],
-        AlertName::DeploymentStalled => vec![
-            "Check the service's Events tab: placement, capacity or minimum/maximum percent may block progress",
-        ],
-        AlertName::TaskStartImpaired | AlertName::TaskPlacementFailed => vec![
-            "Check cluster capacity, subnets and the task definition's CPU/memory against what is available",
-        ],
-        AlertName::TaskCrashed => vec![
-            "Read the crashed container's logs just before it stopped; an exit code names the failure, an out-of-memory kill asks for more memory or a fix to the leak",
-            "If the replacement tasks crash too, watch for crash_loop",
-        ],
-        AlertName::CrashLoop => vec![
-            "Tasks keep dying and ECS keeps replacing them: read the task_crashed alerts for the container, its exit code and reason",
-            "Roll back to the last good task definition if a change started it",
-        ],
-        AlertName::UnsafeDeploymentConfig => vec![
-            "Set minimumHealthyPercent to 100 and maximumPercent to 200 for single-task services",
-        ],
-        AlertName::DeploymentPaused => vec![
-            "Check the new revision (test traffic, dashboards), then run the continue or the roll-back command the alert gives before the pause expires",
-        ],
-        AlertName::LifecycleHookFailed => vec![
-            "Read the hook's Lambda logs (or ask who answered the pause) for why it rolled the deployment back",
-        ],
-    }
+    alert.alert.next_steps()
 }
 
 fn truncate(text: &str, max: usize) -> String {

@@ -13,7 +13,7 @@
 //! size limits (header 150, field 2000, section 3000 characters, 10 fields) are kept,
 //! because Slack rejects the whole message when one part is too long.
 
-use rollout_watcher::core::{Alert, AlertName, AlertStatus, Severity};
+use rollout_watcher::core::{Alert, AlertStatus, Severity};
 use rollout_watcher::message::when;
 use rollout_watcher::model::{Millis, task_id};
 use rollout_watcher::policy::task_console_url;
@@ -36,30 +36,9 @@ pub fn emoji(alert: &Alert) -> &'static str {
     }
 }
 
-/// What happened, in a few words.
+/// What happened, in a few words (the policy's headline for the alert kind).
 pub fn headline(alert: &Alert) -> &'static str {
-    let resolved = alert.status == AlertStatus::Resolved;
-    match alert.alert {
-        AlertName::DeploymentStarted => "deployment started",
-        AlertName::DeploymentCompleted => "deployment completed",
-        AlertName::DeploymentFailed => "deployment failed",
-        AlertName::DeploymentRolledBack => "deployment rolled back",
-        AlertName::HealthCheckFailed => "a task failed its health checks",
-        AlertName::TaskFailedToStart => "a task failed to start",
-        AlertName::TaskStartImpaired => "tasks cannot start",
-        AlertName::TaskPlacementFailed => "tasks cannot be placed",
-        AlertName::ZeroRunningTasks if resolved => "serving again",
-        AlertName::ZeroRunningTasks => "zero running tasks",
-        AlertName::DeploymentStalled if resolved => "stalled deployment ended",
-        AlertName::DeploymentStalled => "deployment stalled",
-        AlertName::UnsafeDeploymentConfig => "unsafe deployment settings",
-        AlertName::TaskCrashed => "a serving task crashed",
-        AlertName::CrashLoop if resolved => "crash loop over",
-        AlertName::CrashLoop => "crash loop",
-        AlertName::DeploymentPaused if resolved => "deployment no longer paused",
-        AlertName::DeploymentPaused => "deployment paused: awaiting action",
-        AlertName::LifecycleHookFailed => "lifecycle hook failed",
-    }
+    alert.alert.headline(alert.status == AlertStatus::Resolved)
 }
 
 /// The whole message: `text` (the notification's fallback) and `blocks`.

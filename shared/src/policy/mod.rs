@@ -8,6 +8,7 @@
 
 mod alerts;
 mod config_rules;
+mod guidance;
 mod machine;
 mod metric;
 mod text;
