@@ -175,4 +175,14 @@ async fn history_reads_back_what_the_handler_wrote() {
             .iter()
             .any(|l| l["type"] == "history_rollout" && l["state"] == "rolled_back")
     );
+    // and: the page, an article per rollout the JSON lists, no script
+    let mut html = Vec::new();
+    history::write(&mut html, &h, Format::Html).unwrap();
+    let html = String::from_utf8(html).unwrap();
+    let rollouts = lines
+        .iter()
+        .filter(|l| l["type"] == "history_rollout")
+        .count();
+    assert_eq!(html.matches("<article").count(), rollouts, "{html}");
+    assert!(html.contains("web (demo-cluster)") && !html.contains("<script"));
 }

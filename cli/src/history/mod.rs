@@ -7,6 +7,7 @@
 //! rollouts come from the services in the sweeper's `due-index` (the services with
 //! something open), one GetItem each.
 
+mod page;
 mod render;
 mod stats;
 
@@ -19,6 +20,7 @@ use rollout_watcher::adapters::dynamodb_history::DynamoHistory;
 use rollout_watcher::model::{Millis, ServiceArn, Timestamp};
 use rollout_watcher::ports::{HistoryReader, StoreError};
 
+pub use page::page;
 pub use render::{json_lines, text};
 pub use stats::{History, Row, Stats};
 
@@ -32,6 +34,9 @@ pub enum Format {
     Text,
     /// JSON Lines: `history_rollout`, `service_stats`, `all_stats`.
     Json,
+    /// One self-contained page (inline CSS and SVG, no script): a section per
+    /// service with its figures, an article per rollout.
+    Html,
 }
 
 /// `history` arguments.
@@ -185,6 +190,7 @@ pub fn write(out: &mut impl Write, h: &History, format: Format) -> io::Result<()
     match format {
         Format::Text => text(out, h),
         Format::Json => json_lines(out, h),
+        Format::Html => out.write_all(crate::html::document(&page(h)).as_bytes()),
     }
 }
 

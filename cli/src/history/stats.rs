@@ -38,6 +38,9 @@ pub struct Row {
     pub failures: u32,
     /// For a rollback deployment: the rollout it undoes.
     pub rollback_of: Option<DeploymentId>,
+    /// The summary the row was read from (the HTML page's numbers).
+    #[serde(skip)]
+    pub summary: RolloutSummary,
 }
 
 impl Row {
@@ -55,6 +58,7 @@ impl Row {
             downtime_s: r.downtime_s,
             failures: r.health_check_failures + r.start_failures,
             rollback_of: r.rollback_of.clone(),
+            summary: r.clone(),
         }
     }
 }
@@ -194,20 +198,25 @@ mod tests {
     use super::*;
 
     fn row(id: &str, state: RolloutState, duration: f64, downtime: f64) -> Row {
-        Row {
+        let summary = RolloutSummary {
             service: ServiceArn::parse("arn:aws:ecs:eu-west-1:123456789012:service/demo/web")
                 .unwrap(),
             deployment_id: DeploymentId::parse(id).unwrap(),
-            task_definition: None,
             state,
-            open: false,
             started_at: None,
             finished_at: None,
             duration_s: Some(duration),
             downtime_s: downtime,
-            failures: 0,
+            downtime_known: true,
+            task_definition: None,
             rollback_of: None,
-        }
+            health_check_failures: 0,
+            start_failures: 0,
+            crashes: 0,
+            stalled: false,
+            first_running_at: None,
+        };
+        Row::of(&summary, false)
     }
 
     /// Rates over decided rollouts, percentiles over completed ones (nearest rank),
