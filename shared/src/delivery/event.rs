@@ -6,7 +6,7 @@ use crate::core::{Effect, Effects, Observation};
 use crate::error_chain;
 use crate::model::{
     DeploymentPhase, EcsEvent, Input, InputKind, Interpreted, ModelError, ServiceArn,
-    TaskObservation, Timestamp,
+    ServiceDeploymentView, TaskObservation, Timestamp,
 };
 use crate::ports::{Clock, Ports, ServiceInspector, ServiceView};
 use crate::record::ServiceRecord;
@@ -19,6 +19,9 @@ use super::{HandlerError, Outcome, Watcher};
 struct Lookups {
     view: Option<Option<ServiceView>>,
     seeds: Option<Vec<TaskObservation>>,
+    /// DescribeServiceDeployments of a hook event's service deployment (`Some(None)`:
+    /// asked, and ECS did not know it or the call failed).
+    reading: Option<Option<ServiceDeploymentView>>,
 }
 
 impl<P: Ports> Watcher<P> {
@@ -90,7 +93,8 @@ impl<P: Ports> Watcher<P> {
         })
     }
 
-    /// One attempt: refresh the configuration, seed, apply, confirm a zero.
+    /// One attempt: refresh the configuration, seed, join a hook event's service
+    /// deployment, apply, confirm a zero.
     async fn step(
         &self,
         rec: &mut ServiceRecord,
@@ -118,6 +122,24 @@ impl<P: Ports> Watcher<P> {
                     kind: InputKind::Task(Box::new(task)),
                 };
                 let e = rec.state.apply(&seed, settings);
+                changed |= !e.duplicate;
+                effects.extend(e);
+            }
+        }
+        // A hook event of a service deployment not joined yet: its reading (which names
+        // the rollout) goes first, in the same write, so the event's alerts name it.
+        if let InputKind::Hook(h) = &input.kind
+            && !rec.state.is_joined(&h.service_deployment)
+        {
+            if lookups.reading.is_none() {
+                let view = self
+                    .describe_service_deployment(&input.service, &h.service_deployment)
+                    .await;
+                lookups.reading = Some(view);
+            }
+            if let Some(Some(view)) = &lookups.reading {
+                let reading = Input::service_deployment(input.service.clone(), view.clone(), now);
+                let e = rec.state.apply(&reading, settings);
                 changed |= !e.duplicate;
                 effects.extend(e);
             }

@@ -20,6 +20,7 @@
 
 mod commit;
 mod event;
+mod native;
 mod sweep;
 
 use serde::Serialize;
