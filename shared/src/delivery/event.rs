@@ -126,27 +126,17 @@ impl<P: Ports> Watcher<P> {
                 effects.extend(e);
             }
         }
-        // A hook event of a service deployment not joined yet: its reading (which names
-        // the rollout) goes first, in the same write, so the event's alerts name it.
-        if let InputKind::Hook(h) = &input.kind
-            && !rec.state.is_joined(&h.service_deployment)
-        {
-            if lookups.reading.is_none() {
-                let view = self
-                    .describe_service_deployment(&input.service, &h.service_deployment)
-                    .await;
-                lookups.reading = Some(view);
-            }
-            if let Some(Some(view)) = &lookups.reading {
-                let reading = Input::service_deployment(input.service.clone(), view.clone(), now);
-                let e = rec.state.apply(&reading, settings);
-                changed |= !e.duplicate;
-                effects.extend(e);
-            }
+        let read = self.hook_reading(rec, input, lookups, now).await;
+        // A reading that told something new makes the event's invocation count as
+        // applied even when the event then adds nothing the reading had not said.
+        let read_new = read.as_ref().is_some_and(|e| !e.duplicate);
+        changed |= read_new;
+        if let Some(e) = read {
+            effects.extend(e);
         }
         let applied = rec.state.apply(input, settings);
         changed |= !applied.duplicate;
-        let duplicate = applied.duplicate;
+        let duplicate = applied.duplicate && !read_new;
         effects.extend(applied);
         effects.duplicate = duplicate;
         if rec.state.needs_observation()
@@ -162,6 +152,34 @@ impl<P: Ports> Watcher<P> {
             changed = true;
         }
         (effects, changed)
+    }
+
+    /// For a hook event whose service deployment is not joined to a rollout yet, its
+    /// DescribeServiceDeployments reading (asked once per invocation, kept across
+    /// conflict retries), applied before the event in the same write: the reading
+    /// names the rollout, so the event's alerts name it too.
+    async fn hook_reading(
+        &self,
+        rec: &mut ServiceRecord,
+        input: &Input,
+        lookups: &mut Lookups,
+        now: Timestamp,
+    ) -> Option<Effects> {
+        let InputKind::Hook(h) = &input.kind else {
+            return None;
+        };
+        if rec.state.is_joined(&h.service_deployment) {
+            return None;
+        }
+        if lookups.reading.is_none() {
+            let view = self
+                .describe_service_deployment(&input.service, &h.service_deployment)
+                .await;
+            lookups.reading = Some(view);
+        }
+        let view = lookups.reading.clone().flatten()?;
+        let reading = Input::service_deployment(input.service.clone(), view, now);
+        Some(rec.state.apply(&reading, &self.config.settings))
     }
 
     /// A rollout starts (first IN_PROGRESS of a deployment), or the cached

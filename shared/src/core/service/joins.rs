@@ -32,7 +32,9 @@ impl ServiceState {
 
     /// The service deployments of the open rollouts, and those waiting unjoined.
     pub fn open_service_deployments(&self) -> Vec<String> {
-        let joined = self.open().filter_map(|r| r.native().map(|n| n.arn.clone()));
+        let joined = self
+            .open()
+            .filter_map(|r| r.native().map(|n| n.arn.clone()));
         let mut v: Vec<String> = joined.chain(self.unjoined.keys().cloned()).collect();
         v.sort();
         v.dedup();
