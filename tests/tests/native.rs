@@ -6,22 +6,24 @@
 //! Moto lacks the Service Deployments API (ListServiceDeployments and
 //! DescribeServiceDeployments are not implemented there), so the fault proxy between
 //! the clients and moto answers those two operations from a script, in ECS's JSON 1.1
-//! wire format; DynamoDB, SNS, SQS and the rest of ECS are moto's.
+//! wire format; DynamoDB, SNS, SQS and the rest of ECS are moto's. The proxy counts
+//! the calls, so the tests also say how many the functions make.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::Duration;
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use integration_tests::fault_proxy::{FaultProxy, Plan};
+use integration_tests::fault_proxy::{Fault, FaultProxy, Plan, Rule};
 use integration_tests::moto::{Moto, REGION};
 use integration_tests::scenario::{SERVICE, emf};
 use integration_tests::stack::{self, SnsMessage, Stack};
+use rollout_watcher::adapters::ecs::EcsInspector;
 use rollout_watcher::adapters::recording::ManualClock;
 use rollout_watcher::delivery::SweepConfig;
 use rollout_watcher::message::alert_from_body;
 use rollout_watcher::model::{ServiceArn, Timestamp};
-use rollout_watcher::ports::StateStore;
+use rollout_watcher::ports::{ServiceInspector, StateStore};
 use serde_json::{Value, json};
 
 const DIGITS: &str = "1485800978477494678";
@@ -217,4 +219,71 @@ async fn blue_green_rollout_joined_by_describe_and_finished_by_the_sweeper() {
     clock.set(Timestamp::parse(&at(11)).unwrap());
     w.sweep(&sweep, "tick-2").await.unwrap();
     assert!(stack.messages().await.unwrap().is_empty());
+}
+
+/// The ECS adapter on the real SDK client: ListServiceDeployments sends the
+/// `createdAt` filter (a deployment created before it is not listed) and its briefs
+/// name the rollout; DescribeServiceDeployments leaves out an ARN ECS does not know;
+/// a failing API is an error naming the operation and the service.
+#[tokio::test]
+async fn ecs_adapter_reads_the_service_deployments_api() {
+    let moto = Moto::start().await.unwrap();
+    let proxy = FaultProxy::start(&moto.endpoint, Plan::default())
+        .await
+        .unwrap();
+    let sdk = proxy
+        .sdk_config(Duration::from_secs(5), Duration::from_millis(1))
+        .await;
+    let ecs = EcsInspector::new(aws_sdk_ecs::Client::new(&sdk));
+    let service = ServiceArn::parse(SERVICE).unwrap();
+    proxy.set_service_deployments(vec![service_deployment(
+        "IN_PROGRESS",
+        "AWAITING_ACTION",
+        3,
+    )]);
+
+    let since = Timestamp::from_millis((T0 - 60) * 1000);
+    let briefs = ecs
+        .list_service_deployments(&service, Some(since))
+        .await
+        .unwrap();
+    assert_eq!(briefs.len(), 1);
+    assert_eq!(briefs[0].arn, SD);
+    assert_eq!(
+        briefs[0].deployment_id().map(|d| d.as_str().to_owned()),
+        Some(format!("ecs-svc/{DIGITS}"))
+    );
+    let later = Timestamp::from_millis(T0 * 1000);
+    assert!(
+        ecs.list_service_deployments(&service, Some(later))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let unknown = SD.replace("0EYSiB0qap8xf0N76FsbE", "unknown");
+    let views = ecs
+        .describe_service_deployments(&service, &[SD.to_owned(), unknown])
+        .await
+        .unwrap();
+    assert_eq!(views.len(), 1);
+    assert_eq!(views[0].status, "IN_PROGRESS");
+    assert_eq!(views[0].breaker_threshold, Some(3));
+    assert_eq!(views[0].awaiting_hooks().count(), 1);
+
+    proxy.set_plan(Plan {
+        rules: vec![Rule {
+            service: "ecs".into(),
+            operation: Some("DescribeServiceDeployments".into()),
+            share: 1.0,
+            faults: vec![(Fault::ServerError, 1)],
+        }],
+        ..Plan::default()
+    });
+    let e = ecs
+        .describe_service_deployments(&service, &[SD.to_owned()])
+        .await
+        .unwrap_err();
+    assert_eq!(e.operation, "DescribeServiceDeployments");
+    assert_eq!(e.service, SERVICE);
 }
