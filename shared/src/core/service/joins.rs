@@ -10,58 +10,12 @@
 use std::collections::BTreeMap;
 
 use crate::model::{
-    DeploymentId, DeploymentStrategy, HookChange, Millis, ServiceConfig, ServiceDeploymentView,
-    Timestamp,
+    DeploymentId, HookChange, Millis, ServiceConfig, ServiceDeploymentView, Timestamp,
 };
 
 use super::super::native::NativeFacts;
-use super::super::rollout::{Rollout, StrategyKind};
-use super::ServiceState;
+use super::super::rollout::Rollout;
 use super::deployments::new_rollout;
-
-/// Queries for the functions, which ask the Service Deployments API where events
-/// cannot tell: what to ask, and whether asking is still needed.
-impl ServiceState {
-    /// Whether the service deployment `arn` is joined to a rollout (then a reading
-    /// of it tells the join nothing new).
-    pub fn is_joined(&self, arn: &str) -> bool {
-        self.rollouts
-            .values()
-            .any(|r| r.native().is_some_and(|n| n.arn == arn))
-    }
-
-    /// The service deployments of the open rollouts, and those waiting unjoined.
-    pub fn open_service_deployments(&self) -> Vec<String> {
-        let joined = self
-            .open()
-            .filter_map(|r| r.native().map(|n| n.arn.clone()));
-        let mut v: Vec<String> = joined.chain(self.unjoined.keys().cloned()).collect();
-        v.sort();
-        v.dedup();
-        v
-    }
-
-    /// The open rollouts followed the ECS-native way (blue/green, linear, canary, or
-    /// with lifecycle hooks) whose service deployment is not known yet, with their
-    /// start: only ListServiceDeployments can name it.
-    pub fn native_without_service_deployment(&self) -> Vec<(DeploymentId, Timestamp)> {
-        let by_config = self.config.as_ref().is_some_and(|c| {
-            c.strategy.is_some_and(|s| s != DeploymentStrategy::Rolling)
-                || !c.lifecycle_hooks.is_empty()
-        });
-        self.open()
-            .filter(|r| r.native().is_none() && !r.is_rollback)
-            .filter(|r| by_config || r.strategy != StrategyKind::Rolling)
-            .map(|r| (r.deployment.clone(), r.start()))
-            .collect()
-    }
-
-    fn open(&self) -> impl Iterator<Item = &Rollout> {
-        self.rollouts
-            .values()
-            .filter(|r| r.state.is_none_or(|s| !s.is_terminal()))
-    }
-}
 
 /// The facts of service deployments no rollout was joined to yet, by ARN.
 pub(crate) type Unjoined = BTreeMap<String, NativeFacts>;
