@@ -12,11 +12,19 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use aws_sdk_ecs::Client;
-use aws_sdk_ecs::types::{DesiredStatus, Service, ServiceField, Task};
+use aws_sdk_ecs::primitives::DateTime;
+use aws_sdk_ecs::types::{CreatedAt, DesiredStatus, Service, ServiceField, Task};
 
-use crate::model::{DeploymentId, ServiceArn, TaskObservation, TaskStatus, task_id};
-use crate::ports::{DeploymentView, InspectError, ServiceInspector, ServiceView};
+use crate::model::{
+    BriefView, DeploymentId, ServiceArn, ServiceDeploymentView, TaskObservation, TaskStatus,
+    Timestamp, task_id,
+};
+use crate::ports::{
+    DESCRIBE_DEPLOYMENTS_BATCH, DeploymentView, InspectError, LIST_DEPLOYMENTS_PAGE,
+    ServiceInspector, ServiceView,
+};
 
+use super::ecs_deployments::{brief, service_deployment};
 use super::ecs_described::described;
 use super::sdk_ext::to_timestamp;
 
@@ -177,6 +185,54 @@ impl ServiceInspector for EcsInspector {
                 return Ok(out);
             }
         }
+    }
+
+    async fn list_service_deployments(
+        &self,
+        service: &ServiceArn,
+        since: Option<Timestamp>,
+    ) -> Result<Vec<BriefView>, InspectError> {
+        let created = since.map(|t| {
+            CreatedAt::builder()
+                .after(DateTime::from_millis(t.as_millis()))
+                .build()
+        });
+        let out = self
+            .client
+            .list_service_deployments()
+            .cluster(service.cluster_arn())
+            .service(service.as_str())
+            .set_created_at(created)
+            .max_results(i32::try_from(LIST_DEPLOYMENTS_PAGE).unwrap_or(20))
+            .send()
+            .await
+            .map_err(|e| err("ListServiceDeployments", service)(Box::new(e)))?;
+        Ok(out.service_deployments().iter().filter_map(brief).collect())
+    }
+
+    async fn describe_service_deployments(
+        &self,
+        service: &ServiceArn,
+        arns: &[String],
+    ) -> Result<Vec<ServiceDeploymentView>, InspectError> {
+        if arns.is_empty() {
+            return Ok(Vec::new());
+        }
+        let asked = arns[..arns.len().min(DESCRIBE_DEPLOYMENTS_BATCH)].to_vec();
+        let out = self
+            .client
+            .describe_service_deployments()
+            .set_service_deployment_arns(Some(asked))
+            .send()
+            .await
+            .map_err(|e| err("DescribeServiceDeployments", service)(Box::new(e)))?;
+        // `failures[]` names ARNs ECS does not know (MISSING): they are simply not
+        // in the answer, which is what the callers expect of an unknown deployment.
+        Ok(out
+            .service_deployments()
+            .iter()
+            .map(service_deployment)
+            .collect())
     }
 }
 

@@ -9,10 +9,10 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
 use async_trait::async_trait;
 
 use crate::core::{Alert, Metric};
-use crate::model::{ServiceArn, TaskObservation, Timestamp};
+use crate::model::{BriefView, ServiceArn, ServiceDeploymentView, TaskObservation, Timestamp};
 use crate::ports::{
-    Clock, InspectError, MetricsError, MetricsSink, Notifier, NotifyError, ServiceInspector,
-    ServiceView,
+    Clock, DESCRIBE_DEPLOYMENTS_BATCH, InspectError, MetricsError, MetricsSink, Notifier,
+    NotifyError, ServiceInspector, ServiceView,
 };
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -135,6 +135,11 @@ pub struct StaticInspector {
     tasks: Mutex<Vec<TaskObservation>>,
     describes: AtomicUsize,
     failing: AtomicBool,
+    /// What the Service Deployments API knows.
+    deployments: Mutex<Vec<ServiceDeploymentView>>,
+    deployment_lists: AtomicUsize,
+    deployment_describes: AtomicUsize,
+    deployments_failing: AtomicBool,
 }
 
 impl StaticInspector {
@@ -163,6 +168,43 @@ impl StaticInspector {
         self.describes.load(Ordering::SeqCst)
     }
 
+    /// What ListServiceDeployments and DescribeServiceDeployments answer from now on
+    /// (every one is listed: the double keeps no creation times).
+    pub fn set_service_deployments(&self, deployments: Vec<ServiceDeploymentView>) {
+        *lock(&self.deployments) = deployments;
+    }
+
+    /// Turns failures of the Service Deployments API alone on or off.
+    pub fn set_deployments_failing(&self, failing: bool) {
+        self.deployments_failing.store(failing, Ordering::SeqCst);
+    }
+
+    /// ListServiceDeployments calls so far.
+    pub fn deployment_lists(&self) -> usize {
+        self.deployment_lists.load(Ordering::SeqCst)
+    }
+
+    /// DescribeServiceDeployments calls so far.
+    pub fn deployment_describes(&self) -> usize {
+        self.deployment_describes.load(Ordering::SeqCst)
+    }
+
+    fn fail_deployments(
+        &self,
+        operation: &'static str,
+        service: &ServiceArn,
+    ) -> Result<(), InspectError> {
+        self.fail(operation, service)?;
+        if self.deployments_failing.load(Ordering::SeqCst) {
+            return Err(InspectError {
+                operation,
+                service: service.to_string(),
+                source: Box::new(Injected),
+            });
+        }
+        Ok(())
+    }
+
     fn fail(&self, operation: &'static str, service: &ServiceArn) -> Result<(), InspectError> {
         if self.failing.load(Ordering::SeqCst) {
             return Err(InspectError {
@@ -189,6 +231,41 @@ impl ServiceInspector for StaticInspector {
     ) -> Result<Vec<TaskObservation>, InspectError> {
         self.fail("ListTasks", service)?;
         Ok(lock(&self.tasks).clone())
+    }
+
+    async fn list_service_deployments(
+        &self,
+        service: &ServiceArn,
+        _since: Option<Timestamp>,
+    ) -> Result<Vec<BriefView>, InspectError> {
+        self.deployment_lists.fetch_add(1, Ordering::SeqCst);
+        self.fail_deployments("ListServiceDeployments", service)?;
+        Ok(lock(&self.deployments)
+            .iter()
+            .map(|d| BriefView {
+                arn: d.arn.clone(),
+                target_revision: d.target_revision.clone(),
+                created_at: None,
+            })
+            .collect())
+    }
+
+    async fn describe_service_deployments(
+        &self,
+        service: &ServiceArn,
+        arns: &[String],
+    ) -> Result<Vec<ServiceDeploymentView>, InspectError> {
+        assert!(
+            arns.len() <= DESCRIBE_DEPLOYMENTS_BATCH,
+            "DescribeServiceDeployments takes at most {DESCRIBE_DEPLOYMENTS_BATCH} ARNs"
+        );
+        self.deployment_describes.fetch_add(1, Ordering::SeqCst);
+        self.fail_deployments("DescribeServiceDeployments", service)?;
+        Ok(lock(&self.deployments)
+            .iter()
+            .filter(|d| arns.contains(&d.arn))
+            .cloned()
+            .collect())
     }
 }
 

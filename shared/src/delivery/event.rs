@@ -6,7 +6,7 @@ use crate::core::{Effect, Effects, Observation};
 use crate::error_chain;
 use crate::model::{
     DeploymentPhase, EcsEvent, Input, InputKind, Interpreted, ModelError, ServiceArn,
-    TaskObservation, Timestamp,
+    ServiceDeploymentView, TaskObservation, Timestamp,
 };
 use crate::ports::{Clock, Ports, ServiceInspector, ServiceView};
 use crate::record::ServiceRecord;
@@ -19,6 +19,9 @@ use super::{HandlerError, Outcome, Watcher};
 struct Lookups {
     view: Option<Option<ServiceView>>,
     seeds: Option<Vec<TaskObservation>>,
+    /// DescribeServiceDeployments of a hook event's service deployment (`Some(None)`:
+    /// asked, and ECS did not know it or the call failed).
+    reading: Option<Option<ServiceDeploymentView>>,
 }
 
 impl<P: Ports> Watcher<P> {
@@ -90,7 +93,8 @@ impl<P: Ports> Watcher<P> {
         })
     }
 
-    /// One attempt: refresh the configuration, seed, apply, confirm a zero.
+    /// One attempt: refresh the configuration, seed, join a hook event's service
+    /// deployment, apply, confirm a zero.
     async fn step(
         &self,
         rec: &mut ServiceRecord,
@@ -122,9 +126,17 @@ impl<P: Ports> Watcher<P> {
                 effects.extend(e);
             }
         }
+        let read = self.hook_reading(rec, input, lookups, now).await;
+        // A reading that told something new makes the event's invocation count as
+        // applied even when the event then adds nothing the reading had not said.
+        let read_new = read.as_ref().is_some_and(|e| !e.duplicate);
+        changed |= read_new;
+        if let Some(e) = read {
+            effects.extend(e);
+        }
         let applied = rec.state.apply(input, settings);
         changed |= !applied.duplicate;
-        let duplicate = applied.duplicate;
+        let duplicate = applied.duplicate && !read_new;
         effects.extend(applied);
         effects.duplicate = duplicate;
         if rec.state.needs_observation()
@@ -140,6 +152,34 @@ impl<P: Ports> Watcher<P> {
             changed = true;
         }
         (effects, changed)
+    }
+
+    /// For a hook event whose service deployment is not joined to a rollout yet, its
+    /// DescribeServiceDeployments reading (asked once per invocation, kept across
+    /// conflict retries), applied before the event in the same write: the reading
+    /// names the rollout, so the event's alerts name it too.
+    async fn hook_reading(
+        &self,
+        rec: &mut ServiceRecord,
+        input: &Input,
+        lookups: &mut Lookups,
+        now: Timestamp,
+    ) -> Option<Effects> {
+        let InputKind::Hook(h) = &input.kind else {
+            return None;
+        };
+        if rec.state.is_joined(&h.service_deployment) {
+            return None;
+        }
+        if lookups.reading.is_none() {
+            let view = self
+                .describe_service_deployment(&input.service, &h.service_deployment)
+                .await;
+            lookups.reading = Some(view);
+        }
+        let view = lookups.reading.clone().flatten()?;
+        let reading = Input::service_deployment(input.service.clone(), view, now);
+        Some(rec.state.apply(&reading, &self.config.settings))
     }
 
     /// A rollout starts (first IN_PROGRESS of a deployment), or the cached

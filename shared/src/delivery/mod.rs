@@ -2,7 +2,9 @@
 //!
 //! [`Watcher::handle`] is the whole ecs-event-handler: decode, load the service's
 //! record, refresh its ECS configuration when a rollout starts or the cached one is
-//! stale, apply the event, confirm a zero through DescribeServices when the state
+//! stale, apply the event (a hook event's service deployment not yet joined to a
+//! rollout is first read through one DescribeServiceDeployments, see `native`),
+//! confirm a zero through DescribeServices when the state
 //! machine asks, write state + outbox in one conditional write (re-read and re-apply
 //! on a conflict, a bounded number of times), then publish the claimed alerts, send
 //! the metrics, and mark them sent. The binaries' wiring, configuration and Lambda
@@ -20,6 +22,7 @@
 
 mod commit;
 mod event;
+mod native;
 mod sweep;
 
 use serde::Serialize;

@@ -7,6 +7,8 @@
 //! alert): let time pass (`deployment_stalled` past the deadline), confirm or stand
 //! down a zero waiting for ECS, finish a rollout ECS reports COMPLETED or FAILED
 //! whose event never arrived, and flush what a crashed invocation left in the outbox.
+//! For open rollouts of ECS-native strategies it also reads the Service Deployments
+//! API (see `native`): stages, pauses, rollbacks and finishes no event reported.
 //! Every service looked at also gets a `RunningTaskCount` data point, so an alarm on
 //! it does not sit in INSUFFICIENT_DATA while the service is down. Work per tick is
 //! bounded (`max_services`); the rest is due again next tick.
@@ -16,7 +18,8 @@ use serde::Serialize;
 use crate::core::{Effects, MetricName, Observation};
 use crate::error_chain;
 use crate::model::{
-    DeploymentChange, DeploymentId, DeploymentPhase, Input, InputKind, ServiceArn, Timestamp,
+    DeploymentChange, DeploymentId, DeploymentPhase, Input, InputKind, ServiceArn,
+    ServiceDeploymentView, Timestamp,
 };
 use crate::policy::sampled_metric;
 use crate::ports::{Clock, MetricsSink, Ports, ServiceInspector, ServiceView, StateStore};
@@ -139,6 +142,8 @@ impl<P: Ports> Watcher<P> {
         invocation: &str,
     ) -> Result<(usize, usize), HandlerError> {
         let mut fresh = None;
+        // Read once per tick, applied again on a conflict retry.
+        let mut readings = None;
         for attempt in 1..=self.config.max_attempts {
             let stored = match fresh.take() {
                 Some(rec) => Some(rec),
@@ -154,9 +159,13 @@ impl<P: Ports> Watcher<P> {
                 }
                 None => return Ok((0, 0)),
             };
+            if readings.is_none() {
+                readings = Some(self.service_deployment_readings(&rec).await);
+            }
             let expected = rec.revision;
             let before = finished(&rec.state);
-            let effects = self.reconcile(&mut rec, view, now);
+            let readings = readings.as_deref().unwrap_or_default();
+            let effects = self.reconcile(&mut rec, view, readings, now);
             let done = match self
                 .commit(&mut rec, expected, &effects, true, &before, invocation)
                 .await?
@@ -186,16 +195,24 @@ impl<P: Ports> Watcher<P> {
         })
     }
 
-    /// Time passes to `now`; ECS's word settles a waiting zero and finishes
-    /// rollouts whose terminal event never arrived.
+    /// The Service Deployments API's readings first (a pause it reports keeps the
+    /// rollout from stalling; a SUCCESSFUL, STOPPED or ROLLBACK_* one finishes it as
+    /// its events would have), then time passes to `now`; ECS's word settles a
+    /// waiting zero and finishes rollouts whose terminal event never arrived.
     fn reconcile(
         &self,
         rec: &mut ServiceRecord,
         view: Option<&ServiceView>,
+        readings: &[ServiceDeploymentView],
         now: Timestamp,
     ) -> Effects {
         let settings = &self.config.settings;
-        let mut effects = rec.state.tick(now, settings);
+        let mut effects = Effects::default();
+        for r in readings {
+            let input = Input::service_deployment(rec.state.service().clone(), r.clone(), now);
+            effects.extend(rec.state.apply(&input, settings));
+        }
+        effects.extend(rec.state.tick(now, settings));
         let Some(view) = view else {
             return effects;
         };

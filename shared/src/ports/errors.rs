@@ -71,7 +71,8 @@ pub struct MetricsError {
 #[derive(Debug, Error)]
 #[error("ecs {operation} for {service} failed")]
 pub struct InspectError {
-    /// `DescribeServices`, `ListTasks`, `DescribeTasks`.
+    /// `DescribeServices`, `ListTasks`, `DescribeTasks`, `ListServiceDeployments`,
+    /// `DescribeServiceDeployments`.
     pub operation: &'static str,
     /// The service.
     pub service: String,

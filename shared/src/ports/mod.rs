@@ -16,7 +16,9 @@ mod history;
 use async_trait::async_trait;
 
 use crate::core::{Alert, Metric, RolloutSummary, ServiceConfig};
-use crate::model::{Millis, ServiceArn, TaskObservation, Timestamp};
+use crate::model::{
+    BriefView, Millis, ServiceArn, ServiceDeploymentView, TaskObservation, Timestamp,
+};
 use crate::record::ServiceRecord;
 
 pub use errors::{InspectError, MetricsError, NotifyError, Source, StoreError};
@@ -106,7 +108,8 @@ pub struct DeploymentView {
     pub updated_at: Option<Timestamp>,
 }
 
-/// ECS look-ups: configuration, counts, and the tasks of a service seen first.
+/// ECS look-ups: configuration, counts, the tasks of a service seen first, and what
+/// the Service Deployments API says where events cannot tell (ECS-native strategies).
 #[async_trait]
 pub trait ServiceInspector: Send + Sync {
     /// DescribeServices (with tags) for one service; `None` when ECS does not know it.
@@ -137,7 +140,31 @@ pub trait ServiceInspector: Send + Sync {
         let _ = cluster_arn;
         Ok(Vec::new())
     }
+
+    /// ListServiceDeployments for one service: the service deployments created after
+    /// `since` (all when `None`), one page of at most [`LIST_DEPLOYMENTS_PAGE`]. The
+    /// sweeper uses it only for a rollout whose service-deployment ARN it does not know.
+    async fn list_service_deployments(
+        &self,
+        service: &ServiceArn,
+        since: Option<Timestamp>,
+    ) -> Result<Vec<BriefView>, InspectError>;
+
+    /// DescribeServiceDeployments for service deployments of `service`, at most
+    /// [`DESCRIBE_DEPLOYMENTS_BATCH`] ARNs (one call; the rest are not asked). ARNs ECS
+    /// does not know (or no longer keeps) are left out of the answer.
+    async fn describe_service_deployments(
+        &self,
+        service: &ServiceArn,
+        arns: &[String],
+    ) -> Result<Vec<ServiceDeploymentView>, InspectError>;
 }
+
+/// Service deployments one ListServiceDeployments call returns at most
+/// (`maxResults`; the API allows 100, a service deploys a few times a day).
+pub const LIST_DEPLOYMENTS_PAGE: usize = 20;
+/// ARNs one DescribeServiceDeployments call takes at most (the API limit).
+pub const DESCRIBE_DEPLOYMENTS_BATCH: usize = 20;
 
 /// The wall clock, for leases, cache ages and "now" in the sweeper. The state
 /// machine never reads it: it runs on event time.
@@ -235,6 +262,20 @@ impl<T: ServiceInspector + ?Sized> ServiceInspector for std::sync::Arc<T> {
     }
     async fn list_services(&self, cluster_arn: &str) -> Result<Vec<ServiceArn>, InspectError> {
         (**self).list_services(cluster_arn).await
+    }
+    async fn list_service_deployments(
+        &self,
+        service: &ServiceArn,
+        since: Option<Timestamp>,
+    ) -> Result<Vec<BriefView>, InspectError> {
+        (**self).list_service_deployments(service, since).await
+    }
+    async fn describe_service_deployments(
+        &self,
+        service: &ServiceArn,
+        arns: &[String],
+    ) -> Result<Vec<ServiceDeploymentView>, InspectError> {
+        (**self).describe_service_deployments(service, arns).await
     }
 }
 

@@ -15,6 +15,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
 use super::ResetConnection;
+use super::deployments;
 use super::plan::{Call, Fault, Outcome, Plan};
 use super::wire::{
     alert_id, credential_service, error_response, is_hop_by_hop, mix, operation, stub_response,
@@ -29,6 +30,8 @@ pub(super) struct Book {
     publishes_ok: usize,
     armed_writes: usize,
     rule_hits: BTreeMap<usize, usize>,
+    /// What the proxy's Service Deployments API knows (see `deployments`).
+    pub(super) service_deployments: Vec<serde_json::Value>,
 }
 
 pub(super) struct Shared {
@@ -43,6 +46,8 @@ enum Action {
     Forward,
     Inject(Fault),
     Stub,
+    /// Answered from the Service Deployments script (moto lacks the API).
+    Answer,
 }
 
 impl Shared {
@@ -81,7 +86,13 @@ impl Shared {
         let alert_id = (service == "sns" && operation == "Publish")
             .then(|| alert_id(&body))
             .flatten();
-        let (seq, action, slow) = self.decide(&service, &operation);
+        let (seq, action, slow) = match self.decide(&service, &operation) {
+            // What moto lacks is answered here, unless a fault was chosen for it.
+            (seq, Action::Forward, slow) if deployments::answers(&service, &operation) => {
+                (seq, Action::Answer, slow)
+            }
+            decided => decided,
+        };
         match action {
             Action::Inject(Fault::Reset) => {
                 self.record(
@@ -111,6 +122,11 @@ impl Shared {
             Action::Stub => {
                 self.record((seq, &service, &operation, arrived), Outcome::Stubbed, None);
                 return Ok(stub_response());
+            }
+            Action::Answer => {
+                let script = self.book().service_deployments.clone();
+                self.record((seq, &service, &operation, arrived), Outcome::Stubbed, None);
+                return Ok(deployments::answer(&script, &operation, &body));
             }
             Action::Forward => {}
         };

@@ -30,8 +30,12 @@
 //! [`Plan::serialize_dynamodb`] the proxy forwards DynamoDB requests one at a time,
 //! so a race between handlers tests the handler, not moto. CloudWatch's CBOR
 //! protocol, which moto does not speak, is answered by the proxy itself (an empty
-//! success) so PutMetricData calls can be counted.
+//! success) so PutMetricData calls can be counted. So are ECS's
+//! `ListServiceDeployments` and `DescribeServiceDeployments`, which moto lacks: from
+//! a script ([`FaultProxy::set_service_deployments`], see `deployments`), after the
+//! outages and rules, so they can fail like any other call.
 
+mod deployments;
 mod forward;
 mod plan;
 mod wire;
@@ -117,6 +121,12 @@ impl FaultProxy {
     /// Replaces the plan (the request ordinals carry on).
     pub fn set_plan(&self, plan: Plan) {
         self.shared.book().plan = plan;
+    }
+
+    /// What the Service Deployments API answers from now on: one `ServiceDeployment`
+    /// object per deployment, as DescribeServiceDeployments returns it on the wire.
+    pub fn set_service_deployments(&self, deployments: Vec<serde_json::Value>) {
+        self.shared.book().service_deployments = deployments;
     }
 
     /// Every request so far, in order of arrival.

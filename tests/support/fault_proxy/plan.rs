@@ -85,7 +85,7 @@ pub enum Outcome {
     Forwarded(u16),
     /// Failed by the proxy.
     Injected(Fault),
-    /// Answered by the proxy itself (CloudWatch).
+    /// Answered by the proxy itself (CloudWatch; ECS's Service Deployments API).
     Stubbed,
 }
 

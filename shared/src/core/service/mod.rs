@@ -25,6 +25,7 @@
 //! time (the latest envelope `time` seen) or the "now" passed in.
 
 mod crashes;
+mod deployment_api;
 mod deployments;
 mod hooks;
 mod joins;

@@ -4,7 +4,8 @@
 //! recording doubles, and the events. The scenarios, by family:
 //! - [`delivered`]: what a rollout publishes and counts, once, in order;
 //! - [`failing`]: SNS down, conflicting writes, lost replies, long outages;
-//! - [`refused`]: events that are malformed, unfollowed, or from the future.
+//! - [`refused`]: events that are malformed, unfollowed, or from the future;
+//! - [`native`]: ECS-native rollouts read through the Service Deployments API.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -18,7 +19,7 @@ use crate::adapters::memory::MemoryStore;
 use crate::adapters::recording::{
     ManualClock, RecordingMetrics, RecordingNotifier, StaticInspector,
 };
-use crate::core::{AlertName, MetricName, RolloutSummary, ServiceConfig};
+use crate::core::{Alert, AlertName, MetricName, RolloutSummary, ServiceConfig};
 use crate::model::{ServiceArn, Timestamp};
 use crate::ports::{SaveRequest, ServiceView, StateStore, StoreError};
 use crate::record::ServiceRecord;
@@ -26,6 +27,7 @@ use crate::record::ServiceRecord;
 use super::{Watcher, WatcherConfig};
 mod delivered;
 mod failing;
+mod native;
 mod refused;
 
 const SVC: &str = "arn:aws:ecs:eu-west-1:123456789012:service/prod/web";
