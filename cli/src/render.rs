@@ -10,12 +10,13 @@
 //! settings when they are known (the `demo` knows them; `replay` of events alone does
 //! not) and stays neutral when they are not.
 
+use std::collections::HashMap;
 use std::io::{self, IsTerminal, Write};
 
 use rollout_watcher::core::{
     Alert, AlertStatus, Effect, Effects, RolloutState, RolloutSummary, ServiceConfig, Severity,
 };
-use rollout_watcher::model::{Millis, ServiceArn, Timestamp};
+use rollout_watcher::model::{DeploymentId, Millis, ServiceArn, Timestamp};
 use rollout_watcher::policy::{ceiling_tasks, floor_tasks};
 
 /// The widest line of the timeline, in characters.
@@ -155,6 +156,62 @@ impl Entry<'_> {
     }
 }
 
+/// One line of a rollout's block as the effects gave it: a transition or an alert.
+enum Mark {
+    Step { at: Timestamp, to: RolloutState },
+    Alert(Box<Alert>),
+}
+
+/// What the timeline shows, collected as the effects stream by: per rollout its
+/// transitions and alerts in the order they came (the order decides what a step says:
+/// "draining" after a task ran reads differently), and the alerts of no rollout.
+/// Metrics are not kept. Writing the timeline is then one look-up per rollout, not a
+/// scan of every effect per rollout.
+#[derive(Default)]
+pub struct Blocks {
+    rollouts: HashMap<(ServiceArn, DeploymentId), Vec<Mark>>,
+    loose: Vec<Box<Alert>>,
+}
+
+impl Blocks {
+    /// Nothing collected yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The blocks of effects already collected.
+    pub fn from_effects(effects: &Effects) -> Self {
+        let mut blocks = Self::new();
+        for e in &effects.items {
+            match e {
+                Effect::Metric(_) => {}
+                e => blocks.add(e.clone()),
+            }
+        }
+        blocks
+    }
+
+    /// Takes in one effect.
+    pub fn add(&mut self, effect: Effect) {
+        match effect {
+            Effect::Transition(t) => self
+                .rollouts
+                .entry((t.service, t.deployment_id))
+                .or_default()
+                .push(Mark::Step { at: t.at, to: t.to }),
+            Effect::Alert(a) => match a.deployment_id.clone() {
+                Some(d) => self
+                    .rollouts
+                    .entry((a.service.clone(), d))
+                    .or_default()
+                    .push(Mark::Alert(a)),
+                None => self.loose.push(a),
+            },
+            Effect::Metric(_) => {}
+        }
+    }
+}
+
 /// Writes the timeline of every rollout, then the alerts that belong to no rollout.
 /// `config` gives a service's settings when they are known.
 pub fn timeline(
@@ -164,19 +221,27 @@ pub fn timeline(
     config: &dyn Fn(&ServiceArn) -> Option<ServiceConfig>,
     color: bool,
 ) -> io::Result<()> {
+    timeline_of(out, &Blocks::from_effects(effects), rollouts, config, color)
+}
+
+/// [`timeline`] from blocks collected as the effects came.
+pub fn timeline_of(
+    out: &mut impl Write,
+    blocks: &Blocks,
+    rollouts: &[RolloutSummary],
+    config: &dyn Fn(&ServiceArn) -> Option<ServiceConfig>,
+    color: bool,
+) -> io::Result<()> {
     let paint = Paint(color);
     for r in rollouts {
         let known = Known::from(config(&r.service).as_ref());
-        rollout(out, &paint, effects, r, &known)?;
+        let marks = blocks
+            .rollouts
+            .get(&(r.service.clone(), r.deployment_id.clone()))
+            .map_or(&[][..], Vec::as_slice);
+        rollout(out, &paint, marks, r, &known)?;
     }
-    let mut loose: Vec<&Alert> = effects
-        .items
-        .iter()
-        .filter_map(|e| match e {
-            Effect::Alert(a) if a.deployment_id.is_none() => Some(a.as_ref()),
-            _ => None,
-        })
-        .collect();
+    let mut loose: Vec<&Alert> = blocks.loose.iter().map(AsRef::as_ref).collect();
     loose.sort_by_key(|a| a.at);
     if !loose.is_empty() {
         writeln!(
@@ -204,7 +269,7 @@ pub fn timeline(
 fn rollout(
     out: &mut impl Write,
     paint: &Paint,
-    effects: &Effects,
+    marks: &[Mark],
     r: &RolloutSummary,
     known: &Known,
 ) -> io::Result<()> {
@@ -221,33 +286,27 @@ fn rollout(
     }
     writeln!(out, "{}", paint.p("1", &format!("━━ {title}")))?;
 
-    let mine = |service: &ServiceArn, deployment: Option<&rollout_watcher::model::DeploymentId>| {
-        service == &r.service && deployment == Some(&r.deployment_id)
-    };
-    let mut entries = Vec::new();
+    let mut entries = Vec::with_capacity(marks.len() + 1);
     let mut ran = false;
     let mut started = false;
-    for e in &effects.items {
-        match e {
-            Effect::Transition(t) if mine(&t.service, Some(&t.deployment_id)) => {
-                let text = match t.to {
+    for m in marks {
+        match m {
+            Mark::Step { at, to } => {
+                let text = match to {
                     RolloutState::Started => known.started(rollback),
                     RolloutState::TasksRunning => known.running().into(),
                     RolloutState::Draining => known.draining(ran),
-                    to => step(to).into(),
+                    to => step(*to).into(),
                 };
-                ran |= t.to == RolloutState::TasksRunning;
-                started |= t.to == RolloutState::Started;
+                ran |= *to == RolloutState::TasksRunning;
+                started |= *to == RolloutState::Started;
                 entries.push(Entry::Step {
-                    at: t.at,
-                    to: t.to,
+                    at: *at,
+                    to: *to,
                     text,
                 });
             }
-            Effect::Alert(a) if mine(&a.service, a.deployment_id.as_ref()) => {
-                entries.push(Entry::Alert(a));
-            }
-            _ => {}
+            Mark::Alert(a) => entries.push(Entry::Alert(a)),
         }
     }
     // A rollout first seen past its start (a late IN_PROGRESS, or one already past its
