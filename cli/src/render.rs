@@ -14,7 +14,8 @@ use std::collections::HashMap;
 use std::io::{self, IsTerminal, Write};
 
 use rollout_watcher::core::{
-    Alert, AlertStatus, Effect, Effects, RolloutState, RolloutSummary, ServiceConfig, Severity,
+    Alert, AlertName, AlertStatus, Effect, Effects, RolloutState, RolloutSummary, ServiceConfig,
+    Severity,
 };
 use rollout_watcher::model::{DeploymentId, Millis, ServiceArn, Timestamp};
 use rollout_watcher::policy::{ceiling_tasks, floor_tasks};
@@ -144,7 +145,7 @@ enum Entry<'a> {
         to: RolloutState,
         text: String,
     },
-    Alert(&'a Alert),
+    Alert(&'a AlertLine),
 }
 
 impl Entry<'_> {
@@ -159,7 +160,37 @@ impl Entry<'_> {
 /// One line of a rollout's block as the effects gave it: a transition or an alert.
 enum Mark {
     Step { at: Timestamp, to: RolloutState },
-    Alert(Box<Alert>),
+    Alert(AlertLine),
+}
+
+/// What the timeline writes of an alert: a tenth of the alert (its title, details,
+/// keys and names are not shown), which is most of what a month's blocks hold.
+struct AlertLine {
+    alert: AlertName,
+    status: AlertStatus,
+    severity: Severity,
+    at: Timestamp,
+    summary: String,
+}
+
+impl From<Box<Alert>> for AlertLine {
+    fn from(a: Box<Alert>) -> Self {
+        let Alert {
+            alert,
+            status,
+            severity,
+            at,
+            summary,
+            ..
+        } = *a;
+        Self {
+            alert,
+            status,
+            severity,
+            at,
+            summary,
+        }
+    }
 }
 
 /// What the timeline shows, collected as the effects stream by: per rollout its
@@ -170,7 +201,7 @@ enum Mark {
 #[derive(Default)]
 pub struct Blocks {
     rollouts: HashMap<(ServiceArn, DeploymentId), Vec<Mark>>,
-    loose: Vec<Box<Alert>>,
+    loose: Vec<AlertLine>,
 }
 
 impl Blocks {
@@ -204,8 +235,8 @@ impl Blocks {
                     .rollouts
                     .entry((a.service.clone(), d))
                     .or_default()
-                    .push(Mark::Alert(a)),
-                None => self.loose.push(a),
+                    .push(Mark::Alert(a.into())),
+                None => self.loose.push(a.into()),
             },
             Effect::Metric(_) => {}
         }
@@ -241,7 +272,7 @@ pub fn timeline_of(
             .map_or(&[][..], Vec::as_slice);
         rollout(out, &paint, marks, r, &known)?;
     }
-    let mut loose: Vec<&Alert> = blocks.loose.iter().map(AsRef::as_ref).collect();
+    let mut loose: Vec<&AlertLine> = blocks.loose.iter().collect();
     loose.sort_by_key(|a| a.at);
     if !loose.is_empty() {
         writeln!(
@@ -257,7 +288,7 @@ pub fn timeline_of(
                 a.alert.as_str(),
                 shorten_arns(&a.summary, &mut arns)
             );
-            write_wrapped(out, &head, &label(&paint, a), &body)?;
+            write_wrapped(out, &head, &label(&paint, a.status, a.severity), &body)?;
         }
         for arn in arns {
             writeln!(out, "  in full: {arn}")?;
@@ -349,7 +380,7 @@ fn rollout(
                     a.alert.as_str(),
                     shorten_arns(&summary, &mut arns)
                 );
-                write_wrapped(out, &head, &label(paint, a), &body)?;
+                write_wrapped(out, &head, &label(paint, a.status, a.severity), &body)?;
             }
         }
     }
@@ -486,8 +517,8 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
     lines
 }
 
-fn label(paint: &Paint, a: &Alert) -> String {
-    match (a.status, a.severity) {
+fn label(paint: &Paint, status: AlertStatus, severity: Severity) -> String {
+    match (status, severity) {
         (AlertStatus::Resolved, _) => paint.p("32", "RESOLVED"),
         (_, Severity::Critical) => paint.p("1;31", "CRITICAL"),
         (_, Severity::Warning) => paint.p("33", "WARNING "),
@@ -564,7 +595,12 @@ pub fn timeline_alert_line(a: &Alert, color: bool) -> String {
 }
 
 fn alert_text(paint: &Paint, a: &Alert) -> String {
-    format!("{} {} · {}", label(paint, a), a.alert.as_str(), a.summary)
+    format!(
+        "{} {} · {}",
+        label(paint, a.status, a.severity),
+        a.alert.as_str(),
+        a.summary
+    )
 }
 
 /// A line of the timeline that is not an effect (a stage, a pause, what ECS said),
