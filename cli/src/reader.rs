@@ -198,6 +198,29 @@ impl<R: Read> Reader<R> {
             return Ok(Found::End);
         }
         let line = self.line;
+        // An array is read element by element, whatever the length of its line.
+        let mut from = self.pos;
+        let lead = loop {
+            match self.buf[from..]
+                .iter()
+                .position(|b| !matches!(b, b' ' | b'\t' | b'\r'))
+            {
+                Some(i) => break Some(from + i),
+                None if from - self.pos > MAX_VALUE => break None,
+                None => {
+                    from = self.buf.len();
+                    if !self.fill()? {
+                        break None;
+                    }
+                }
+            }
+        };
+        if let Some(at) = lead.filter(|at| self.buf[*at] == b'[') {
+            self.pos = at + 1;
+            self.array = Some(false);
+            self.array_line = line;
+            return Ok(Found::Again);
+        }
         let Some(end) = self.line_end()? else {
             self.skip_line = true;
             return Ok(Found::Bad(BadLine {
@@ -216,12 +239,6 @@ impl<R: Read> Reader<R> {
             .rposition(|b| !b.is_ascii_whitespace())
             .unwrap_or(first);
         let (start, stop) = (self.pos + first, self.pos + last + 1);
-        if self.buf[start] == b'[' {
-            self.pos = start + 1;
-            self.array = Some(false);
-            self.array_line = line;
-            return Ok(Found::Again);
-        }
         let alone = match std::str::from_utf8(&self.buf[start..stop]) {
             Ok(text) => serde_json::from_str::<&RawValue>(text).map(|_| true),
             Err(_) => {
@@ -431,6 +448,7 @@ fn not_json_spanning(e: &serde_json::Error) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -519,5 +537,56 @@ mod tests {
                 .collect::<Vec<_>>(),
             vec![Ok(1), Ok(3), Ok(4), Err(7), Err(8), Ok(9)]
         );
+    }
+
+    /// A one-line array of `n` small objects, made as it is read.
+    struct LongArray {
+        n: usize,
+        next: usize,
+        pending: Vec<u8>,
+    }
+
+    impl Read for LongArray {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            while self.pending.len() < out.len() && self.next <= self.n {
+                let piece = match self.next {
+                    0 => "[".to_owned(),
+                    i if i == self.n => format!("{{\"a\":{i}}}]\n"),
+                    i => format!("{{\"a\":{i}}},"),
+                };
+                self.pending.extend_from_slice(piece.as_bytes());
+                self.next += 1;
+            }
+            let k = out.len().min(self.pending.len());
+            out[..k].copy_from_slice(&self.pending[..k]);
+            self.pending.drain(..k);
+            Ok(k)
+        }
+    }
+
+    #[test]
+    fn a_long_one_line_array_is_read_element_by_element_in_bounded_memory() {
+        // About 13 MB on one line: more than a value may be.
+        let n = 1_200_000;
+        let mut reader = Reader::new(LongArray {
+            n,
+            next: 0,
+            pending: Vec::new(),
+        });
+        let (mut count, mut held) = (0, 0);
+        while let Some(item) = reader.next_event().unwrap() {
+            let l = item.unwrap();
+            assert_eq!(l.line, 1);
+            count += 1;
+            held = held.max(reader.buf.len());
+        }
+        assert_eq!(count, n);
+        assert!(held <= 3 * CHUNK, "held {held} bytes of a ~4 MB line");
+    }
+
+    #[test]
+    fn a_line_longer_than_the_limit_is_one_bad_line_between_good_ones() {
+        let text = format!("{{\"a\":1}}\n{}\n{{\"a\":3}}\n", "x".repeat(MAX_VALUE + 10));
+        assert_eq!(lines(&text), vec![Ok(1), Err(2), Ok(3)]);
     }
 }

@@ -499,6 +499,7 @@ pub fn rollout_json(r: &RolloutSummary) -> serde_json::Value {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::simulate::{Params, Scenario, simulate};
