@@ -123,10 +123,11 @@ impl Latest {
     }
 }
 
-/// Opens one input: a file, or stdin for `-`.
+/// Opens one input: a file, or stdin for `-` (not locked: `-` given twice reads
+/// stdin once, then nothing, as it did).
 fn open(file: &str) -> anyhow::Result<Box<dyn Read>> {
     Ok(if file == "-" {
-        Box::new(io::stdin().lock())
+        Box::new(io::stdin())
     } else {
         Box::new(std::fs::File::open(file).with_context(|| format!("reading {file}"))?)
     })
