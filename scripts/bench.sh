@@ -3,7 +3,10 @@
 # with its target. Ratios are measured in the same run, so a noisy machine still
 # gives a fair figure.
 #
-#   replay        cargo bench --bench replay   (criterion; 100k events vs serde_json)
+#   replay        cargo bench --bench replay   (criterion; 100k events vs serde_json;
+#                 then the command on a busy day's file: json vs parse, text vs json,
+#                 and the release binary's peak RSS on the day and on a 1M-event month,
+#                 generated once into target/tmp/)
 #   handler       cargo bench --bench handler  (criterion; per-event p50/p99, in memory)
 #   cold start    release bootstraps vs examples/minimal_lambda.rs, median of 20
 #   zip size      make package (target/lambda/<fn>/bootstrap.zip)
@@ -56,6 +59,13 @@ m = re.search(r"replay of (\d+) events: (\d+) events/s; parse-only floor (\d+) e
 if m:
     row("replay throughput", f"{int(m[2]):,} events/s", "", None)
     row("replay / serde_json parse floor", f"{float(m[4]):.2f}x (floor {int(m[3]):,} events/s)", "<= 3x", float(m[4]) <= 3)
+m = re.search(r"busy day of (\d+) events from a file: replay --format json (\d+) events/s, ([\d.]+)x the parse floor \((\d+) events/s.*--format text (\d+) events/s, ([\d.]+)x json", replay)
+if m:
+    row(f"replay --format json / parse floor, busy day ({int(m[1]):,} events, file)", f"{float(m[3]):.2f}x ({int(m[2]):,} events/s; floor {int(m[4]):,})", "<= 2x", float(m[3]) <= 2)
+    row("replay --format text / --format json, busy day", f"{float(m[6]):.2f}x ({int(m[5]):,} events/s)", "<= 1.5x", float(m[6]) <= 1.5)
+for m in re.finditer(r"peak RSS, replay --format (\w+), busy (\w+) \((\d+) MB of events\): (\d+) KB, ([\d.]+) s", replay):
+    mib = int(m[4]) / 1024
+    row(f"peak RSS, replay --format {m[1]}, busy {m[2]} ({m[3]} MB)", f"{mib:.1f} MiB ({m[5]} s)", "< 64 MiB", mib < 64)
 m = re.search(r"p50 ([\d.]+) us, p99 ([\d.]+) us", handler)
 if m:
     row("handler per event, in memory (p50 / p99)", f"{m[1]} us / {m[2]} us", "", None)

@@ -10,12 +10,14 @@
 //! settings when they are known (the `demo` knows them; `replay` of events alone does
 //! not) and stays neutral when they are not.
 
+use std::collections::HashMap;
 use std::io::{self, IsTerminal, Write};
 
 use rollout_watcher::core::{
-    Alert, AlertStatus, Effect, Effects, RolloutState, RolloutSummary, ServiceConfig, Severity,
+    Alert, AlertName, AlertStatus, Effect, Effects, RolloutState, RolloutSummary, ServiceConfig,
+    Severity,
 };
-use rollout_watcher::model::{Millis, ServiceArn, Timestamp};
+use rollout_watcher::model::{DeploymentId, Millis, ServiceArn, Timestamp};
 use rollout_watcher::policy::{ceiling_tasks, floor_tasks};
 
 /// The widest line of the timeline, in characters.
@@ -149,7 +151,7 @@ enum Entry<'a> {
         to: RolloutState,
         text: String,
     },
-    Alert(&'a Alert),
+    Alert(&'a AlertLine),
     /// A lifecycle stage newly known (ECS-native deployments, hooks).
     Stage {
         at: Timestamp,
@@ -169,16 +171,14 @@ impl Entry<'_> {
 /// The commands that answer a pause, in full (the alert's summary has them too, but
 /// its ARNs are shortened in the timeline), as lines of at most 120 columns for the
 /// demo's names: a shell command continued with `\\`, ready to copy.
-pub fn pause_commands(a: &Alert) -> Vec<String> {
-    let (Some(hook), Some(arn)) = (&a.details.hook_id, &a.details.service_deployment_arn) else {
+fn pause_commands(a: &AlertLine) -> Vec<String> {
+    let (Some(hook), Some(arn)) = (&a.hook_id, &a.service_deployment_arn) else {
         return vec![];
     };
-    if a.alert != rollout_watcher::core::AlertName::DeploymentPaused
-        || a.status != AlertStatus::Firing
-    {
+    if a.alert != AlertName::DeploymentPaused || a.status != AlertStatus::Firing {
         return vec![];
     }
-    let region = a.service.region();
+    let region = a.region.as_str();
     let mut lines = Vec::new();
     for (what, action) in [("to continue:", "CONTINUE"), ("to roll back:", "ROLLBACK")] {
         lines.push(format!("    {what}"));
@@ -192,6 +192,113 @@ pub fn pause_commands(a: &Alert) -> Vec<String> {
     lines
 }
 
+/// One line of a rollout's block as the effects gave it: a transition or an alert.
+enum Mark {
+    Step { at: Timestamp, to: RolloutState },
+    Alert(AlertLine),
+    Stage { at: Timestamp, stage: String },
+}
+
+/// What the timeline writes of an alert: a tenth of the alert (its title, details,
+/// keys and names are not shown), which is most of what a month's blocks hold; a
+/// pause keeps what its continue and roll-back commands need.
+struct AlertLine {
+    alert: AlertName,
+    status: AlertStatus,
+    severity: Severity,
+    at: Timestamp,
+    summary: String,
+    region: String,
+    hook_id: Option<String>,
+    service_deployment_arn: Option<String>,
+}
+
+impl From<Box<Alert>> for AlertLine {
+    fn from(a: Box<Alert>) -> Self {
+        let region = a.service.region().to_owned();
+        let Alert {
+            alert,
+            status,
+            severity,
+            at,
+            summary,
+            details,
+            ..
+        } = *a;
+        Self {
+            alert,
+            status,
+            severity,
+            at,
+            summary,
+            region,
+            hook_id: details.hook_id,
+            service_deployment_arn: details.service_deployment_arn,
+        }
+    }
+}
+
+/// What the timeline shows, collected as the effects stream by: per rollout its
+/// transitions and alerts in the order they came (the order decides what a step says:
+/// "draining" after a task ran reads differently), and the alerts of no rollout.
+/// Metrics are not kept. Writing the timeline is then one look-up per rollout, not a
+/// scan of every effect per rollout.
+#[derive(Default)]
+pub struct Blocks {
+    rollouts: HashMap<(ServiceArn, DeploymentId), Vec<Mark>>,
+    loose: Vec<AlertLine>,
+}
+
+impl Blocks {
+    /// Nothing collected yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The blocks of effects already collected.
+    pub fn from_effects(effects: &Effects) -> Self {
+        let mut blocks = Self::new();
+        for e in &effects.items {
+            match e {
+                Effect::Metric(_) => {}
+                e => blocks.add(e.clone()),
+            }
+        }
+        blocks
+    }
+
+    /// Takes in one effect.
+    pub fn add(&mut self, effect: Effect) {
+        match effect {
+            Effect::Transition(t) => self
+                .rollouts
+                .entry((t.service, t.deployment_id))
+                .or_default()
+                .push(Mark::Step { at: t.at, to: t.to }),
+            Effect::Alert(a) => match a.deployment_id.clone() {
+                Some(d) => self
+                    .rollouts
+                    .entry((a.service.clone(), d))
+                    .or_default()
+                    .push(Mark::Alert(a.into())),
+                None => self.loose.push(a.into()),
+            },
+            Effect::Stage(st) => {
+                if let Some(d) = st.deployment_id {
+                    self.rollouts
+                        .entry((st.service, d))
+                        .or_default()
+                        .push(Mark::Stage {
+                            at: st.at,
+                            stage: st.stage,
+                        });
+                }
+            }
+            Effect::Metric(_) => {}
+        }
+    }
+}
+
 /// Writes the timeline of every rollout, then the alerts that belong to no rollout.
 /// `config` gives a service's settings when they are known.
 pub fn timeline(
@@ -201,19 +308,27 @@ pub fn timeline(
     config: &dyn Fn(&ServiceArn) -> Option<ServiceConfig>,
     color: bool,
 ) -> io::Result<()> {
+    timeline_of(out, &Blocks::from_effects(effects), rollouts, config, color)
+}
+
+/// [`timeline`] from blocks collected as the effects came.
+pub fn timeline_of(
+    out: &mut impl Write,
+    blocks: &Blocks,
+    rollouts: &[RolloutSummary],
+    config: &dyn Fn(&ServiceArn) -> Option<ServiceConfig>,
+    color: bool,
+) -> io::Result<()> {
     let paint = Paint(color);
     for r in rollouts {
         let known = Known::from(config(&r.service).as_ref());
-        rollout(out, &paint, effects, r, &known)?;
+        let marks = blocks
+            .rollouts
+            .get(&(r.service.clone(), r.deployment_id.clone()))
+            .map_or(&[][..], Vec::as_slice);
+        rollout(out, &paint, marks, r, &known)?;
     }
-    let mut loose: Vec<&Alert> = effects
-        .items
-        .iter()
-        .filter_map(|e| match e {
-            Effect::Alert(a) if a.deployment_id.is_none() => Some(a.as_ref()),
-            _ => None,
-        })
-        .collect();
+    let mut loose: Vec<&AlertLine> = blocks.loose.iter().collect();
     loose.sort_by_key(|a| a.at);
     if !loose.is_empty() {
         writeln!(
@@ -229,7 +344,7 @@ pub fn timeline(
                 a.alert.as_str(),
                 shorten_arns(&a.summary, &mut arns)
             );
-            write_wrapped(out, &head, &label(&paint, a), &body)?;
+            write_wrapped(out, &head, &label(&paint, a.status, a.severity), &body)?;
         }
         for arn in arns {
             writeln!(out, "  in full: {arn}")?;
@@ -241,7 +356,7 @@ pub fn timeline(
 fn rollout(
     out: &mut impl Write,
     paint: &Paint,
-    effects: &Effects,
+    marks: &[Mark],
     r: &RolloutSummary,
     known: &Known,
 ) -> io::Result<()> {
@@ -258,39 +373,28 @@ fn rollout(
     }
     writeln!(out, "{}", paint.p("1", &format!("━━ {title}")))?;
 
-    let mine = |service: &ServiceArn, deployment: Option<&rollout_watcher::model::DeploymentId>| {
-        service == &r.service && deployment == Some(&r.deployment_id)
-    };
-    let mut entries = Vec::new();
+    let mut entries = Vec::with_capacity(marks.len() + 1);
     let mut ran = false;
     let mut started = false;
-    for e in &effects.items {
-        match e {
-            Effect::Transition(t) if mine(&t.service, Some(&t.deployment_id)) => {
-                let text = match t.to {
+    for m in marks {
+        match m {
+            Mark::Step { at, to } => {
+                let text = match to {
                     RolloutState::Started => known.started(rollback),
                     RolloutState::TasksRunning => known.running().into(),
                     RolloutState::Draining => known.draining(ran),
-                    to => step(to).into(),
+                    to => step(*to).into(),
                 };
-                ran |= t.to == RolloutState::TasksRunning;
-                started |= t.to == RolloutState::Started;
+                ran |= *to == RolloutState::TasksRunning;
+                started |= *to == RolloutState::Started;
                 entries.push(Entry::Step {
-                    at: t.at,
-                    to: t.to,
+                    at: *at,
+                    to: *to,
                     text,
                 });
             }
-            Effect::Alert(a) if mine(&a.service, a.deployment_id.as_ref()) => {
-                entries.push(Entry::Alert(a));
-            }
-            Effect::Stage(s) if mine(&s.service, s.deployment_id.as_ref()) => {
-                entries.push(Entry::Stage {
-                    at: s.at,
-                    stage: &s.stage,
-                });
-            }
-            _ => {}
+            Mark::Alert(a) => entries.push(Entry::Alert(a)),
+            Mark::Stage { at, stage } => entries.push(Entry::Stage { at: *at, stage }),
         }
     }
     // A rollout first seen past its start (a late IN_PROGRESS, or one already past its
@@ -347,7 +451,7 @@ fn rollout(
                     a.alert.as_str(),
                     shorten_arns(&summary, &mut arns)
                 );
-                write_wrapped(out, &head, &label(paint, a), &body)?;
+                write_wrapped(out, &head, &label(paint, a.status, a.severity), &body)?;
                 for line in commands {
                     writeln!(out, "{line}")?;
                 }
@@ -487,8 +591,8 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
     lines
 }
 
-fn label(paint: &Paint, a: &Alert) -> String {
-    match (a.status, a.severity) {
+fn label(paint: &Paint, status: AlertStatus, severity: Severity) -> String {
+    match (status, severity) {
         (AlertStatus::Resolved, _) => paint.p("32", "RESOLVED"),
         (_, Severity::Critical) => paint.p("1;31", "CRITICAL"),
         (_, Severity::Warning) => paint.p("33", "WARNING "),
@@ -568,7 +672,12 @@ pub fn timeline_alert_line(a: &Alert, color: bool) -> String {
 }
 
 fn alert_text(paint: &Paint, a: &Alert) -> String {
-    format!("{} {} · {}", label(paint, a), a.alert.as_str(), a.summary)
+    format!(
+        "{} {} · {}",
+        label(paint, a.status, a.severity),
+        a.alert.as_str(),
+        a.summary
+    )
 }
 
 /// A line of the timeline that is not an effect (a stage, a pause, what ECS said),

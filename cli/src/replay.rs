@@ -6,7 +6,10 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::ValueEnum;
-use rollout_watcher::core::{Effect, Effects, RolloutSummary, Settings};
+use rollout_watcher::core::{
+    AlertName, AlertStatus, Effect, Effects, MetricName, RolloutState, RolloutSummary, Settings,
+    Severity, Unit,
+};
 use rollout_watcher::model::{CrashLoopRule, Millis, ServiceArn, Timestamp};
 use rollout_watcher::replay::Replay;
 use serde_json::json;
@@ -56,7 +59,8 @@ pub struct Args {
 
 /// Gives each service `--describe-services` describes its configuration.
 fn configure(replay: &mut Replay, file: &str) -> anyhow::Result<()> {
-    let text = read(file)?;
+    let text = std::fs::read_to_string(file)
+        .with_context(|| format!("--describe-services {file}: cannot read it"))?;
     let described = crate::audit::parse_describe_services(file, &text)
         .with_context(|| format!("--describe-services {file}"))?;
     for record in described.services {
@@ -106,29 +110,207 @@ pub fn settings_with_crash_loop(
     })
 }
 
-/// The latest `time` of the events in `texts`, and where that event is.
-fn last_event_time(texts: &[(String, String)]) -> Option<(Timestamp, String)> {
+/// The `time` of one event's text, if it has one.
+fn event_time(text: &str) -> Option<Timestamp> {
     #[derive(serde::Deserialize)]
     struct Time<'a> {
         #[serde(borrow)]
         time: Option<&'a str>,
     }
-    let mut last: Option<(Timestamp, String)> = None;
-    for (file, text) in texts {
-        for item in reader::split(text).into_iter().flatten() {
-            let at = serde_json::from_str::<Time<'_>>(item.text)
-                .ok()
-                .and_then(|t| t.time)
-                .and_then(Timestamp::parse);
-            if let Some(at) = at.filter(|at| last.as_ref().is_none_or(|(l, _)| at > l)) {
-                last = Some((at, format!("{file}:{}", item.line)));
+    serde_json::from_str::<Time<'_>>(text)
+        .ok()
+        .and_then(|t| t.time)
+        .and_then(Timestamp::parse)
+}
+
+/// The latest event time seen and where that event is (`FILE:LINE`).
+#[derive(Default)]
+struct Latest(Option<(Timestamp, String)>);
+
+impl Latest {
+    fn see(&mut self, text: &str, file: &str, line: usize) {
+        if let Some(at) = event_time(text).filter(|at| self.0.as_ref().is_none_or(|(l, _)| at > l))
+        {
+            self.0 = Some((at, format!("{file}:{line}")));
+        }
+    }
+
+    /// The usage error of a `--now` before the latest event.
+    fn refuse(&self, now: Timestamp) -> anyhow::Result<()> {
+        match &self.0 {
+            Some((last, at)) if now < *last => Err(Usage(format!(
+                "--now {}: earlier than the last event ({}, {at}); give a time after it",
+                now.to_rfc3339(),
+                last.to_rfc3339()
+            ))
+            .into()),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Opens one input: a file, or stdin for `-` (not locked: `-` given twice reads
+/// stdin once, then nothing, as it did).
+fn open(file: &str) -> anyhow::Result<Box<dyn Read>> {
+    Ok(if file == "-" {
+        Box::new(io::stdin())
+    } else {
+        Box::new(std::fs::File::open(file).with_context(|| format!("reading {file}"))?)
+    })
+}
+
+/// Opens every input, in order.
+fn open_all(files: &[String]) -> anyhow::Result<Vec<(String, Box<dyn Read>)>> {
+    files.iter().map(|f| Ok((f.clone(), open(f)?))).collect()
+}
+
+/// What the outputs keep while the events stream by: for `json` nothing (each effect
+/// is written as it comes), for `text` the timeline's blocks, for `html` the effects
+/// the page draws (transitions and alerts) and the task times.
+struct Collect {
+    format: Format,
+    blocks: render::Blocks,
+    drawn: Effects,
+    tasks: html::TaskLog,
+}
+
+impl Collect {
+    fn new(format: Format) -> Self {
+        Self {
+            format,
+            blocks: render::Blocks::new(),
+            drawn: Effects::default(),
+            tasks: html::TaskLog::new(),
+        }
+    }
+
+    fn take(&mut self, effects: Effects, out: &mut (impl Write + ?Sized)) -> anyhow::Result<()> {
+        match self.format {
+            Format::Json => {
+                for e in &effects.items {
+                    write_effect(&mut *out, e)?;
+                }
+            }
+            Format::Text => {
+                for e in effects.items {
+                    self.blocks.add(e);
+                }
+            }
+            Format::Html => self.drawn.items.extend(
+                effects
+                    .items
+                    .into_iter()
+                    .filter(|e| !matches!(e, Effect::Metric(_))),
+            ),
+        }
+        Ok(())
+    }
+}
+
+/// Counts of the input read.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Lines that held no event (bad JSON, or an event the model refused).
+    pub bad: usize,
+    /// Values read as JSON.
+    pub read_ok: usize,
+}
+
+/// Replays the events of `inputs` (name, bytes) in order and writes the output; bad
+/// lines are reported on stderr as `NAME:LINE: message`. `latest`, when given, learns
+/// each event's time (for a `--now` checked after reading).
+fn replay_inputs(
+    replay: &mut Replay,
+    inputs: Vec<(String, Box<dyn Read>)>,
+    collect: &mut Collect,
+    out: &mut (impl Write + ?Sized),
+    mut latest: Option<&mut Latest>,
+) -> anyhow::Result<Counts> {
+    let mut counts = Counts::default();
+    for (file, src) in inputs {
+        let mut reader = reader::Reader::new(src);
+        while let Some(item) = reader
+            .next_event()
+            .with_context(|| format!("reading {file}"))?
+        {
+            let result = item.map_err(|b| (b.line, b.message)).and_then(|l| {
+                counts.read_ok += 1;
+                if let Some(latest) = latest.as_deref_mut() {
+                    latest.see(l.text, &file, l.line);
+                }
+                match collect.format {
+                    Format::Html => html::apply_json(replay, &mut collect.tasks, l.text),
+                    _ => replay.apply_json(l.text),
+                }
+                .map_err(|e| (l.line, e.to_string()))
+            });
+            match result {
+                Ok(effects) => collect.take(effects, out)?,
+                Err((line, message)) => {
+                    counts.bad += 1;
+                    eprintln!("{file}:{line}: {message}");
+                }
             }
         }
     }
-    last
+    Ok(counts)
+}
+
+/// Replays `files` (`-` is stdin) into `out` in `format`, as `replay` does without
+/// `--now`: the benchmarks run exactly this.
+pub fn replay_files(
+    files: &[String],
+    format: Format,
+    settings: Settings,
+    out: &mut impl Write,
+) -> anyhow::Result<Counts> {
+    let mut replay = Replay::new(settings);
+    let mut collect = Collect::new(format);
+    let inputs = open_all(files)?;
+    let counts = replay_inputs(&mut replay, inputs, &mut collect, out, None)?;
+    finish(&replay, collect, None, out)?;
+    Ok(counts)
+}
+
+/// Writes what follows the events: the rollouts (json), the timeline (text) or the
+/// page (html).
+fn finish(
+    replay: &Replay,
+    collect: Collect,
+    now: Option<Timestamp>,
+    out: &mut (impl Write + ?Sized),
+) -> anyhow::Result<()> {
+    let rollouts = replay.rollouts();
+    match collect.format {
+        Format::Json => {
+            for r in &rollouts {
+                writeln!(out, "{}", rollout_json(r))?;
+            }
+        }
+        Format::Text => {
+            let config = |arn: &ServiceArn| replay.service(arn).and_then(|s| s.config()).cloned();
+            render::timeline_of(
+                &mut &mut *out,
+                &collect.blocks,
+                &rollouts,
+                &config,
+                render::color_wanted(),
+            )?;
+        }
+        Format::Html => {
+            let page = html::replay_page(&collect.drawn, &rollouts, &collect.tasks, now);
+            out.write_all(html::document(&page).as_bytes())?;
+        }
+    }
+    Ok(())
 }
 
 /// Runs the subcommand; the exit code says whether all input was good.
+///
+/// Events are read, decoded and applied one at a time: memory follows the number of
+/// services and rollouts, not the size of the input. Files are read in the order
+/// given, each from its first line to its last, and events are applied in that order
+/// (the state machine orders them by their versions and times itself).
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let now = args
         .now
@@ -154,72 +336,52 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     } else {
         args.files.clone()
     };
-    let mut texts = Vec::with_capacity(files.len());
-    for file in &files {
-        texts.push((file.clone(), read(file)?));
-    }
+    // Every file is opened before anything is printed: a missing one is an error
+    // with no partial output.
+    let inputs = open_all(&files)?;
     // Deadlines are evaluated after the last event: a --now before it would run time
-    // backwards, so it is refused before anything is printed.
-    if let Some(now) = now
-        && let Some((last, at)) = last_event_time(&texts).filter(|(last, _)| now < *last)
-    {
-        return Err(Usage(format!(
-            "--now {}: earlier than the last event ({}, {at}); give a time after it",
-            now.to_rfc3339(),
-            last.to_rfc3339()
-        ))
-        .into());
+    // backwards, so it is refused before anything is printed. Text and HTML print
+    // only after the last event, so the check waits for it; JSON prints each effect
+    // as it comes, so files are read once first for their latest time, and stdin's
+    // JSON output is held back until the end.
+    let mut latest = now.map(|_| Latest::default());
+    let json_now = args.format == Format::Json && now.is_some();
+    let hold = json_now && files.iter().any(|f| f == "-");
+    if let (Some(now), true, false) = (now, json_now, hold) {
+        let mut first = Latest::default();
+        for file in &files {
+            let mut reader = reader::Reader::new(open(file)?);
+            while let Some(item) = reader
+                .next_event()
+                .with_context(|| format!("reading {file}"))?
+            {
+                if let Ok(l) = item {
+                    first.see(l.text, file, l.line);
+                }
+            }
+        }
+        first.refuse(now)?;
+        latest = None;
     }
     let stdout = io::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
-    let mut collected = Effects::default();
-    let (mut bad, mut read_ok) = (0usize, 0usize);
-    let mut tasks = html::TaskLog::new();
-    for (file, text) in &texts {
-        for item in reader::split(text) {
-            let result = item.map_err(|b| (b.line, b.message)).and_then(|l| {
-                read_ok += 1;
-                match args.format {
-                    Format::Html => html::apply_json(&mut replay, &mut tasks, l.text),
-                    _ => replay.apply_json(l.text),
-                }
-                .map_err(|e| (l.line, e.to_string()))
-            });
-            match result {
-                Ok(effects) => emit(args.format, effects, &mut out, &mut collected)?,
-                Err((line, message)) => {
-                    bad += 1;
-                    eprintln!("{file}:{line}: {message}");
-                }
-            }
-        }
+    let mut direct = io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    let mut held = Vec::new();
+    let out: &mut dyn Write = if hold { &mut held } else { &mut direct };
+    let mut collect = Collect::new(args.format);
+    let counts = replay_inputs(&mut replay, inputs, &mut collect, out, latest.as_mut())?;
+    if let (Some(now), Some(latest)) = (now, &latest) {
+        latest.refuse(now)?;
     }
     if let Some(now) = now {
-        emit(args.format, replay.tick_all(now), &mut out, &mut collected)?;
+        collect.take(replay.tick_all(now), out)?;
     }
-    let rollouts = replay.rollouts();
-    match args.format {
-        Format::Json => {
-            for r in &rollouts {
-                writeln!(out, "{}", rollout_json(r))?;
-            }
-        }
-        Format::Text => {
-            let config = |arn: &ServiceArn| replay.service(arn).and_then(|s| s.config()).cloned();
-            render::timeline(
-                &mut out,
-                &collected,
-                &rollouts,
-                &config,
-                render::color_wanted(),
-            )?;
-        }
-        Format::Html => {
-            let page = html::replay_page(&collected, &rollouts, &tasks, now);
-            out.write_all(html::document(&page).as_bytes())?;
-        }
+    finish(&replay, collect, now, out)?;
+    if hold {
+        direct.write_all(&held)?;
     }
-    out.flush()?;
+    direct.flush()?;
+    let Counts { bad, read_ok } = counts;
+
     let stats = replay.stats;
     let valid = stats.applied + stats.ignored + stats.duplicates;
     let inputs = files.join(", ");
@@ -251,34 +413,110 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn read(file: &str) -> anyhow::Result<String> {
-    let mut text = String::new();
-    if file == "-" {
-        io::stdin()
-            .read_to_string(&mut text)
-            .context("reading stdin")?;
-    } else {
-        let bytes = std::fs::read(file).with_context(|| format!("reading {file}"))?;
-        text = String::from_utf8_lossy(&bytes).into_owned();
+/// One effect as a JSON line, written straight from the effect: the bytes of
+/// [`effect_json`]'s line (keys in the same, alphabetical, order) without building a
+/// map per effect.
+pub fn write_effect(out: &mut (impl Write + ?Sized), e: &Effect) -> io::Result<()> {
+    use rollout_watcher::core::Dimensions;
+    use rollout_watcher::model::DeploymentId;
+    #[derive(serde::Serialize)]
+    struct Transition<'a> {
+        at: Timestamp,
+        deployment_id: &'a DeploymentId,
+        from: Option<RolloutState>,
+        service: &'a ServiceArn,
+        to: RolloutState,
+        r#type: &'static str,
     }
-    Ok(text)
-}
-
-fn emit(
-    format: Format,
-    effects: Effects,
-    out: &mut impl Write,
-    collected: &mut Effects,
-) -> anyhow::Result<()> {
-    match format {
-        Format::Json => {
-            for e in &effects.items {
-                writeln!(out, "{}", effect_json(e))?;
-            }
-        }
-        Format::Text | Format::Html => collected.items.extend(effects.items),
+    #[derive(serde::Serialize)]
+    struct Alert<'a> {
+        alert: &'a AlertName,
+        at: Timestamp,
+        deployment_id: Option<&'a DeploymentId>,
+        service: &'a ServiceArn,
+        severity: Severity,
+        status: AlertStatus,
+        summary: &'a str,
+        r#type: &'static str,
     }
-    Ok(())
+    #[derive(serde::Serialize)]
+    struct NoDimensions {}
+    #[derive(serde::Serialize)]
+    #[serde(untagged)]
+    enum Dims<'a> {
+        Some(&'a Dimensions),
+        None(NoDimensions),
+    }
+    #[derive(serde::Serialize)]
+    struct Metric<'a> {
+        at: Timestamp,
+        dimensions: Dims<'a>,
+        name: &'a MetricName,
+        r#type: &'static str,
+        unit: &'a Unit,
+        value: f64,
+    }
+    #[derive(serde::Serialize)]
+    struct Stage<'a> {
+        at: Timestamp,
+        deployment_id: Option<&'a DeploymentId>,
+        service: &'a ServiceArn,
+        stage: &'a str,
+        r#type: &'static str,
+    }
+    let mut out = &mut *out;
+    match e {
+        Effect::Transition(t) => serde_json::to_writer(
+            &mut out,
+            &Transition {
+                at: t.at,
+                deployment_id: &t.deployment_id,
+                from: t.from,
+                service: &t.service,
+                to: t.to,
+                r#type: "transition",
+            },
+        ),
+        Effect::Alert(a) => serde_json::to_writer(
+            &mut out,
+            &Alert {
+                alert: &a.alert,
+                at: a.at,
+                deployment_id: a.deployment_id.as_ref(),
+                service: &a.service,
+                severity: a.severity,
+                status: a.status,
+                summary: &a.summary,
+                r#type: "alert",
+            },
+        ),
+        Effect::Metric(m) => serde_json::to_writer(
+            &mut out,
+            &Metric {
+                at: m.at,
+                dimensions: m
+                    .dimensions
+                    .as_ref()
+                    .map_or(Dims::None(NoDimensions {}), Dims::Some),
+                name: &m.name,
+                r#type: "metric",
+                unit: &m.unit,
+                value: m.value,
+            },
+        ),
+        Effect::Stage(st) => serde_json::to_writer(
+            &mut out,
+            &Stage {
+                at: st.at,
+                deployment_id: st.deployment_id.as_ref(),
+                service: &st.service,
+                stage: &st.stage,
+                r#type: "stage",
+            },
+        ),
+    }
+    .map_err(io::Error::other)?;
+    out.write_all(b"\n")
 }
 
 /// One effect as a JSON line.
@@ -310,4 +548,44 @@ pub fn rollout_json(r: &RolloutSummary) -> serde_json::Value {
         "state": r.state, "started_at": r.started_at, "finished_at": r.finished_at,
         "duration_s": r.duration_s, "downtime_s": r.downtime(),
     })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::simulate::{Params, Scenario, simulate};
+
+    #[test]
+    fn an_effect_written_straight_is_the_line_of_its_json_value() {
+        let mut replay = Replay::new(Settings::default());
+        let mut all = Vec::new();
+        for scenario in Scenario::every() {
+            let mut p = Params::defaults(scenario);
+            p.service = scenario.name().to_owned();
+            for e in simulate(&p).unwrap().events {
+                all.extend(replay.apply_json(&e.to_string()).unwrap().items);
+            }
+        }
+        all.extend(
+            replay
+                .tick_all(Timestamp::parse("2026-03-09T00:00:00Z").unwrap())
+                .items,
+        );
+        let mut kinds = [0; 3];
+        for effect in &all {
+            kinds[match effect {
+                Effect::Transition(_) => 0,
+                Effect::Alert(_) => 1,
+                Effect::Metric(_) => 2,
+            }] += 1;
+            let mut line = Vec::new();
+            write_effect(&mut line, effect).unwrap();
+            assert_eq!(
+                String::from_utf8(line).unwrap(),
+                format!("{}\n", effect_json(effect))
+            );
+        }
+        assert!(kinds.iter().all(|n| *n > 10), "{kinds:?}");
+    }
 }

@@ -1,7 +1,7 @@
 //! Many services at once, in memory: the engine behind `rollout-watcher replay` and
 //! the world the scenario tests drive.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::core::{Effects, RolloutSummary, ServiceConfig, ServiceState, Settings};
 use crate::model::{DeploymentId, EcsEvent, Input, Interpreted, ModelError, ServiceArn, Timestamp};
@@ -114,14 +114,25 @@ impl Replay {
     }
 
     /// Every rollout seen, as it stands now, in order of start.
+    ///
+    /// One copy of the summaries: those the services still hold as they stand, and
+    /// those remembered of the rest (a month of events holds tens of thousands).
     pub fn rollouts(&self) -> Vec<RolloutSummary> {
-        let mut all = self.seen.clone();
-        for state in self.services.values() {
-            for r in state.rollouts() {
-                all.insert((r.service.clone(), r.deployment_id.clone()), r);
-            }
-        }
-        let mut v: Vec<RolloutSummary> = all.into_values().collect();
+        let mut v: Vec<RolloutSummary> = self
+            .services
+            .values()
+            .flat_map(ServiceState::rollouts)
+            .collect();
+        let live: HashSet<(&ServiceArn, &DeploymentId)> =
+            v.iter().map(|r| (&r.service, &r.deployment_id)).collect();
+        let past: Vec<RolloutSummary> = self
+            .seen
+            .iter()
+            .filter(|((s, d), _)| !live.contains(&(s, d)))
+            .map(|(_, r)| r.clone())
+            .collect();
+        drop(live);
+        v.extend(past);
         v.sort_by(|a, b| {
             (a.started_at.or(a.finished_at), &a.service, &a.deployment_id).cmp(&(
                 b.started_at.or(b.finished_at),
