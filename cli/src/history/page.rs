@@ -90,6 +90,7 @@ fn figures(s: &Stats) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use rollout_watcher::core::RolloutSummary;
     use rollout_watcher::model::{DeploymentId, Timestamp};
