@@ -1,11 +1,32 @@
-//! What each alert kind says besides its summary: a headline of a few words (the
-//! Slack message's header) and the next steps for the person it wakes (the SNS
-//! message's). Beside the severity ([`AlertName::severity`]), so all of an alert
-//! kind's words live in the policy and a new kind is written in one place.
+//! What each alert kind is besides its summary: how loud it is (the severity
+//! DESIGN.md gives it), a headline of a few words (the Slack message's header) and
+//! the next steps for the person it wakes (the SNS message's). One file, so a new
+//! alert kind's loudness and words are written in one place of the policy, beside
+//! the function in `alerts/` that words its summary.
 
-use crate::core::AlertName;
+use crate::core::{AlertName, Severity};
 
 impl AlertName {
+    /// The severity DESIGN.md gives it.
+    pub const fn severity(self) -> Severity {
+        match self {
+            Self::DeploymentStarted | Self::DeploymentCompleted => Severity::Info,
+            Self::HealthCheckFailed
+            | Self::TaskFailedToStart
+            | Self::DeploymentStalled
+            | Self::UnsafeDeploymentConfig
+            | Self::DeploymentPaused
+            | Self::TaskCrashed => Severity::Warning,
+            Self::DeploymentFailed
+            | Self::DeploymentRolledBack
+            | Self::TaskStartImpaired
+            | Self::TaskPlacementFailed
+            | Self::ZeroRunningTasks
+            | Self::LifecycleHookFailed
+            | Self::CrashLoop => Severity::Critical,
+        }
+    }
+
     /// What happened, in a few words (`resolved`: the condition ended).
     pub const fn headline(self, resolved: bool) -> &'static str {
         match self {

@@ -19,30 +19,7 @@ pub use metric::{health_metric, sampled_metric, service_metric};
 pub use crate::core::dedup_key;
 pub use crate::model::{Finding, breaker_threshold, ceiling_tasks, floor_tasks};
 
-use crate::core::{AlertName, Severity};
 use crate::model::ServiceArn;
-
-impl AlertName {
-    /// The severity DESIGN.md gives it.
-    pub const fn severity(self) -> Severity {
-        match self {
-            Self::DeploymentStarted | Self::DeploymentCompleted => Severity::Info,
-            Self::HealthCheckFailed
-            | Self::TaskFailedToStart
-            | Self::DeploymentStalled
-            | Self::UnsafeDeploymentConfig
-            | Self::DeploymentPaused
-            | Self::TaskCrashed => Severity::Warning,
-            Self::DeploymentFailed
-            | Self::DeploymentRolledBack
-            | Self::TaskStartImpaired
-            | Self::TaskPlacementFailed
-            | Self::ZeroRunningTasks
-            | Self::LifecycleHookFailed
-            | Self::CrashLoop => Severity::Critical,
-        }
-    }
-}
 
 /// The ECS console page of a service (or of one of its deployments' tasks).
 pub fn console_url(service: &ServiceArn) -> String {
