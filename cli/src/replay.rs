@@ -582,9 +582,28 @@ mod tests {
             }] += 1;
             let mut line = Vec::new();
             write_effect(&mut line, effect).unwrap();
-            assert_eq!(
-                String::from_utf8(line).unwrap(),
-                format!("{}\n", effect_json(effect))
+            // One line, and the same object as the JSON value: the same keys and
+            // values. (Key order is compared apart: whether `json!` keeps insertion
+            // order depends on serde_json's `preserve_order`, which the AWS SDK turns
+            // on when the whole workspace is built together.)
+            assert_eq!(line.iter().filter(|b| **b == b'\n').count(), 1);
+            assert!(line.ends_with(b"\n"));
+            let written: serde_json::Value = serde_json::from_slice(&line).unwrap();
+            assert_eq!(written, effect_json(effect));
+            let keys: Vec<String> = serde_json::from_slice::<
+                std::collections::BTreeMap<String, serde_json::Value>,
+            >(&line)
+            .unwrap()
+            .into_keys()
+            .collect();
+            let raw = String::from_utf8(line).unwrap();
+            let positions: Vec<usize> = keys
+                .iter()
+                .map(|k| raw.find(&format!("\"{k}\":")).unwrap())
+                .collect();
+            assert!(
+                positions.windows(2).all(|w| w[0] < w[1]),
+                "keys in alphabetical order, whatever serde_json's features: {raw}"
             );
         }
         // every kind of effect, stages included, went through both writers
