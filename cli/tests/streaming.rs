@@ -5,56 +5,13 @@
 //! printed, from stdin too.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-use std::io::Write;
-use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+#[path = "support/cli.rs"]
+mod cli;
 
+use std::process::Output;
+
+use cli::{Scratch, run};
 use serde_json::Value;
-
-const BIN: &str = env!("CARGO_BIN_EXE_rollout-watcher");
-
-/// A scratch directory, removed when dropped.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("streaming-{}-{name}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        Self(dir)
-    }
-
-    fn file(&self, name: &str, text: &str) -> String {
-        let path = self.0.join(name);
-        std::fs::write(&path, text).unwrap();
-        path.display().to_string()
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// Runs the binary, feeding `stdin` from another thread so that a large output never
-/// blocks the input.
-fn run(args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    let text = stdin.to_owned();
-    let feeder = std::thread::spawn(move || {
-        let _ = input.write_all(text.as_bytes());
-    });
-    let out = child.wait_with_output().unwrap();
-    feeder.join().unwrap();
-    out
-}
 
 /// A health-check rollback and a zero-running rollout, as the simulator prints them.
 fn events() -> Vec<Value> {
@@ -85,7 +42,7 @@ fn replay(format: &str, files: &[String]) -> Output {
 #[test]
 fn every_layout_of_the_same_events_replays_the_same() {
     let events = events();
-    let dir = Scratch::new("layouts");
+    let dir = Scratch::new("streaming", "layouts");
     let lines = dir.file("lines.jsonl", &json_lines(&events));
     let layouts = [
         (
@@ -130,7 +87,7 @@ fn every_layout_of_the_same_events_replays_the_same() {
 #[test]
 fn files_are_one_stream_in_the_order_given_and_stdin_is_the_same_stream() {
     let events = events();
-    let dir = Scratch::new("split");
+    let dir = Scratch::new("streaming", "split");
     let (head, tail) = events.split_at(events.len() / 3);
     let whole = dir.file("whole.jsonl", &json_lines(&events));
     let first = dir.file("first.jsonl", &json_lines(head));
@@ -164,7 +121,7 @@ fn a_now_before_the_last_event_is_refused_before_any_output_from_stdin_too() {
         "{err}"
     );
 
-    let dir = Scratch::new("now");
+    let dir = Scratch::new("streaming", "now");
     let file = dir.file("events.jsonl", &text);
     let late = [
         "replay",

@@ -4,57 +4,19 @@
 //! for a bad argument). The SDK's error chain only with `--verbose`.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+#[path = "support/cli.rs"]
+mod cli;
 
-const BIN: &str = env!("CARGO_BIN_EXE_rollout-watcher");
+use std::path::Path;
+use std::process::{Command, Output};
+
+use cli::{BIN, Scratch, run};
 
 fn sample(name: &str) -> String {
     format!(
         "{}/../tests/fixtures/samples/{name}.json",
         env!("CARGO_MANIFEST_DIR")
     )
-}
-
-/// A scratch directory, removed when dropped.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("user-errors-{}-{name}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        Self(dir)
-    }
-
-    fn file(&self, name: &str, text: &str) -> String {
-        let path = self.0.join(name);
-        std::fs::write(&path, text).unwrap();
-        path.display().to_string()
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn run(args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
 }
 
 fn stderr(o: &Output) -> String {
@@ -81,7 +43,7 @@ fn assert_one_line(o: &Output, code: i32, parts: &[&str]) {
 
 #[test]
 fn audit_of_a_number_says_what_it_expected() {
-    let dir = Scratch::new("six");
+    let dir = Scratch::new("user-errors", "six");
     let six = dir.file("services.json", "6");
     let out = run(&["audit", "--describe-services", &six], "");
     assert_one_line(
@@ -99,7 +61,7 @@ fn audit_of_a_number_says_what_it_expected() {
 
 #[test]
 fn audit_of_an_empty_file_or_stdin_is_an_error_not_a_pass() {
-    let dir = Scratch::new("empty");
+    let dir = Scratch::new("user-errors", "empty");
     let empty = dir.file("services.json", "");
     assert_one_line(
         &run(&["audit", "--describe-services", &empty], ""),
@@ -167,7 +129,7 @@ fn audit_names_a_wrong_field_by_its_path() {
 
 #[test]
 fn audit_of_cut_json_says_where_it_ends() {
-    let dir = Scratch::new("cut");
+    let dir = Scratch::new("user-errors", "cut");
     let cut = dir.file(
         "services.json",
         "{\"services\": [\n  {\"serviceName\": \"web\"",
@@ -214,14 +176,14 @@ fn audit_without_aws(home: &Path, env: &[(&str, &str)], extra: &[&str]) -> Outpu
 
 #[test]
 fn live_audit_without_a_region_says_which_variable_to_set() {
-    let home = Scratch::new("no-region");
+    let home = Scratch::new("user-errors", "no-region");
     let out = audit_without_aws(&home.0, &[], &[]);
     assert_one_line(&out, 1, &["no AWS region: set AWS_REGION", "AWS_PROFILE"]);
 }
 
 #[test]
 fn live_audit_without_credentials_hints_at_aws_profile_and_hides_the_chain() {
-    let home = Scratch::new("no-credentials");
+    let home = Scratch::new("user-errors", "no-credentials");
     let out = audit_without_aws(&home.0, &[("AWS_REGION", "eu-west-1")], &[]);
     assert_one_line(
         &out,
@@ -250,7 +212,7 @@ fn live_audit_without_credentials_hints_at_aws_profile_and_hides_the_chain() {
 
 #[test]
 fn live_audit_of_an_unreachable_endpoint_says_what_to_check() {
-    let home = Scratch::new("unreachable");
+    let home = Scratch::new("user-errors", "unreachable");
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -280,7 +242,7 @@ fn live_audit_of_an_unreachable_endpoint_says_what_to_check() {
 
 #[test]
 fn replay_of_an_empty_file_says_it_read_no_events() {
-    let dir = Scratch::new("replay-empty");
+    let dir = Scratch::new("user-errors", "replay-empty");
     let empty = dir.file("events.json", "\n\n");
     let out = run(&["replay", &empty], "");
     assert_one_line(&out, 1, &[&empty, "no events in it", "JSON Lines"]);
@@ -290,7 +252,7 @@ fn replay_of_an_empty_file_says_it_read_no_events() {
 
 #[test]
 fn replay_of_garbage_never_claims_valid_events_were_processed() {
-    let dir = Scratch::new("replay-garbage");
+    let dir = Scratch::new("user-errors", "replay-garbage");
     let garbage = dir.file("events.json", "hello\nworld\n");
     let out = run(&["replay", &garbage], "");
     let err = stderr(&out);
