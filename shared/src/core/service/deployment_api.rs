@@ -46,6 +46,7 @@ impl ServiceState {
     fn open(&self) -> impl Iterator<Item = &Rollout> {
         self.rollouts
             .values()
+            .map(Box::as_ref)
             .filter(|r| r.state.is_none_or(|s| !s.is_terminal()))
     }
 }

@@ -18,7 +18,7 @@ use crate::model::{
 use super::super::effects::Transition;
 use super::super::occurrence::{Failures, Occurrence, Occurrences, RolloutRef};
 use super::super::rollout::{
-    Done, RollbackFact, Rollout, RolloutState, RolloutSummary, StrategyKind,
+    Done, RollbackFact, Rollout, RolloutState, RolloutSummary, Rollouts, StrategyKind,
 };
 use super::super::stop::{StopClass, StopInfo};
 use super::super::strategy;
@@ -27,6 +27,10 @@ use super::zero::ZeroTracker;
 
 /// What the tasks of one deployment did (kept apart from the rollout because task
 /// events often arrive before the deployment's own IN_PROGRESS event).
+/// The task figures of a service's deployments by deployment, boxed for the reason
+/// [`Rollouts`] is.
+pub(crate) type DeploymentStats = BTreeMap<DeploymentId, Box<DeploymentTasks>>;
+
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct DeploymentTasks {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -100,7 +104,7 @@ pub(super) fn new_rollout(
 
 /// Records a deployment fact; false when it told nothing new.
 pub(super) fn record(
-    rollouts: &mut BTreeMap<DeploymentId, Rollout>,
+    rollouts: &mut Rollouts,
     rollbacks: &mut Vec<RollbackFact>,
     c: &DeploymentChange,
     time: Timestamp,
@@ -109,7 +113,7 @@ pub(super) fn record(
     let existed = rollouts.contains_key(&c.deployment);
     let r = rollouts
         .entry(c.deployment.clone())
-        .or_insert_with(|| new_rollout(c.deployment.clone(), time, stall_after, config));
+        .or_insert_with(|| Box::new(new_rollout(c.deployment.clone(), time, stall_after, config)));
     let before = r.clone();
     match c.phase {
         DeploymentPhase::InProgress => {
@@ -149,12 +153,13 @@ pub(super) fn record(
 
 /// The newest rollout that had started by `at`, is not `except` and is still open.
 pub(super) fn newest_open<'a>(
-    rollouts: &'a BTreeMap<DeploymentId, Rollout>,
+    rollouts: &'a Rollouts,
     at: Timestamp,
     except: Option<&DeploymentId>,
 ) -> Option<&'a Rollout> {
     rollouts
         .values()
+        .map(Box::as_ref)
         .filter(|r| Some(&r.deployment) != except && r.start() <= at)
         .filter(|r| !strategy::of(r).derive(r, None).is_terminal())
         .max_by_key(|r| (r.start(), r.deployment.clone()))
@@ -164,7 +169,7 @@ pub(super) fn newest_open<'a>(
 pub(super) struct View<'a> {
     pub(super) service: &'a ServiceArn,
     pub(super) clock: Option<Timestamp>,
-    pub(super) deployments: &'a BTreeMap<DeploymentId, DeploymentTasks>,
+    pub(super) deployments: &'a DeploymentStats,
     pub(super) zero: &'a ZeroTracker,
     pub(super) config: Option<&'a ServiceConfig>,
 }
@@ -201,18 +206,17 @@ impl View<'_> {
     }
 
     /// Derives every rollout's state, oldest first, and what each implies once.
-    pub(super) fn derive(
-        &self,
-        rollouts: &mut BTreeMap<DeploymentId, Rollout>,
-        out: &mut Occurrences,
-    ) {
+    pub(super) fn derive(&self, rollouts: &mut Rollouts, out: &mut Occurrences) {
         let clock = self.clock.unwrap_or_default();
-        let mut order: Vec<&mut Rollout> = rollouts.values_mut().collect();
+        let mut order: Vec<&mut Rollout> = rollouts.values_mut().map(Box::as_mut).collect();
         order.sort_unstable_by(|a, b| (a.start(), &a.deployment).cmp(&(b.start(), &b.deployment)));
         let none = DeploymentTasks::default();
         for r in order {
             let rules = strategy::of(r);
-            let stats = self.deployments.get(&r.deployment).unwrap_or(&none);
+            let stats = self
+                .deployments
+                .get(&r.deployment)
+                .map_or(&none, Box::as_ref);
             let base = rules.derive(r, stats.first_running_at);
             if !base.is_terminal() && r.stalled_at.is_none() && clock >= rules.deadline(r) {
                 r.stalled_at = Some(rules.deadline(r));

@@ -9,12 +9,10 @@
 
 use std::collections::BTreeMap;
 
-use crate::model::{
-    DeploymentId, HookChange, Millis, ServiceConfig, ServiceDeploymentView, Timestamp,
-};
+use crate::model::{HookChange, Millis, ServiceConfig, ServiceDeploymentView, Timestamp};
 
 use super::super::native::NativeFacts;
-use super::super::rollout::{Rollout, StrategyKind};
+use super::super::rollout::{Rollouts, StrategyKind};
 use super::deployments::new_rollout;
 
 /// The facts of service deployments no rollout was joined to yet, by ARN.
@@ -26,7 +24,7 @@ const MAX_UNJOINED: usize = 8;
 
 /// Records a hook event; false when it told nothing new.
 pub(super) fn record_hook(
-    rollouts: &mut BTreeMap<DeploymentId, Rollout>,
+    rollouts: &mut Rollouts,
     unjoined: &mut Unjoined,
     h: &HookChange,
     config: Option<&ServiceConfig>,
@@ -47,7 +45,7 @@ pub(super) fn record_hook(
 /// Records one reading of the Service Deployments API taken at `read_at`; false when
 /// it told nothing new.
 pub(super) fn record_view(
-    rollouts: &mut BTreeMap<DeploymentId, Rollout>,
+    rollouts: &mut Rollouts,
     unjoined: &mut Unjoined,
     v: &ServiceDeploymentView,
     read_at: Timestamp,
@@ -62,7 +60,7 @@ pub(super) fn record_view(
     let existed = rollouts.contains_key(&id);
     let r = rollouts
         .entry(id.clone())
-        .or_insert_with(|| new_rollout(id, read_at, stall_after, config));
+        .or_insert_with(|| Box::new(new_rollout(id, read_at, stall_after, config)));
     let before = r.clone();
     let mut facts = match r.native.take() {
         Some(n) => *n,
@@ -82,7 +80,7 @@ pub(super) fn record_view(
 
 /// Joins each waiting service deployment to the rollout that covers its time, and
 /// forgets the oldest beyond [`MAX_UNJOINED`].
-pub(super) fn join(rollouts: &mut BTreeMap<DeploymentId, Rollout>, unjoined: &mut Unjoined) {
+pub(super) fn join(rollouts: &mut Rollouts, unjoined: &mut Unjoined) {
     if unjoined.is_empty() {
         return;
     }
@@ -121,10 +119,7 @@ pub(super) fn join(rollouts: &mut BTreeMap<DeploymentId, Rollout>, unjoined: &mu
 /// Rollouts that began before the service's configuration was read follow the
 /// strategy (and bake time) it names once it is known: the functions read
 /// DescribeServices on a service's first events, not before them.
-pub(super) fn adopt_config(
-    rollouts: &mut BTreeMap<DeploymentId, Rollout>,
-    config: Option<&ServiceConfig>,
-) {
+pub(super) fn adopt_config(rollouts: &mut Rollouts, config: Option<&ServiceConfig>) {
     let (kind, bake) = StrategyKind::of_config(config);
     if kind == StrategyKind::Rolling {
         return;

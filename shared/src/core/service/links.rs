@@ -5,11 +5,9 @@
 //! only the rollouts whose links changed are written, which keeps the common case
 //! (nothing changed) free of allocations.
 
-use std::collections::BTreeMap;
-
 use crate::model::{DeploymentId, Timestamp};
 
-use super::super::rollout::{RollbackFact, Rollout};
+use super::super::rollout::{RollbackFact, Rollout, Rollouts};
 
 /// The links of one rollout, as [`Rollout`] holds them.
 #[derive(Clone, Copy, Default, PartialEq)]
@@ -39,7 +37,7 @@ type Update = (
 
 /// Sets `rolled_back`, `rollback_of` and `superseded` of every rollout from the
 /// rollback facts and the start times.
-pub(crate) fn link(rollouts: &mut BTreeMap<DeploymentId, Rollout>, rollbacks: &[RollbackFact]) {
+pub(crate) fn link(rollouts: &mut Rollouts, rollbacks: &[RollbackFact]) {
     let updates: Vec<(usize, Update)> = {
         let links = compute(rollouts, rollbacks);
         rollouts
@@ -73,10 +71,7 @@ pub(crate) fn link(rollouts: &mut BTreeMap<DeploymentId, Rollout>, rollbacks: &[
 }
 
 /// The links of each rollout, in the map's order.
-fn compute<'a>(
-    rollouts: &'a BTreeMap<DeploymentId, Rollout>,
-    rollbacks: &'a [RollbackFact],
-) -> Vec<Links<'a>> {
+fn compute<'a>(rollouts: &'a Rollouts, rollbacks: &'a [RollbackFact]) -> Vec<Links<'a>> {
     let ids: Vec<&DeploymentId> = rollouts.keys().collect();
     let position = |d: &DeploymentId| ids.binary_search(&d).ok();
     let mut links = vec![Links::default(); ids.len()];

@@ -42,17 +42,17 @@ use std::collections::{BTreeMap, VecDeque};
 use serde::{Deserialize, Serialize};
 
 use crate::model::{
-    CrashLoopRule, DeploymentId, Input, InputKind, Millis, Observation, ServiceAction, ServiceArn,
-    ServiceConfig, Timestamp,
+    CrashLoopRule, Input, InputKind, Millis, Observation, ServiceAction, ServiceArn, ServiceConfig,
+    Timestamp,
 };
 
 use super::effects::{AlertName, dedup_key};
 use super::occurrence::{Occurrence, Occurrences};
-use super::rollout::{RollbackFact, Rollout};
+use super::rollout::{RollbackFact, Rollouts};
 use super::settings::Settings;
 use super::stop::StopInfo;
 use crashes::Crashes;
-use deployments::{DeploymentTasks, View};
+use deployments::{DeploymentStats, View};
 use tasks::Tasks;
 use zero::ZeroTracker;
 
@@ -66,11 +66,11 @@ pub struct ServiceState {
     #[serde(default)]
     pub(crate) tasks: Tasks,
     #[serde(default)]
-    pub(crate) rollouts: BTreeMap<DeploymentId, Rollout>,
+    pub(crate) rollouts: Rollouts,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) rollbacks: Vec<RollbackFact>,
     #[serde(default)]
-    pub(crate) deployments: BTreeMap<DeploymentId, DeploymentTasks>,
+    pub(crate) deployments: DeploymentStats,
     #[serde(default)]
     pub(crate) zero: ZeroTracker,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -56,7 +56,7 @@ impl ServiceState {
 
     /// Summaries of every rollout still held, oldest first.
     pub fn rollouts(&self) -> Vec<RolloutSummary> {
-        let mut v: Vec<&Rollout> = self.rollouts.values().collect();
+        let mut v: Vec<&Rollout> = self.rollouts.values().map(Box::as_ref).collect();
         v.sort_by_key(|r| (r.start(), r.deployment.clone()));
         let view = self.view();
         v.into_iter().map(|r| view.summary(r)).collect()
@@ -67,6 +67,7 @@ impl ServiceState {
         let mut v: Vec<&Rollout> = self
             .rollouts
             .values()
+            .map(Box::as_ref)
             .filter(|r| r.state.is_none_or(|s| !s.is_terminal()))
             .collect();
         v.sort_by_key(|r| std::cmp::Reverse((r.start(), r.deployment.clone())));

@@ -3,12 +3,12 @@
 //! longer needed is forgotten, and what is forgotten is remembered just enough to
 //! recognise its late events.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
 use crate::model::{DeploymentId, Millis, Timestamp};
 
-use super::super::rollout::{RollbackFact, Rollout, RolloutState};
-use super::deployments::DeploymentTasks;
+use super::super::rollout::{RollbackFact, RolloutState, Rollouts};
+use super::deployments::DeploymentStats;
 use super::tasks::Tasks;
 
 /// How many event ids and one-off alert keys are remembered for dedup.
@@ -44,9 +44,9 @@ pub(super) fn tasks(
 /// Forgets finished rollouts beyond the newest few, the rollback facts of forgotten
 /// rollouts, and the task stats of deployments nothing refers to.
 pub(super) fn rollouts(
-    rollouts: &mut BTreeMap<DeploymentId, Rollout>,
+    rollouts: &mut Rollouts,
     rollbacks: &mut Vec<RollbackFact>,
-    deployments: &mut BTreeMap<DeploymentId, DeploymentTasks>,
+    deployments: &mut DeploymentStats,
 ) {
     let mut finished: Vec<(Timestamp, DeploymentId)> = rollouts
         .values()

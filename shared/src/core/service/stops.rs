@@ -15,12 +15,12 @@
 use crate::model::{DeploymentId, TaskObservation, Timestamp, task_id};
 
 use super::super::occurrence::{Occurrence, Occurrences};
-use super::super::rollout::Rollout;
+use super::super::rollout::{Rollout, Rollouts};
 use super::super::stop::{StopClass, StopInfo};
 use super::task_events::TaskParts;
 
 /// The newest rollout open at `at`: started by then and not finished before it.
-fn open_at(rollouts: &std::collections::BTreeMap<DeploymentId, Rollout>, at: Timestamp) -> bool {
+fn open_at(rollouts: &Rollouts, at: Timestamp) -> bool {
     rollouts.values().any(|r| own_open_at(r, at))
 }
 

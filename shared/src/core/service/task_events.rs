@@ -4,15 +4,15 @@
 //! Kept apart from [`super::tasks`], which only records the tasks themselves, so that
 //! the task records stay below the deployments and zero windows that read them.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
-use crate::model::{DeploymentId, TaskObservation, TaskStatus, Timestamp};
+use crate::model::{TaskObservation, TaskStatus, Timestamp};
 
 use super::super::occurrence::Occurrences;
-use super::super::rollout::Rollout;
+use super::super::rollout::Rollouts;
 use super::super::stop::StopInfo;
 use super::crashes::Crashes;
-use super::deployments::{DeploymentTasks, newest_open};
+use super::deployments::{DeploymentStats, newest_open};
 use super::tasks::Tasks;
 
 /// The parts of a service's state a task event touches.
@@ -22,8 +22,8 @@ pub(super) struct TaskParts<'a> {
     pub(super) forgotten_tasks: &'a VecDeque<String>,
     pub(super) serving_seen: &'a mut bool,
     pub(super) first_serving: &'a mut Option<Timestamp>,
-    pub(super) deployments: &'a mut BTreeMap<DeploymentId, DeploymentTasks>,
-    pub(super) rollouts: &'a mut BTreeMap<DeploymentId, Rollout>,
+    pub(super) deployments: &'a mut DeploymentStats,
+    pub(super) rollouts: &'a mut Rollouts,
     pub(super) last_stop: &'a mut Option<StopInfo>,
     /// Crashes of serving tasks (see [`super::stops`]).
     pub(super) crashes: &'a mut Crashes,
