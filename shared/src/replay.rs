@@ -24,10 +24,14 @@ pub struct ReplayStats {
 pub struct Replay {
     // Hash maps: a busy account's stream touches thousands of services whose ARNs
     // share a long prefix, and ordered-map look-ups compared those prefixes on every
-    // event. Order, where output depends on it, is restored explicitly.
-    services: HashMap<ServiceArn, ServiceState>,
+    // event. Order, where output depends on it, is restored explicitly. Boxed: a
+    // state is several hundred bytes, and a table keeps a quarter of its slots free.
+    services: HashMap<ServiceArn, Box<ServiceState>>,
     settings: Settings,
     seen: HashMap<(ServiceArn, DeploymentId), RolloutSummary>,
+    /// Whether `seen` keeps the summaries of rollouts the services no longer hold
+    /// (see [`Replay::without_past`]).
+    forget_past: bool,
     /// What it saw.
     pub stats: ReplayStats,
 }
@@ -37,6 +41,19 @@ impl Replay {
     pub fn new(settings: Settings) -> Self {
         Self {
             settings,
+            ..Self::default()
+        }
+    }
+
+    /// An empty watcher that keeps no summary of the rollouts its services have let
+    /// go: the caller keeps what it needs of them from each [`Effects`]' `rollouts`
+    /// (every summary that changed, as it stands after the change), and
+    /// [`Replay::rollouts`] lists only the rollouts the services still hold. A month of
+    /// events has tens of thousands of rollouts past; `replay` spills them to disk.
+    pub fn without_past(settings: Settings) -> Self {
+        Self {
+            settings,
+            forget_past: true,
             ..Self::default()
         }
     }
@@ -82,7 +99,7 @@ impl Replay {
             None => self
                 .services
                 .entry(input.service.clone())
-                .or_insert_with(|| ServiceState::new(input.service.clone())),
+                .or_insert_with(|| Box::new(ServiceState::new(input.service.clone()))),
         };
         let effects = state.apply(input, &self.settings);
         if effects.duplicate {
@@ -97,7 +114,8 @@ impl Replay {
     /// Lets time pass to `now` for every service, in the order of their ARNs.
     pub fn tick_all(&mut self, now: Timestamp) -> Effects {
         let mut all = Effects::default();
-        let mut states: Vec<&mut ServiceState> = self.services.values_mut().collect();
+        let mut states: Vec<&mut ServiceState> =
+            self.services.values_mut().map(Box::as_mut).collect();
         states.sort_by(|a, b| a.service().cmp(b.service()));
         for state in states {
             all.extend(state.tick(now, &self.settings));
@@ -107,6 +125,9 @@ impl Replay {
     }
 
     fn remember(&mut self, effects: &Effects) {
+        if self.forget_past {
+            return;
+        }
         for r in &effects.rollouts {
             self.seen
                 .insert((r.service.clone(), r.deployment_id.clone()), r.clone());
@@ -118,11 +139,8 @@ impl Replay {
     /// One copy of the summaries: those the services still hold as they stand, and
     /// those remembered of the rest (a month of events holds tens of thousands).
     pub fn rollouts(&self) -> Vec<RolloutSummary> {
-        let mut v: Vec<RolloutSummary> = self
-            .services
-            .values()
-            .flat_map(ServiceState::rollouts)
-            .collect();
+        let mut v: Vec<RolloutSummary> =
+            self.services.values().flat_map(|s| s.rollouts()).collect();
         let live: HashSet<(&ServiceArn, &DeploymentId)> =
             v.iter().map(|r| (&r.service, &r.deployment_id)).collect();
         let past: Vec<RolloutSummary> = self
@@ -143,19 +161,26 @@ impl Replay {
         v
     }
 
+    /// The summaries of the rollouts the services hold now, service by service, in
+    /// no particular order: with [`Replay::without_past`], what the caller adds to
+    /// the summaries it kept.
+    pub fn live_rollouts(&self) -> impl Iterator<Item = RolloutSummary> + '_ {
+        self.services.values().flat_map(|s| s.rollouts())
+    }
+
     /// Records what DescribeServices says of a service (desired count, settings,
     /// tags), as the deployed functions learn it, so a replay can say what they say
     /// (e.g. "the service should run at least 1" only when the desired count is known).
     pub fn set_config(&mut self, service: &ServiceArn, config: ServiceConfig) {
         self.services
             .entry(service.clone())
-            .or_insert_with(|| ServiceState::new(service.clone()))
+            .or_insert_with(|| Box::new(ServiceState::new(service.clone())))
             .set_config(config);
     }
 
     /// The state of one service.
     pub fn service(&self, arn: &ServiceArn) -> Option<&ServiceState> {
-        self.services.get(arn)
+        self.services.get(arn).map(Box::as_ref)
     }
 
     /// The settings in force.
