@@ -19,7 +19,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use rollout_watcher::core::Settings;
 use rollout_watcher::replay::Replay;
 use rollout_watcher_cli::replay::{Format, replay_files};
-use rollout_watcher_cli::simulate::{Params, Scenario, busy_account, simulate};
+use rollout_watcher_cli::simulate::{busy_account, busy_account_day};
 
 const EVENTS: usize = 100_000;
 
@@ -88,47 +88,6 @@ const DAY: usize = 81_000;
 /// The month's events.
 const MONTH: usize = 1_000_000;
 
-/// Day `day` of a busy account, as JSON lines: [`busy_account`]'s services (the same
-/// names every day) rolling again, with other ids (seeds) and every date `day` days on.
-fn busy_day(events: usize, day: u32) -> Vec<String> {
-    let mut all: Vec<(String, String)> = Vec::new();
-    let mut i = 0u64;
-    while all.len() < events {
-        let scenario = Scenario::ALL[(i as usize) % Scenario::ALL.len()];
-        let mut p = Params::defaults(scenario);
-        p.service = format!("svc-{i}");
-        p.desired = 1 + (i % 4) as u32;
-        p.seed = i + u64::from(day) * 1_000_000;
-        for e in simulate(&p).unwrap().events {
-            let t = e["time"].as_str().unwrap_or_default().to_owned();
-            all.push((t, shift_dates(&e.to_string(), day)));
-        }
-        i += 1;
-    }
-    all.sort_by(|a, b| a.0.cmp(&b.0));
-    all.truncate(events);
-    all.into_iter().map(|(_, e)| e).collect()
-}
-
-/// `text` with every `2026-03-DD` date `days` later (the simulator's rollouts all
-/// happen early in March 2026).
-fn shift_dates(text: &str, days: u32) -> String {
-    if days == 0 {
-        return text.to_owned();
-    }
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(i) = rest.find("2026-03-") {
-        let (head, tail) = rest.split_at(i + 8);
-        out.push_str(head);
-        let day: u32 = tail.get(..2).and_then(|d| d.parse().ok()).unwrap();
-        out.push_str(&format!("{:02}", day + days));
-        rest = &tail[2..];
-    }
-    out.push_str(rest);
-    out
-}
-
 /// Writes `events` of busy days to `path` unless it is there already; its size in MB.
 fn stream_file(path: &Path, events: usize) -> f64 {
     if !path.exists() {
@@ -138,7 +97,7 @@ fn stream_file(path: &Path, events: usize) -> f64 {
         let mut day = 0;
         while left > 0 {
             let n = left.min(DAY);
-            for line in busy_day(n, day) {
+            for line in busy_account_day(n, day).unwrap() {
                 writeln!(out, "{line}").unwrap();
             }
             left -= n;

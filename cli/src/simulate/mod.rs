@@ -287,6 +287,24 @@ pub struct Expected {
 /// service each (`svc-0`, `svc-1`, …, desired 1 to 4), interleaved by event time as
 /// EventBridge would deliver them (ties keep simulation order), cut to `events`.
 pub fn busy_account(events: usize) -> anyhow::Result<Vec<serde_json::Value>> {
+    Ok(busy_rollouts(events, 0)?
+        .into_iter()
+        .map(|(_, e)| e)
+        .collect())
+}
+
+/// Day `day` (0 is [`busy_account`]'s) of the same account, as JSON lines: the same
+/// services rolling again with other ids, every date `day` days on. Days one after
+/// another are the month the benchmarks replay, where each service rolls once a day
+/// and the watcher lets its oldest rollouts go.
+pub fn busy_account_day(events: usize, day: u32) -> anyhow::Result<Vec<String>> {
+    busy_rollouts(events, u64::from(day) * 1_000_000)?
+        .into_iter()
+        .map(|(_, e)| shift_dates(&e.to_string(), day))
+        .collect()
+}
+
+fn busy_rollouts(events: usize, seeds: u64) -> anyhow::Result<Vec<(String, serde_json::Value)>> {
     let mut all: Vec<(String, serde_json::Value)> = Vec::new();
     let mut i = 0u64;
     while all.len() < events {
@@ -294,7 +312,7 @@ pub fn busy_account(events: usize) -> anyhow::Result<Vec<serde_json::Value>> {
         let mut p = Params::defaults(scenario);
         p.service = format!("svc-{i}");
         p.desired = 1 + u32::try_from(i % 4).unwrap_or(0);
-        p.seed = i;
+        p.seed = i + seeds;
         for e in simulate(&p)?.events {
             let t = e["time"].as_str().unwrap_or_default().to_owned();
             all.push((t, e));
@@ -303,7 +321,33 @@ pub fn busy_account(events: usize) -> anyhow::Result<Vec<serde_json::Value>> {
     }
     all.sort_by(|a, b| a.0.cmp(&b.0));
     all.truncate(events);
-    Ok(all.into_iter().map(|(_, e)| e).collect())
+    Ok(all)
+}
+
+/// `text` with every `2026-03-DD` date `days` later (the simulator's rollouts all
+/// happen in the first days of March 2026, so a month of days stays in March).
+fn shift_dates(text: &str, days: u32) -> anyhow::Result<String> {
+    if days == 0 {
+        return Ok(text.to_owned());
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("2026-03-") {
+        let (head, tail) = rest.split_at(i + 8);
+        out.push_str(head);
+        let day: u32 = tail
+            .get(..2)
+            .and_then(|d| d.parse().ok())
+            .context("a date without its day")?;
+        ensure!(
+            day + days <= 31,
+            "2026-03-{day:02} + {days} days leaves March"
+        );
+        out.push_str(&format!("{:02}", day + days));
+        rest = tail.get(2..).unwrap_or_default();
+    }
+    out.push_str(rest);
+    Ok(out)
 }
 
 /// Simulates one rollout under ECS's rules.
