@@ -193,7 +193,9 @@ fn pause_commands(a: &AlertLine) -> Vec<String> {
 }
 
 /// One line of a rollout's block as the effects gave it: a transition or an alert.
-enum Mark {
+/// Serialisable: `replay` spills the blocks of a long stream to disk.
+#[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub(crate) enum Mark {
     Step { at: Timestamp, to: RolloutState },
     Alert(AlertLine),
     Stage { at: Timestamp, stage: String },
@@ -202,7 +204,8 @@ enum Mark {
 /// What the timeline writes of an alert: a tenth of the alert (its title, details,
 /// keys and names are not shown), which is most of what a month's blocks hold; a
 /// pause keeps what its continue and roll-back commands need.
-struct AlertLine {
+#[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct AlertLine {
     alert: AlertName,
     status: AlertStatus,
     severity: Severity,
@@ -247,6 +250,23 @@ impl From<Box<Alert>> for AlertLine {
 pub struct Blocks {
     rollouts: HashMap<(ServiceArn, DeploymentId), Vec<Mark>>,
     loose: Vec<AlertLine>,
+    /// About how many bytes the rollouts' marks hold.
+    held: usize,
+}
+
+/// About what one mark holds, its text included.
+fn weight(m: &Mark) -> usize {
+    size_of::<Mark>()
+        + match m {
+            Mark::Step { .. } => 0,
+            Mark::Stage { stage, .. } => stage.len(),
+            Mark::Alert(a) => {
+                a.summary.len()
+                    + a.region.len()
+                    + a.hook_id.as_ref().map_or(0, String::len)
+                    + a.service_deployment_arn.as_ref().map_or(0, String::len)
+            }
+        }
 }
 
 impl Blocks {
@@ -269,33 +289,59 @@ impl Blocks {
 
     /// Takes in one effect.
     pub fn add(&mut self, effect: Effect) {
-        match effect {
-            Effect::Transition(t) => self
-                .rollouts
-                .entry((t.service, t.deployment_id))
-                .or_default()
-                .push(Mark::Step { at: t.at, to: t.to }),
+        let (key, mark) = match effect {
+            Effect::Transition(t) => (
+                (t.service, t.deployment_id),
+                Mark::Step { at: t.at, to: t.to },
+            ),
             Effect::Alert(a) => match a.deployment_id.clone() {
-                Some(d) => self
-                    .rollouts
-                    .entry((a.service.clone(), d))
-                    .or_default()
-                    .push(Mark::Alert(a.into())),
-                None => self.loose.push(a.into()),
-            },
-            Effect::Stage(st) => {
-                if let Some(d) = st.deployment_id {
-                    self.rollouts
-                        .entry((st.service, d))
-                        .or_default()
-                        .push(Mark::Stage {
-                            at: st.at,
-                            stage: st.stage,
-                        });
+                Some(d) => ((a.service.clone(), d), Mark::Alert(a.into())),
+                None => {
+                    self.loose.push(a.into());
+                    return;
                 }
-            }
-            Effect::Metric(_) => {}
-        }
+            },
+            Effect::Stage(st) => match st.deployment_id {
+                Some(d) => (
+                    (st.service, d),
+                    Mark::Stage {
+                        at: st.at,
+                        stage: st.stage,
+                    },
+                ),
+                None => return,
+            },
+            Effect::Metric(_) => return,
+        };
+        self.held += weight(&mark);
+        self.rollouts.entry(key).or_default().push(mark);
+    }
+
+    /// About how many bytes the rollouts' marks hold now.
+    pub(crate) fn held(&self) -> usize {
+        self.held
+    }
+
+    /// Every rollout's marks collected so far, leaving none (the alerts of no
+    /// rollout stay).
+    pub(crate) fn drain(
+        &mut self,
+    ) -> impl Iterator<Item = ((ServiceArn, DeploymentId), Vec<Mark>)> + '_ {
+        self.held = 0;
+        self.rollouts.drain()
+    }
+
+    /// One rollout's marks collected so far, leaving none.
+    pub(crate) fn take(&mut self, service: &ServiceArn, deployment: &DeploymentId) -> Vec<Mark> {
+        // The key is owned: a rollout's block is looked up once, when it is written.
+        let marks = self
+            .rollouts
+            .remove(&(service.clone(), deployment.clone()))
+            .unwrap_or_default();
+        self.held = self
+            .held
+            .saturating_sub(marks.iter().map(weight).sum::<usize>());
+        marks
     }
 }
 
@@ -319,15 +365,31 @@ pub fn timeline_of(
     config: &dyn Fn(&ServiceArn) -> Option<ServiceConfig>,
     color: bool,
 ) -> io::Result<()> {
-    let paint = Paint(color);
     for r in rollouts {
-        let known = Known::from(config(&r.service).as_ref());
         let marks = blocks
             .rollouts
             .get(&(r.service.clone(), r.deployment_id.clone()))
             .map_or(&[][..], Vec::as_slice);
-        rollout(out, &paint, marks, r, &known)?;
+        write_rollout(out, marks, r, config(&r.service).as_ref(), color)?;
     }
+    write_loose(out, blocks, color)
+}
+
+/// One rollout's block of the timeline: its marks, in the order they came, under its
+/// summary as it stands at the end.
+pub(crate) fn write_rollout(
+    out: &mut impl Write,
+    marks: &[Mark],
+    r: &RolloutSummary,
+    config: Option<&ServiceConfig>,
+    color: bool,
+) -> io::Result<()> {
+    rollout(out, &Paint(color), marks, r, &Known::from(config))
+}
+
+/// What follows the rollouts' blocks: the alerts that belong to no rollout.
+pub(crate) fn write_loose(out: &mut impl Write, blocks: &Blocks, color: bool) -> io::Result<()> {
+    let paint = Paint(color);
     let mut loose: Vec<&AlertLine> = blocks.loose.iter().collect();
     loose.sort_by_key(|a| a.at);
     if !loose.is_empty() {

@@ -14,6 +14,7 @@ use rollout_watcher::model::{CrashLoopRule, Millis, ServiceArn, Timestamp};
 use rollout_watcher::replay::Replay;
 use serde_json::json;
 
+use crate::archive::{Archive, Budget};
 use crate::{Usage, html, reader, render};
 
 /// Output formats.
@@ -164,23 +165,37 @@ fn open_all(files: &[String]) -> anyhow::Result<Vec<(String, Box<dyn Read>)>> {
     files.iter().map(|f| Ok((f.clone(), open(f)?))).collect()
 }
 
-/// What the outputs keep while the events stream by: for `json` nothing (each effect
-/// is written as it comes), for `text` the timeline's blocks, for `html` the effects
-/// the page draws (transitions and alerts) and the task times.
+/// What the outputs keep while the events stream by: for `json` the rollouts' summaries
+/// (each effect is written as it comes), for `text` also the timeline's blocks (both
+/// within a memory budget, the rest on disk), for `html` the effects the page draws
+/// (transitions and alerts) and the task times.
 struct Collect {
     format: Format,
-    blocks: render::Blocks,
+    archive: Archive,
     drawn: Effects,
     tasks: html::TaskLog,
 }
 
 impl Collect {
     fn new(format: Format) -> Self {
+        Self::with_budget(format, Budget::default())
+    }
+
+    fn with_budget(format: Format, budget: Budget) -> Self {
         Self {
             format,
-            blocks: render::Blocks::new(),
+            archive: Archive::with_budget(budget),
             drawn: Effects::default(),
             tasks: html::TaskLog::new(),
+        }
+    }
+
+    /// The watcher for this format: `html` draws every rollout from the watcher's
+    /// own memory; `json` and `text` keep the summaries themselves.
+    fn replay(&self, settings: Settings) -> Replay {
+        match self.format {
+            Format::Html => Replay::new(settings),
+            Format::Json | Format::Text => Replay::without_past(settings),
         }
     }
 
@@ -193,8 +208,9 @@ impl Collect {
             }
             Format::Text => {
                 for e in effects.items {
-                    self.blocks.add(e);
+                    self.archive.blocks.add(e);
                 }
+                self.archive.mind_blocks()?;
             }
             Format::Html => self.drawn.items.extend(
                 effects
@@ -202,6 +218,11 @@ impl Collect {
                     .into_iter()
                     .filter(|e| !matches!(e, Effect::Metric(_))),
             ),
+        }
+        if self.format != Format::Html {
+            for r in &effects.rollouts {
+                self.archive.put(r)?;
+            }
         }
         Ok(())
     }
@@ -264,8 +285,19 @@ pub fn replay_files(
     settings: Settings,
     out: &mut impl Write,
 ) -> anyhow::Result<Counts> {
-    let mut replay = Replay::new(settings);
-    let mut collect = Collect::new(format);
+    replay_files_within(files, format, settings, Budget::default(), out)
+}
+
+/// [`replay_files`] holding at most `budget` of the rollouts in memory.
+pub fn replay_files_within(
+    files: &[String],
+    format: Format,
+    settings: Settings,
+    budget: Budget,
+    out: &mut impl Write,
+) -> anyhow::Result<Counts> {
+    let mut collect = Collect::with_budget(format, budget);
+    let mut replay = collect.replay(settings);
     let inputs = open_all(files)?;
     let counts = replay_inputs(&mut replay, inputs, &mut collect, out, None)?;
     finish(&replay, collect, None, out)?;
@@ -276,31 +308,33 @@ pub fn replay_files(
 /// page (html).
 fn finish(
     replay: &Replay,
-    collect: Collect,
+    mut collect: Collect,
     now: Option<Timestamp>,
     out: &mut (impl Write + ?Sized),
 ) -> anyhow::Result<()> {
-    let rollouts = replay.rollouts();
-    match collect.format {
-        Format::Json => {
-            for r in &rollouts {
-                writeln!(out, "{}", rollout_json(r))?;
-            }
+    if collect.format == Format::Html {
+        let page = html::replay_page(&collect.drawn, &replay.rollouts(), &collect.tasks, now);
+        out.write_all(html::document(&page).as_bytes())?;
+        return Ok(());
+    }
+    // The rollouts the services still hold, as they stand now, over what was kept.
+    for r in replay.live_rollouts() {
+        collect.archive.put(&r)?;
+    }
+    let text = collect.format == Format::Text;
+    let color = render::color_wanted();
+    let config = |arn: &ServiceArn| replay.service(arn).and_then(|s| s.config()).cloned();
+    let mut out = out;
+    let rest = collect.archive.each(|r, marks| {
+        if text {
+            render::write_rollout(&mut out, marks, r, config(&r.service).as_ref(), color)?;
+        } else {
+            writeln!(out, "{}", rollout_json(r))?;
         }
-        Format::Text => {
-            let config = |arn: &ServiceArn| replay.service(arn).and_then(|s| s.config()).cloned();
-            render::timeline_of(
-                &mut &mut *out,
-                &collect.blocks,
-                &rollouts,
-                &config,
-                render::color_wanted(),
-            )?;
-        }
-        Format::Html => {
-            let page = html::replay_page(&collect.drawn, &rollouts, &collect.tasks, now);
-            out.write_all(html::document(&page).as_bytes())?;
-        }
+        Ok(())
+    })?;
+    if text {
+        render::write_loose(&mut out, &rest, color)?;
     }
     Ok(())
 }
@@ -323,7 +357,8 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             })
         })
         .transpose()?;
-    let mut replay = Replay::new(settings_with_crash_loop(
+    let mut collect = Collect::new(args.format);
+    let mut replay = collect.replay(settings_with_crash_loop(
         &args.stall_after,
         &args.zero_grace,
         &args.crash_loop,
@@ -367,7 +402,6 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let mut direct = io::BufWriter::with_capacity(1 << 16, stdout.lock());
     let mut held = Vec::new();
     let out: &mut dyn Write = if hold { &mut held } else { &mut direct };
-    let mut collect = Collect::new(args.format);
     let counts = replay_inputs(&mut replay, inputs, &mut collect, out, latest.as_mut())?;
     if let (Some(now), Some(latest)) = (now, &latest) {
         latest.refuse(now)?;
