@@ -123,7 +123,7 @@ if perf record -e cpu-clock -o "$out/probe.data" true >/dev/null 2>&1; then
   BENCH_EVENTS=1000 \
     BENCH_WRAP="perf record -e cpu-clock -F 4000 --call-graph dwarf,16384 -o $out/perf.data --" \
     target/debug/examples/lambda-bench target/lambda-profile handler > "$out/run.perf.json"
-  perf report -i "$out/perf.data" --sort dso --stdio 2>/dev/null | grep '%' > "$out/perf-dso.txt" || true
+  perf report -i "$out/perf.data" --no-children --sort dso --stdio -g none 2>/dev/null | grep '%' > "$out/perf-dso.txt" || true
   perf report -i "$out/perf.data" --children --sort sym --stdio -g none 2>/dev/null \
     | grep '%' > "$out/perf-children.txt" || true
   echo
