@@ -11,6 +11,8 @@
 #   cold start    release bootstraps vs examples/minimal_lambda.rs, median of 20
 #   zip size      make package (target/lambda/<fn>/bootstrap.zip)
 #   peak RSS      each release bootstrap over a 1,000-invocation run against moto
+#   CPU/event     the handler bootstrap's own utime+stime over that run, per event
+#                 (scripts/cpu-breakdown.sh splits it by library under callgrind)
 #   AWS calls     counted at the test suite's proxy, happy path
 #
 # BENCH_SKIP_PACKAGE=1 reuses the zips already in target/lambda (make package
@@ -93,6 +95,8 @@ for name, r, what in [("ecs-event-handler", h, f"{h['events']} events"),
     row(f"peak RSS, {name} ({what})", f"{mb:.1f} MB", "< 40 MB", mb < 40)
 
 ev = h["events"]
+cpu_ev = h["cpu_ms_per_event"]
+row(f"bootstrap CPU per event, ecs-event-handler ({ev:,} events, moto)", f"{cpu_ev:.3f} ms", "<= 0.3 ms", cpu_ev <= 0.3)
 calls = h["calls"]
 ddb = sum(v for k, v in calls.items() if k.startswith("dynamodb:"))
 detail = ", ".join(f"{k.split(':')[1]} {v / ev:.2f}" for k, v in sorted(calls.items()) if k.startswith("dynamodb:"))

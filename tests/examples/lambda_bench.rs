@@ -5,12 +5,19 @@
 //!   local Runtime API, median of 20 starts, for each bootstrap and for the
 //!   minimal `lambda_runtime` function (`examples/minimal_lambda.rs`);
 //! - peak RSS (`VmHWM`) over a 1,000-invocation run of each bootstrap against moto;
+//! - the handler bootstrap's own CPU per event over that run: utime + stime of its
+//!   process (`/proc/PID/stat`) once all events are answered, minus the same once it
+//!   has started and waits for its first event, divided by the events (moto and the
+//!   proxy are other processes and do not count);
 //! - AWS calls per event by kind in the happy path, counted at the fault proxy
 //!   (no fault injected), with the EMF sink and with `METRICS_SINK=cloudwatch`.
 //!
 //! Usage: `cargo run -p integration-tests --example lambda-bench -- target/lambda-release`
 //! (the directory holding the bootstraps and `examples/minimal-lambda`, built with
-//! `--profile lambda-release`).
+//! `--profile lambda-release`). With a second argument `handler`, only the handler's
+//! run (its CPU per event, peak RSS and calls), which needs only
+//! `ecs-event-handler` built; `BENCH_EVENTS` then sets its number of events and
+//! `BENCH_WRAP` a tool to run the bootstrap under (`scripts/cpu-breakdown.sh`).
 //! Prints one JSON document on stdout; `scripts/bench.sh` turns it into the table.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
@@ -46,6 +53,11 @@ async fn main() -> anyhow::Result<()> {
             .context("usage: lambda-bench RELEASE_DIR")?,
     );
     let bin = |name: &str| dir.join(name);
+    if std::env::args().nth(2).as_deref() == Some("handler") {
+        let handler = handler_run(&bin("ecs-event-handler")).await?;
+        println!("{}", json!({ "handler": handler }));
+        return Ok(());
+    }
     for name in [
         "ecs-event-handler",
         "rollout-sweeper",
@@ -134,8 +146,19 @@ fn base_env(runtime_api: &str, endpoint: &str, name: &str) -> Vec<(String, Strin
     .collect()
 }
 
+/// Starts a bootstrap; `BENCH_WRAP` (words) runs it under a tool instead, e.g.
+/// `valgrind --tool=callgrind` (`scripts/cpu-breakdown.sh`).
 fn spawn(bin: &Path, env: &[(String, String)], extra: &[(&str, &str)]) -> anyhow::Result<Child> {
-    let mut cmd = Command::new(bin);
+    let wrap = std::env::var("BENCH_WRAP").unwrap_or_default();
+    let mut words = wrap.split_whitespace();
+    let mut cmd = match words.next() {
+        Some(tool) => {
+            let mut cmd = Command::new(tool);
+            cmd.args(words).arg(bin);
+            cmd
+        }
+        None => Command::new(bin),
+    };
     cmd.env_clear()
         .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .envs(extra.iter().copied())
@@ -172,6 +195,15 @@ async fn cold_start(bin: &Path) -> anyhow::Result<f64> {
     Ok(first.0.as_secs_f64() * 1000.0)
 }
 
+/// Ends a bootstrap with SIGTERM, as Lambda ends a sandbox, and waits for it, so a
+/// tool it runs under (`BENCH_WRAP`) writes its results.
+async fn stop(mut child: Child) {
+    if let Some(pid) = child.id() {
+        let _ = Command::new("kill").arg(pid.to_string()).status().await;
+        let _ = tokio::time::timeout(Duration::from_secs(60), child.wait()).await;
+    }
+}
+
 /// `VmHWM` of a process, in kB.
 fn peak_rss_kb(pid: u32) -> anyhow::Result<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
@@ -184,6 +216,56 @@ fn peak_rss_kb(pid: u32) -> anyhow::Result<u64> {
         .nth(1)
         .context("VmHWM value")?
         .parse()?)
+}
+
+/// CPU time the process has used so far (all its threads, live and gone): utime and
+/// stime of `/proc/PID/stat`, in clock ticks.
+fn cpu_ticks(pid: u32) -> anyhow::Result<(u64, u64)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // The command name (field 2) is in parentheses and may hold spaces.
+    let rest = stat.rsplit_once(')').context("/proc/PID/stat")?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // Fields 14 and 15 of the line; `rest` starts at field 3.
+    let ticks = |i: usize| -> anyhow::Result<u64> {
+        Ok(fields.get(i - 3).context("/proc/PID/stat field")?.parse()?)
+    };
+    Ok((ticks(14)?, ticks(15)?))
+}
+
+/// Clock ticks per second (`getconf CLK_TCK`; 100 on Linux).
+fn ticks_per_second() -> f64 {
+    std::process::Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(100.0)
+}
+
+/// Waits until the freshly spawned process is idle, its start-up done and its first
+/// `GET /invocation/next` held (no event is queued yet): its CPU time stops moving.
+async fn started(pid: u32) -> anyhow::Result<(u64, u64)> {
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut last = cpu_ticks(pid)?;
+    loop {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let now = cpu_ticks(pid)?;
+        if now == last {
+            return Ok(now);
+        }
+        last = now;
+    }
+}
+
+/// What a run through a bootstrap gives.
+struct Run {
+    peak_rss_kb: u64,
+    elapsed: Duration,
+    errors: usize,
+    /// The process's CPU from its first wait for work to its last answer, in ms:
+    /// user and system.
+    cpu_ms: (f64, f64),
 }
 
 /// A happy-path stream: completed rollouts of many services, interleaved by time.
@@ -240,17 +322,17 @@ async fn create_services(sdk: &aws_config::SdkConfig, services: &[Params]) -> an
     Ok(())
 }
 
-/// Runs `events` through a bootstrap, one invocation each, and returns its peak RSS
-/// and its wall time.
+/// Runs `events` through a bootstrap, one invocation each.
 async fn drive(
     bin: &Path,
     env: &[(String, String)],
     extra: &[(&str, &str)],
     api: &RuntimeApi,
     events: &[Value],
-) -> anyhow::Result<(u64, Duration, usize)> {
+) -> anyhow::Result<Run> {
     let child = spawn(bin, env, extra)?;
     let pid = child.id().context("pid")?;
+    let idle = started(pid).await?;
     let started = Instant::now();
     for (i, e) in events.iter().enumerate() {
         api.invoke(&format!("r{i}"), e.clone()).await;
@@ -260,12 +342,20 @@ async fn drive(
         .await?;
     let elapsed = started.elapsed();
     let rss = peak_rss_kb(pid)?;
-    drop(child);
+    let done = cpu_ticks(pid)?;
+    let ms = |t: u64| t as f64 * 1000.0 / ticks_per_second();
+    let cpu_ms = (ms(done.0 - idle.0), ms(done.1 - idle.1));
+    stop(child).await;
     let errors = posted
         .iter()
         .filter(|p| !matches!(p, Posted::Response(..)))
         .count();
-    Ok((rss, elapsed, errors))
+    Ok(Run {
+        peak_rss_kb: rss,
+        elapsed,
+        errors,
+        cpu_ms,
+    })
 }
 
 fn calls_json(proxy: &FaultProxy) -> Value {
@@ -301,12 +391,16 @@ fn units(proxy: &FaultProxy) -> Value {
 async fn handler_run(bin: &Path) -> anyhow::Result<Value> {
     let moto = Moto::start().await?;
     let stack = stack::create(&moto, true).await?;
-    let (events, services) = happy_stream("happy", EVENTS);
+    let n = std::env::var("BENCH_EVENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(EVENTS);
+    let (events, services) = happy_stream("happy", n);
     create_services(&stack.sdk, &services).await?;
     let proxy = FaultProxy::start(&moto.endpoint, Plan::default()).await?;
     let api = RuntimeApi::start().await?;
     let env = base_env(&api.address, &proxy.endpoint, "ecs-event-handler");
-    let (rss, elapsed, errors) = drive(
+    let run = drive(
         bin,
         &env,
         &[("ALERT_TOPIC_ARN", &stack.topic_arn)],
@@ -316,8 +410,10 @@ async fn handler_run(bin: &Path) -> anyhow::Result<Value> {
     .await?;
     let alerts = stack.messages().await?.len();
     Ok(json!({
-        "events": events.len(), "services": services.len(), "errors": errors,
-        "peak_rss_kb": rss, "seconds": elapsed.as_secs_f64(), "alerts": alerts,
+        "events": events.len(), "services": services.len(), "errors": run.errors,
+        "peak_rss_kb": run.peak_rss_kb, "seconds": run.elapsed.as_secs_f64(), "alerts": alerts,
+        "cpu_ms_per_event": (run.cpu_ms.0 + run.cpu_ms.1) / events.len() as f64,
+        "cpu_user_ms": run.cpu_ms.0, "cpu_system_ms": run.cpu_ms.1,
         "calls": calls_json(&proxy), "units": units(&proxy),
     }))
 }
@@ -331,7 +427,7 @@ async fn handler_cloudwatch_run(bin: &Path) -> anyhow::Result<Value> {
     let proxy = FaultProxy::start(&moto.endpoint, Plan::default()).await?;
     let api = RuntimeApi::start().await?;
     let env = base_env(&api.address, &proxy.endpoint, "ecs-event-handler");
-    let (rss, _, errors) = drive(
+    let run = drive(
         bin,
         &env,
         &[
@@ -343,7 +439,7 @@ async fn handler_cloudwatch_run(bin: &Path) -> anyhow::Result<Value> {
     )
     .await?;
     Ok(json!({
-        "events": events.len(), "errors": errors, "peak_rss_kb": rss,
+        "events": events.len(), "errors": run.errors, "peak_rss_kb": run.peak_rss_kb,
         "calls": calls_json(&proxy),
     }))
 }
@@ -379,7 +475,7 @@ async fn sweeper_run(bin: &Path) -> anyhow::Result<Value> {
     let tick_events: Vec<Value> = (0..ticks)
         .map(|_| json!({"source": "aws.scheduler", "detail-type": "Scheduled Event"}))
         .collect();
-    let (rss, elapsed, errors) = drive(
+    let run = drive(
         bin,
         &env,
         &[("ALERT_TOPIC_ARN", &stack.topic_arn)],
@@ -398,8 +494,8 @@ async fn sweeper_run(bin: &Path) -> anyhow::Result<Value> {
         }
     }
     Ok(json!({
-        "ticks": ticks, "services": services.len(), "errors": errors, "peak_rss_kb": rss,
-        "seconds": elapsed.as_secs_f64(), "calls": calls,
+        "ticks": ticks, "services": services.len(), "errors": run.errors,
+        "peak_rss_kb": run.peak_rss_kb, "seconds": run.elapsed.as_secs_f64(), "calls": calls,
     }))
 }
 
@@ -459,7 +555,7 @@ async fn notifier_run(bin: &Path) -> anyhow::Result<Value> {
         .collect();
     let api = RuntimeApi::start().await?;
     let env = base_env(&api.address, &moto.endpoint, "slack-notifier");
-    let (rss, elapsed, errors) = drive(
+    let run = drive(
         bin,
         &env,
         &[("SLACK_WEBHOOK_SECRET_ARN", &arn)],
@@ -468,7 +564,7 @@ async fn notifier_run(bin: &Path) -> anyhow::Result<Value> {
     )
     .await?;
     Ok(json!({
-        "events": events.len(), "errors": errors, "peak_rss_kb": rss,
-        "seconds": elapsed.as_secs_f64(),
+        "events": events.len(), "errors": run.errors, "peak_rss_kb": run.peak_rss_kb,
+        "seconds": run.elapsed.as_secs_f64(),
     }))
 }

@@ -100,10 +100,14 @@ impl RuntimeApi {
                 head.push_str(&format!("{k}: {v}\r\n"));
             }
             head.push_str("\r\n");
-            let stream = reader.get_mut();
-            if stream.write_all(head.as_bytes()).await.is_err()
-                || stream.write_all(&reply).await.is_err()
-            {
+            // Head and body in one write, as a buffered HTTP server (Go's net/http,
+            // which Lambda's runtime interface emulator uses) sends a small reply: the
+            // runtime client drops the `{"status":"OK"}` of a posted response unread,
+            // and hyper keeps the connection only if that body came with the head
+            // (else every invocation opened a new connection, unlike Lambda).
+            let mut message = head.into_bytes();
+            message.extend_from_slice(&reply);
+            if reader.get_mut().write_all(&message).await.is_err() {
                 return;
             }
         }

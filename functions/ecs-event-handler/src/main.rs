@@ -8,7 +8,7 @@ use lambda_runtime::{LambdaEvent, service_fn};
 use rollout_watcher::adapters::sdk::load_sdk_config;
 use rollout_watcher::delivery::{HandlerError, Outcome};
 use rollout_watcher::lambda::{AwsWatcher, EnvConfig, aws_watcher, report_init_error};
-use serde_json::Value;
+use serde_json::value::RawValue;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
@@ -22,8 +22,13 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::run(service_fn(|event| handle(event, &watcher))).await
 }
 
-async fn handle(event: LambdaEvent<Value>, watcher: &AwsWatcher) -> Result<Outcome, HandlerError> {
+/// The payload is taken as raw JSON text (checked well formed, not parsed into a
+/// tree): the watcher decodes it in one pass.
+async fn handle(
+    event: LambdaEvent<Box<RawValue>>,
+    watcher: &AwsWatcher,
+) -> Result<Outcome, HandlerError> {
     watcher
-        .handle(&event.payload, &event.context.request_id)
+        .handle_json(event.payload.get(), &event.context.request_id)
         .await
 }
