@@ -29,11 +29,11 @@ pub struct Budget {
 }
 
 impl Default for Budget {
-    /// About 6 MB of summaries and 8 MB of block lines.
+    /// About 6 MB of summaries and 4 MB of block lines.
     fn default() -> Self {
         Self {
             summaries: 16_384,
-            marks: 8 << 20,
+            marks: 4 << 20,
         }
     }
 }
