@@ -34,10 +34,10 @@ use rollout_watcher::model::Millis;
 use crate::fault_proxy::Plan;
 
 pub use compare::{differences, ids, late_publishes, metric_keys};
-pub use instance::{Ledger, LoadWatcher, Tracked, watcher};
+pub use instance::{Ledger, LoadClock, LoadWatcher, Tracked, watcher};
 pub use retry::{MAX_REDELIVERIES, SWEEP_TICKS, Tally, invoke};
 pub use run::{Bench, Run, concurrent, create_services, sequential};
-pub use stream::{CLUSTER, Mixed, mixed_stream};
+pub use stream::{CLUSTER, Mixed, hot_service, mixed_stream};
 
 /// The SDK attempt timeout of the fault test's clients (the proxy's slow replies are
 /// held longer than this).
@@ -52,6 +52,9 @@ pub struct Setup {
     pub running: u32,
     /// The SDK clients' attempt timeout.
     pub attempt_timeout: Duration,
+    /// The handler's back-off after a lost race takes real time, as in Lambda
+    /// (otherwise it is skipped, as with every test clock).
+    pub real_back_off: bool,
 }
 
 /// How long the proxy holds a slow reply.
