@@ -1,12 +1,22 @@
-//! A hot service (issue #16): one big ECS service rolling to a new revision, every
-//! event of it written to the same DynamoDB item by twenty concurrent handler
-//! instances, as Lambda scales out under a burst of task events.
+//! A hot service (issue #16): one ECS service rolling all its tasks to a new
+//! revision, every event of it a write to the same DynamoDB item, delivered by
+//! twenty concurrent handler instances (Lambda scaling out under a burst of task
+//! events), through the fault proxy in front of moto, once cleanly and once with
+//! faults, each against one instance taking the events in turn.
 //!
-//! Size: the test rolls a service of `HOT_TASKS` tasks (default 100: about 750
-//! events, every one on one item, twenty instances, so still contended) so that it
-//! runs in CI in well under two minutes; `HOT_TASKS=500` is the issue's full size
-//! (about 3,700 events, 1,000 tasks known at the peak), run by `scripts/bench.sh`.
+//! Size: by default a service of 40 tasks (about 290 events, all on one item,
+//! twenty instances: 1.4 lost races per event without faults, 2.4 with them), so
+//! that the test runs in CI in under a minute. `HOT_TASKS=500` is the issue's size
+//! (3,598 events, 1,000 tasks known at the peak), which `scripts/bench.sh` runs;
+//! there the optimistic design does not hold (events lost after every retry; see
+//! BENCHMARKS.md "Hot service"), and this test fails, as it should.
 //! `HOT_INSTANCES` changes the number of instances (default 20).
+//!
+//! Retries: the harness's model (`support/mixed/retry.rs`) is Lambda's first try
+//! and two retries, then up to ten redeliveries. In AWS a function error is retried
+//! twice and the event then goes to the function's on-failure queue; the
+//! redeliveries stand for an operator's redrive of that queue. So the clean run must
+//! need no redelivery at all, and the figures count the events that did.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
@@ -31,7 +41,7 @@ fn tasks() -> u32 {
     std::env::var("HOT_TASKS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(100)
+        .unwrap_or(40)
 }
 
 fn instances() -> usize {
@@ -141,6 +151,22 @@ fn report(name: &str, stream: &Mixed, run: &Run) {
         largest_put as f64 / 1024.0,
         run.item_bytes.values().max().copied().unwrap_or(0) as f64 / 1024.0,
     );
+    // one line for scripts/bench.sh
+    println!(
+        "hot-figures {}",
+        serde_json::json!({
+            "run": name,
+            "events": stream.events.len(),
+            "conflicts_per_event": lost as f64 / events,
+            "p50_ms": percentile(&latencies, 0.5),
+            "p99_ms": percentile(&latencies, 0.99),
+            "dynamodb_per_event": dynamodb.values().sum::<usize>() as f64 / events,
+            "beyond_lambda_retries": run.tally.redelivered,
+            "never_applied": run.tally.unapplied.len(),
+            "largest_write_kb": largest_put as f64 / 1024.0,
+            "wall_s": run.elapsed.as_secs_f64(),
+        })
+    );
 }
 
 /// The racing run ended where the sequential one did: the same alerts, none
@@ -176,7 +202,11 @@ fn assert_same_outcome(reference: &Run, racing: &Run) {
     let states = differences(&reference.states, &racing.states);
     assert!(states.is_empty(), "states differ:\n{}", states.join("\n"));
     let history = differences(&reference.history, &racing.history);
-    assert!(history.is_empty(), "history differs:\n{}", history.join("\n"));
+    assert!(
+        history.is_empty(),
+        "history differs:\n{}",
+        history.join("\n")
+    );
 
     // every counter data point once (the `RunningTaskCount` gauge is keyed by the
     // order invocations commit in; see concurrency.rs)
@@ -200,10 +230,11 @@ fn assert_same_outcome(reference: &Run, racing: &Run) {
 /// neighbours included) goes through twenty handler instances at once, each taking
 /// the next event as soon as it is free, so nearly every invocation races others
 /// for the one item; once cleanly and once with a fifth of all AWS requests
-/// failing. Each ends where one instance taking the events in turn ends, with no
-/// `Conflict` left once Lambda's retries and EventBridge's redeliveries are done
-/// (the run fails if any event is never applied), and the live item stays far
-/// below DynamoDB's 400 KB item limit.
+/// failing. Each ends where one instance taking the events in turn ends (the same
+/// tasks, deployments, rollouts and history; every alert once but for the
+/// at-least-once window; every counter once), with no `Conflict` left once the
+/// retries are done (the clean run within Lambda's own two retries), and the live
+/// item stays far below DynamoDB's 400 KB item limit.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twenty_instances_on_one_service_lose_nothing_and_double_nothing() {
     // given
@@ -230,10 +261,15 @@ async fn twenty_instances_on_one_service_lose_nothing_and_double_nothing() {
         .unwrap_or_else(|e| panic!("{e:#}"));
     report(&format!("{n} instances, faults"), &stream, &faulty);
 
-    // then: every event applied in the end
+    // then: every event applied in the end; without faults, by Lambda's own
+    // retries (nothing for the on-failure queue)
     for run in [&racing, &faulty] {
         assert!(run.tally.unapplied.is_empty(), "{:?}", run.tally.unapplied);
     }
+    assert_eq!(
+        racing.tally.redelivered, 0,
+        "events past Lambda's retries without any fault"
+    );
 
     // then: the races happened, and the faults
     let lost = |run: &Run| {

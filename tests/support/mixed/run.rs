@@ -233,7 +233,20 @@ pub async fn concurrent(mixed: &Mixed, setup: Setup, n: usize) -> anyhow::Result
                 if let Err(err) = invoke(&w, e, &format!("req-{i}"), &mut tally).await {
                     // Lost, as AWS loses it to the on-failure destination; the run
                     // goes on, and says so.
-                    tally.unapplied.push(format!("event {i}: {err}"));
+                    let mut why = err.to_string();
+                    let mut source = std::error::Error::source(&err);
+                    while let Some(s) = source {
+                        why.push_str(&format!(": {s}"));
+                        source = s.source();
+                    }
+                    let d = &e["detail"];
+                    tally.unapplied.push(format!(
+                        "event {i} ({} {}{} {}): {why}",
+                        e["detail-type"].as_str().unwrap_or_default(),
+                        d["eventName"].as_str().unwrap_or_default(),
+                        d["lastStatus"].as_str().unwrap_or_default(),
+                        e["time"].as_str().unwrap_or_default(),
+                    ));
                 }
             }
         });
