@@ -5,7 +5,7 @@
 //! faults, each against one instance taking the events in turn.
 //!
 //! Size: by default a service of 40 tasks (about 290 events, all on one item,
-//! twenty instances: 1.2 lost races per event, with faults and without), so
+//! twenty instances: 0.5 to 1.2 lost races per event), so
 //! that the test runs in CI in under a minute. `HOT_TASKS=500` is the size
 //! (3,598 events, 1,000 tasks known at the peak), which `scripts/bench.sh` runs;
 //! there the optimistic design does not hold (events lost after every retry; see

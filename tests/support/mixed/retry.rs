@@ -23,7 +23,8 @@ pub struct Tally {
     pub failures: BTreeMap<&'static str, usize>,
     /// Events that needed Lambda's retries (same request id).
     pub retried: usize,
-    /// Events that needed EventBridge's redelivery (a new request id).
+    /// Events that needed a redelivery after Lambda's retries (a new request id):
+    /// in AWS, a redrive of the on-failure queue.
     pub redelivered: usize,
     /// Alerts published by an invocation that then failed: the at-least-once
     /// window, where the retry publishes them again.
