@@ -76,7 +76,11 @@ pub fn mixed_stream(min_services: usize, min_events: usize) -> Mixed {
     }
     // Interleave by time; a service's own events keep their order.
     tagged.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
-    perturbed(tagged.into_iter().map(|(_, _, e)| e).collect(), services, event_ids)
+    perturbed(
+        tagged.into_iter().map(|(_, _, e)| e).collect(),
+        services,
+        event_ids,
+    )
 }
 
 /// One service of `desired` tasks rolling to a new revision that is healthy (the
