@@ -14,6 +14,8 @@
 #   CPU/event     the handler bootstrap's own utime+stime over that run, per event
 #                 (scripts/cpu-breakdown.sh splits it by library under callgrind)
 #   AWS calls     counted at the test suite's proxy, happy path
+#   hot service   tests/tests/hot_service.rs at HOT_TASKS=500 (one service's rollout,
+#                 20 concurrent handler instances on one item, with and without faults)
 #
 # BENCH_SKIP_PACKAGE=1 reuses the zips already in target/lambda (make package
 # cross-builds for arm64 and takes minutes). Raw outputs go to target/bench/.
@@ -46,6 +48,10 @@ fi
 step "cold start, peak RSS, AWS calls per event (release bootstraps, moto)"
 cargo run --quiet -p integration-tests --example lambda-bench -- target/lambda-release \
   > "$out/lambda.json"
+
+step "hot service: one 500-task service rolling through 20 handler instances (moto, fault proxy)"
+HOT_TASKS=500 cargo test -p integration-tests --test hot_service -- --nocapture \
+  > "$out/hot.txt" 2>&1 || echo "the hot-service test failed: see $out/hot.txt" >&2
 
 python3 - "$out" <<'PY'
 import json, os, re, subprocess, sys, datetime
@@ -110,6 +116,15 @@ row("PutMetricData per invocation (METRICS_SINK=cloudwatch)", f"{cwcalls / cw['e
 row("metrics calls per invocation (EMF, default)", "0", "<= 1", True)
 sc = s["calls"]
 row("sweeper calls per tick", ", ".join(f"{k} {v / s['ticks']:.1f}" for k, v in sorted(sc.items())), "", None)
+
+for l in open(f"{out}/hot.txt", errors="replace") if os.path.exists(f"{out}/hot.txt") else []:
+    if l.startswith("hot-figures "):
+        f = json.loads(l.split(" ", 1)[1])
+        row(f"hot service, {f['run']} ({f['events']:,} events, one item)",
+            f"{f['conflicts_per_event']:.2f} conflicts/event, p50/p99 {f['p50_ms']:.0f}/{f['p99_ms']:.0f} ms, "
+            f"DynamoDB {f['dynamodb_per_event']:.2f} calls/event, {f['beyond_lambda_retries']} events past Lambda's 3 tries, "
+            f"largest write {f['largest_write_kb']:.0f} KB",
+            "0 past 3 tries", f["beyond_lambda_retries"] == 0 and f["never_applied"] == 0)
 
 cpu = next((l.split(":", 1)[1].strip() for l in subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines() if l.startswith("Model name")), "?")
 print(f"\nrollout-watcher benchmarks, {datetime.date.today()}, {os.cpu_count()} CPUs ({cpu})\n")

@@ -23,6 +23,7 @@ fn setup() -> Setup {
         },
         running: RUNNING,
         attempt_timeout: TIMEOUT,
+        real_back_off: false,
     }
 }
 
@@ -70,6 +71,13 @@ async fn eight_instances_lose_no_update_and_double_no_alert() {
         racing.tally.invocations,
         conflicts,
         racing.tally.failures
+    );
+
+    // then: every event was applied in the end.
+    assert!(
+        racing.tally.unapplied.is_empty(),
+        "{:?}",
+        racing.tally.unapplied
     );
 
     // then: the races happened.

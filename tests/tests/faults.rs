@@ -43,6 +43,7 @@ fn setup(plan: Plan, attempt_timeout: Duration) -> Setup {
         plan,
         running: 0,
         attempt_timeout,
+        real_back_off: false,
     }
 }
 

@@ -12,7 +12,8 @@ use rollout_watcher::adapters::recording::{ManualClock, RecordingMetrics};
 use rollout_watcher::adapters::sns::SnsNotifier;
 use rollout_watcher::core::{Alert, Metric};
 use rollout_watcher::delivery::{Watcher, WatcherConfig};
-use rollout_watcher::ports::{MetricsError, MetricsSink, Notifier, NotifyError};
+use rollout_watcher::model::{Millis, Timestamp};
+use rollout_watcher::ports::{Clock, MetricsError, MetricsSink, Notifier, NotifyError};
 
 use crate::stack::TABLE;
 
@@ -24,11 +25,11 @@ pub type LoadWatcher = Watcher<(
     Tracked,
     Arc<Ledger>,
     EcsInspector,
-    Arc<ManualClock>,
+    Arc<LoadClock>,
 )>;
 
 /// The watcher wired to `sdk` (the proxy's configuration), as the Lambda wires it.
-pub fn watcher(sdk: &SdkConfig, topic_arn: &str, clock: Arc<ManualClock>) -> LoadWatcher {
+pub fn watcher(sdk: &SdkConfig, topic_arn: &str, clock: Arc<LoadClock>) -> LoadWatcher {
     Watcher {
         store: Arc::new(CachedStore::new(DynamoStore::new(
             aws_sdk_dynamodb::Client::new(sdk),
@@ -46,6 +47,46 @@ pub fn watcher(sdk: &SdkConfig, topic_arn: &str, clock: Arc<ManualClock>) -> Loa
         inspector: EcsInspector::new(aws_sdk_ecs::Client::new(sdk)),
         clock,
         config: WatcherConfig::default(),
+    }
+}
+
+/// An instance's clock: event time, set by the run (the virtual clock of
+/// [`ManualClock`]), and the back-off after a lost race either skipped (as test
+/// clocks do) or slept for real, as the deployed function's system clock sleeps.
+/// With many instances on one item the back-off decides how often they collide
+/// again, so a run that measures contention sleeps.
+#[derive(Debug)]
+pub struct LoadClock {
+    time: ManualClock,
+    /// Back-offs take real time.
+    pub sleeps: bool,
+}
+
+impl LoadClock {
+    /// A clock reading `at`; `sleeps`: back-offs take real time.
+    pub fn at(at: Timestamp, sleeps: bool) -> Self {
+        Self {
+            time: ManualClock::at(at),
+            sleeps,
+        }
+    }
+
+    /// Sets the time.
+    pub fn set(&self, at: Timestamp) {
+        self.time.set(at);
+    }
+}
+
+#[async_trait]
+impl Clock for LoadClock {
+    fn now(&self) -> Timestamp {
+        self.time.now()
+    }
+
+    async fn pause(&self, d: Millis) {
+        if self.sleeps {
+            tokio::time::sleep(std::time::Duration::from_millis(d.0.max(0).unsigned_abs())).await;
+        }
     }
 }
 

@@ -8,13 +8,17 @@
 //! (EventBridge is at-least-once).
 //!
 //! Lambda's retry model for an asynchronous invocation: the first try and two retries
-//! with the same request id; after that, a later redelivery (EventBridge's retry
-//! policy) as a new invocation, modelled as "retry until success, bounded", each one
-//! a lease later on the virtual clock (so a dead invocation's outbox claims have
-//! expired, as they would have in the minutes EventBridge waits).
+//! with the same request id; after that, a later redelivery as a new invocation,
+//! modelled as "retry until success, bounded", each one a lease later on the virtual
+//! clock (so a dead invocation's outbox claims have expired, as they would have in
+//! the minutes before it). In AWS a function error is retried twice and the event
+//! then goes to the function's on-failure queue (EventBridge's own retry policy
+//! covers only failures to hand the event to Lambda), so a redelivery stands for a
+//! redrive of that queue: [`Tally::redelivered`] counts the events that needed one.
 //!
 //! # Layout
-//! - [`stream`]: the stream and its services ([`mixed_stream`]).
+//! - [`stream`]: the streams and their services ([`mixed_stream`]; [`hot_service`],
+//!   one big service's rollout, every event on one item).
 //! - [`instance`]: one handler instance on the real adapters, its deliveries watched.
 //! - [`retry`]: Lambda's and EventBridge's retries, the sweeper's ticks, the [`Tally`].
 //! - [`run`]: the emulator and proxy of a run, the stream through one instance or
@@ -34,10 +38,10 @@ use rollout_watcher::model::Millis;
 use crate::fault_proxy::Plan;
 
 pub use compare::{differences, ids, late_publishes, metric_keys};
-pub use instance::{Ledger, LoadWatcher, Tracked, watcher};
+pub use instance::{Ledger, LoadClock, LoadWatcher, Tracked, watcher};
 pub use retry::{MAX_REDELIVERIES, SWEEP_TICKS, Tally, invoke};
 pub use run::{Bench, Run, concurrent, create_services, sequential};
-pub use stream::{CLUSTER, Mixed, mixed_stream};
+pub use stream::{CLUSTER, Mixed, hot_service, mixed_stream};
 
 /// The SDK attempt timeout of the fault test's clients (the proxy's slow replies are
 /// held longer than this).
@@ -52,6 +56,9 @@ pub struct Setup {
     pub running: u32,
     /// The SDK clients' attempt timeout.
     pub attempt_timeout: Duration,
+    /// The handler's back-off after a lost race takes real time, as in Lambda
+    /// (otherwise it is skipped, as with every test clock).
+    pub real_back_off: bool,
 }
 
 /// How long the proxy holds a slow reply.

@@ -3,14 +3,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-use rollout_watcher::adapters::recording::ManualClock;
 use rollout_watcher::delivery::{HandlerError, Outcome, SweepConfig, Watcher};
 use rollout_watcher::model::Millis;
 use rollout_watcher::ports::Clock;
 use serde_json::Value;
 
-use super::instance::LoadWatcher;
+use super::instance::{LoadClock, LoadWatcher};
 
 /// Redeliveries after Lambda's own retries, at most.
 pub const MAX_REDELIVERIES: usize = 10;
@@ -23,7 +23,8 @@ pub struct Tally {
     pub failures: BTreeMap<&'static str, usize>,
     /// Events that needed Lambda's retries (same request id).
     pub retried: usize,
-    /// Events that needed EventBridge's redelivery (a new request id).
+    /// Events that needed a redelivery after Lambda's retries (a new request id):
+    /// in AWS, a redrive of the on-failure queue.
     pub redelivered: usize,
     /// Alerts published by an invocation that then failed: the at-least-once
     /// window, where the retry publishes them again.
@@ -36,6 +37,12 @@ pub struct Tally {
     pub applied: BTreeSet<String>,
     /// Sweeper invocations, retries included.
     pub sweeps: usize,
+    /// Events whose every try failed (in AWS, after Lambda's two retries, the
+    /// on-failure destination; here after the redeliveries too): lost to the state.
+    pub unapplied: Vec<String>,
+    /// Wall time of every handler invocation (retries and redeliveries included,
+    /// sweeps not).
+    pub latencies: Vec<Duration>,
 }
 
 impl Tally {
@@ -52,6 +59,8 @@ impl Tally {
             .extend(other.window_metrics.iter().cloned());
         self.published.extend(other.published.iter().cloned());
         self.applied.extend(other.applied.iter().cloned());
+        self.latencies.extend(other.latencies.iter().copied());
+        self.unapplied.extend(other.unapplied.iter().cloned());
     }
 
     /// One invocation's result, and what it delivered if it failed.
@@ -102,7 +111,9 @@ async fn retried(
         if attempt == 1 {
             tally.retried += 1;
         }
+        let started = Instant::now();
         let result = w.handle(event, id).await;
+        tally.latencies.push(started.elapsed());
         match tally.attempt(w, id, result) {
             Ok(o) => return Ok(o),
             Err(e) => last = Some(e),
@@ -117,11 +128,13 @@ async fn retried(
             notifier: w.notifier.clone(),
             metrics: w.metrics.clone(),
             inspector: w.inspector.clone(),
-            clock: Arc::new(ManualClock::at(at)),
+            clock: Arc::new(LoadClock::at(at, w.clock.sleeps)),
             config: w.config.clone(),
         };
         let again = format!("{id}-redelivery-{r}");
+        let started = Instant::now();
         let result = later.handle(event, &again).await;
+        tally.latencies.push(started.elapsed());
         match tally.attempt(w, &again, result) {
             Ok(o) => return Ok(o),
             Err(e) => last = Some(e),
@@ -142,7 +155,7 @@ pub const SWEEP_TICKS: [i64; 5] = [1, 2, 17, 18, 19];
 /// invocation), at most ten times.
 pub(super) async fn sweep_after(
     w: &LoadWatcher,
-    clock: &ManualClock,
+    clock: &LoadClock,
     tally: &mut Tally,
 ) -> anyhow::Result<()> {
     let config = SweepConfig {

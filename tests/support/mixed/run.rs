@@ -7,14 +7,14 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use aws_config::SdkConfig;
+use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_ecs::types::{ContainerDefinition, DeploymentCircuitBreaker, DeploymentConfiguration};
-use rollout_watcher::adapters::dynamodb::DynamoStore;
-use rollout_watcher::adapters::recording::ManualClock;
+use rollout_watcher::adapters::dynamodb::{DynamoStore, LIVE_SK, item_size};
 use rollout_watcher::core::{Metric, RolloutSummary};
 use rollout_watcher::ports::{Clock, StateStore};
 use rollout_watcher_cli::simulate::Params;
 
-use super::instance::watcher;
+use super::instance::{LoadClock, watcher};
 use super::retry::{Tally, invoke, sweep_after};
 use super::stream::{CLUSTER, Mixed};
 use super::{LEASE_FOR_COMPRESSED_TIME, Setup};
@@ -76,6 +76,11 @@ pub struct Run {
     pub history: BTreeMap<String, Vec<RolloutSummary>>,
     /// Per service: the event ids its state remembers (its last 64).
     pub remembered: BTreeMap<String, BTreeSet<String>>,
+    /// Per service: its stored state as JSON (tasks, deployments, rollouts, …).
+    pub docs: BTreeMap<String, serde_json::Value>,
+    /// Per service: the size of its live item at the end, as DynamoDB counts it
+    /// toward its 400 KB item limit.
+    pub item_bytes: BTreeMap<String, usize>,
     /// Outbox entries left undelivered, over all services.
     pub undelivered: usize,
     /// Every metric data point sent.
@@ -130,8 +135,20 @@ impl Bench {
     ) -> anyhow::Result<Run> {
         let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&self.stack.sdk), TABLE);
         let (mut states, mut history, mut undelivered) = (BTreeMap::new(), BTreeMap::new(), 0);
-        let mut remembered = BTreeMap::new();
+        let (mut remembered, mut docs, mut item_bytes) =
+            (BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
+        let raw = aws_sdk_dynamodb::Client::new(&self.stack.sdk);
         for arn in mixed.arns() {
+            let item = raw
+                .get_item()
+                .table_name(TABLE)
+                .key("pk", AttributeValue::S(arn.to_string()))
+                .key("sk", AttributeValue::S(LIVE_SK.to_owned()))
+                .consistent_read(true)
+                .send()
+                .await
+                .with_context(|| format!("GetItem {arn}"))?;
+            item_bytes.insert(arn.to_string(), item.item().map_or(0, item_size));
             let rec = store
                 .load(&arn)
                 .await?
@@ -147,6 +164,7 @@ impl Bench {
                 })
                 .unwrap_or_default();
             remembered.insert(arn.to_string(), ids);
+            docs.insert(arn.to_string(), doc);
             states.insert(
                 arn.to_string(),
                 (rec.state.rollouts(), rec.state.task_count()),
@@ -158,6 +176,8 @@ impl Bench {
             states,
             history,
             remembered,
+            docs,
+            item_bytes,
             undelivered,
             metrics,
             tally,
@@ -169,8 +189,9 @@ impl Bench {
 
 /// The stream through one handler instance, one event after the other.
 pub async fn sequential(mixed: &Mixed, setup: Setup) -> anyhow::Result<Run> {
+    let sleeps = setup.real_back_off;
     let bench = Bench::start(mixed, setup).await?;
-    let clock = Arc::new(ManualClock::at(time_of(&mixed.events[0])));
+    let clock = Arc::new(LoadClock::at(time_of(&mixed.events[0]), sleeps));
     let w = watcher(&bench.sdk, &bench.stack.topic_arn, clock.clone());
     let mut tally = Tally::default();
     let started = Instant::now();
@@ -187,15 +208,17 @@ pub async fn sequential(mixed: &Mixed, setup: Setup) -> anyhow::Result<Run> {
         .await
 }
 /// The stream through `n` handler instances (Lambda sandboxes, each with its own
-/// clients and clock) taking the next event as each becomes free.
+/// clients and clock) taking the next event as each becomes free. An event whose
+/// every retry fails is recorded in [`Tally::unapplied`] and the run goes on.
 pub async fn concurrent(mixed: &Mixed, setup: Setup, n: usize) -> anyhow::Result<Run> {
+    let sleeps = setup.real_back_off;
     let bench = Bench::start(mixed, setup).await?;
     let events = Arc::new(mixed.events.clone());
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..n {
-        let clock = Arc::new(ManualClock::at(time_of(&events[0])));
+        let clock = Arc::new(LoadClock::at(time_of(&events[0]), sleeps));
         let mut w = watcher(&bench.sdk, &bench.stack.topic_arn, clock.clone());
         w.config.lease = LEASE_FOR_COMPRESSED_TIME;
         let (events, next) = (events.clone(), next.clone());
@@ -207,9 +230,24 @@ pub async fn concurrent(mixed: &Mixed, setup: Setup, n: usize) -> anyhow::Result
                     return Ok::<_, anyhow::Error>((tally, w.metrics.sink.sent()));
                 };
                 clock.set(time_of(e).max(clock.now()));
-                invoke(&w, e, &format!("req-{i}"), &mut tally)
-                    .await
-                    .with_context(|| format!("event {i} failed after every retry"))?;
+                if let Err(err) = invoke(&w, e, &format!("req-{i}"), &mut tally).await {
+                    // Lost, as AWS loses it to the on-failure destination; the run
+                    // goes on, and says so.
+                    let mut why = err.to_string();
+                    let mut source = std::error::Error::source(&err);
+                    while let Some(s) = source {
+                        why.push_str(&format!(": {s}"));
+                        source = s.source();
+                    }
+                    let d = &e["detail"];
+                    tally.unapplied.push(format!(
+                        "event {i} ({} {}{} {}): {why}",
+                        e["detail-type"].as_str().unwrap_or_default(),
+                        d["eventName"].as_str().unwrap_or_default(),
+                        d["lastStatus"].as_str().unwrap_or_default(),
+                        e["time"].as_str().unwrap_or_default(),
+                    ));
+                }
             }
         });
     }
@@ -225,7 +263,7 @@ pub async fn concurrent(mixed: &Mixed, setup: Setup, n: usize) -> anyhow::Result
         .map(time_of)
         .max()
         .unwrap_or_else(|| time_of(&events[0]));
-    let clock = Arc::new(ManualClock::at(last));
+    let clock = Arc::new(LoadClock::at(last, sleeps));
     let w = watcher(&bench.sdk, &bench.stack.topic_arn, clock.clone());
     sweep_after(&w, &clock, &mut tally).await?;
     metrics.extend(w.metrics.sink.sent());

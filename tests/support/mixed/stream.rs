@@ -76,7 +76,45 @@ pub fn mixed_stream(min_services: usize, min_events: usize) -> Mixed {
     }
     // Interleave by time; a service's own events keep their order.
     tagged.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
-    let mut events: Vec<Value> = tagged.into_iter().map(|(_, _, e)| e).collect();
+    perturbed(
+        tagged.into_iter().map(|(_, _, e)| e).collect(),
+        services,
+        event_ids,
+    )
+}
+
+/// One service of `desired` tasks rolling to a new revision that is healthy (the
+/// simulator's `success` scenario: deployment events, the service's steady state,
+/// every new task PROVISIONING, PENDING, RUNNING and every old one asked to stop,
+/// DEPROVISIONING, STOPPED; about seven events a task), perturbed as the mixed
+/// stream is. Every event is for the same service, so every write is to one item.
+pub fn hot_service(desired: u32) -> Mixed {
+    let params = Params {
+        service: "hot".to_owned(),
+        cluster: CLUSTER.to_owned(),
+        desired,
+        seed: 16,
+        ..Params::defaults(Scenario::Success)
+    };
+    let arn = format!(
+        "arn:aws:ecs:{}:{}:service/{}/{}",
+        params.region, params.account, params.cluster, params.service
+    );
+    let events = simulate(&params).expect("valid parameters").events;
+    let ids = events
+        .iter()
+        .map(|e| e["id"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    perturbed(events, vec![params], BTreeMap::from([(arn, ids)]))
+}
+
+/// Swaps some neighbours and delivers some events twice (EventBridge is
+/// at-least-once and does not keep order).
+fn perturbed(
+    mut events: Vec<Value>,
+    services: Vec<Params>,
+    event_ids: BTreeMap<String, BTreeSet<String>>,
+) -> Mixed {
     let mut swaps = 0;
     for k in (7..events.len() - 1).step_by(29) {
         events.swap(k, k + 1);
