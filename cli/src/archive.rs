@@ -91,7 +91,7 @@ impl Archive {
     }
 
     /// Keeps `r` as the latest summary of its rollout.
-    pub(crate) fn put(&mut self, r: &RolloutSummary) -> anyhow::Result<()> {
+    pub(crate) fn put(&mut self, r: RolloutSummary) -> anyhow::Result<()> {
         let service = self.id(&r.service);
         let slot = self
             .slots
@@ -101,7 +101,7 @@ impl Archive {
             self.held += 1;
         }
         slot.order = r.started_at.or(r.finished_at);
-        slot.summary = Some(Summary::Held(Box::new(r.clone())));
+        slot.summary = Some(Summary::Held(Box::new(r)));
         if self.held > self.budget.summaries {
             self.write_summaries()?;
         }

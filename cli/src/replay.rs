@@ -220,7 +220,7 @@ impl Collect {
             ),
         }
         if self.format != Format::Html {
-            for r in &effects.rollouts {
+            for r in effects.rollouts {
                 self.archive.put(r)?;
             }
         }
@@ -319,7 +319,7 @@ fn finish(
     }
     // The rollouts the services still hold, as they stand now, over what was kept.
     for r in replay.live_rollouts() {
-        collect.archive.put(&r)?;
+        collect.archive.put(r)?;
     }
     let text = collect.format == Format::Text;
     let color = render::color_wanted();
