@@ -3,13 +3,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-use std::collections::BTreeMap;
-
 use integration_tests::fault_proxy::Plan;
 use std::time::Duration;
 
 use integration_tests::mixed::{
-    Setup, concurrent, differences, ids, late_publishes, metric_keys, mixed_stream, sequential,
+    Setup, concurrent, counter_keys, differences, ids, late_publishes, mixed_stream, sequential,
 };
 
 /// No faults; the proxy forwards DynamoDB requests one at a time (moto's
@@ -162,17 +160,9 @@ async fn eight_instances_lose_no_update_and_double_no_alert() {
         history.join("\n")
     );
 
-    // then: every counter data point, exactly once. (The `RunningTaskCount` gauge is keyed by the event time and value at
-    // which the count changed, which depend on the order overlapping invocations
-    // commit in, and two changes to one value in one second share a key; a repeated
-    // gauge sample changes no statistic, so it is left out.)
-    let counters = |run: &integration_tests::mixed::Run| -> BTreeMap<String, usize> {
-        metric_keys(run)
-            .into_iter()
-            .filter(|(k, _)| !k.contains("|RunningTaskCount|"))
-            .collect()
-    };
-    let (want, got) = (counters(&reference), counters(&racing));
+    // then: every counter data point, exactly once (the gauge left out: see
+    // `counter_keys`)
+    let (want, got) = (counter_keys(&reference), counter_keys(&racing));
     assert_eq!(
         got.keys().collect::<Vec<_>>(),
         want.keys().collect::<Vec<_>>(),

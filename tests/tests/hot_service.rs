@@ -25,7 +25,7 @@ use std::time::Duration;
 
 use integration_tests::fault_proxy::{Outage, Outcome, Plan, Rule};
 use integration_tests::mixed::{
-    Mixed, Run, Setup, concurrent, differences, hot_service, ids, late_publishes, metric_keys,
+    Mixed, Run, Setup, concurrent, counter_keys, differences, hot_service, ids, late_publishes,
     sequential,
 };
 
@@ -208,15 +208,8 @@ fn assert_same_outcome(reference: &Run, racing: &Run) {
         history.join("\n")
     );
 
-    // every counter data point once (the `RunningTaskCount` gauge is keyed by the
-    // order invocations commit in; see concurrency.rs)
-    let counters = |run: &Run| -> BTreeMap<String, usize> {
-        metric_keys(run)
-            .into_iter()
-            .filter(|(k, _)| !k.contains("|RunningTaskCount|"))
-            .collect()
-    };
-    let (want, got) = (counters(reference), counters(racing));
+    // every counter data point once (the gauge left out: see `counter_keys`)
+    let (want, got) = (counter_keys(reference), counter_keys(racing));
     assert_eq!(
         got.keys().collect::<Vec<_>>(),
         want.keys().collect::<Vec<_>>(),

@@ -29,6 +29,18 @@ pub fn metric_keys(run: &Run) -> BTreeMap<String, usize> {
     out
 }
 
+/// Counter data points per dedup key: [`metric_keys`] without the
+/// `RunningTaskCount` gauge, which is keyed by the event time and value at which the
+/// count changed. Those depend on the order overlapping invocations commit in, and
+/// two changes to one value in one second share a key; a repeated gauge sample
+/// changes no statistic, so racing runs are compared without it.
+pub fn counter_keys(run: &Run) -> BTreeMap<String, usize> {
+    metric_keys(run)
+        .into_iter()
+        .filter(|(k, _)| !k.contains("|RunningTaskCount|"))
+        .collect()
+}
+
 /// The entries where two maps differ, as `key: left != right` lines.
 pub fn differences<V: PartialEq + std::fmt::Debug>(
     left: &BTreeMap<String, V>,

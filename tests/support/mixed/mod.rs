@@ -37,7 +37,7 @@ use rollout_watcher::model::Millis;
 
 use crate::fault_proxy::Plan;
 
-pub use compare::{differences, ids, late_publishes, metric_keys};
+pub use compare::{counter_keys, differences, ids, late_publishes, metric_keys};
 pub use instance::{Ledger, LoadClock, LoadWatcher, Tracked, watcher};
 pub use retry::{MAX_REDELIVERIES, SWEEP_TICKS, Tally, invoke};
 pub use run::{Bench, Run, concurrent, create_services, sequential};
