@@ -337,11 +337,12 @@ impl<P: Ports> Watcher<P> {
         })
     }
 
-    /// Counts one rejected event (best effort: the error itself is what matters).
-    pub(crate) async fn count_rejected(&self) {
-        let m = health_metric(MetricName::EventsRejected, 1.0, self.clock.now());
+    /// Counts `n` rejected events in one data point (best effort: the errors
+    /// themselves, logged, are what matters).
+    pub(crate) async fn count_rejected(&self, n: usize) {
+        let m = health_metric(MetricName::EventsRejected, n as f64, self.clock.now());
         if let Err(e) = self.metrics.send(&[m]).await {
-            tracing::warn!(error = %error_chain(&e), "could not count the rejected event");
+            tracing::warn!(error = %error_chain(&e), rejected = n, "could not count the rejected events");
         }
     }
 }

@@ -1,27 +1,39 @@
-//! One EventBridge ECS event through the watcher: the ecs-event-handler's job.
+//! One EventBridge ECS event through the watcher: the ecs-event-handler's job when
+//! EventBridge invokes it directly. The per-event step it shares with the batch is
+//! in `step`; decoding and the event's log line are here, for both.
 
 use serde_json::Value;
 
-use crate::core::{Effect, Effects, Observation};
-use crate::error_chain;
-use crate::model::{
-    DeploymentPhase, EcsEvent, Input, InputKind, Interpreted, ModelError, ServiceArn,
-    ServiceDeploymentView, TaskObservation, Timestamp,
-};
-use crate::ports::{Clock, Ports, ServiceInspector, ServiceView};
+use crate::core::{Effect, Effects};
+use crate::model::{EcsEvent, Input, InputKind, Interpreted, ModelError, ServiceArn};
+use crate::ports::{Clock, Ports};
 use crate::record::ServiceRecord;
 
-use super::commit::{Committed, Write, finished};
+use super::commit::{Committed, Delivered, Write, finished};
+use super::step::Lookups;
 use super::{HandlerError, Outcome, Watcher};
 
-/// ECS look-ups made at most once per invocation, kept across conflict retries.
-#[derive(Default)]
-struct Lookups {
-    view: Option<Option<ServiceView>>,
-    seeds: Option<Vec<TaskObservation>>,
-    /// DescribeServiceDeployments of a hook event's service deployment (`Some(None)`:
-    /// asked, and ECS did not know it or the call failed).
-    reading: Option<Option<ServiceDeploymentView>>,
+/// An event that decoded and passed the clock check.
+pub(super) enum Accepted {
+    /// One the state machine takes.
+    Use(Input),
+    /// One the watcher does not follow (its log line is written).
+    Ignore,
+}
+
+/// Why an event cannot be used: the field at fault, and its service when known.
+pub(super) struct Rejected {
+    pub(super) error: ModelError,
+    pub(super) service: Option<ServiceArn>,
+}
+
+/// What an event's log line says of its write: the event's own write (one event per
+/// invocation), or nothing (a batch's events share their service's write, whose
+/// counts the batch's line carries).
+pub(super) struct Written<'a> {
+    pub(super) done: &'a Committed,
+    pub(super) delivered: &'a Delivered,
+    pub(super) attempt: u32,
 }
 
 impl<P: Ports> Watcher<P> {
@@ -49,38 +61,21 @@ impl<P: Ports> Watcher<P> {
         event: Result<EcsEvent, ModelError>,
         invocation: &str,
     ) -> Result<Outcome, HandlerError> {
-        // The id and detail-type are kept for the log line of an ignored event; the
-        // rest of the event moves into the input.
-        let decoded = event.and_then(|e| {
-            let named = (e.id.clone(), e.detail_type.clone());
-            e.into_interpreted().map(|i| (named, i))
-        });
-        let input = match decoded {
-            Ok((_, Interpreted::Use(input))) => input,
-            Ok(((id, detail_type), Interpreted::Ignore(why))) => {
-                tracing::info!(event_id = id.as_deref(), detail_type = %detail_type, reason = ?why, outcome = "ignored", "event");
+        let input = match self.accept(event, None) {
+            Ok(Accepted::Use(input)) => input,
+            Ok(Accepted::Ignore) => {
                 return Ok(Outcome {
                     status: "ignored",
                     ..Outcome::default()
                 });
             }
-            Err(e) => {
-                tracing::warn!(error = %e, outcome = "rejected", "event");
-                self.count_rejected().await;
-                return Err(e.into());
+            Err(r) => {
+                let service = r.service.as_ref().map(tracing::field::display);
+                tracing::warn!(error = %r.error, service, outcome = "rejected", "event");
+                self.count_rejected(1).await;
+                return Err(r.error.into());
             }
         };
-        let now = self.clock.now();
-        if input.time.since(now) > self.config.max_ahead {
-            let e = ModelError::invalid(
-                "time",
-                "more than 15 minutes ahead of the watcher's clock",
-                &input.time.to_rfc3339(),
-            );
-            tracing::warn!(error = %e, service = %input.service, outcome = "rejected", "event");
-            self.count_rejected().await;
-            return Err(e.into());
-        }
         let service = input.service.clone();
         let mut lookups = Lookups::default();
         let mut fresh = None;
@@ -91,7 +86,7 @@ impl<P: Ports> Watcher<P> {
             };
             let expected = rec.revision;
             let before = finished(&rec.state);
-            let (effects, changed) = self.step(&mut rec, &input, &mut lookups).await;
+            let (effects, changed) = self.step(&mut rec, &input, &mut lookups, true).await;
             match self
                 .commit(&mut rec, expected, &effects, changed, &before, invocation)
                 .await?
@@ -114,145 +109,47 @@ impl<P: Ports> Watcher<P> {
         })
     }
 
-    /// One attempt: refresh the configuration, seed, join a hook event's service
-    /// deployment, apply, confirm a zero.
-    async fn step(
+    /// Decodes and checks one event: a usable input, an ignored event (its line
+    /// logged, with the queue's message id when it came in a batch), or the field
+    /// error that makes it unusable, which the caller logs and counts. An event dated
+    /// more than `max_ahead` past the wall clock is unusable: the state machine runs
+    /// on event time, and one event from 9999 would move its service's clock past
+    /// every deadline for good.
+    pub(super) fn accept(
         &self,
-        rec: &mut ServiceRecord,
-        input: &Input,
-        lookups: &mut Lookups,
-    ) -> (Effects, bool) {
-        let settings = &self.config.settings;
-        let now = self.clock.now();
-        let mut changed = false;
-        if self.wants_config(rec, input, now)
-            && let Some(Some(view)) = self.view(&input.service, lookups).await
-        {
-            let mut cfg = view.config.clone();
-            cfg.read_at = Some(now);
-            rec.state.set_config(cfg);
-            changed = true;
-        }
-        let mut effects = Effects::default();
-        if rec.revision == 0 && self.config.seed_tasks {
-            for task in self.seeds(&input.service, lookups).await {
-                let seed = Input {
-                    service: input.service.clone(),
-                    event_id: None,
-                    time: input.time,
-                    kind: InputKind::Task(Box::new(task)),
-                };
-                let e = rec.state.apply(&seed, settings);
-                changed |= !e.duplicate;
-                effects.extend(e);
+        event: Result<EcsEvent, ModelError>,
+        message_id: Option<&str>,
+    ) -> Result<Accepted, Rejected> {
+        // The id and detail-type are kept for the log line of an ignored event; the
+        // rest of the event moves into the input.
+        let decoded = event.and_then(|e| {
+            let named = (e.id.clone(), e.detail_type.clone());
+            e.into_interpreted().map(|i| (named, i))
+        });
+        let input = match decoded {
+            Ok((_, Interpreted::Use(input))) => input,
+            Ok(((id, detail_type), Interpreted::Ignore(why))) => {
+                tracing::info!(event_id = id.as_deref(), message_id, detail_type = %detail_type, reason = ?why, outcome = "ignored", "event");
+                return Ok(Accepted::Ignore);
             }
-        }
-        let read = self.hook_reading(rec, input, lookups, now).await;
-        // A reading that told something new makes the event's invocation count as
-        // applied even when the event then adds nothing the reading had not said.
-        let read_new = read.as_ref().is_some_and(|e| !e.duplicate);
-        changed |= read_new;
-        if let Some(e) = read {
-            effects.extend(e);
-        }
-        let applied = rec.state.apply(input, settings);
-        changed |= !applied.duplicate;
-        let duplicate = applied.duplicate && !read_new;
-        effects.extend(applied);
-        effects.duplicate = duplicate;
-        if rec.state.needs_observation()
-            && let Some(view) = self.view(&input.service, lookups).await
-        {
-            let (desired, running) = view.as_ref().map_or((0, 0), |v| (v.desired, v.running));
-            let obs = Observation {
-                desired,
-                running,
-                at: now,
-            };
-            effects.extend(rec.state.observe(obs, settings));
-            changed = true;
-        }
-        (effects, changed)
-    }
-
-    /// For a hook event whose service deployment is not joined to a rollout yet, its
-    /// DescribeServiceDeployments reading (asked once per invocation, kept across
-    /// conflict retries), applied before the event in the same write: the reading
-    /// names the rollout, so the event's alerts name it too.
-    async fn hook_reading(
-        &self,
-        rec: &mut ServiceRecord,
-        input: &Input,
-        lookups: &mut Lookups,
-        now: Timestamp,
-    ) -> Option<Effects> {
-        let InputKind::Hook(h) = &input.kind else {
-            return None;
-        };
-        if rec.state.is_joined(&h.service_deployment) {
-            return None;
-        }
-        if lookups.reading.is_none() {
-            let view = self
-                .describe_service_deployment(&input.service, &h.service_deployment)
-                .await;
-            lookups.reading = Some(view);
-        }
-        let view = lookups.reading.clone().flatten()?;
-        let reading = Input::service_deployment(input.service.clone(), view, now);
-        Some(rec.state.apply(&reading, &self.config.settings))
-    }
-
-    /// A rollout starts (first IN_PROGRESS of a deployment), or the cached
-    /// configuration is absent or older than `config_max_age`.
-    fn wants_config(&self, rec: &ServiceRecord, input: &Input, now: Timestamp) -> bool {
-        let starting = match &input.kind {
-            InputKind::Deployment(c) if c.phase == DeploymentPhase::InProgress => !rec
-                .state
-                .rollouts()
-                .iter()
-                .any(|r| r.deployment_id == c.deployment && r.started_at.is_some()),
-            _ => false,
-        };
-        let stale = rec
-            .state
-            .config()
-            .and_then(|c| c.read_at)
-            .is_none_or(|t| now.since(t) >= self.config.config_max_age);
-        starting || stale
-    }
-
-    /// DescribeServices, once per invocation; `None` when the look-up failed (the
-    /// watcher then works from events alone and says so in the log).
-    async fn view(
-        &self,
-        service: &ServiceArn,
-        lookups: &mut Lookups,
-    ) -> Option<Option<ServiceView>> {
-        if lookups.view.is_none() {
-            match self.inspector.describe(service).await {
-                Ok(v) => lookups.view = Some(v),
-                Err(e) => {
-                    tracing::warn!(service = %service, error = %error_chain(&e), "DescribeServices failed; continuing from events");
-                    return None;
-                }
+            Err(error) => {
+                return Err(Rejected {
+                    error,
+                    service: None,
+                });
             }
+        };
+        if input.time.since(self.clock.now()) > self.config.max_ahead {
+            return Err(Rejected {
+                error: ModelError::invalid(
+                    "time",
+                    "more than 15 minutes ahead of the watcher's clock",
+                    &input.time.to_rfc3339(),
+                ),
+                service: Some(input.service),
+            });
         }
-        lookups.view.clone()
-    }
-
-    async fn seeds(&self, service: &ServiceArn, lookups: &mut Lookups) -> Vec<TaskObservation> {
-        if lookups.seeds.is_none() {
-            let seeds = match self.inspector.running_tasks(service).await {
-                Ok(t) => t,
-                Err(e) => {
-                    tracing::warn!(service = %service, error = %error_chain(&e), "could not seed the task set; continuing from events");
-                    Vec::new()
-                }
-            };
-            lookups.seeds = Some(seeds);
-        }
-        lookups.seeds.clone().unwrap_or_default()
+        Ok(Accepted::Use(input))
     }
 
     /// Delivers what the write claimed, marks it sent, logs the event's line.
@@ -271,7 +168,12 @@ impl<P: Ports> Watcher<P> {
         } else {
             self.settle(rec, invocation, &delivered.keys).await
         };
-        log_event(input, effects, &done, &delivered, attempt);
+        let written = Written {
+            done: &done,
+            delivered: &delivered,
+            attempt,
+        };
+        log_event(input, effects, None, Some(&written));
         if let Some(failure) = delivered.failure {
             if let Err(e) = settled {
                 tracing::warn!(error = %e.chain(), "could not release the outbox claims");
@@ -293,13 +195,14 @@ impl<P: Ports> Watcher<P> {
     }
 }
 
-/// The one log line per event: service, deployments, transitions, alerts.
-fn log_event(
+/// The one log line per event: service, deployments, transitions, alerts; with what
+/// its write queued and delivered when the write was its own, with the queue's
+/// message id when it came in a batch.
+pub(super) fn log_event(
     input: &Input,
     effects: &Effects,
-    done: &Committed,
-    delivered: &super::commit::Delivered,
-    attempt: u32,
+    message_id: Option<&str>,
+    written: Option<&Written<'_>>,
 ) {
     let mut transitions = Vec::new();
     let mut alerts = Vec::new();
@@ -323,15 +226,16 @@ fn log_event(
     tracing::info!(
         service = %input.service,
         event_id = input.event_id.as_deref(),
+        message_id,
         outcome = if effects.duplicate { "duplicate" } else { "applied" },
         deployments = %deployments.join(","),
         transitions = %transitions.join(","),
         alerts = %alerts.join(","),
-        queued_alerts = done.recorded.alerts,
-        skipped_alerts = done.recorded.skipped,
-        published = delivered.alerts,
-        metrics_sent = delivered.metrics,
-        attempts = attempt,
+        queued_alerts = written.map(|w| w.done.recorded.alerts),
+        skipped_alerts = written.map(|w| w.done.recorded.skipped),
+        published = written.map(|w| w.delivered.alerts),
+        metrics_sent = written.map(|w| w.delivered.metrics),
+        attempts = written.map(|w| w.attempt),
         "event"
     );
 }

@@ -23,6 +23,7 @@
 mod commit;
 mod event;
 mod native;
+mod step;
 mod sweep;
 
 use serde::Serialize;

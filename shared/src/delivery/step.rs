@@ -1,0 +1,185 @@
+//! The per-event step on a loaded record, shared by the one-event handler and the
+//! batch: refresh the configuration, seed a new record, join a hook event's service
+//! deployment, apply, confirm a zero. It writes nothing; the caller applies one event
+//! (`handle`) or a service's events in batch order (`handle_batch`) on one record,
+//! then writes once.
+
+use crate::core::{Effects, Observation};
+use crate::error_chain;
+use crate::model::{
+    DeploymentPhase, Input, InputKind, ServiceArn, ServiceDeploymentView, TaskObservation,
+    Timestamp,
+};
+use crate::ports::{Clock, Ports, ServiceInspector, ServiceView};
+use crate::record::ServiceRecord;
+
+use super::Watcher;
+
+/// ECS look-ups made at most once per service per invocation (one event, or a
+/// service's events in a batch), kept across conflict retries.
+#[derive(Default)]
+pub(super) struct Lookups {
+    view: Option<Option<ServiceView>>,
+    seeds: Option<Vec<TaskObservation>>,
+    /// DescribeServiceDeployments of hook events' service deployments, by ARN
+    /// (`None`: asked, and ECS did not know it or the call failed).
+    readings: Vec<(String, Option<ServiceDeploymentView>)>,
+}
+
+impl<P: Ports> Watcher<P> {
+    /// One attempt: refresh the configuration, seed, join a hook event's service
+    /// deployment, apply, confirm a zero.
+    ///
+    /// `seed`: whether a never-written record may be seeded from ECS (the first event
+    /// applied on it; a batch's later events find the seeds already applied).
+    pub(super) async fn step(
+        &self,
+        rec: &mut ServiceRecord,
+        input: &Input,
+        lookups: &mut Lookups,
+        seed: bool,
+    ) -> (Effects, bool) {
+        let settings = &self.config.settings;
+        let now = self.clock.now();
+        let mut changed = false;
+        if self.wants_config(rec, input, now)
+            && let Some(Some(view)) = self.view(&input.service, lookups).await
+        {
+            let mut cfg = view.config.clone();
+            cfg.read_at = Some(now);
+            rec.state.set_config(cfg);
+            changed = true;
+        }
+        let mut effects = Effects::default();
+        if seed && rec.revision == 0 && self.config.seed_tasks {
+            for task in self.seeds(&input.service, lookups).await {
+                let seed = Input {
+                    service: input.service.clone(),
+                    event_id: None,
+                    time: input.time,
+                    kind: InputKind::Task(Box::new(task)),
+                };
+                let e = rec.state.apply(&seed, settings);
+                changed |= !e.duplicate;
+                effects.extend(e);
+            }
+        }
+        let read = self.hook_reading(rec, input, lookups, now).await;
+        // A reading that told something new makes the event's invocation count as
+        // applied even when the event then adds nothing the reading had not said.
+        let read_new = read.as_ref().is_some_and(|e| !e.duplicate);
+        changed |= read_new;
+        if let Some(e) = read {
+            effects.extend(e);
+        }
+        let applied = rec.state.apply(input, settings);
+        changed |= !applied.duplicate;
+        let duplicate = applied.duplicate && !read_new;
+        effects.extend(applied);
+        effects.duplicate = duplicate;
+        if rec.state.needs_observation()
+            && let Some(view) = self.view(&input.service, lookups).await
+        {
+            let (desired, running) = view.as_ref().map_or((0, 0), |v| (v.desired, v.running));
+            let obs = Observation {
+                desired,
+                running,
+                at: now,
+            };
+            effects.extend(rec.state.observe(obs, settings));
+            changed = true;
+        }
+        (effects, changed)
+    }
+
+    /// For a hook event whose service deployment is not joined to a rollout yet, its
+    /// DescribeServiceDeployments reading (asked once per service deployment and
+    /// invocation, kept across conflict retries), applied before the event in the same write: the reading
+    /// names the rollout, so the event's alerts name it too.
+    async fn hook_reading(
+        &self,
+        rec: &mut ServiceRecord,
+        input: &Input,
+        lookups: &mut Lookups,
+        now: Timestamp,
+    ) -> Option<Effects> {
+        let InputKind::Hook(h) = &input.kind else {
+            return None;
+        };
+        if rec.state.is_joined(&h.service_deployment) {
+            return None;
+        }
+        let known = lookups
+            .readings
+            .iter()
+            .find(|(arn, _)| *arn == h.service_deployment)
+            .map(|(_, v)| v.clone());
+        let view = match known {
+            Some(v) => v,
+            None => {
+                let v = self
+                    .describe_service_deployment(&input.service, &h.service_deployment)
+                    .await;
+                lookups
+                    .readings
+                    .push((h.service_deployment.clone(), v.clone()));
+                v
+            }
+        }?;
+        let reading = Input::service_deployment(input.service.clone(), view, now);
+        Some(rec.state.apply(&reading, &self.config.settings))
+    }
+
+    /// A rollout starts (first IN_PROGRESS of a deployment), or the cached
+    /// configuration is absent or older than `config_max_age`.
+    fn wants_config(&self, rec: &ServiceRecord, input: &Input, now: Timestamp) -> bool {
+        let starting = match &input.kind {
+            InputKind::Deployment(c) if c.phase == DeploymentPhase::InProgress => !rec
+                .state
+                .rollouts()
+                .iter()
+                .any(|r| r.deployment_id == c.deployment && r.started_at.is_some()),
+            _ => false,
+        };
+        let stale = rec
+            .state
+            .config()
+            .and_then(|c| c.read_at)
+            .is_none_or(|t| now.since(t) >= self.config.config_max_age);
+        starting || stale
+    }
+
+    /// DescribeServices, once per service and invocation; `None` when the look-up failed (the
+    /// watcher then works from events alone and says so in the log).
+    async fn view(
+        &self,
+        service: &ServiceArn,
+        lookups: &mut Lookups,
+    ) -> Option<Option<ServiceView>> {
+        if lookups.view.is_none() {
+            match self.inspector.describe(service).await {
+                Ok(v) => lookups.view = Some(v),
+                Err(e) => {
+                    tracing::warn!(service = %service, error = %error_chain(&e), "DescribeServices failed; continuing from events");
+                    return None;
+                }
+            }
+        }
+        lookups.view.clone()
+    }
+
+    async fn seeds(&self, service: &ServiceArn, lookups: &mut Lookups) -> Vec<TaskObservation> {
+        if lookups.seeds.is_none() {
+            let seeds = match self.inspector.running_tasks(service).await {
+                Ok(t) => t,
+                Err(e) => {
+                    tracing::warn!(service = %service, error = %error_chain(&e), "could not seed the task set; continuing from events");
+                    Vec::new()
+                }
+            };
+            lookups.seeds = Some(seeds);
+        }
+        lookups.seeds.clone().unwrap_or_default()
+    }
+
+}
