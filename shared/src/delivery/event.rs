@@ -28,8 +28,7 @@ pub(super) struct Rejected {
 }
 
 /// What an event's log line says of its write: the event's own write (one event per
-/// invocation), or nothing (a batch's events share their service's write, whose
-/// counts the batch's line carries).
+/// invocation); in a batch, the service's one write, on its last event's line.
 pub(super) struct Written<'a> {
     pub(super) done: &'a Committed,
     pub(super) delivered: &'a Delivered,
@@ -195,9 +194,9 @@ impl<P: Ports> Watcher<P> {
     }
 }
 
-/// The one log line per event: service, deployments, transitions, alerts; with what
-/// its write queued and delivered when the write was its own, with the queue's
-/// message id when it came in a batch.
+/// The one log line per event: service, deployments, transitions, alerts; what the
+/// write queued and delivered (see [`Written`]); the queue's message id when it came
+/// in a batch.
 pub(super) fn log_event(
     input: &Input,
     effects: &Effects,

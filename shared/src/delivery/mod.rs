@@ -10,6 +10,12 @@
 //! the metrics, and mark them sent. The binaries' wiring, configuration and Lambda
 //! error mapping live in [`crate::lambda`], on top of this module.
 //!
+//! [`Watcher::handle_batch`] is the same handler fed from an SQS FIFO queue, up to
+//! ten events per invocation: the events are grouped by service, and each service's
+//! record is loaded once, takes its events in order through the same per-event step,
+//! and is written once (see `batch`). Under a burst on one service that is one
+//! conditional write per batch instead of one race per event.
+//!
 //! # Guarantees (DESIGN.md "Delivery")
 //! - An event is applied at most once: a retry finds its id (or its task `version`)
 //!   in the state and changes nothing, but still flushes what the first try left in
@@ -19,7 +25,16 @@
 //!   it again: at-least-once, the key is the message `id` for subscribers to dedup).
 //! - An SNS or CloudWatch failure fails the invocation after the state is saved, so
 //!   the Lambda retry delivers without re-applying.
+//! - In a batch, each service's events are applied in queue order, and a service that
+//!   fails (store, conflicts past the bound, SNS or CloudWatch after its write) hands
+//!   back its messages and those of every service after it; services before it stay
+//!   done. The redelivered messages are retries as above: applied at most once,
+//!   their waiting alerts published once.
+//! - A queued event that a retry cannot mend (malformed, or dated too far ahead) is
+//!   counted as `EventsRejected`, logged at ERROR with its message id and body, and
+//!   acknowledged: in a FIFO queue it would hold back every later event.
 
+mod batch;
 mod commit;
 mod event;
 mod native;
@@ -34,6 +49,7 @@ use crate::model::{Millis, ModelError};
 use crate::ports::{NotifyError, Ports, StoreError};
 
 pub use crate::ports::MetricsError;
+pub use batch::{BatchOutcome, QueuedEvent};
 pub use sweep::{SweepConfig, SweepReport};
 
 /// Knobs of the delivery layer (the state machine's own are in [`Settings`]).

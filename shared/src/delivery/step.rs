@@ -181,5 +181,4 @@ impl<P: Ports> Watcher<P> {
         }
         lookups.seeds.clone().unwrap_or_default()
     }
-
 }

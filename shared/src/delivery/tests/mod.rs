@@ -5,12 +5,13 @@
 //! - [`delivered`]: what a rollout publishes and counts, once, in order;
 //! - [`failing`]: SNS down, conflicting writes, lost replies, long outages;
 //! - [`refused`]: events that are malformed, unfollowed, or from the future;
-//! - [`native`]: ECS-native rollouts read through the Service Deployments API.
+//! - [`native`]: ECS-native rollouts read through the Service Deployments API;
+//! - [`batch`]: queued events in batches, one write per service.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use serde_json::{Value, json};
@@ -25,6 +26,7 @@ use crate::ports::{SaveRequest, ServiceView, StateStore, StoreError};
 use crate::record::ServiceRecord;
 
 use super::{Watcher, WatcherConfig};
+mod batch;
 mod delivered;
 mod failing;
 mod native;
@@ -47,12 +49,18 @@ type World = Watcher<(
 /// With `lost_replies`, the next saves land but answer as if they had not: with a
 /// timeout, or (`lost_as_conflict`) with the conditional-check failure that the
 /// SDK's own retry of a landed write receives.
+///
+/// With `races`, another writer (the sweeper) writes the item first on the next
+/// saves, so they meet the real conditional failure with its winner; with `broken`,
+/// every save of that service fails.
 #[derive(Default)]
 struct ConflictingStore {
     inner: MemoryStore,
     conflicts: AtomicUsize,
     lost_replies: AtomicUsize,
     lost_as_conflict: AtomicBool,
+    races: AtomicUsize,
+    broken: Mutex<Option<ServiceArn>>,
 }
 
 #[async_trait]
@@ -61,6 +69,31 @@ impl StateStore for ConflictingStore {
         self.inner.load(s).await
     }
     async fn save(&self, r: SaveRequest<'_>) -> Result<(), StoreError> {
+        let service = r.record.state.service();
+        if self.broken.lock().unwrap().as_ref() == Some(service) {
+            return Err(StoreError::Backend {
+                operation: "PutItem",
+                source: "injected failure".into(),
+            });
+        }
+        if self.races.load(Ordering::SeqCst) > 0 {
+            self.races.fetch_sub(1, Ordering::SeqCst);
+            let mut theirs = self
+                .inner
+                .load(service)
+                .await?
+                .unwrap_or_else(|| ServiceRecord::new(service.clone()));
+            let expected = theirs.revision;
+            theirs.sign(expected, "sweeper");
+            self.inner
+                .save(SaveRequest {
+                    record: &theirs,
+                    expected,
+                    due_at: None,
+                    finished: &[],
+                })
+                .await?;
+        }
         if self.conflicts.load(Ordering::SeqCst) > 0 {
             self.conflicts.fetch_sub(1, Ordering::SeqCst);
             return Err(StoreError::Conflict {

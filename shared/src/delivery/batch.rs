@@ -1,0 +1,241 @@
+//! A batch of queued events (SQS FIFO -> Lambda, up to 10 messages): one load and ONE
+//! conditional write per service, where one event per invocation costs a write per
+//! event and, for a service of hundreds of tasks rolling, a conditional-write race per
+//! event between concurrent invocations.
+//!
+//! Events are grouped by service, each service's in batch order, services in the
+//! order of their first message. Per service: load once, run the per-event step
+//! (`step`) on each event in order on that record, write once (still conditional:
+//! the sweeper writes the same items; a conflict re-applies the service's whole
+//! sequence on the record it returns), then deliver and settle as `handle` does.
+//!
+//! A failing service hands back its messages and those of every service after it,
+//! so that no service's events are applied out of order; services before it stay
+//! done. A message a retry cannot mend (malformed, or dated far ahead) is counted,
+//! logged with its body and acknowledged: in one FIFO message group it would
+//! otherwise hold every later event of the account behind it until it reached the
+//! dead-letter queue.
+
+use serde::Serialize;
+
+use crate::core::Effects;
+use crate::model::{EcsEvent, Input, ServiceArn};
+use crate::ports::Ports;
+
+use super::commit::{Write, finished};
+use super::event::{Accepted, Written, log_event};
+use super::step::Lookups;
+use super::{HandlerError, Watcher};
+
+/// One SQS message of a batch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct QueuedEvent<'a> {
+    /// The SQS message id (what a partial-batch response names).
+    pub message_id: &'a str,
+    /// The EventBridge event, as JSON text.
+    pub body: &'a str,
+}
+
+/// What one batch did (the Lambda response is built from `failed`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct BatchOutcome {
+    /// Message ids to hand back to the queue (FIFO: the first failed message of a
+    /// service and every later one of that service, plus every message not reached),
+    /// in batch order.
+    pub failed: Vec<String>,
+    /// Events applied.
+    pub applied: usize,
+    /// Events that changed nothing (seen before, in this batch or an earlier one).
+    pub duplicate: usize,
+    /// Events the watcher does not follow (acknowledged).
+    pub ignored: usize,
+    /// Malformed or far-future events (counted as `EventsRejected`, acknowledged).
+    pub rejected: usize,
+    /// Services written (one conditional write each, plus a settle when
+    /// alerts/metrics were claimed).
+    pub services: usize,
+    /// Alerts published.
+    pub alerts_published: usize,
+    /// Metric data points sent.
+    pub metrics_sent: usize,
+    /// Conditional-write attempts, summed over the batch's services.
+    pub attempts: u32,
+}
+
+/// One service's events in batch order, with their positions in the batch.
+struct ServiceEvents {
+    service: ServiceArn,
+    events: Vec<(usize, Input)>,
+}
+
+/// What one service's write and delivery did.
+struct ServiceDone {
+    duplicates: usize,
+    alerts: usize,
+    metrics: usize,
+    attempts: u32,
+}
+
+/// The longest part of a rejected body a log line carries: enough to recover any ECS
+/// event, short of CloudWatch Logs' 256 KiB event limit.
+const LOGGED_BODY: usize = 8 * 1024;
+
+impl<P: Ports> Watcher<P> {
+    /// Handles one batch of queued events. `invocation` identifies the caller (the
+    /// Lambda request id): it owns the outbox entries it claims. Never fails as a
+    /// whole: what must be retried is in [`BatchOutcome::failed`].
+    pub async fn handle_batch(&self, batch: &[QueuedEvent<'_>], invocation: &str) -> BatchOutcome {
+        let mut out = BatchOutcome::default();
+        let groups = self.group(batch, &mut out);
+        if out.rejected > 0 {
+            self.count_rejected(out.rejected).await;
+        }
+        for (g, group) in groups.iter().enumerate() {
+            match self.run_service(group, batch, invocation).await {
+                Ok(done) => {
+                    out.services += 1;
+                    out.duplicate += done.duplicates;
+                    out.applied += group.events.len() - done.duplicates;
+                    out.alerts_published += done.alerts;
+                    out.metrics_sent += done.metrics;
+                    out.attempts += done.attempts;
+                }
+                Err(e) => {
+                    let mut handed_back: Vec<usize> = groups[g..]
+                        .iter()
+                        .flat_map(|s| s.events.iter().map(|(i, _)| *i))
+                        .collect();
+                    handed_back.sort_unstable();
+                    tracing::error!(service = %group.service, error = %e.chain(), error_type = e.error_type(), handed_back = handed_back.len(), "service failed; its messages and later services' go back to the queue");
+                    out.failed = handed_back
+                        .into_iter()
+                        .map(|i| batch[i].message_id.to_owned())
+                        .collect();
+                    break;
+                }
+            }
+        }
+        tracing::info!(
+            messages = batch.len(),
+            services = out.services,
+            applied = out.applied,
+            duplicate = out.duplicate,
+            ignored = out.ignored,
+            rejected = out.rejected,
+            failed = out.failed.len(),
+            published = out.alerts_published,
+            metrics_sent = out.metrics_sent,
+            attempts = out.attempts,
+            "batch"
+        );
+        out
+    }
+
+    /// Decodes every message and groups the usable ones by service; counts and logs
+    /// the ignored and the rejected.
+    fn group(&self, batch: &[QueuedEvent<'_>], out: &mut BatchOutcome) -> Vec<ServiceEvents> {
+        let mut groups: Vec<ServiceEvents> = Vec::new();
+        for (i, m) in batch.iter().enumerate() {
+            let input = match self.accept(EcsEvent::from_json(m.body), Some(m.message_id)) {
+                Ok(Accepted::Use(input)) => input,
+                Ok(Accepted::Ignore) => {
+                    out.ignored += 1;
+                    continue;
+                }
+                Err(r) => {
+                    out.rejected += 1;
+                    let service = r.service.as_ref().map(tracing::field::display);
+                    tracing::error!(message_id = m.message_id, error = %r.error, service, body = capped(m.body), outcome = "rejected", "event");
+                    continue;
+                }
+            };
+            match groups.iter_mut().find(|g| g.service == input.service) {
+                Some(g) => g.events.push((i, input)),
+                None => groups.push(ServiceEvents {
+                    service: input.service.clone(),
+                    events: vec![(i, input)],
+                }),
+            }
+        }
+        groups
+    }
+
+    /// One service's events on one record, one conditional write, then delivery.
+    async fn run_service(
+        &self,
+        group: &ServiceEvents,
+        batch: &[QueuedEvent<'_>],
+        invocation: &str,
+    ) -> Result<ServiceDone, HandlerError> {
+        let mut lookups = Lookups::default();
+        let mut fresh = None;
+        for attempt in 1..=self.config.max_attempts {
+            let mut rec = match fresh.take() {
+                Some(rec) => rec,
+                None => self.load_or_new(&group.service).await?,
+            };
+            let expected = rec.revision;
+            let before = finished(&rec.state);
+            let mut each = Vec::with_capacity(group.events.len());
+            let mut all = Effects::default();
+            let mut changed = false;
+            for (n, (_, input)) in group.events.iter().enumerate() {
+                let (effects, c) = self.step(&mut rec, input, &mut lookups, n == 0).await;
+                changed |= c;
+                all.items.extend(effects.items.iter().cloned());
+                each.push(effects);
+            }
+            match self
+                .commit(&mut rec, expected, &all, changed, &before, invocation)
+                .await?
+            {
+                Write::Done(done) => {
+                    let delivered = self.deliver(&done).await;
+                    let settled = if done.needs_settling() {
+                        self.settle(rec, invocation, &delivered.keys).await
+                    } else {
+                        Ok(())
+                    };
+                    let written = Written {
+                        done: &done,
+                        delivered: &delivered,
+                        attempt,
+                    };
+                    // The service's one write is told on its last event's line.
+                    let last = group.events.len() - 1;
+                    for (n, ((i, input), effects)) in group.events.iter().zip(&each).enumerate() {
+                        let w = (n == last).then_some(&written);
+                        log_event(input, effects, Some(batch[*i].message_id), w);
+                    }
+                    if let Some(failure) = delivered.failure {
+                        if let Err(e) = settled {
+                            tracing::warn!(error = %e.chain(), "could not release the outbox claims");
+                        }
+                        return Err(failure);
+                    }
+                    settled?;
+                    return Ok(ServiceDone {
+                        duplicates: each.iter().filter(|e| e.duplicate).count(),
+                        alerts: delivered.alerts,
+                        metrics: delivered.metrics,
+                        attempts: attempt,
+                    });
+                }
+                Write::Lost(stored) => {
+                    tracing::debug!(service = %group.service, attempt, "conflict, re-applying the service's events");
+                    self.back_off(attempt, invocation).await;
+                    fresh = Some(*stored);
+                }
+            }
+        }
+        Err(HandlerError::Conflict {
+            service: group.service.to_string(),
+            attempts: self.config.max_attempts,
+        })
+    }
+}
+
+/// At most [`LOGGED_BODY`] bytes of `body`, cut at a character boundary.
+fn capped(body: &str) -> &str {
+    &body[..body.floor_char_boundary(LOGGED_BODY.min(body.len()))]
+}

@@ -1,0 +1,257 @@
+//! Queued events in batches: the same state, alerts and metrics as one event per
+//! invocation, with one write per service; what a batch hands back to the queue when
+//! a service fails, and what it acknowledges without retrying.
+
+use crate::delivery::{BatchOutcome, QueuedEvent};
+
+use super::*;
+
+const API: &str = "arn:aws:ecs:eu-west-1:123456789012:service/prod/api";
+const JOBS: &str = "arn:aws:ecs:eu-west-1:123456789012:service/prod/jobs";
+
+/// The same event for another service of the cluster (its tasks other tasks).
+fn on(service: &str, e: &Value) -> Value {
+    let name = service.rsplit('/').next().unwrap();
+    let text = e
+        .to_string()
+        .replace("service/prod/web", &format!("service/prod/{name}"))
+        .replace("service:web", &format!("service:{name}"))
+        .replace("task/prod/0000", &format!("task/prod/{:04x}", name.len()));
+    serde_json::from_str(&text).unwrap()
+}
+
+/// Messages `m-<n>` carrying these events, numbered from `first`.
+fn messages(events: &[Value], first: usize) -> Vec<(String, String)> {
+    events
+        .iter()
+        .enumerate()
+        .map(|(n, e)| (format!("m-{}", first + n), e.to_string()))
+        .collect()
+}
+
+async fn send(w: &World, messages: &[(String, String)], invocation: &str) -> BatchOutcome {
+    let batch: Vec<QueuedEvent<'_>> = messages
+        .iter()
+        .map(|(id, body)| QueuedEvent {
+            message_id: id,
+            body,
+        })
+        .collect();
+    w.handle_batch(&batch, invocation).await
+}
+
+/// Two services rolling at once, their events interleaved as the queue holds them.
+fn two_rollouts() -> Vec<Value> {
+    rollout()
+        .iter()
+        .flat_map(|e| [e.clone(), on(API, e)])
+        .collect()
+}
+
+async fn record_of(w: &World, service: &str) -> ServiceRecord {
+    let arn = ServiceArn::parse(service).unwrap();
+    w.store.load(&arn).await.unwrap().unwrap()
+}
+
+/// Each alert's dedup key, per service in publishing order.
+fn alert_keys(w: &World, service: &str) -> Vec<String> {
+    w.notifier
+        .published()
+        .iter()
+        .filter(|a| a.service.as_str() == service)
+        .map(|a| a.dedup_key.clone())
+        .collect()
+}
+
+/// The world after the same events went one per invocation.
+async fn one_by_one(events: &[Value]) -> World {
+    let w = world(safe());
+    for e in events {
+        w.handle(e, "req-1").await.unwrap();
+    }
+    w
+}
+
+/// Two services' rollouts in one batch: the state, alerts and metrics that one
+/// event per invocation gives, with one write per service (plus the settle that
+/// marks its alerts sent) instead of two per event.
+#[tokio::test]
+async fn a_batch_gives_what_one_by_one_gives_with_one_write_per_service() {
+    let events = two_rollouts();
+    let w = world(safe());
+    let out = send(&w, &messages(&events, 1), "req-1").await;
+    assert_eq!(
+        out,
+        BatchOutcome {
+            applied: 6,
+            services: 2,
+            alerts_published: 4,
+            metrics_sent: out.metrics_sent,
+            attempts: 2,
+            ..BatchOutcome::default()
+        }
+    );
+    assert!(out.metrics_sent > 0);
+    let reference = one_by_one(&events).await;
+    for service in [SVC, API] {
+        let (got, want) = (
+            record_of(&w, service).await,
+            record_of(&reference, service).await,
+        );
+        assert_eq!(got.state, want.state, "{service}");
+        assert!(got.outbox.is_empty());
+        assert_eq!(alert_keys(&w, service), alert_keys(&reference, service));
+        assert_eq!(alert_keys(&w, service).len(), 2);
+    }
+    assert_eq!(metric_keys(&w), metric_keys(&reference));
+    assert_eq!(
+        w.store.inner.writes(),
+        2 + 2,
+        "one write and one settle per service"
+    );
+    assert!(reference.store.inner.writes() >= 2 * 6);
+    assert_eq!(w.inspector.describes(), 2, "ECS read once per service");
+}
+
+/// A message repeated inside a batch, and again in the next batch, changes nothing
+/// and publishes nothing twice.
+#[tokio::test]
+async fn duplicates_inside_and_across_batches_change_nothing() {
+    let [started, running, completed] = rollout();
+    let w = world(safe());
+    let first = messages(&[started.clone(), started, running.clone()], 1);
+    let out = send(&w, &first, "req-1").await;
+    assert_eq!((out.applied, out.duplicate, out.failed.len()), (2, 1, 0));
+    let second = messages(&[running, completed], 4);
+    let out = send(&w, &second, "req-2").await;
+    assert_eq!((out.applied, out.duplicate, out.failed.len()), (1, 1, 0));
+    assert_eq!(names(&w), ["deployment_started", "deployment_completed"]);
+    let reference = one_by_one(&rollout()).await;
+    assert_eq!(
+        record_of(&w, SVC).await.state,
+        record_of(&reference, SVC).await.state
+    );
+    assert_eq!(metric_keys(&w), metric_keys(&reference));
+}
+
+/// A malformed message and one dated far ahead, in the middle of a rollout: both
+/// acknowledged (a retry cannot mend them, and in a FIFO group they would hold back
+/// every later event), counted as `EventsRejected`, and the rest applied.
+#[tokio::test]
+async fn unusable_messages_are_acknowledged_counted_and_skipped() {
+    let [started, running, completed] = rollout();
+    let far = deployment(
+        "ecs-svc/1",
+        "SERVICE_DEPLOYMENT_FAILED",
+        "9999-12-31T23:59:59Z",
+    );
+    let mut batch = messages(&[started, running, far, completed], 1);
+    batch.insert(2, ("m-bad".into(), "{\"detail-type\": 7".into()));
+    let w = world(safe());
+    let out = send(&w, &batch, "req-1").await;
+    assert!(out.failed.is_empty(), "{out:?}");
+    assert_eq!((out.applied, out.rejected), (3, 2));
+    assert_eq!(names(&w), ["deployment_started", "deployment_completed"]);
+    let rejected: Vec<f64> = w
+        .metrics
+        .sent()
+        .iter()
+        .filter(|m| m.name == MetricName::EventsRejected)
+        .map(|m| m.value)
+        .collect();
+    assert_eq!(rejected, [2.0]);
+    let reference = one_by_one(&rollout()).await;
+    assert_eq!(
+        record_of(&w, SVC).await.state,
+        record_of(&reference, SVC).await.state
+    );
+}
+
+/// The store fails for the second service: its messages and those of the service
+/// after it go back to the queue, in batch order; the first service's stay done.
+/// Sending back what failed completes both rollouts, every alert exactly once.
+#[tokio::test]
+async fn a_store_failure_hands_back_that_service_and_the_later_ones() {
+    let events: Vec<Value> = rollout()
+        .iter()
+        .flat_map(|e| [e.clone(), on(API, e), on(JOBS, e)])
+        .collect();
+    let batch = messages(&events, 1);
+    let w = world(safe());
+    *w.store.broken.lock().unwrap() = Some(ServiceArn::parse(API).unwrap());
+    let out = send(&w, &batch, "req-1").await;
+    // Every third message is the first service's (web, api, jobs, web, ...).
+    let handed_back: Vec<String> = batch
+        .iter()
+        .enumerate()
+        .filter(|(n, _)| n % 3 != 0)
+        .map(|(_, (id, _))| id.clone())
+        .collect();
+    assert_eq!(out.failed, handed_back);
+    assert_eq!((out.services, out.applied), (1, 3));
+    assert_eq!(alert_keys(&w, SVC).len(), 2);
+    assert!(alert_keys(&w, API).is_empty() && alert_keys(&w, JOBS).is_empty());
+
+    *w.store.broken.lock().unwrap() = None;
+    let again: Vec<(String, String)> = batch
+        .iter()
+        .filter(|(id, _)| out.failed.contains(id))
+        .cloned()
+        .collect();
+    let retry = send(&w, &again, "req-2").await;
+    assert!(retry.failed.is_empty(), "{retry:?}");
+    assert_eq!((retry.services, retry.applied), (2, 6));
+    let reference = one_by_one(&events).await;
+    for service in [SVC, API, JOBS] {
+        assert_eq!(alert_keys(&w, service), alert_keys(&reference, service));
+        assert_eq!(
+            record_of(&w, service).await.state,
+            record_of(&reference, service).await.state
+        );
+    }
+    assert_eq!(metric_keys(&w), metric_keys(&reference));
+}
+
+/// SNS fails after the write: the service's messages go back; the redelivered batch
+/// finds its events applied and publishes each waiting alert once.
+#[tokio::test]
+async fn an_sns_failure_after_the_write_is_retried_without_doubling() {
+    let batch = messages(&rollout(), 1);
+    let w = world(safe());
+    w.notifier.set_failing(true);
+    let out = send(&w, &batch, "req-1").await;
+    let ids: Vec<String> = batch.iter().map(|(id, _)| id.clone()).collect();
+    assert_eq!(out.failed, ids);
+    assert!(w.notifier.published().is_empty());
+    w.notifier.set_failing(false);
+    let retry = send(&w, &batch, "req-2").await;
+    assert!(retry.failed.is_empty());
+    assert_eq!((retry.duplicate, retry.alerts_published), (3, 2));
+    send(&w, &batch, "req-3").await;
+    assert_eq!(names(&w), ["deployment_started", "deployment_completed"]);
+    assert_eq!(metric_keys(&w), metric_keys(&one_by_one(&rollout()).await));
+}
+
+/// The sweeper writes the service's item between the batch's read and its write:
+/// the conditional write fails, and the whole sequence is applied again on the
+/// sweeper's record, which the batch's write then follows.
+#[tokio::test]
+async fn a_race_with_the_sweeper_reapplies_the_services_sequence() {
+    let [started, running, completed] = rollout();
+    let w = world(safe());
+    send(&w, &messages(&[started], 1), "req-1").await;
+    let before = record_of(&w, SVC).await.revision;
+    w.store.races.store(1, Ordering::SeqCst);
+    let out = send(&w, &messages(&[running, completed], 2), "req-2").await;
+    assert!(out.failed.is_empty());
+    assert_eq!((out.applied, out.attempts), (2, 2));
+    let rec = record_of(&w, SVC).await;
+    assert!(
+        rec.written_by(before + 1, "sweeper"),
+        "built on the sweeper's write"
+    );
+    assert_eq!(names(&w), ["deployment_started", "deployment_completed"]);
+    let reference = one_by_one(&rollout()).await;
+    assert_eq!(rec.state, record_of(&reference, SVC).await.state);
+    assert_eq!(metric_keys(&w), metric_keys(&reference));
+}
