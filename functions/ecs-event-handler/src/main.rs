@@ -1,12 +1,15 @@
-//! ecs-event-handler: EventBridge invokes it with one ECS event at a time; the
-//! library's `Watcher::handle` does the work. This file only reads the
-//! configuration, builds the SDK clients once per sandbox, and runs the handler; the
-//! library maps its error to a stable Lambda `errorType` (`MalformedEvent`,
-//! `Conflict`, `Retryable`).
+//! ecs-event-handler: invoked either by an EventBridge rule with one ECS event, or by
+//! an SQS FIFO queue's event source mapping with a batch of queued ECS events (the
+//! rules feed the queue; the bootstrap is the same). The library's
+//! `Watcher::handle_invocation` tells the two apart and does the work: one event
+//! answers what it did, or fails with a stable Lambda `errorType` (`MalformedEvent`,
+//! `Conflict`, `Retryable`); a batch answers the partial-batch response
+//! (`batchItemFailures`: the messages to hand back to the queue). This file only reads
+//! the configuration, builds the SDK clients once per sandbox, and runs the handler.
 
 use lambda_runtime::{LambdaEvent, service_fn};
 use rollout_watcher::adapters::sdk::load_sdk_config;
-use rollout_watcher::delivery::{HandlerError, Outcome};
+use rollout_watcher::delivery::{HandlerError, Response};
 use rollout_watcher::lambda::{AwsWatcher, EnvConfig, aws_watcher, report_init_error};
 use serde_json::value::RawValue;
 
@@ -27,8 +30,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
 async fn handle(
     event: LambdaEvent<Box<RawValue>>,
     watcher: &AwsWatcher,
-) -> Result<Outcome, HandlerError> {
+) -> Result<Response, HandlerError> {
     watcher
-        .handle_json(event.payload.get(), &event.context.request_id)
+        .handle_invocation(event.payload.get(), &event.context.request_id)
         .await
 }

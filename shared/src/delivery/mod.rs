@@ -38,6 +38,7 @@ mod batch;
 mod commit;
 mod event;
 mod native;
+mod queue;
 mod step;
 mod sweep;
 
@@ -50,6 +51,7 @@ use crate::ports::{NotifyError, Ports, StoreError};
 
 pub use crate::ports::MetricsError;
 pub use batch::{BatchOutcome, QueuedEvent};
+pub use queue::{BatchResponse, ItemFailure, Response};
 pub use sweep::{SweepConfig, SweepReport};
 
 /// Knobs of the delivery layer (the state machine's own are in [`Settings`]).

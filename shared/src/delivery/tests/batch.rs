@@ -255,3 +255,30 @@ async fn a_race_with_the_sweeper_reapplies_the_services_sequence() {
     assert_eq!(rec.state, record_of(&reference, SVC).await.state);
     assert_eq!(metric_keys(&w), metric_keys(&reference));
 }
+
+/// The function's entry point tells an SQS event from one EventBridge event: a
+/// queued rollout answers the partial-batch response with nothing to hand back, and
+/// one event answers what it did, as before.
+#[tokio::test]
+async fn the_entry_point_answers_a_batch_and_a_single_event_each_its_way() {
+    let w = world(safe());
+    let records: Vec<Value> = messages(&rollout(), 1)
+        .into_iter()
+        .map(|(id, body)| json!({"messageId": id, "receiptHandle": "AQEB", "body": body, "attributes": {"MessageGroupId": "ecs-events"}, "eventSource": "aws:sqs", "awsRegion": "eu-west-1"}))
+        .collect();
+    let payload = json!({ "Records": records }).to_string();
+    let answer = w.handle_invocation(&payload, "req-1").await.unwrap();
+    assert_eq!(
+        serde_json::to_string(&answer).unwrap(),
+        r#"{"batchItemFailures":[]}"#
+    );
+    assert_eq!(names(&w), ["deployment_started", "deployment_completed"]);
+
+    let late = task(2, "ecs-svc/1", "RUNNING", 2, "2026-03-02T10:04:00Z").to_string();
+    let answer = w.handle_invocation(&late, "req-2").await.unwrap();
+    let answer = serde_json::to_value(&answer).unwrap();
+    assert_eq!(
+        (answer["status"].as_str(), answer["service"].as_str()),
+        (Some("applied"), Some(SVC))
+    );
+}
