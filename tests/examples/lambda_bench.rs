@@ -18,6 +18,13 @@
 //! run (its CPU per event, peak RSS and calls), which needs only
 //! `ecs-event-handler` built; `BENCH_EVENTS` then sets its number of events and
 //! `BENCH_WRAP` a tool to run the bootstrap under (`scripts/cpu-breakdown.sh`).
+//! With `batched` instead, the handler's run twice side by side: one event per
+//! invocation (`handler`, as EventBridge invokes it), then the same events as SQS
+//! events of 10 messages (`handler_batched`, as the queue's event source mapping
+//! invokes it), each with its CPU and its DynamoDB, SNS and ECS calls per event.
+//! The full run reports both too. `BENCH_STREAM=hot` makes the handler's events
+//! those of one 500-task service rolling (what batching is for) instead of many
+//! services' rollouts interleaved.
 //! Prints one JSON document on stdout; `scripts/bench.sh` turns it into the table.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
@@ -44,6 +51,8 @@ use tokio::process::{Child, Command};
 
 const STARTS: usize = 20;
 const EVENTS: usize = 1000;
+/// The queue's event source mapping's batch size in the module.
+const BATCH: usize = 10;
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> anyhow::Result<()> {
@@ -53,10 +62,22 @@ async fn main() -> anyhow::Result<()> {
             .context("usage: lambda-bench RELEASE_DIR")?,
     );
     let bin = |name: &str| dir.join(name);
-    if std::env::args().nth(2).as_deref() == Some("handler") {
-        let handler = handler_run(&bin("ecs-event-handler")).await?;
-        println!("{}", json!({ "handler": handler }));
-        return Ok(());
+    match std::env::args().nth(2).as_deref() {
+        Some("handler") => {
+            let handler = handler_run(&bin("ecs-event-handler"), None).await?;
+            println!("{}", json!({ "handler": handler }));
+            return Ok(());
+        }
+        Some("batched") => {
+            let handler = handler_run(&bin("ecs-event-handler"), None).await?;
+            let batched = handler_run(&bin("ecs-event-handler"), Some(BATCH)).await?;
+            println!(
+                "{}",
+                json!({ "handler": handler, "handler_batched": batched })
+            );
+            return Ok(());
+        }
+        _ => {}
     }
     for name in [
         "ecs-event-handler",
@@ -100,7 +121,11 @@ async fn main() -> anyhow::Result<()> {
 
     out.insert(
         "handler".into(),
-        handler_run(&bin("ecs-event-handler")).await?,
+        handler_run(&bin("ecs-event-handler"), None).await?,
+    );
+    out.insert(
+        "handler_batched".into(),
+        handler_run(&bin("ecs-event-handler"), Some(BATCH)).await?,
     );
     out.insert(
         "handler_cloudwatch".into(),
@@ -293,6 +318,19 @@ fn happy_stream(prefix: &str, n: usize) -> (Vec<Value>, Vec<Params>) {
     (tagged.into_iter().map(|(_, _, e)| e).collect(), services)
 }
 
+/// The first `n` events of one 500-task service rolling.
+fn hot_stream(n: usize) -> (Vec<Value>, Vec<Params>) {
+    let params = Params {
+        service: "hot-000".to_owned(),
+        cluster: "bench-cluster".to_owned(),
+        desired: 500,
+        ..Params::defaults(Scenario::Success)
+    };
+    let mut events = simulate(&params).expect("valid parameters").events;
+    events.truncate(n);
+    (events, vec![params])
+}
+
 async fn create_services(sdk: &aws_config::SdkConfig, services: &[Params]) -> anyhow::Result<()> {
     let ecs = aws_sdk_ecs::Client::new(sdk);
     ecs.create_cluster()
@@ -346,9 +384,15 @@ async fn drive(
     let ms = |t: u64| t as f64 * 1000.0 / ticks_per_second();
     let cpu_ms = (ms(done.0 - idle.0), ms(done.1 - idle.1));
     stop(child).await;
+    // A failed invocation, or a batch that handed messages back.
     let errors = posted
         .iter()
-        .filter(|p| !matches!(p, Posted::Response(..)))
+        .filter(|p| match p {
+            Posted::Response(_, body) => body["batchItemFailures"]
+                .as_array()
+                .is_some_and(|f| !f.is_empty()),
+            _ => true,
+        })
         .count();
     Ok(Run {
         peak_rss_kb: rss,
@@ -387,34 +431,87 @@ fn units(proxy: &FaultProxy) -> Value {
     json!({"wru": wru, "rru": rru, "put_item_mean_bytes": put_bytes / puts.max(1)})
 }
 
-/// The handler over 1,000 happy-path events (EMF metrics, the default).
-async fn handler_run(bin: &Path) -> anyhow::Result<Value> {
+/// Calls per event by AWS service (`dynamodb`, `sns`, `ecs`, ...).
+fn calls_per_event(proxy: &FaultProxy, events: usize) -> Value {
+    let mut by_service: BTreeMap<String, usize> = BTreeMap::new();
+    for ((service, _), n) in proxy.counts() {
+        *by_service.entry(service).or_default() += n;
+    }
+    let per = |n: usize| n as f64 / events.max(1) as f64;
+    Value::Object(
+        by_service
+            .into_iter()
+            .map(|(s, n)| (s, json!(per(n))))
+            .collect(),
+    )
+}
+
+/// Events as the queue's event source mapping delivers them: SQS events of `size`
+/// messages, each body the EventBridge event's JSON text.
+fn sqs_batches(events: &[Value], size: usize) -> Vec<Value> {
+    events
+        .chunks(size)
+        .enumerate()
+        .map(|(b, chunk)| {
+            let records: Vec<Value> = chunk
+                .iter()
+                .enumerate()
+                .map(|(i, e)| {
+                    let id = format!("m-{b}-{i}");
+                    json!({
+                        "messageId": id, "receiptHandle": format!("AQEB{id}"),
+                        "body": e.to_string(),
+                        "attributes": {"ApproximateReceiveCount": "1", "MessageGroupId": "ecs-events"},
+                        "messageAttributes": {}, "md5OfBody": "0", "eventSource": "aws:sqs",
+                        "eventSourceARN": "arn:aws:sqs:eu-west-1:123456789012:rollout-watcher-events.fifo",
+                        "awsRegion": "eu-west-1"
+                    })
+                })
+                .collect();
+            json!({ "Records": records })
+        })
+        .collect()
+}
+
+/// The handler over 1,000 happy-path events (EMF metrics, the default): one per
+/// invocation, or (`batch`) in SQS events of that many.
+async fn handler_run(bin: &Path, batch: Option<usize>) -> anyhow::Result<Value> {
     let moto = Moto::start().await?;
     let stack = stack::create(&moto, true).await?;
     let n = std::env::var("BENCH_EVENTS")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(EVENTS);
-    let (events, services) = happy_stream("happy", n);
+    let (events, services) = if std::env::var("BENCH_STREAM").as_deref() == Ok("hot") {
+        hot_stream(n)
+    } else {
+        happy_stream("happy", n)
+    };
     create_services(&stack.sdk, &services).await?;
     let proxy = FaultProxy::start(&moto.endpoint, Plan::default()).await?;
     let api = RuntimeApi::start().await?;
     let env = base_env(&api.address, &proxy.endpoint, "ecs-event-handler");
+    let invocations = match batch {
+        Some(size) => sqs_batches(&events, size),
+        None => events.clone(),
+    };
     let run = drive(
         bin,
         &env,
         &[("ALERT_TOPIC_ARN", &stack.topic_arn)],
         &api,
-        &events,
+        &invocations,
     )
     .await?;
     let alerts = stack.messages().await?.len();
     Ok(json!({
-        "events": events.len(), "services": services.len(), "errors": run.errors,
+        "events": events.len(), "invocations": invocations.len(),
+        "services": services.len(), "errors": run.errors,
         "peak_rss_kb": run.peak_rss_kb, "seconds": run.elapsed.as_secs_f64(), "alerts": alerts,
         "cpu_ms_per_event": (run.cpu_ms.0 + run.cpu_ms.1) / events.len() as f64,
         "cpu_user_ms": run.cpu_ms.0, "cpu_system_ms": run.cpu_ms.1,
-        "calls": calls_json(&proxy), "units": units(&proxy),
+        "calls": calls_json(&proxy), "calls_per_event": calls_per_event(&proxy, events.len()),
+        "units": units(&proxy),
     }))
 }
 
