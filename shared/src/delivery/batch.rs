@@ -21,8 +21,9 @@ use serde::Serialize;
 use crate::core::Effects;
 use crate::model::{EcsEvent, Input, ServiceArn};
 use crate::ports::Ports;
+use crate::record::ServiceRecord;
 
-use super::commit::{Write, finished};
+use super::commit::{Committed, Write, finished};
 use super::event::{Accepted, Written, log_event};
 use super::step::Lookups;
 use super::{HandlerError, Watcher};
@@ -62,10 +63,18 @@ pub struct BatchOutcome {
     pub attempts: u32,
 }
 
-/// One service's events in batch order, with their positions in the batch.
-struct ServiceEvents {
+/// One service's events in batch order.
+struct ServiceEvents<'a> {
     service: ServiceArn,
-    events: Vec<(usize, Input)>,
+    events: Vec<Queued<'a>>,
+}
+
+/// A usable event of a batch.
+struct Queued<'a> {
+    /// Its position in the batch.
+    at: usize,
+    message_id: &'a str,
+    input: Input,
 }
 
 /// What one service's write and delivery did.
@@ -91,7 +100,7 @@ impl<P: Ports> Watcher<P> {
             self.count_rejected(out.rejected).await;
         }
         for (g, group) in groups.iter().enumerate() {
-            match self.run_service(group, batch, invocation).await {
+            match self.run_service(group, invocation).await {
                 Ok(done) => {
                     out.services += 1;
                     out.duplicate += done.duplicates;
@@ -103,7 +112,7 @@ impl<P: Ports> Watcher<P> {
                 Err(e) => {
                     let mut handed_back: Vec<usize> = groups[g..]
                         .iter()
-                        .flat_map(|s| s.events.iter().map(|(i, _)| *i))
+                        .flat_map(|s| s.events.iter().map(|q| q.at))
                         .collect();
                     handed_back.sort_unstable();
                     tracing::error!(service = %group.service, error = %e.chain(), error_type = e.error_type(), handed_back = handed_back.len(), "service failed; its messages and later services' go back to the queue");
@@ -133,7 +142,11 @@ impl<P: Ports> Watcher<P> {
 
     /// Decodes every message and groups the usable ones by service; counts and logs
     /// the ignored and the rejected.
-    fn group(&self, batch: &[QueuedEvent<'_>], out: &mut BatchOutcome) -> Vec<ServiceEvents> {
+    fn group<'a>(
+        &self,
+        batch: &[QueuedEvent<'a>],
+        out: &mut BatchOutcome,
+    ) -> Vec<ServiceEvents<'a>> {
         let mut groups: Vec<ServiceEvents> = Vec::new();
         for (i, m) in batch.iter().enumerate() {
             let input = match self.accept(EcsEvent::from_json(m.body), Some(m.message_id)) {
@@ -149,11 +162,19 @@ impl<P: Ports> Watcher<P> {
                     continue;
                 }
             };
-            match groups.iter_mut().find(|g| g.service == input.service) {
-                Some(g) => g.events.push((i, input)),
+            let queued = Queued {
+                at: i,
+                message_id: m.message_id,
+                input,
+            };
+            match groups
+                .iter_mut()
+                .find(|g| g.service == queued.input.service)
+            {
+                Some(g) => g.events.push(queued),
                 None => groups.push(ServiceEvents {
-                    service: input.service.clone(),
-                    events: vec![(i, input)],
+                    service: queued.input.service.clone(),
+                    events: vec![queued],
                 }),
             }
         }
@@ -163,8 +184,7 @@ impl<P: Ports> Watcher<P> {
     /// One service's events on one record, one conditional write, then delivery.
     async fn run_service(
         &self,
-        group: &ServiceEvents,
-        batch: &[QueuedEvent<'_>],
+        group: &ServiceEvents<'_>,
         invocation: &str,
     ) -> Result<ServiceDone, HandlerError> {
         let mut lookups = Lookups::default();
@@ -179,8 +199,8 @@ impl<P: Ports> Watcher<P> {
             let mut each = Vec::with_capacity(group.events.len());
             let mut all = Effects::default();
             let mut changed = false;
-            for (n, (_, input)) in group.events.iter().enumerate() {
-                let (effects, c) = self.step(&mut rec, input, &mut lookups, n == 0).await;
+            for (n, q) in group.events.iter().enumerate() {
+                let (effects, c) = self.step(&mut rec, &q.input, &mut lookups, n == 0).await;
                 changed |= c;
                 all.items.extend(effects.items.iter().cloned());
                 each.push(effects);
@@ -190,36 +210,9 @@ impl<P: Ports> Watcher<P> {
                 .await?
             {
                 Write::Done(done) => {
-                    let delivered = self.deliver(&done).await;
-                    let settled = if done.needs_settling() {
-                        self.settle(rec, invocation, &delivered.keys).await
-                    } else {
-                        Ok(())
-                    };
-                    let written = Written {
-                        done: &done,
-                        delivered: &delivered,
-                        attempt,
-                    };
-                    // The service's one write is told on its last event's line.
-                    let last = group.events.len() - 1;
-                    for (n, ((i, input), effects)) in group.events.iter().zip(&each).enumerate() {
-                        let w = (n == last).then_some(&written);
-                        log_event(input, effects, Some(batch[*i].message_id), w);
-                    }
-                    if let Some(failure) = delivered.failure {
-                        if let Err(e) = settled {
-                            tracing::warn!(error = %e.chain(), "could not release the outbox claims");
-                        }
-                        return Err(failure);
-                    }
-                    settled?;
-                    return Ok(ServiceDone {
-                        duplicates: each.iter().filter(|e| e.duplicate).count(),
-                        alerts: delivered.alerts,
-                        metrics: delivered.metrics,
-                        attempts: attempt,
-                    });
+                    return self
+                        .finish_service(group, rec, &each, &done, invocation, attempt)
+                        .await;
                 }
                 Write::Lost(stored) => {
                     tracing::debug!(service = %group.service, attempt, "conflict, re-applying the service's events");
@@ -231,6 +224,37 @@ impl<P: Ports> Watcher<P> {
         Err(HandlerError::Conflict {
             service: group.service.to_string(),
             attempts: self.config.max_attempts,
+        })
+    }
+
+    /// Delivers and settles what the service's write claimed; logs its events.
+    async fn finish_service(
+        &self,
+        group: &ServiceEvents<'_>,
+        rec: ServiceRecord,
+        each: &[Effects],
+        done: &Committed,
+        invocation: &str,
+        attempt: u32,
+    ) -> Result<ServiceDone, HandlerError> {
+        let (delivered, result) = self.deliver_and_settle(rec, done, invocation).await;
+        let written = Written {
+            done,
+            delivered: &delivered,
+            attempt,
+        };
+        // The service's one write is told on its last event's line.
+        let last = group.events.len() - 1;
+        for (n, (q, effects)) in group.events.iter().zip(each).enumerate() {
+            let w = (n == last).then_some(&written);
+            log_event(&q.input, effects, Some(q.message_id), w);
+        }
+        result?;
+        Ok(ServiceDone {
+            duplicates: each.iter().filter(|e| e.duplicate).count(),
+            alerts: delivered.alerts,
+            metrics: delivered.metrics,
+            attempts: attempt,
         })
     }
 }

@@ -301,6 +301,33 @@ impl<P: Ports> Watcher<P> {
         out
     }
 
+    /// Delivers what the write claimed, then marks it sent. A delivery failure is
+    /// the result (the settle's own error, if any, is only logged): the retry finds
+    /// the entries released and delivers them.
+    pub(crate) async fn deliver_and_settle(
+        &self,
+        rec: ServiceRecord,
+        done: &Committed,
+        owner: &str,
+    ) -> (Delivered, Result<(), HandlerError>) {
+        let mut delivered = self.deliver(done).await;
+        let settled = if done.needs_settling() {
+            self.settle(rec, owner, &delivered.keys).await
+        } else {
+            Ok(())
+        };
+        let result = match delivered.failure.take() {
+            Some(failure) => {
+                if let Err(e) = settled {
+                    tracing::warn!(error = %e.chain(), "could not release the outbox claims");
+                }
+                Err(failure)
+            }
+            None => settled,
+        };
+        (delivered, result)
+    }
+
     /// Marks delivered entries sent and releases this invocation's other claims,
     /// re-reading on a conflict (other writers never touch entries claimed by us).
     pub(crate) async fn settle(

@@ -161,25 +161,14 @@ impl<P: Ports> Watcher<P> {
         invocation: &str,
         attempt: u32,
     ) -> Result<Outcome, HandlerError> {
-        let delivered = self.deliver(&done).await;
-        let settled = if !done.needs_settling() {
-            Ok(())
-        } else {
-            self.settle(rec, invocation, &delivered.keys).await
-        };
+        let (delivered, result) = self.deliver_and_settle(rec, &done, invocation).await;
         let written = Written {
             done: &done,
             delivered: &delivered,
             attempt,
         };
         log_event(input, effects, None, Some(&written));
-        if let Some(failure) = delivered.failure {
-            if let Err(e) = settled {
-                tracing::warn!(error = %e.chain(), "could not release the outbox claims");
-            }
-            return Err(failure);
-        }
-        settled?;
+        result?;
         Ok(Outcome {
             status: if effects.duplicate {
                 "duplicate"
