@@ -263,3 +263,17 @@ impl<P: Ports> Watcher<P> {
 fn capped(body: &str) -> &str {
     &body[..body.floor_char_boundary(LOGGED_BODY.min(body.len()))]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{LOGGED_BODY, capped};
+
+    #[test]
+    fn a_logged_body_is_cut_at_a_character_boundary() {
+        assert_eq!(capped("{}"), "{}");
+        let long = "é".repeat(LOGGED_BODY);
+        let cut = capped(&long);
+        assert!(cut.len() <= LOGGED_BODY && cut.len() >= LOGGED_BODY - 1);
+        assert!(long.starts_with(cut));
+    }
+}
