@@ -9,9 +9,13 @@
 //! the sweeper writes the same items; a conflict re-applies the service's whole
 //! sequence on the record it returns), then deliver and settle as `handle` does.
 //!
-//! A failing service hands back its messages and those of every service after it,
-//! so that no service's events are applied out of order; services before it stay
-//! done. A message a retry cannot mend (malformed, or dated far ahead) is counted,
+//! A service whose write did not land hands back its messages and those of every
+//! service after it, so that no service's events are applied out of order; services
+//! before it stay done. A service whose write landed is done even when its alerts
+//! or metrics could not be sent (SNS or CloudWatch down): they wait in the outbox,
+//! which the sweeper delivers within the minute. Handing the messages back would
+//! only hold the account's queue behind the outage, and an outage longer than the
+//! queue's receives would send events never applied to the dead-letter queue. A message a retry cannot mend (malformed, or dated far ahead) is counted,
 //! logged with its body and acknowledged: in one FIFO message group it would
 //! otherwise hold every later event of the account behind it until it reached the
 //! dead-letter queue.
@@ -227,7 +231,10 @@ impl<P: Ports> Watcher<P> {
         })
     }
 
-    /// Delivers and settles what the service's write claimed; logs its events.
+    /// Delivers and settles what the service's write claimed; logs its events. The
+    /// write landed, so the service is done whatever delivery does: what could not
+    /// be sent (or marked sent) stays in the outbox for the sweeper, as the write's
+    /// due time already tells it.
     async fn finish_service(
         &self,
         group: &ServiceEvents<'_>,
@@ -249,7 +256,9 @@ impl<P: Ports> Watcher<P> {
             let w = (n == last).then_some(&written);
             log_event(&q.input, effects, Some(q.message_id), w);
         }
-        result?;
+        if let Err(e) = result {
+            tracing::warn!(service = %group.service, error = %e.chain(), error_type = e.error_type(), "delivery failed after the write; the outbox keeps what was not sent, for the sweeper");
+        }
         Ok(ServiceDone {
             duplicates: each.iter().filter(|e| e.duplicate).count(),
             alerts: delivered.alerts,

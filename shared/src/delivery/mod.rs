@@ -25,11 +25,12 @@
 //!   it again: at-least-once, the key is the message `id` for subscribers to dedup).
 //! - An SNS or CloudWatch failure fails the invocation after the state is saved, so
 //!   the Lambda retry delivers without re-applying.
-//! - In a batch, each service's events are applied in queue order, and a service that
-//!   fails (store, conflicts past the bound, SNS or CloudWatch after its write) hands
-//!   back its messages and those of every service after it; services before it stay
-//!   done. The redelivered messages are retries as above: applied at most once,
-//!   their waiting alerts published once.
+//! - In a batch, each service's events are applied in queue order, and a service
+//!   whose write does not land (store, conflicts past the bound) hands back its
+//!   messages and those of every service after it; services before it stay done.
+//!   The redelivered messages are retries as above: applied at most once. An SNS or
+//!   CloudWatch failure after the write hands nothing back: what was not sent waits
+//!   in the outbox, and the sweeper delivers it (once per key, as above).
 //! - A queued event that a retry cannot mend (malformed, or dated too far ahead) is
 //!   counted as `EventsRejected`, logged at ERROR with its message id and body, and
 //!   acknowledged: in a FIFO queue it would hold back every later event.
