@@ -12,6 +12,12 @@
 //! BENCHMARKS.md "Hot service"), and this test fails, as it should.
 //! `HOT_INSTANCES` changes the number of instances (default 20).
 //!
+//! The queue delivery (EventBridge -> one SQS FIFO group -> the handler in batches
+//! of ten, one batch at a time) takes the same stream, once cleanly and once with
+//! the same faults: one writer, so no race is lost, and one write per batch. It
+//! must hold at the size too (`HOT_TASKS=500 cargo test -p
+//! integration-tests --test hot_service queue`).
+//!
 //! Retries: the harness's model (`support/mixed/retry.rs`) is Lambda's first try
 //! and two retries, then up to ten redeliveries. In AWS a function error is retried
 //! twice and the event then goes to the function's on-failure queue; the
@@ -25,8 +31,8 @@ use std::time::Duration;
 
 use integration_tests::fault_proxy::{Outage, Outcome, Plan, Rule};
 use integration_tests::mixed::{
-    Mixed, Run, Setup, concurrent, counter_keys, differences, hot_service, ids, late_publishes,
-    sequential,
+    BATCH, Mixed, Run, Setup, concurrent, counter_keys, differences, hot_service, ids,
+    late_publishes, queued, sequential,
 };
 
 /// The SDK clients' attempt timeout. Twenty instances queue their writes to the one
@@ -298,4 +304,76 @@ async fn twenty_instances_on_one_service_lose_nothing_and_double_nothing() {
         largest < 100 * 1024,
         "a write of {largest} bytes: the item nears DynamoDB's 400 KB limit"
     );
+}
+
+/// The same service's rollout through the queue delivery: one SQS FIFO group, so
+/// one invocation at a time takes the next ten events, and writes the service's item
+/// once for all ten. Cleanly, no write loses a race and no message is handed back;
+/// with a fifth of all AWS requests failing, the failed messages are received again
+/// and none reaches the dead-letter queue. Both end where one instance taking the
+/// events one by one ends, with every alert and counter once (but for the
+/// at-least-once window), at a fraction of its DynamoDB calls.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_queue_delivers_a_hot_service_with_one_writer_and_no_lost_race() {
+    // given
+    let tasks = tasks();
+    let stream = hot_service(tasks);
+    println!(
+        "one service of {tasks} tasks rolling: {} events ({} duplicates, {} swapped pairs), queue delivery in batches of {BATCH}",
+        stream.events.len(),
+        stream.duplicates,
+        stream.swaps
+    );
+
+    // when
+    let reference = sequential(&stream, setup(clean(), tasks))
+        .await
+        .unwrap_or_else(|e| panic!("{e:#}"));
+    report("one instance, one event per invocation", &stream, &reference);
+    let queue = queued(&stream, setup(clean(), tasks))
+        .await
+        .unwrap_or_else(|e| panic!("{e:#}"));
+    report("queue, batches", &stream, &queue);
+    let faulty = queued(&stream, setup(faulty(), tasks))
+        .await
+        .unwrap_or_else(|e| panic!("{e:#}"));
+    report("queue, batches, faults", &stream, &faulty);
+
+    // then: every event applied, none to the dead-letter queue; cleanly, not one
+    // message handed back and not one lost race
+    for run in [&queue, &faulty] {
+        assert!(run.tally.unapplied.is_empty(), "{:?}", run.tally.unapplied);
+    }
+    assert!(
+        queue.tally.failures.is_empty() && queue.tally.retried == 0,
+        "messages handed back without any fault: {:?}",
+        queue.tally.failures
+    );
+    let lost = queue
+        .calls
+        .iter()
+        .filter(|c| c.operation == "PutItem" || c.operation == "TransactWriteItems")
+        .filter(|c| c.outcome == Outcome::Forwarded(400))
+        .count();
+    assert_eq!(lost, 0, "a single writer lost a conditional write");
+    assert!(
+        faulty
+            .calls
+            .iter()
+            .any(|c| matches!(c.outcome, Outcome::Injected(_))),
+        "no fault injected"
+    );
+
+    // then: far fewer DynamoDB calls than one write per event
+    let dynamodb = |run: &Run| run.calls.iter().filter(|c| c.service == "dynamodb").count();
+    assert!(
+        dynamodb(&queue) * 3 < dynamodb(&reference),
+        "the queue made {} DynamoDB calls, one event per invocation {}",
+        dynamodb(&queue),
+        dynamodb(&reference)
+    );
+
+    // then: the same outcome as one instance
+    assert_same_outcome(&reference, &queue);
+    assert_same_outcome(&reference, &faulty);
 }

@@ -65,6 +65,10 @@ pub struct BatchOutcome {
     pub metrics_sent: usize,
     /// Conditional-write attempts, summed over the batch's services.
     pub attempts: u32,
+    /// Services whose write landed but whose alerts or metrics could not all be
+    /// sent or marked sent: the outbox keeps them for the sweeper. A publish whose
+    /// marking failed is published again then (the at-least-once window).
+    pub unsettled: usize,
 }
 
 /// One service's events in batch order.
@@ -87,6 +91,7 @@ struct ServiceDone {
     alerts: usize,
     metrics: usize,
     attempts: u32,
+    unsettled: bool,
 }
 
 /// The longest part of a rejected body a log line carries: enough to recover any ECS
@@ -112,6 +117,7 @@ impl<P: Ports> Watcher<P> {
                     out.alerts_published += done.alerts;
                     out.metrics_sent += done.metrics;
                     out.attempts += done.attempts;
+                    out.unsettled += usize::from(done.unsettled);
                 }
                 Err(e) => {
                     let mut handed_back: Vec<usize> = groups[g..]
@@ -139,6 +145,7 @@ impl<P: Ports> Watcher<P> {
             published = out.alerts_published,
             metrics_sent = out.metrics_sent,
             attempts = out.attempts,
+            unsettled = out.unsettled,
             "batch"
         );
         out
@@ -256,7 +263,7 @@ impl<P: Ports> Watcher<P> {
             let w = (n == last).then_some(&written);
             log_event(&q.input, effects, Some(q.message_id), w);
         }
-        if let Err(e) = result {
+        if let Err(e) = &result {
             tracing::warn!(service = %group.service, error = %e.chain(), error_type = e.error_type(), "delivery failed after the write; the outbox keeps what was not sent, for the sweeper");
         }
         Ok(ServiceDone {
@@ -264,6 +271,7 @@ impl<P: Ports> Watcher<P> {
             alerts: delivered.alerts,
             metrics: delivered.metrics,
             attempts: attempt,
+            unsettled: result.is_err(),
         })
     }
 }

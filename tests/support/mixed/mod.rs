@@ -20,6 +20,8 @@
 //! - [`stream`]: the streams and their services ([`mixed_stream`]; [`hot_service`],
 //!   one big service's rollout, every event on one item).
 //! - [`instance`]: one handler instance on the real adapters, its deliveries watched.
+//! - [`queue`]: the queue delivery (one SQS FIFO group, batches of ten, one
+//!   consumer) and its receives.
 //! - [`retry`]: Lambda's and EventBridge's retries, the sweeper's ticks, the [`Tally`].
 //! - [`run`]: the emulator and proxy of a run, the stream through one instance or
 //!   many, what the run left behind.
@@ -27,6 +29,7 @@
 
 pub mod compare;
 pub mod instance;
+pub mod queue;
 pub mod retry;
 pub mod run;
 pub mod stream;
@@ -40,6 +43,7 @@ use crate::fault_proxy::Plan;
 pub use compare::{counter_keys, differences, ids, late_publishes, metric_keys};
 pub use instance::{Ledger, LoadClock, LoadWatcher, Tracked, watcher};
 pub use retry::{MAX_REDELIVERIES, SWEEP_TICKS, Tally, invoke};
+pub use queue::{BATCH, MAX_RECEIVES, queued};
 pub use run::{Bench, Run, concurrent, create_services, sequential};
 pub use stream::{CLUSTER, Mixed, hot_service, mixed_stream};
 

@@ -63,6 +63,21 @@ impl Tally {
         self.unapplied.extend(other.unapplied.iter().cloned());
     }
 
+    /// One batch invocation of the queue delivery, and what it delivered if it
+    /// handed messages back (`failed`): a failed service's alerts may be published
+    /// again by the next receive, as after a failed event invocation.
+    pub(super) fn batch(&mut self, w: &LoadWatcher, id: &str, failed: bool) {
+        self.invocations += 1;
+        let (alerts, metrics) = (take(&w.notifier.current), take(&w.metrics.current));
+        self.published
+            .extend(alerts.iter().map(|k| (id.to_owned(), k.clone())));
+        if failed {
+            *self.failures.entry("BatchItemFailures").or_insert(0) += 1;
+            self.window_alerts.extend(alerts);
+            self.window_metrics.extend(metrics);
+        }
+    }
+
     /// One invocation's result, and what it delivered if it failed.
     fn attempt<T>(
         &mut self,

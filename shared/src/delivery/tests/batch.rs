@@ -223,7 +223,10 @@ async fn an_sns_failure_after_the_write_leaves_the_alerts_to_the_sweeper() {
     w.notifier.set_failing(true);
     let out = send(&w, &batch, "req-1").await;
     assert!(out.failed.is_empty(), "handed back: {:?}", out.failed);
-    assert_eq!((out.applied, out.alerts_published), (3, 0));
+    assert_eq!(
+        (out.applied, out.alerts_published, out.unsettled),
+        (3, 0, 1)
+    );
     assert!(w.notifier.published().is_empty());
     assert_eq!(
         record_of(&w, SVC).await.outbox.entries().len(),
