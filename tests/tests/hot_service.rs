@@ -329,7 +329,11 @@ async fn the_queue_delivers_a_hot_service_with_one_writer_and_no_lost_race() {
     let reference = sequential(&stream, setup(clean(), tasks))
         .await
         .unwrap_or_else(|e| panic!("{e:#}"));
-    report("one instance, one event per invocation", &stream, &reference);
+    report(
+        "one instance, one event per invocation",
+        &stream,
+        &reference,
+    );
     let queue = queued(&stream, setup(clean(), tasks))
         .await
         .unwrap_or_else(|e| panic!("{e:#}"));

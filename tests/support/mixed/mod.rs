@@ -42,8 +42,8 @@ use crate::fault_proxy::Plan;
 
 pub use compare::{counter_keys, differences, ids, late_publishes, metric_keys};
 pub use instance::{Ledger, LoadClock, LoadWatcher, Tracked, watcher};
-pub use retry::{MAX_REDELIVERIES, SWEEP_TICKS, Tally, invoke};
 pub use queue::{BATCH, MAX_RECEIVES, queued};
+pub use retry::{MAX_REDELIVERIES, SWEEP_TICKS, Tally, invoke};
 pub use run::{Bench, Run, concurrent, create_services, sequential};
 pub use stream::{CLUSTER, Mixed, hot_service, mixed_stream};
 

@@ -22,11 +22,11 @@ use rollout_watcher::delivery::QueuedEvent;
 use rollout_watcher::model::Millis;
 use rollout_watcher::ports::Clock;
 
+use super::Setup;
 use super::instance::{LoadClock, watcher};
 use super::retry::{Tally, sweep_after};
 use super::run::{Bench, Run};
 use super::stream::Mixed;
-use super::Setup;
 use crate::scenario::time_of;
 
 /// The event source mapping's batch size on a FIFO queue (its maximum).
@@ -105,13 +105,8 @@ pub async fn queued(mixed: &Mixed, setup: Setup) -> anyhow::Result<Run> {
         let call = Instant::now();
         let outcome = w.handle_batch(&messages, &id).await;
         tally.latencies.push(call.elapsed());
-        let result = if outcome.failed.is_empty() {
-            Ok(())
-        } else {
-            Err(outcome.failed.len())
-        };
-        tally.batch(&w, &id, result.is_err());
-        if result.is_ok() {
+        tally.batch(&w, &id, &outcome);
+        if outcome.failed.is_empty() {
             continue;
         }
         // The failed messages are received again a visibility timeout later, ahead

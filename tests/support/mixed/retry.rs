@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use rollout_watcher::delivery::{HandlerError, Outcome, SweepConfig, Watcher};
+use rollout_watcher::delivery::{BatchOutcome, HandlerError, Outcome, SweepConfig, Watcher};
 use rollout_watcher::model::Millis;
 use rollout_watcher::ports::Clock;
 use serde_json::Value;
@@ -64,15 +64,21 @@ impl Tally {
     }
 
     /// One batch invocation of the queue delivery, and what it delivered if it
-    /// handed messages back (`failed`): a failed service's alerts may be published
-    /// again by the next receive, as after a failed event invocation.
-    pub(super) fn batch(&mut self, w: &LoadWatcher, id: &str, failed: bool) {
+    /// handed messages back or left a service unsettled: those alerts may be
+    /// published again (by the next receive or the sweeper), as after a failed
+    /// event invocation.
+    pub(super) fn batch(&mut self, w: &LoadWatcher, id: &str, outcome: &BatchOutcome) {
         self.invocations += 1;
         let (alerts, metrics) = (take(&w.notifier.current), take(&w.metrics.current));
         self.published
             .extend(alerts.iter().map(|k| (id.to_owned(), k.clone())));
-        if failed {
+        if !outcome.failed.is_empty() {
             *self.failures.entry("BatchItemFailures").or_insert(0) += 1;
+        }
+        if outcome.unsettled > 0 {
+            *self.failures.entry("Unsettled").or_insert(0) += 1;
+        }
+        if !outcome.failed.is_empty() || outcome.unsettled > 0 {
             self.window_alerts.extend(alerts);
             self.window_metrics.extend(metrics);
         }
