@@ -50,6 +50,10 @@ step "cold start, peak RSS, AWS calls per event (release bootstraps, moto)"
 cargo run --quiet -p integration-tests --example lambda-bench -- target/lambda-release \
   > "$out/lambda.json"
 
+step "bootstrap CPU per event on one 500-task service's stream, one event per invocation and in batches of 10"
+BENCH_STREAM=hot cargo run --quiet -p integration-tests --example lambda-bench -- target/lambda-release batched \
+  > "$out/lambda-hot.json"
+
 step "hot service: one 500-task service rolling through 20 handler instances and through the queue (moto, fault proxy)"
 HOT_TASKS=500 cargo test -p integration-tests --test hot_service -- --nocapture --test-threads=1 \
   > "$out/hot.txt" 2>&1 || echo "the hot-service test failed: see $out/hot.txt" >&2
@@ -104,6 +108,14 @@ for name, r, what in [("ecs-event-handler", h, f"{h['events']} events"),
 ev = h["events"]
 cpu_ev = h["cpu_ms_per_event"]
 row(f"bootstrap CPU per event, ecs-event-handler ({ev:,} events, moto)", f"{cpu_ev:.3f} ms", "<= 0.3 ms", cpu_ev <= 0.3)
+b = lam["handler_batched"]
+row(f"bootstrap CPU per event, the same events in batches of 10 (queue)", f"{b['cpu_ms_per_event']:.3f} ms, {b['calls_per_event'].get('dynamodb', 0):.2f} DynamoDB calls/event", "<= 0.3 ms", b["cpu_ms_per_event"] <= 0.3)
+if os.path.exists(f"{out}/lambda-hot.json"):
+    hot = json.load(open(f"{out}/lambda-hot.json"))
+    for key, how in [("handler", "one per invocation"), ("handler_batched", "batches of 10 (queue)")]:
+        r = hot[key]
+        row(f"bootstrap CPU per event, one 500-task service rolling ({r['events']:,} events), {how}",
+            f"{r['cpu_ms_per_event']:.3f} ms, {r['calls_per_event'].get('dynamodb', 0):.2f} DynamoDB calls/event", "<= 0.3 ms", r["cpu_ms_per_event"] <= 0.3)
 calls = h["calls"]
 ddb = sum(v for k, v in calls.items() if k.startswith("dynamodb:"))
 detail = ", ".join(f"{k.split(':')[1]} {v / ev:.2f}" for k, v in sorted(calls.items()) if k.startswith("dynamodb:"))

@@ -15,10 +15,11 @@
 //! or metrics could not be sent (SNS or CloudWatch down): they wait in the outbox,
 //! which the sweeper delivers within the minute. Handing the messages back would
 //! only hold the account's queue behind the outage, and an outage longer than the
-//! queue's receives would send events never applied to the dead-letter queue. A message a retry cannot mend (malformed, or dated far ahead) is counted,
-//! logged with its body and acknowledged: in one FIFO message group it would
-//! otherwise hold every later event of the account behind it until it reached the
-//! dead-letter queue.
+//! queue's receives would send events never applied to the dead-letter queue.
+//!
+//! A message a retry cannot mend (malformed, or dated far ahead) is counted, logged
+//! with its body and acknowledged: in one FIFO message group it would otherwise hold
+//! every later event of the account behind it until it reached the dead-letter queue.
 
 use serde::Serialize;
 
