@@ -9,9 +9,10 @@
 //! the sweeper writes the same items; a conflict re-applies the service's whole
 //! sequence on the record it returns), then deliver and settle as `handle` does.
 //!
-//! A service whose write did not land hands back its messages and those of every
-//! service after it, so that no service's events are applied out of order; services
-//! before it stay done. A service whose write landed is done even when its alerts
+//! A service whose write did not land (run again, a few times within the batch's
+//! first seconds, when the table failed for a reason a retry can mend) hands back
+//! its messages and those of every service after it, so that no service's events
+//! are applied out of order; services before it stay done. A service whose write landed is done even when its alerts
 //! or metrics could not be sent (SNS or CloudWatch down): they wait in the outbox,
 //! which the sweeper delivers within the minute. Handing the messages back would
 //! only hold the account's queue behind the outage, and an outage longer than the
@@ -24,8 +25,8 @@
 use serde::Serialize;
 
 use crate::core::Effects;
-use crate::model::{EcsEvent, Input, ServiceArn};
-use crate::ports::Ports;
+use crate::model::{EcsEvent, Input, Millis, ServiceArn, Timestamp};
+use crate::ports::{Clock, Ports};
 use crate::record::ServiceRecord;
 
 use super::commit::{Committed, Write, finished};
@@ -95,6 +96,18 @@ struct ServiceDone {
     unsettled: bool,
 }
 
+/// How many times a batch runs a service whose state table failed for a reason a
+/// retry can mend (throttled, or a 5xx, past the SDK's own retries). Handing its
+/// messages back holds every later event of the account for the queue's visibility
+/// timeout (three minutes), where a pause of half a second usually outlasts the blip.
+const SERVICE_ROUNDS: u32 = 3;
+/// The pause before a service's next round.
+const ROUND_PAUSE: Millis = Millis(500);
+/// A service gets another round only while the batch is younger than this: a failure
+/// that took the SDK's attempt timeouts to come is handed back at once, so that the
+/// batch stays well inside the function's timeout.
+const ROUNDS_WITHIN: Millis = Millis(5_000);
+
 /// The longest part of a rejected body a log line carries: enough to recover any ECS
 /// event, short of CloudWatch Logs' 256 KiB event limit.
 const LOGGED_BODY: usize = 8 * 1024;
@@ -104,13 +117,14 @@ impl<P: Ports> Watcher<P> {
     /// Lambda request id): it owns the outbox entries it claims. Never fails as a
     /// whole: what must be retried is in [`BatchOutcome::failed`].
     pub async fn handle_batch(&self, batch: &[QueuedEvent<'_>], invocation: &str) -> BatchOutcome {
+        let started = self.clock.now();
         let mut out = BatchOutcome::default();
         let groups = self.group(batch, &mut out);
         if out.rejected > 0 {
             self.count_rejected(out.rejected).await;
         }
         for (g, group) in groups.iter().enumerate() {
-            match self.run_service(group, invocation).await {
+            match self.run_service_rounds(group, invocation, started).await {
                 Ok(done) => {
                     out.services += 1;
                     out.duplicate += done.duplicates;
@@ -191,6 +205,34 @@ impl<P: Ports> Watcher<P> {
             }
         }
         groups
+    }
+
+    /// [`Self::run_service`], run again after a pause when the state table failed
+    /// for a reason a retry can mend, up to [`SERVICE_ROUNDS`] times while the batch
+    /// is younger than [`ROUNDS_WITHIN`]. Safe to repeat: a write whose reply was
+    /// lost is recognised by its signature when the item is read back, and events
+    /// the item already holds change nothing.
+    async fn run_service_rounds(
+        &self,
+        group: &ServiceEvents<'_>,
+        invocation: &str,
+        started: Timestamp,
+    ) -> Result<ServiceDone, HandlerError> {
+        let mut round = 1;
+        loop {
+            match self.run_service(group, invocation).await {
+                Err(e)
+                    if e.error_type() == "Retryable"
+                        && round < SERVICE_ROUNDS
+                        && self.clock.now().since(started) < ROUNDS_WITHIN =>
+                {
+                    tracing::warn!(service = %group.service, round, error = %e.chain(), "state table failed; the service's events are tried again before going back to the queue");
+                    self.clock.pause(ROUND_PAUSE).await;
+                    round += 1;
+                }
+                result => return result,
+            }
+        }
     }
 
     /// One service's events on one record, one conditional write, then delivery.

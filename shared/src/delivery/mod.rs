@@ -28,6 +28,9 @@
 //! - In a batch, each service's events are applied in queue order, and a service
 //!   whose write does not land (store, conflicts past the bound) hands back its
 //!   messages and those of every service after it; services before it stay done.
+//!   A store failure a retry can mend is first met by running the service again,
+//!   within the batch's first seconds: a message handed back holds the account's
+//!   queue for its visibility timeout.
 //!   The redelivered messages are retries as above: applied at most once. An SNS or
 //!   CloudWatch failure after the write hands nothing back: what was not sent waits
 //!   in the outbox, and the sweeper delivers it (once per key, as above).

@@ -212,6 +212,32 @@ async fn a_store_failure_hands_back_that_service_and_the_later_ones() {
     assert_eq!(metric_keys(&w), metric_keys(&reference));
 }
 
+/// The state table throttles the first service's write twice (past the SDK's own
+/// retries): the batch runs that service again after a pause instead of handing
+/// its messages back, which would hold every later event of the account for the
+/// queue's visibility timeout; both rollouts end as one event per invocation leaves
+/// them, every alert once.
+#[tokio::test]
+async fn a_passing_store_failure_is_tried_again_before_anything_goes_back() {
+    let events = two_rollouts();
+    let batch = messages(&events, 1);
+    let w = world(safe());
+    w.store.failing_saves.store(2, Ordering::SeqCst);
+    let out = send(&w, &batch, "req-1").await;
+    assert!(out.failed.is_empty(), "handed back: {:?}", out.failed);
+    assert_eq!((out.services, out.applied, out.unsettled), (2, 6, 0));
+    assert_eq!(w.store.failing_saves.load(Ordering::SeqCst), 0);
+    let reference = one_by_one(&events).await;
+    for service in [SVC, API] {
+        assert_eq!(alert_keys(&w, service), alert_keys(&reference, service));
+        assert_eq!(
+            record_of(&w, service).await.state,
+            record_of(&reference, service).await.state
+        );
+    }
+    assert_eq!(metric_keys(&w), metric_keys(&reference));
+}
+
 /// SNS is down when a batch's write lands: the batch hands nothing back (the
 /// queue does not stall behind the outage), its alerts wait in the outbox, and the
 /// sweeper's next tick, SNS back, publishes each once; the same messages delivered

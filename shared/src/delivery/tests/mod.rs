@@ -52,7 +52,8 @@ type World = Watcher<(
 ///
 /// With `races`, another writer (the sweeper) writes the item first on the next
 /// saves, so they meet the real conditional failure with its winner; with `broken`,
-/// every save of that service fails.
+/// every save of that service fails; with `failing_saves`, the next saves fail
+/// before reaching the table (throttled past the SDK's retries).
 #[derive(Default)]
 struct ConflictingStore {
     inner: MemoryStore,
@@ -61,6 +62,7 @@ struct ConflictingStore {
     lost_as_conflict: AtomicBool,
     races: AtomicUsize,
     broken: Mutex<Option<ServiceArn>>,
+    failing_saves: AtomicUsize,
 }
 
 #[async_trait]
@@ -74,6 +76,13 @@ impl StateStore for ConflictingStore {
             return Err(StoreError::Backend {
                 operation: "PutItem",
                 source: "injected failure".into(),
+            });
+        }
+        if self.failing_saves.load(Ordering::SeqCst) > 0 {
+            self.failing_saves.fetch_sub(1, Ordering::SeqCst);
+            return Err(StoreError::Backend {
+                operation: "PutItem",
+                source: "throttled".into(),
             });
         }
         if self.races.load(Ordering::SeqCst) > 0 {
