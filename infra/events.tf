@@ -1,5 +1,6 @@
 ################################################################################
-# EventBridge: ECS events -> ecs-event-handler
+# EventBridge: ECS events -> ecs-event-handler, directly or through the event
+# queue (var.event_delivery.mode; the queue and its mapping are in delivery.tf)
 #
 # The patterns live in event-patterns/*.json so that infra/tests loads the very
 # same files into an EventBridge emulator. They use only top-level and
@@ -49,6 +50,11 @@ locals {
   # The rules created: none when var.create is false.
   event_rules = var.create ? local.event_patterns : {}
 
+  # How the rules reach the handler, decided by the input alone (known at plan
+  # time): through the FIFO event queue, or by invoking it once per event.
+  event_queue        = var.create && var.event_delivery.mode == "queue"
+  direct_event_rules = { for key, pattern in local.event_rules : key => pattern if var.event_delivery.mode == "direct" }
+
   event_rule_descriptions = {
     "deployment-state-change" = "ECS deployment state changes (in progress, completed, failed) for rollout-watcher"
     "hook-state-change"       = "ECS lifecycle hook state changes (in progress, awaiting action, succeeded, failed, timed out) of blue/green, linear and canary deployments for rollout-watcher"
@@ -73,13 +79,25 @@ resource "aws_cloudwatch_event_rule" "this" {
   tags           = local.tags
 }
 
+# The target keeps its id in both modes, so that switching modes updates it in
+# place instead of removing and adding it.
 resource "aws_cloudwatch_event_target" "this" {
   for_each = local.event_rules
 
   rule           = aws_cloudwatch_event_rule.this[each.key].name
   event_bus_name = var.event_bus_name
   target_id      = "ecs-event-handler"
-  arn            = aws_lambda_function.this["ecs-event-handler"].arn
+  arn            = local.event_queue ? aws_sqs_queue.events[0].arn : aws_lambda_function.this["ecs-event-handler"].arn
+
+  # One static group for every rule: the whole account's events in one order,
+  # read by one invocation at a time. The body is the event as EventBridge
+  # delivers it (no input transformer), which the handler decodes.
+  dynamic "sqs_target" {
+    for_each = local.event_queue ? ["ecs-events"] : []
+    content {
+      message_group_id = sqs_target.value
+    }
+  }
 
   retry_policy {
     maximum_event_age_in_seconds = var.event_delivery.maximum_event_age_in_seconds
@@ -89,10 +107,16 @@ resource "aws_cloudwatch_event_target" "this" {
   dead_letter_config {
     arn = aws_sqs_queue.delivery_dlq[0].arn
   }
+
+  # The queue's policy lets the rules send: without it the first events would
+  # land in the delivery dead-letter queue. (Empty in direct mode.)
+  depends_on = [aws_sqs_queue_policy.events]
 }
 
+# Direct mode only: in queue mode nothing but the event source mapping invokes
+# the handler.
 resource "aws_lambda_permission" "events" {
-  for_each = local.event_rules
+  for_each = local.direct_event_rules
 
   statement_id  = "AllowEventBridge-${each.key}"
   action        = "lambda:InvokeFunction"

@@ -83,6 +83,26 @@ output "delivery_dead_letter_queue_url" {
   value       = try(aws_sqs_queue.delivery_dlq[0].url, null)
 }
 
+output "event_queue_arn" {
+  description = "ARN of the SQS FIFO queue the EventBridge rules send ECS events to, which the ecs-event-handler reads in batches (event_delivery.mode = \"queue\"); null in direct mode."
+  value       = try(aws_sqs_queue.events[0].arn, null)
+}
+
+output "event_queue_url" {
+  description = "URL of the event queue; null in direct mode."
+  value       = try(aws_sqs_queue.events[0].url, null)
+}
+
+output "event_queue_dead_letter_queue_arn" {
+  description = "ARN of the event queue's FIFO dead-letter queue: events the handler failed on event_delivery.max_receive_count times; null in direct mode."
+  value       = try(aws_sqs_queue.events_dlq[0].arn, null)
+}
+
+output "event_queue_dead_letter_queue_url" {
+  description = "URL of the event queue's FIFO dead-letter queue (inspect, then redrive to the event queue); null in direct mode."
+  value       = try(aws_sqs_queue.events_dlq[0].url, null)
+}
+
 output "alarm_arns" {
   description = "ARNs of all CloudWatch alarms the module created."
   value       = try(local.dashboard_alarm_arns, [])
