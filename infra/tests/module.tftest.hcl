@@ -49,12 +49,16 @@ mock_provider "aws" {
   }
 }
 
-# Queue delivery (the default): rules -> one SQS FIFO queue -> event source
-# mapping -> handler. The queues and the handler get ARNs of their own here, so
+# Queue delivery: rules -> one SQS FIFO queue -> event source mapping ->
+# handler. The queues and the handler get ARNs of their own here, so
 # that the assertions can tell them apart: overrides apply when a resource is
 # created, and the runs share one state, so this run comes first.
-run "queue_delivery_is_the_default" {
+run "queue_delivery" {
   command = apply
+
+  variables {
+    event_delivery = { mode = "queue" }
+  }
 
   override_resource {
     target = aws_sqs_queue.events[0]
@@ -252,6 +256,17 @@ run "defaults_watch_everything_with_namespace_alarms" {
   assert {
     condition     = length(aws_kms_key.this) == 1 && length(aws_sns_topic.this) == 1 && length(data.aws_s3_object.package_hash) == 0
     error_message = "By default the module creates its key and topic and reads the zips from lambda_package.local_dir."
+  }
+}
+
+# The default delivery, a decision taken from measurements (BENCHMARKS.md, "Hot
+# service"): change this run together with the default in variables.tf.
+run "the_default_delivery_is_the_queue" {
+  command = plan
+
+  assert {
+    condition     = length(aws_sqs_queue.events) == 1 && length(aws_lambda_event_source_mapping.events) == 1 && length(aws_lambda_permission.events) == 0
+    error_message = "Without event_delivery the module delivers through the event queue."
   }
 }
 
@@ -538,7 +553,7 @@ run "queue_knobs_follow_the_inputs" {
 
   variables {
     functions      = { ecs_event_handler = { timeout = 20 } }
-    event_delivery = { max_receive_count = 3, queue_age_alarm_minutes = 30 }
+    event_delivery = { mode = "queue", max_receive_count = 3, queue_age_alarm_minutes = 30 }
   }
 
   assert {

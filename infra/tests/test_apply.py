@@ -15,9 +15,9 @@ copy of infra/ in a temporary directory:
 - module-from-a-copy (scenarios/): a copy of infra/ alone (no repository, no
   target/), the zips published to moto's S3 by scripts/publish.py (`make
   publish`), as a CI runner without Rust would apply it;
-- examples/complete and examples/minimal as they are (queue delivery, the
-  default: the minimal example checks the queue, its mapping and the rules'
-  targets as moto holds them).
+- examples/complete and examples/minimal as they are (the complete example
+  with queue delivery: its queue, mapping and rules' targets are checked as
+  moto holds them; the minimal one with the default delivery).
 
 Each is applied, planned again (nothing may change but moto's known gaps,
 below), applied again (every attribute stays what it was), destroyed (nothing
@@ -492,7 +492,7 @@ def complete_example(base: Path, endpoint: str) -> dict:
     assert "module.rollout_watcher.aws_chatbot_slack_channel_configuration.this[0]" in creates, sorted(creates)
     assert "module.rollout_watcher.aws_iam_role.chatbot[0]" in creates
 
-    state = apply_twice(workspace)
+    state = apply_twice(workspace, check=lambda: check_queue_delivery(workspace, "rollout-watcher-prod", "eu-west-1"))
     count = len(managed_resources(state))
     secret = workspace.outputs()["slack_webhook_secret_name"]
     key_id = next(r["values"]["key_id"] for r in managed_resources(state).values() if r["type"] == "aws_kms_key")
@@ -516,7 +516,7 @@ def minimal_example(base: Path, endpoint: str) -> dict:
     zips = build_zips(base / "zips")
     workspace = Workspace(module / "examples" / "minimal", endpoint, {"lambda_zip_dir": str(zips), "alert_emails": ["oncall@example.com"]})
     workspace.init()
-    state = apply_twice(workspace, check=lambda: check_queue_delivery(workspace, "rollout-watcher", "eu-west-1"))
+    state = apply_twice(workspace)
     workspace.destroy()
     assert not [r for r in roles(workspace) if r.startswith("rollout-watcher-")], roles(workspace)
     assert not workspace.client("sqs").list_queues().get("QueueUrls"), "every queue, the event queue's too, goes with the destroy"
