@@ -108,9 +108,12 @@ resource "aws_cloudwatch_event_target" "this" {
     arn = aws_sqs_queue.delivery_dlq[0].arn
   }
 
-  # The queue's policy lets the rules send: without it the first events would
-  # land in the delivery dead-letter queue. (Empty in direct mode.)
-  depends_on = [aws_sqs_queue_policy.events]
+  # What lets the rules deliver, the queue's policy or (direct mode) the
+  # handler's permissions, exists before a target points there, and, when the
+  # mode changes, goes only after the targets have moved away (one of the two
+  # is empty in either mode). Otherwise events would fail to the delivery
+  # dead-letter queue in between.
+  depends_on = [aws_sqs_queue_policy.events, aws_lambda_permission.events]
 }
 
 # Direct mode only: in queue mode nothing but the event source mapping invokes
