@@ -159,7 +159,8 @@ resource "aws_lambda_event_source_mapping" "events" {
   batch_size              = 10
   function_response_types = ["ReportBatchItemFailures"]
   enabled                 = true
-  tags                    = local.tags
+  # No tags: the provider takes them on a mapping only from 5.70, the module
+  # supports 5.61 and later (versions.tf), and a mapping costs nothing itself.
 
   # Lambda checks, when the mapping is created, that the role may receive from
   # the queue.
