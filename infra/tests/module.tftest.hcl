@@ -119,7 +119,7 @@ run "queue_delivery" {
   assert {
     condition = alltrue([
       toset(keys(data.aws_iam_policy_document.queued_events)) == toset(["ecs-event-handler"]),
-      one(data.aws_iam_policy_document.queued_events["ecs-event-handler"].statement).actions == toset(["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"]),
+      one(data.aws_iam_policy_document.queued_events["ecs-event-handler"].statement).actions == toset(["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"]),
       one(data.aws_iam_policy_document.queued_events["ecs-event-handler"].statement).resources == toset(["arn:aws:sqs:eu-west-1:123456789012:rollout-watcher-events.fifo"]),
       # The messages are encrypted with the module key, which the handler may decrypt.
       one([for s in data.aws_iam_policy_document.runtime["ecs-event-handler"].statement : s if s.sid == "UseModuleKey"]).resources == toset([aws_sqs_queue.events[0].kms_master_key_id]),

@@ -354,7 +354,7 @@ def check_queue_delivery(workspace: Workspace, name: str, region: str) -> None:
     ], mappings
     assert not event_grants(workspace, region, handler["FunctionName"]), "queue mode must not let EventBridge invoke the handler"
     receive = handler_statements(workspace, name, region)["ReceiveQueuedEvents"]
-    assert (sorted(receive["Action"]), receive["Resource"]) == (["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"], attributes["QueueArn"]), receive
+    assert (sorted(receive["Action"]), receive["Resource"]) == (["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"], attributes["QueueArn"]), receive
 
 
 def check_direct_delivery(workspace: Workspace, name: str, region: str) -> None:
