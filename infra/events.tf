@@ -112,8 +112,12 @@ resource "aws_cloudwatch_event_target" "this" {
   # handler's permissions, exists before a target points there, and, when the
   # mode changes, goes only after the targets have moved away (one of the two
   # is empty in either mode). Otherwise events would fail to the delivery
-  # dead-letter queue in between.
-  depends_on = [aws_sqs_queue_policy.events, aws_lambda_permission.events]
+  # dead-letter queue in between. The same for the event source mapping: it
+  # reads the queue before the first event arrives, and when the queue goes it
+  # is deleted only after the targets have moved to the handler, not while
+  # events still arrive in a queue nobody reads. (Terraform does not wait for
+  # the queue to drain: README, "Switching modes".)
+  depends_on = [aws_sqs_queue_policy.events, aws_lambda_permission.events, aws_lambda_event_source_mapping.events]
 }
 
 # Direct mode only: in queue mode nothing but the event source mapping invokes
