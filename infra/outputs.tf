@@ -44,7 +44,7 @@ output "log_group_names" {
 }
 
 output "event_rule_arns" {
-  description = "ARNs of the EventBridge rules feeding ecs-event-handler, by pattern (deployment-state-change, service-action, task-state-change)."
+  description = "ARNs of the EventBridge rules feeding ecs-event-handler, by pattern (deployment-state-change, hook-state-change, service-action, task-state-change)."
   value       = try({ for name, rule in aws_cloudwatch_event_rule.this : name => rule.arn }, {})
 }
 
