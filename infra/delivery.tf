@@ -27,9 +27,12 @@ locals {
   # (batchItemFailures, a function error) holds every later event of the account
   # until its visibility timeout ends, 3 minutes with the handler's default
   # 30-second timeout, for each of max_receive_count tries. The handler
-  # acknowledges what a retry cannot mend (malformed events), so only transient
-  # failures (throttling, an unreachable SNS) wait, and they are worth waiting
-  # for. To hold the group for less, lower the handler's timeout.
+  # acknowledges what a retry cannot mend (malformed events), and a service
+  # whose state write landed is done even when SNS or CloudWatch fails (its
+  # alerts wait in the outbox for the sweeper). What waits is a state write
+  # that did not land (DynamoDB throttling or errors, conflicts past the
+  # retries) or a failed invocation (throttled, timed out, crashed). To hold
+  # the group for less, lower the handler's timeout.
   event_queue_visibility_timeout = 6 * var.functions.ecs_event_handler.timeout
 
   # Names as the queues get them, for alarms and the dashboard (whose for_each
