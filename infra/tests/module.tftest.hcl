@@ -85,8 +85,12 @@ run "queue_delivery" {
       aws_sqs_queue.events_dlq[0].name == "rollout-watcher-events-dlq.fifo",
       aws_sqs_queue.events_dlq[0].fifo_queue,
       aws_sqs_queue.events_dlq[0].kms_master_key_id == aws_sqs_queue.events[0].kms_master_key_id,
+      # Four days in the queue, 14 in the dead-letter queue: a dead letter
+      # outlives the events still queued behind it.
+      aws_sqs_queue.events[0].message_retention_seconds == 345600,
+      aws_sqs_queue.events_dlq[0].message_retention_seconds == 1209600,
     ])
-    error_message = "The event queue is FIFO, deduplicated by content, encrypted with the module key, hidden six handler timeouts while a batch runs, and dead-letters to a FIFO queue after 5 receives."
+    error_message = "The event queue is FIFO, deduplicated by content, encrypted with the module key, hidden six handler timeouts while a batch runs, keeps events 4 days, and dead-letters to a FIFO queue that keeps them 14 days after 5 receives."
   }
 
   assert {
