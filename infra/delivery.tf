@@ -63,6 +63,12 @@ resource "aws_sqs_queue" "events" {
   })
 
   tags = local.tags
+
+  # On a switch to direct mode, deleted only after the rules' targets have
+  # moved to the handler (events.tf, the targets' depends_on).
+  lifecycle {
+    create_before_destroy = true
+  }
 }
 
 # A FIFO queue's dead-letter queue must be FIFO too; it keeps messages 14 days,
@@ -84,6 +90,12 @@ resource "aws_sqs_queue_policy" "events" {
 
   queue_url = aws_sqs_queue.events[0].id
   policy    = data.aws_iam_policy_document.event_queue[0].json
+
+  # On a switch to direct mode, deleted only after the rules' targets have
+  # moved to the handler (events.tf, the targets' depends_on).
+  lifecycle {
+    create_before_destroy = true
+  }
 }
 
 data "aws_iam_policy_document" "event_queue" {
@@ -168,4 +180,10 @@ resource "aws_lambda_event_source_mapping" "events" {
   # Lambda checks, when the mapping is created, that the role may receive from
   # the queue.
   depends_on = [aws_iam_role_policy.this]
+
+  # On a switch to direct mode, deleted only after the rules' targets have
+  # moved to the handler (events.tf, the targets' depends_on).
+  lifecycle {
+    create_before_destroy = true
+  }
 }

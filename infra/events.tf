@@ -108,15 +108,17 @@ resource "aws_cloudwatch_event_target" "this" {
     arn = aws_sqs_queue.delivery_dlq[0].arn
   }
 
-  # What lets the rules deliver, the queue's policy or (direct mode) the
-  # handler's permissions, exists before a target points there, and, when the
-  # mode changes, goes only after the targets have moved away (one of the two
-  # is empty in either mode). Otherwise events would fail to the delivery
-  # dead-letter queue in between. The same for the event source mapping: it
-  # reads the queue before the first event arrives, and when the queue goes it
-  # is deleted only after the targets have moved to the handler, not while
-  # events still arrive in a queue nobody reads. (Terraform does not wait for
-  # the queue to drain: README, "Switching modes".)
+  # What lets the rules deliver, the queue's policy and the mapping that reads
+  # the queue or (direct mode) the handler's permissions, exists before a
+  # target points there. Otherwise events would fail to the delivery
+  # dead-letter queue in between. When the mode changes, the old destination
+  # must go only after the targets have moved away, which depends_on alone does
+  # not give: Terraform destroys a resource that left the configuration BEFORE
+  # it updates what depended on it, unless that resource is
+  # create_before_destroy. Hence the lifecycle blocks on the permissions, the
+  # queue, its policy and the mapping (test_apply.py checks the order in a
+  # swap's log). Terraform does not wait for the queue to drain: README,
+  # "Switching modes".
   depends_on = [aws_sqs_queue_policy.events, aws_lambda_permission.events, aws_lambda_event_source_mapping.events]
 }
 
@@ -125,11 +127,19 @@ resource "aws_cloudwatch_event_target" "this" {
 resource "aws_lambda_permission" "events" {
   for_each = local.direct_event_rules
 
-  statement_id  = "AllowEventBridge-${each.key}"
-  action        = "lambda:InvokeFunction"
-  function_name = aws_lambda_function.this["ecs-event-handler"].function_name
-  principal     = "events.amazonaws.com"
-  source_arn    = aws_cloudwatch_event_rule.this[each.key].arn
+  # A generated suffix: a replacement (a rule replaced, say) creates the new
+  # statement before it deletes the old one, on the same function.
+  statement_id_prefix = "AllowEventBridge-${each.key}-"
+  action              = "lambda:InvokeFunction"
+  function_name       = aws_lambda_function.this["ecs-event-handler"].function_name
+  principal           = "events.amazonaws.com"
+  source_arn          = aws_cloudwatch_event_rule.this[each.key].arn
+
+  # On a switch to queue mode, removed only after the targets have moved to
+  # the queue (see the targets' depends_on).
+  lifecycle {
+    create_before_destroy = true
+  }
 }
 
 ################################################################################

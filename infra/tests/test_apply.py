@@ -374,6 +374,35 @@ def check_direct_delivery(workspace: Workspace, name: str, region: str) -> None:
     assert "ReceiveQueuedEvents" not in handler_statements(workspace, name, region)
 
 
+def check_switch_order(log: str, module: str, to: str) -> None:
+    """The order in which an apply that switched `module` to mode `to` made its
+    changes, from its log: what lets the rules deliver to the new destination
+    (and, to the queue, the mapping that reads it) is complete before the first
+    target moves, and what served the old one goes only after the last target
+    has moved."""
+    lines = log.splitlines()
+
+    def at(resource: str, verb: str) -> list[int]:
+        return [i for i, line in enumerate(lines) if line.startswith(f"{module}.{resource}") and f": {verb}" in line]
+
+    moving, moved = at("aws_cloudwatch_event_target.this[", "Modifying..."), at("aws_cloudwatch_event_target.this[", "Modifications complete")
+    assert len(moving) == len(moved) == len(RULES), (module, [lines[i] for i in moving + moved])
+    if to == "queue":
+        ready = at("aws_sqs_queue_policy.events[0]", "Creation complete") + at("aws_lambda_event_source_mapping.events[0]", "Creation complete")
+        retired = at("aws_lambda_permission.events[", "Destroying...")
+        assert len(ready) == 2 and len(retired) == len(RULES), (module, to, [lines[i] for i in ready + retired])
+    else:
+        ready = at("aws_lambda_permission.events[", "Creation complete")
+        mapping, queue = at("aws_lambda_event_source_mapping.events[0]", "Destroying..."), at("aws_sqs_queue.events[0]", "Destroying...")
+        # The queue's policy is gone from moto already when the first apply's
+        # second run rewrote the queue's redrive policy (MOTO_REWRITE_LOSSES):
+        # then nothing is left to destroy, and its line is absent.
+        retired = mapping + queue + at("aws_sqs_queue_policy.events[0]", "Destroying...")
+        assert len(ready) == len(RULES) and len(mapping) == len(queue) == 1, (module, to, [lines[i] for i in ready + retired])
+    assert max(ready) < min(moving), f"{module}: a target moved to the {to} destination before it was ready:\n" + "\n".join(lines[i] for i in sorted(ready + moving))
+    assert max(moved) < min(retired), f"{module}: the old destination went before every target had moved:\n" + "\n".join(lines[i] for i in sorted(moved + retired))
+
+
 # --------------------------------------------------------------------------
 # The scenarios
 # --------------------------------------------------------------------------
@@ -431,10 +460,16 @@ def two_regions_one_account(base: Path, endpoint: str) -> dict:
         assert names == {"rollout-watcher-prod-ecs-event-handler", "rollout-watcher-prod-rollout-sweeper"}, (region, names)
 
     # Both modes swapped in one apply: the targets change in place, the queue
-    # and its mapping go in one region and come in the other, and a plan
+    # and its mapping go in one region and come in the other, in an order that
+    # leaves every event somewhere to go (check_switch_order), and a plan
     # afterwards has nothing left to do.
     swapped = {"eu_west_1_delivery": "direct", "us_east_1_delivery": "queue"}
-    workspace.apply(swapped)
+    swap = workspace.plan(swapped, out="swap.tfplan")
+    target_actions = {c["address"]: c["change"]["actions"] for c in swap["resource_changes"] if c["type"] == "aws_cloudwatch_event_target"}
+    assert len(target_actions) == 2 * len(RULES) and all(a == ["update"] for a in target_actions.values()), target_actions
+    log = workspace.run("apply", "-no-color", "swap.tfplan").stdout
+    check_switch_order(log, "module.watcher_eu_west_1", to="direct")
+    check_switch_order(log, "module.watcher_us_east_1", to="queue")
     check_plan_again(workspace.root.name, workspace.plan(swapped, out="swapped.tfplan"))
     check_direct_delivery(workspace, "rollout-watcher-prod", "eu-west-1")
     check_queue_delivery(workspace, "rollout-watcher-prod", "us-east-1")
