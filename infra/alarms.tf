@@ -72,18 +72,25 @@ locals {
       description = "The watcher could not publish alerts to SNS. They wait in the outbox and are retried, but nobody is being told about rollouts right now."
     }
     "events-rejected" = {
-      metric      = "EventsRejected"
-      description = "The watcher rejected malformed ECS events (they are in the ecs-event-handler dead-letter queue with the reason)."
+      metric = "EventsRejected"
+      description = local.event_queue ? (
+        "The watcher rejected malformed ECS events: a retry cannot mend them, so the handler logged each at ERROR (message id, field error, body) and acknowledged it. Search the ecs-event-handler log group."
+      ) : "The watcher rejected malformed ECS events (they are in the ecs-event-handler dead-letter queue with the reason)."
     }
   }
   watcher_alarms = local.alarms_enabled ? local.watcher_alarm_definitions : {}
 
-  # The queues' names as queues.tf gives them, so that this for_each depends on
-  # nothing computed.
+  # The queues' names as queues.tf and delivery.tf give them, so that this
+  # for_each depends on nothing computed.
   dead_letter_queues = local.alarms_enabled ? merge(
     { for fn in local.function_names : fn => "${var.name}-${fn}-dlq" },
     { delivery = "${var.name}-delivery-dlq" },
+    local.event_queue ? { events = local.event_queue_dlq_name } : {},
   ) : {}
+  dead_letter_queue_contents = {
+    delivery = "events, sweeper ticks or alerts that could not be delivered"
+    events   = "ECS events the ecs-event-handler failed on ${var.event_delivery.max_receive_count} times (every later event waited behind each try)"
+  }
 }
 
 ################################################################################
@@ -285,7 +292,7 @@ resource "aws_cloudwatch_metric_alarm" "dead_letter_queue" {
   for_each = local.dead_letter_queues
 
   alarm_name          = "${var.name}-${each.key}-dlq-not-empty"
-  alarm_description   = "Messages are waiting in ${each.value}: ${each.key == "delivery" ? "events, sweeper ticks or alerts that could not be delivered" : "invocations of ${each.key} that failed after all retries"}. Inspect them, fix the cause, then redrive or purge."
+  alarm_description   = "Messages are waiting in ${each.value}: ${lookup(local.dead_letter_queue_contents, each.key, "invocations of ${each.key} that failed after all retries")}. Inspect them, fix the cause, then redrive or purge."
   namespace           = "AWS/SQS"
   metric_name         = "ApproximateNumberOfMessagesVisible"
   dimensions          = { QueueName = each.value }
@@ -300,5 +307,31 @@ resource "aws_cloudwatch_metric_alarm" "dead_letter_queue" {
   tags                = local.tags
 
   # The queues are named, not referenced, in the for_each: wait for them.
-  depends_on = [aws_sqs_queue.function_dlq, aws_sqs_queue.delivery_dlq]
+  depends_on = [aws_sqs_queue.function_dlq, aws_sqs_queue.delivery_dlq, aws_sqs_queue.events_dlq]
+}
+
+# Queue mode: the oldest event has waited longer than queue_age_alarm_minutes,
+# so alerts are late by as much. The default, 10 minutes, is more than three
+# failed tries in a row (each holds the queue for the visibility timeout, 3
+# minutes with the handler's default timeout): past it the handler is failing
+# or cannot keep up, and the state it alerts from is that old.
+resource "aws_cloudwatch_metric_alarm" "event_queue_age" {
+  count = local.alarms_enabled && local.event_queue ? 1 : 0
+
+  alarm_name          = "${var.name}-event-queue-behind"
+  alarm_description   = "The oldest ECS event in ${local.event_queue_name} has waited more than ${var.event_delivery.queue_age_alarm_minutes} minutes: the ecs-event-handler is failing (see its errors alarm and log group) or cannot keep up, and alerts are late by as much."
+  namespace           = "AWS/SQS"
+  metric_name         = "ApproximateAgeOfOldestMessage"
+  dimensions          = { QueueName = local.event_queue_name }
+  statistic           = "Maximum"
+  period              = 60
+  evaluation_periods  = 1
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = var.event_delivery.queue_age_alarm_minutes * 60
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.ok_actions
+  tags                = local.tags
+
+  depends_on = [aws_sqs_queue.events]
 }

@@ -131,10 +131,30 @@ locals {
           metrics = concat(
             [for fn in local.function_names : ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", "${var.name}-${fn}-dlq"]],
             [["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", "${var.name}-delivery-dlq"]],
+            local.event_queue ? [["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", local.event_queue_dlq_name]] : [],
           )
         }
       },
     ],
+    # Queue mode: how far behind the handler is.
+    local.event_queue ? [
+      {
+        type   = "metric"
+        width  = 24
+        height = 6
+        properties = {
+          title  = "Event queue: events waiting, and age of the oldest (s)"
+          view   = "timeSeries"
+          region = local.region
+          stat   = "Maximum"
+          period = 60
+          metrics = [
+            ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", local.event_queue_name],
+            ["AWS/SQS", "ApproximateAgeOfOldestMessage", "QueueName", local.event_queue_name, { yAxis = "right" }],
+          ]
+        }
+      }
+    ] : [],
     local.alarms_enabled ? [
       {
         type   = "alarm"
@@ -158,6 +178,7 @@ locals {
     [for a in aws_cloudwatch_metric_alarm.watcher : a.arn],
     [for a in aws_cloudwatch_metric_alarm.function_errors : a.arn],
     [for a in aws_cloudwatch_metric_alarm.dead_letter_queue : a.arn],
+    [for a in aws_cloudwatch_metric_alarm.event_queue_age : a.arn],
   )
 }
 

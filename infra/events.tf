@@ -1,5 +1,6 @@
 ################################################################################
-# EventBridge: ECS events -> ecs-event-handler
+# EventBridge: ECS events -> ecs-event-handler, directly or through the event
+# queue (var.event_delivery.mode; the queue and its mapping are in delivery.tf)
 #
 # The patterns live in event-patterns/*.json so that infra/tests loads the very
 # same files into an EventBridge emulator. They use only top-level and
@@ -49,6 +50,11 @@ locals {
   # The rules created: none when var.create is false.
   event_rules = var.create ? local.event_patterns : {}
 
+  # How the rules reach the handler, decided by the input alone (known at plan
+  # time): through the FIFO event queue, or by invoking it once per event.
+  event_queue        = var.create && var.event_delivery.mode == "queue"
+  direct_event_rules = { for key, pattern in local.event_rules : key => pattern if var.event_delivery.mode == "direct" }
+
   event_rule_descriptions = {
     "deployment-state-change" = "ECS deployment state changes (in progress, completed, failed) for rollout-watcher"
     "hook-state-change"       = "ECS lifecycle hook state changes (in progress, awaiting action, succeeded, failed, timed out) of blue/green, linear and canary deployments for rollout-watcher"
@@ -73,13 +79,25 @@ resource "aws_cloudwatch_event_rule" "this" {
   tags           = local.tags
 }
 
+# The target keeps its id in both modes, so that switching modes updates it in
+# place instead of removing and adding it.
 resource "aws_cloudwatch_event_target" "this" {
   for_each = local.event_rules
 
   rule           = aws_cloudwatch_event_rule.this[each.key].name
   event_bus_name = var.event_bus_name
   target_id      = "ecs-event-handler"
-  arn            = aws_lambda_function.this["ecs-event-handler"].arn
+  arn            = local.event_queue ? aws_sqs_queue.events[0].arn : aws_lambda_function.this["ecs-event-handler"].arn
+
+  # One static group for every rule: the whole account's events in one order,
+  # read by one invocation at a time. The body is the event as EventBridge
+  # delivers it (no input transformer), which the handler decodes.
+  dynamic "sqs_target" {
+    for_each = local.event_queue ? ["ecs-events"] : []
+    content {
+      message_group_id = sqs_target.value
+    }
+  }
 
   retry_policy {
     maximum_event_age_in_seconds = var.event_delivery.maximum_event_age_in_seconds
@@ -89,16 +107,39 @@ resource "aws_cloudwatch_event_target" "this" {
   dead_letter_config {
     arn = aws_sqs_queue.delivery_dlq[0].arn
   }
+
+  # What lets the rules deliver, the queue's policy and the mapping that reads
+  # the queue or (direct mode) the handler's permissions, exists before a
+  # target points there. Otherwise events would fail to the delivery
+  # dead-letter queue in between. When the mode changes, the old destination
+  # must go only after the targets have moved away, which depends_on alone does
+  # not give: Terraform destroys a resource that left the configuration BEFORE
+  # it updates what depended on it, unless that resource is
+  # create_before_destroy. Hence the lifecycle blocks on the permissions, the
+  # queue, its policy and the mapping (test_apply.py checks the order in a
+  # swap's log). Terraform does not wait for the queue to drain: README,
+  # "Switching modes".
+  depends_on = [aws_sqs_queue_policy.events, aws_lambda_permission.events, aws_lambda_event_source_mapping.events]
 }
 
+# Direct mode only: in queue mode nothing but the event source mapping invokes
+# the handler.
 resource "aws_lambda_permission" "events" {
-  for_each = local.event_rules
+  for_each = local.direct_event_rules
 
-  statement_id  = "AllowEventBridge-${each.key}"
-  action        = "lambda:InvokeFunction"
-  function_name = aws_lambda_function.this["ecs-event-handler"].function_name
-  principal     = "events.amazonaws.com"
-  source_arn    = aws_cloudwatch_event_rule.this[each.key].arn
+  # A generated suffix: a replacement (a rule replaced, say) creates the new
+  # statement before it deletes the old one, on the same function.
+  statement_id_prefix = "AllowEventBridge-${each.key}-"
+  action              = "lambda:InvokeFunction"
+  function_name       = aws_lambda_function.this["ecs-event-handler"].function_name
+  principal           = "events.amazonaws.com"
+  source_arn          = aws_cloudwatch_event_rule.this[each.key].arn
+
+  # On a switch to queue mode, removed only after the targets have moved to
+  # the queue (see the targets' depends_on).
+  lifecycle {
+    create_before_destroy = true
+  }
 }
 
 ################################################################################

@@ -28,6 +28,7 @@ locals {
         data.aws_iam_policy_document.rollout_state,
         data.aws_iam_policy_document.sweeper,
         data.aws_iam_policy_document.slack_webhook,
+        data.aws_iam_policy_document.queued_events,
       ] : doc[fn].json if contains(keys(doc), fn)
     ]
   }
@@ -218,6 +219,26 @@ data "aws_iam_policy_document" "sweeper" {
       variable = "ecs:cluster"
       values   = local.ecs_cluster_arns
     }
+  }
+}
+
+################################################################################
+# ecs-event-handler in queue mode: what its event source mapping needs
+################################################################################
+
+# The mapping polls with the function's role: receive, delete what the handler
+# took, read the queue's attributes (the three calls AWS documents for an SQS
+# mapping), and change a received message's visibility, which AWS's CDK grants
+# an SQS event source as well: it only decides when a message of this queue is
+# seen again. Decrypting the messages is UseModuleKey's kms:Decrypt (the queue
+# uses the module key).
+data "aws_iam_policy_document" "queued_events" {
+  for_each = toset(local.event_queue ? ["ecs-event-handler"] : [])
+
+  statement {
+    sid       = "ReceiveQueuedEvents"
+    actions   = ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"]
+    resources = [aws_sqs_queue.events[0].arn]
   }
 }
 

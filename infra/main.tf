@@ -140,7 +140,11 @@ data "aws_iam_policy_document" "kms" {
   }
 
   # EventBridge (rule targets) and SNS (subscription redrive) write failed
-  # deliveries to the encrypted dead-letter queue, only on this account's behalf.
+  # deliveries to the encrypted dead-letter queue, and in queue mode EventBridge
+  # sends the events to the encrypted event queue (delivery.tf): SQS encrypts
+  # with the sender's access to the key, and these two actions are what
+  # EventBridge needs to send to a queue under a customer managed key. Only on
+  # this account's behalf.
   statement {
     sid = "EventBridgeAndSnsWriteDeadLetters"
     principals {

@@ -44,7 +44,7 @@ output "log_group_names" {
 }
 
 output "event_rule_arns" {
-  description = "ARNs of the EventBridge rules feeding ecs-event-handler, by pattern (deployment-state-change, service-action, task-state-change)."
+  description = "ARNs of the EventBridge rules feeding ecs-event-handler, by pattern (deployment-state-change, hook-state-change, service-action, task-state-change)."
   value       = try({ for name, rule in aws_cloudwatch_event_rule.this : name => rule.arn }, {})
 }
 
@@ -81,6 +81,26 @@ output "function_dead_letter_queue_urls" {
 output "delivery_dead_letter_queue_url" {
   description = "URL of the dead-letter queue for events, sweeper ticks and alerts that could not be delivered."
   value       = try(aws_sqs_queue.delivery_dlq[0].url, null)
+}
+
+output "event_queue_arn" {
+  description = "ARN of the SQS FIFO queue the EventBridge rules send ECS events to, which the ecs-event-handler reads in batches (event_delivery.mode = \"queue\"); null in direct mode."
+  value       = try(aws_sqs_queue.events[0].arn, null)
+}
+
+output "event_queue_url" {
+  description = "URL of the event queue; null in direct mode."
+  value       = try(aws_sqs_queue.events[0].url, null)
+}
+
+output "event_queue_dead_letter_queue_arn" {
+  description = "ARN of the event queue's FIFO dead-letter queue: events the handler failed on event_delivery.max_receive_count times; null in direct mode."
+  value       = try(aws_sqs_queue.events_dlq[0].arn, null)
+}
+
+output "event_queue_dead_letter_queue_url" {
+  description = "URL of the event queue's FIFO dead-letter queue (inspect, then redrive to the event queue); null in direct mode."
+  value       = try(aws_sqs_queue.events_dlq[0].url, null)
 }
 
 output "alarm_arns" {

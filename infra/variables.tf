@@ -304,13 +304,31 @@ variable "event_bus_name" {
 }
 
 variable "event_delivery" {
-  description = "Retry policy of the EventBridge targets and the sweeper schedule. Events still undelivered after this go to the delivery dead-letter queue."
+  description = "How ECS events reach the ecs-event-handler. `mode = \"queue\"`: the rules send every event to one SQS FIFO queue, all in one message group, and a Lambda event source mapping hands the handler batches of up to 10 events in order, one batch at a time; the account's rollout state then has one writer (besides the sweeper), so no two invocations race on a busy service's item and no event is lost to lost conditional-write races. It costs the requests of one SQS FIFO queue and its FIFO dead-letter queue, idle or not: Lambda long-polls the queue all the time (2 to 5 pollers, 20-second polls) and every receive, empty or not, is a billed request, roughly 0.26 to 0.65 million a month, about $0.13 to $0.32 at the FIFO price of $0.50 per million (an estimate: tens of cents a month, before the SQS free tier); and a little latency: events wait for the mapping's polling, and behind a backlog for the batches before them. `mode = \"direct\"`: each rule invokes the handler asynchronously, one event per invocation, as before: no queue and no polling, but concurrent invocations race on the item of a service with many tasks, and events whose invocations keep losing end in the handler's dead-letter queue. `maximum_event_age_in_seconds` and `maximum_retry_attempts` are the retry policy of the rule targets and the sweeper schedule in both modes; events still undelivered after them go to the delivery dead-letter queue. Queue mode only: `max_receive_count` is how many times one message is handed to the handler before it moves to the event queue's dead-letter queue (each failed try holds every later event for the queue's visibility timeout, six times the handler's timeout); `queue_age_alarm_minutes` is how long the oldest event may wait in the queue before an alarm says the watcher is behind."
   type = object({
+    mode                         = optional(string, "queue")
     maximum_event_age_in_seconds = optional(number, 3600)
     maximum_retry_attempts       = optional(number, 24)
+    max_receive_count            = optional(number, 5)
+    queue_age_alarm_minutes      = optional(number, 10)
   })
   default  = {}
   nullable = false
+
+  validation {
+    condition     = contains(["queue", "direct"], var.event_delivery.mode)
+    error_message = "The event_delivery mode must be queue (EventBridge to an SQS FIFO queue, read in batches) or direct (EventBridge invokes the handler once per event)."
+  }
+
+  validation {
+    condition     = var.event_delivery.max_receive_count >= 1 && var.event_delivery.max_receive_count <= 1000 && floor(var.event_delivery.max_receive_count) == var.event_delivery.max_receive_count
+    error_message = "The event_delivery max_receive_count must be a whole number from 1 to 1000, the range of an SQS redrive policy's maxReceiveCount."
+  }
+
+  validation {
+    condition     = var.event_delivery.queue_age_alarm_minutes >= 1 && var.event_delivery.queue_age_alarm_minutes <= 1440 && floor(var.event_delivery.queue_age_alarm_minutes) == var.event_delivery.queue_age_alarm_minutes
+    error_message = "The event_delivery queue_age_alarm_minutes must be a whole number of minutes from 1 to 1440 (a day)."
+  }
 }
 
 variable "event_source_account_ids" {

@@ -49,6 +49,129 @@ mock_provider "aws" {
   }
 }
 
+# Queue delivery: rules -> one SQS FIFO queue -> event source mapping ->
+# handler. The queues and the handler get ARNs of their own here, so
+# that the assertions can tell them apart: overrides apply when a resource is
+# created, and the runs share one state, so this run comes first.
+run "queue_delivery" {
+  command = apply
+
+  variables {
+    event_delivery = { mode = "queue" }
+  }
+
+  override_resource {
+    target = aws_sqs_queue.events[0]
+    values = { arn = "arn:aws:sqs:eu-west-1:123456789012:rollout-watcher-events.fifo", url = "https://sqs.eu-west-1.amazonaws.com/123456789012/rollout-watcher-events.fifo" }
+  }
+  override_resource {
+    target = aws_sqs_queue.events_dlq[0]
+    values = { arn = "arn:aws:sqs:eu-west-1:123456789012:rollout-watcher-events-dlq.fifo", url = "https://sqs.eu-west-1.amazonaws.com/123456789012/rollout-watcher-events-dlq.fifo" }
+  }
+  override_resource {
+    target = aws_lambda_function.this["ecs-event-handler"]
+    values = { arn = "arn:aws:lambda:eu-west-1:123456789012:function:rollout-watcher-ecs-event-handler" }
+  }
+
+  assert {
+    condition = alltrue([
+      aws_sqs_queue.events[0].name == "rollout-watcher-events.fifo",
+      aws_sqs_queue.events[0].fifo_queue,
+      aws_sqs_queue.events[0].content_based_deduplication,
+      aws_sqs_queue.events[0].kms_master_key_id == "arn:aws:kms:eu-west-1:123456789012:key/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0",
+      # Six times the handler's 30-second timeout (AWS's advice for a mapping).
+      aws_sqs_queue.events[0].visibility_timeout_seconds == 180,
+      jsondecode(aws_sqs_queue.events[0].redrive_policy) == { deadLetterTargetArn = "arn:aws:sqs:eu-west-1:123456789012:rollout-watcher-events-dlq.fifo", maxReceiveCount = 5 },
+      aws_sqs_queue.events_dlq[0].name == "rollout-watcher-events-dlq.fifo",
+      aws_sqs_queue.events_dlq[0].fifo_queue,
+      aws_sqs_queue.events_dlq[0].kms_master_key_id == aws_sqs_queue.events[0].kms_master_key_id,
+      # Four days in the queue, 14 in the dead-letter queue: a dead letter
+      # outlives the events still queued behind it.
+      aws_sqs_queue.events[0].message_retention_seconds == 345600,
+      aws_sqs_queue.events_dlq[0].message_retention_seconds == 1209600,
+    ])
+    error_message = "The event queue is FIFO, deduplicated by content, encrypted with the module key, hidden six handler timeouts while a batch runs, keeps events 4 days, and dead-letters to a FIFO queue that keeps them 14 days after 5 receives."
+  }
+
+  assert {
+    condition = alltrue([for key, target in aws_cloudwatch_event_target.this : alltrue([
+      target.arn == "arn:aws:sqs:eu-west-1:123456789012:rollout-watcher-events.fifo",
+      length(target.sqs_target) == 1 && target.sqs_target[0].message_group_id == "ecs-events",
+      target.dead_letter_config[0].arn == aws_sqs_queue.delivery_dlq[0].arn,
+      target.retry_policy[0].maximum_retry_attempts == 24 && target.retry_policy[0].maximum_event_age_in_seconds == 3600,
+      target.input == null && length(target.input_transformer) == 0,
+    ])]) && length(aws_cloudwatch_event_target.this) == 4
+    error_message = "Every rule sends the whole event to the event queue in the one message group ecs-events, keeping its retry policy and dead-letter queue."
+  }
+
+  assert {
+    condition = alltrue([
+      aws_lambda_event_source_mapping.events[0].event_source_arn == "arn:aws:sqs:eu-west-1:123456789012:rollout-watcher-events.fifo",
+      aws_lambda_event_source_mapping.events[0].function_name == "arn:aws:lambda:eu-west-1:123456789012:function:rollout-watcher-ecs-event-handler",
+      aws_lambda_event_source_mapping.events[0].batch_size == 10,
+      aws_lambda_event_source_mapping.events[0].function_response_types == toset(["ReportBatchItemFailures"]),
+      aws_lambda_event_source_mapping.events[0].enabled,
+    ])
+    error_message = "The handler reads the event queue in batches of 10 and reports batch item failures."
+  }
+
+  assert {
+    condition     = length(aws_lambda_permission.events) == 0
+    error_message = "In queue mode EventBridge must not be allowed to invoke the handler: only the mapping does."
+  }
+
+  assert {
+    condition = alltrue([
+      toset(keys(data.aws_iam_policy_document.queued_events)) == toset(["ecs-event-handler"]),
+      one(data.aws_iam_policy_document.queued_events["ecs-event-handler"].statement).actions == toset(["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"]),
+      one(data.aws_iam_policy_document.queued_events["ecs-event-handler"].statement).resources == toset(["arn:aws:sqs:eu-west-1:123456789012:rollout-watcher-events.fifo"]),
+      # The messages are encrypted with the module key, which the handler may decrypt.
+      one([for s in data.aws_iam_policy_document.runtime["ecs-event-handler"].statement : s if s.sid == "UseModuleKey"]).resources == toset([aws_sqs_queue.events[0].kms_master_key_id]),
+      contains(one([for s in data.aws_iam_policy_document.runtime["ecs-event-handler"].statement : s if s.sid == "UseModuleKey"]).actions, "kms:Decrypt"),
+    ])
+    error_message = "Only the handler may receive and delete on the event queue, and only there; it decrypts with the module key."
+  }
+
+  assert {
+    condition = alltrue([
+      one([for s in data.aws_iam_policy_document.event_queue[0].statement : s if s.sid == "EventBridgeRulesSendEvents"]).actions == toset(["sqs:SendMessage"]),
+      one(one([for s in data.aws_iam_policy_document.event_queue[0].statement : s if s.sid == "EventBridgeRulesSendEvents"]).principals).identifiers == toset(["events.amazonaws.com"]),
+      one(one([for s in data.aws_iam_policy_document.event_queue[0].statement : s if s.sid == "EventBridgeRulesSendEvents"]).condition).variable == "aws:SourceArn",
+      toset(one(one([for s in data.aws_iam_policy_document.event_queue[0].statement : s if s.sid == "EventBridgeRulesSendEvents"]).condition).values) == toset([for rule in aws_cloudwatch_event_rule.this : rule.arn]),
+    ])
+    error_message = "The event queue's policy lets EventBridge send only from this module's rules."
+  }
+
+  assert {
+    condition = alltrue([
+      one(one([for s in data.aws_iam_policy_document.kms[0].statement : s if contains(one(s.principals).identifiers, "events.amazonaws.com")]).principals).type == "Service",
+      one([for s in data.aws_iam_policy_document.kms[0].statement : s if contains(one(s.principals).identifiers, "events.amazonaws.com")]).actions == toset(["kms:Decrypt", "kms:GenerateDataKey"]),
+    ])
+    error_message = "The key policy must let EventBridge generate data keys and decrypt, which it needs to send to a queue encrypted with the key."
+  }
+
+  assert {
+    condition = alltrue([
+      aws_cloudwatch_metric_alarm.dead_letter_queue["events"].dimensions == tomap({ QueueName = "rollout-watcher-events-dlq.fifo" }),
+      aws_cloudwatch_metric_alarm.dead_letter_queue["events"].alarm_name == "rollout-watcher-events-dlq-not-empty",
+      aws_cloudwatch_metric_alarm.event_queue_age[0].metric_name == "ApproximateAgeOfOldestMessage",
+      aws_cloudwatch_metric_alarm.event_queue_age[0].dimensions == tomap({ QueueName = "rollout-watcher-events.fifo" }),
+      aws_cloudwatch_metric_alarm.event_queue_age[0].threshold == 600,
+    ])
+    error_message = "Queue mode alarms on a non-empty event dead-letter queue and on events waiting more than 10 minutes."
+  }
+
+  assert {
+    condition = alltrue([
+      output.event_queue_arn == "arn:aws:sqs:eu-west-1:123456789012:rollout-watcher-events.fifo",
+      output.event_queue_url == "https://sqs.eu-west-1.amazonaws.com/123456789012/rollout-watcher-events.fifo",
+      output.event_queue_dead_letter_queue_arn == "arn:aws:sqs:eu-west-1:123456789012:rollout-watcher-events-dlq.fifo",
+      output.event_queue_dead_letter_queue_url == "https://sqs.eu-west-1.amazonaws.com/123456789012/rollout-watcher-events-dlq.fifo",
+    ])
+    error_message = "The event queue and its dead-letter queue are outputs."
+  }
+}
+
 run "defaults_watch_everything_with_namespace_alarms" {
   command = apply
 
@@ -93,8 +216,8 @@ run "defaults_watch_everything_with_namespace_alarms" {
   }
 
   assert {
-    condition     = toset(keys(aws_cloudwatch_event_rule.this)) == toset(["deployment-state-change", "hook-state-change", "service-action", "task-state-change"]) && toset(keys(aws_lambda_permission.events)) == toset(keys(aws_cloudwatch_event_rule.this))
-    error_message = "One rule per pattern file, lifecycle hook state changes included, each allowed to invoke the handler."
+    condition     = toset(keys(aws_cloudwatch_event_rule.this)) == toset(["deployment-state-change", "hook-state-change", "service-action", "task-state-change"]) && toset(keys(aws_cloudwatch_event_target.this)) == toset(keys(aws_cloudwatch_event_rule.this))
+    error_message = "One rule per pattern file, lifecycle hook state changes included, each with its target."
   }
 
   assert {
@@ -137,6 +260,17 @@ run "defaults_watch_everything_with_namespace_alarms" {
   assert {
     condition     = length(aws_kms_key.this) == 1 && length(aws_sns_topic.this) == 1 && length(data.aws_s3_object.package_hash) == 0
     error_message = "By default the module creates its key and topic and reads the zips from lambda_package.local_dir."
+  }
+}
+
+# The default delivery, a decision taken from measurements (BENCHMARKS.md, "Hot
+# service"): change this run together with the default in variables.tf.
+run "the_default_delivery_is_the_queue" {
+  command = plan
+
+  assert {
+    condition     = length(aws_sqs_queue.events) == 1 && length(aws_lambda_event_source_mapping.events) == 1 && length(aws_lambda_permission.events) == 0
+    error_message = "Without event_delivery the module delivers through the event queue."
   }
 }
 
@@ -225,6 +359,7 @@ run "create_false_creates_nothing" {
       length(aws_sqs_queue.delivery_dlq) == 0, length(aws_sqs_queue.function_dlq) == 0, length(aws_scheduler_schedule.this) == 0,
       length(aws_cloudwatch_event_rule.this) == 0, length(aws_cloudwatch_dashboard.this) == 0, length(aws_cloudwatch_metric_alarm.watcher) == 0,
       length(aws_chatbot_slack_channel_configuration.this) == 0, length(aws_sns_topic_subscription.slack_notifier) == 0,
+      length(aws_sqs_queue.events) == 0, length(aws_sqs_queue.events_dlq) == 0, length(aws_lambda_event_source_mapping.events) == 0,
     ])
     error_message = "With create = false the module creates nothing."
   }
@@ -415,4 +550,92 @@ run "rejects_an_aws_namespace" {
   }
 
   expect_failures = [var.metric_namespace]
+}
+
+run "queue_knobs_follow_the_inputs" {
+  command = apply
+
+  variables {
+    functions      = { ecs_event_handler = { timeout = 20 } }
+    event_delivery = { mode = "queue", max_receive_count = 3, queue_age_alarm_minutes = 30 }
+  }
+
+  assert {
+    condition = alltrue([
+      aws_sqs_queue.events[0].visibility_timeout_seconds == 120,
+      jsondecode(aws_sqs_queue.events[0].redrive_policy).maxReceiveCount == 3,
+      aws_cloudwatch_metric_alarm.event_queue_age[0].threshold == 1800,
+    ])
+    error_message = "The visibility timeout follows the handler's timeout, the receive count and the age alarm their inputs."
+  }
+}
+
+# Direct delivery: the rules invoke the handler, as before the queue existed.
+run "direct_delivery_invokes_the_handler_per_event" {
+  command = apply
+
+  variables {
+    event_delivery = { mode = "direct" }
+  }
+
+  assert {
+    condition = alltrue([
+      length(aws_sqs_queue.events) == 0, length(aws_sqs_queue.events_dlq) == 0, length(aws_sqs_queue_policy.events) == 0,
+      length(aws_sqs_queue_policy.events_dlq) == 0, length(aws_lambda_event_source_mapping.events) == 0,
+      length(data.aws_iam_policy_document.queued_events) == 0, length(aws_cloudwatch_metric_alarm.event_queue_age) == 0,
+      !contains(keys(aws_cloudwatch_metric_alarm.dead_letter_queue), "events"),
+      output.event_queue_arn == null, output.event_queue_dead_letter_queue_url == null,
+    ])
+    error_message = "Direct mode creates no event queue, mapping, queue permission or queue alarm."
+  }
+
+  assert {
+    condition = alltrue([for key, target in aws_cloudwatch_event_target.this : alltrue([
+      target.arn == "arn:aws:lambda:eu-west-1:123456789012:function:rollout-watcher-ecs-event-handler",
+      length(target.sqs_target) == 0,
+      target.target_id == "ecs-event-handler",
+      target.dead_letter_config[0].arn == aws_sqs_queue.delivery_dlq[0].arn,
+    ])])
+    error_message = "In direct mode every rule targets the handler itself."
+  }
+
+  assert {
+    condition = toset(keys(aws_lambda_permission.events)) == toset(keys(aws_cloudwatch_event_rule.this)) && alltrue([for key, permission in aws_lambda_permission.events : alltrue([
+      permission.principal == "events.amazonaws.com",
+      permission.action == "lambda:InvokeFunction",
+      permission.function_name == aws_lambda_function.this["ecs-event-handler"].function_name,
+      permission.source_arn == aws_cloudwatch_event_rule.this[key].arn,
+    ])])
+    error_message = "In direct mode each rule, and only it, may invoke the handler."
+  }
+}
+
+run "rejects_an_unknown_delivery_mode" {
+  command = plan
+
+  variables {
+    event_delivery = { mode = "sqs" }
+  }
+
+  expect_failures = [var.event_delivery]
+}
+
+run "rejects_a_receive_count_sqs_refuses" {
+  command = plan
+
+  variables {
+    event_delivery = { max_receive_count = 0 }
+  }
+
+  expect_failures = [var.event_delivery]
+}
+
+run "rejects_a_fractional_queue_age_alarm" {
+  command = plan
+
+  variables {
+    event_delivery = { queue_age_alarm_minutes = 2.5 }
+  }
+
+  expect_failures = [var.event_delivery]
 }

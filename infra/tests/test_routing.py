@@ -4,7 +4,8 @@ The test starts moto's server on a free loopback port, creates one EventBridge
 rule per infra/event-patterns/*.json file (the very files the module reads with
 file()), each with an SQS queue as its target, puts every fixture event and
 checks where it arrived: a watched event in exactly one queue, exactly once; a
-noise event nowhere.
+noise event nowhere. Queue delivery is routed too: every rule to one FIFO queue
+in the module's message group, as the handler's batches see it.
 
 Fixtures: fixtures/samples/ are the EventBridge events among the shared reference
 samples (verbatim copies); fixtures/handwritten/ adds noise and edge cases. Set
@@ -215,6 +216,70 @@ def test_duplicate_events_are_each_delivered_once(router):
     must neither drop nor multiply a duplicate."""
     event = json.loads((FIXTURES / "samples" / "deployment-state-change-failed-circuit-breaker.json").read_text())
     assert router.route([event, event]) == [[DEPLOYMENT], [DEPLOYMENT]]
+
+
+# --------------------------------------------------------------------------
+# Queue delivery: every rule -> one FIFO queue, one message group
+# --------------------------------------------------------------------------
+
+# The message group every target uses (delivery contract; events.tf).
+MESSAGE_GROUP = "ecs-events"
+
+
+def test_message_group_is_the_one_events_tf_sets():
+    assert f'for_each = local.event_queue ? ["{MESSAGE_GROUP}"] : []' in (INFRA / "events.tf").read_text()
+
+
+def test_queue_delivery_hands_over_whole_events_in_one_group_in_order(clients):
+    """What the handler's batches are made of: each watched event once, as the
+    whole EventBridge event, all in one message group, in the order they were
+    put; noise nowhere. Content-based deduplication keys on the body, which
+    carries the event's id, so a duplicate ECS event (a new id) is not dropped."""
+    events, sqs = clients
+    url = sqs.create_queue(QueueName="queued-events.fifo", Attributes={"FifoQueue": "true", "ContentBasedDeduplication": "true"})["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.create_event_bus(Name="queued")
+    for name, pattern in PATTERNS.items():
+        events.put_rule(Name=f"queued-{name}", EventBusName="queued", EventPattern=pattern, State="ENABLED")
+        events.put_targets(
+            Rule=f"queued-{name}",
+            EventBusName="queued",
+            Targets=[{"Id": "ecs-event-handler", "Arn": arn, "SqsParameters": {"MessageGroupId": MESSAGE_GROUP}}],
+        )
+
+    paths = SAMPLES + HANDWRITTEN
+    fixtures = [json.loads(p.read_text()) for p in paths]
+    duplicate = json.loads((FIXTURES / "samples" / "deployment-state-change-failed-circuit-breaker.json").read_text())
+    fixtures.append(duplicate)
+    expected_rules = [EXPECTED[p.name] for p in paths] + [DEPLOYMENT]
+    put_ids = []
+    for start in range(0, len(fixtures), 10):
+        response = events.put_events(
+            Entries=[
+                {"Source": e["source"], "DetailType": e["detail-type"], "Detail": json.dumps(e["detail"]), "Resources": e.get("resources", []), "EventBusName": "queued"}
+                for e in fixtures[start : start + 10]
+            ]
+        )
+        assert response.get("FailedEntryCount", 0) == 0, response
+        put_ids += [entry["EventId"] for entry in response["Entries"]]
+
+    received = []
+    while True:
+        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0, MessageSystemAttributeNames=["MessageGroupId"]).get("Messages", [])
+        if not messages:
+            break
+        for message in messages:
+            received.append((message["Attributes"]["MessageGroupId"], json.loads(message["Body"])))
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+
+    watched = [(event_id, event) for event_id, event, rule in zip(put_ids, fixtures, expected_rules) if rule]
+    assert [body["id"] for _, body in received] == [event_id for event_id, _ in watched], "each watched event once, in the order put"
+    assert {group for group, _ in received} == {MESSAGE_GROUP}
+    for (_, body), (_, event) in zip(received, watched):
+        # moto's envelope lacks `account`, which AWS's carries.
+        assert {"version", "id", "detail-type", "source", "time", "region", "resources", "detail"} <= set(body), body
+        assert (body["source"], body["detail-type"], body["detail"], body["resources"]) == (event["source"], event["detail-type"], event["detail"], event.get("resources", []))
+    assert sum(1 for _, body in received if body["detail"] == duplicate["detail"]) == 2
 
 
 # --------------------------------------------------------------------------

@@ -40,6 +40,17 @@ module "rollout_watcher" {
   metrics_sink               = "emf"
   sweeper                    = { max_services_per_tick = 200 }
 
+  # ECS events reach the handler through the SQS FIFO event queue, in batches,
+  # one batch at a time: a service of hundreds of tasks rolling gets one writer
+  # instead of racing invocations. A message the handler fails on 5 times moves
+  # to the event dead-letter queue (alarmed); an event waiting more than 10
+  # minutes raises the event-queue-behind alarm.
+  event_delivery = {
+    mode                    = "queue"
+    max_receive_count       = 5
+    queue_age_alarm_minutes = 10
+  }
+
   # No reserved concurrency (the default): a reservation must leave 100
   # executions unreserved, which a new account's quota does not allow.
   functions = {

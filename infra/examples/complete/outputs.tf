@@ -27,3 +27,8 @@ output "forwarding_event_pattern" {
   description = "Event pattern of the forwarding rule in each source account."
   value       = module.rollout_watcher.forwarding_event_pattern
 }
+
+output "event_dead_letter_queue_url" {
+  description = "The event queue's dead-letter queue: ECS events the handler failed on 5 times. Inspect, then redrive them to the event queue."
+  value       = module.rollout_watcher.event_queue_dead_letter_queue_url
+}

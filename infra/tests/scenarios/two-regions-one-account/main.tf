@@ -1,6 +1,7 @@
 # The same watcher, under the same name, in two regions of one account: IAM role
 # names and the dashboard name are global to the account, so they carry the
-# region.
+# region. One region delivers events through the event queue, the other
+# directly; the test then swaps the two modes in one apply.
 
 terraform {
   required_version = ">= 1.5"
@@ -24,12 +25,25 @@ variable "zip_dir" {
   type        = string
 }
 
+variable "eu_west_1_delivery" {
+  description = "event_delivery.mode of the eu-west-1 watcher."
+  type        = string
+  default     = "queue"
+}
+
+variable "us_east_1_delivery" {
+  description = "event_delivery.mode of the us-east-1 watcher."
+  type        = string
+  default     = "direct"
+}
+
 module "watcher_eu_west_1" {
   source    = "../rollout-watcher"
   providers = { aws = aws.ireland }
 
   name           = "rollout-watcher-prod"
   lambda_package = { local_dir = var.zip_dir }
+  event_delivery = { mode = var.eu_west_1_delivery }
 }
 
 module "watcher_us_east_1" {
@@ -38,6 +52,7 @@ module "watcher_us_east_1" {
 
   name           = "rollout-watcher-prod"
   lambda_package = { local_dir = var.zip_dir }
+  event_delivery = { mode = var.us_east_1_delivery }
 }
 
 output "role_names" {
