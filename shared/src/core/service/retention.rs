@@ -1,15 +1,34 @@
 //! Keeping a service's state bounded: the deployed functions store it in one
-//! DynamoDB item (400 KB at most), read and written on every event, so what is no
-//! longer needed is forgotten, and what is forgotten is remembered just enough to
-//! recognise its late events.
+//! DynamoDB item (400 KB at most), read and written on every event, and `replay`
+//! holds thousands of them, so what is no longer needed is forgotten, and what is
+//! forgotten is remembered just enough to recognise its late events.
+//!
+//! Two bounds apply. Counts keep the item small whatever the traffic. Event time
+//! lets go, past [`LATE_LIMIT`], of what is kept only for events that come late (a
+//! finished rollout, its deployment's task figures, the id of a forgotten task):
+//! no event arrives later than that, so nothing the watcher says changes.
 
 use std::collections::VecDeque;
 
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
 use crate::model::{DeploymentId, Millis, Timestamp};
 
-use super::super::rollout::{RollbackFact, RolloutState, Rollouts};
+use super::super::rollout::{RollbackFact, Rollout, RolloutState, Rollouts};
 use super::deployments::DeploymentStats;
+use super::ids::Id;
 use super::tasks::Tasks;
+
+/// How late, in event time, an event can reach the watcher: ECS retries its
+/// delivery to EventBridge for up to 24 h, EventBridge retries a target for up to
+/// 24 h (`../shared/reference/ecs-events.md` section 6, E2 and E3), and Lambda's
+/// asynchronous queue keeps an event for at most 6 h more. What the state keeps only
+/// for late events is let go once the service's clock is this far past it: a
+/// finished rollout this long after it finished, the task figures of a deployment no
+/// rollout held refers to this long after its last task event, and the id of a
+/// forgotten task this long after it was forgotten. An event older than that (a
+/// replay of files out of order by days) is read as if they had never been seen.
+pub const LATE_LIMIT: Millis = Millis::from_secs(54 * 3600);
 
 /// How many event ids and one-off alert keys are remembered for dedup.
 pub(super) const RECENT: usize = 64;
@@ -22,43 +41,115 @@ const FORGOTTEN: usize = 256;
 /// Stopped tasks older than this (event time) are forgotten.
 const TASK_HORIZON: Millis = Millis::from_secs(3600);
 
+/// The id of a task pruned from the state, and the service's clock when it was.
+/// Stored as `[id, time]`; items written before the time was kept hold the bare id,
+/// which stays until the count bound lets it go.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Forgotten {
+    pub(crate) id: Id,
+    pub(crate) at: Option<Timestamp>,
+}
+
+impl Serialize for Forgotten {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.at {
+            Some(at) => (&self.id, at).serialize(s),
+            None => self.id.serialize(s),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Forgotten {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Stored {
+            At(Id, Timestamp),
+            Bare(Id),
+        }
+        Ok(match Stored::deserialize(d)? {
+            Stored::At(id, at) => Self { id, at: Some(at) },
+            Stored::Bare(id) => Self { id, at: None },
+        })
+    }
+}
+
+/// The instant `LATE_LIMIT` before `clock`.
+fn late_edge(clock: Timestamp) -> Timestamp {
+    Timestamp::from_millis(clock.as_millis().saturating_sub(LATE_LIMIT.0))
+}
+
 /// Forgets stopped tasks past the horizon (or beyond the newest few), remembering
-/// their ids as stale and when the last of them stopped serving.
+/// their ids as stale and when the last of them stopped serving; lets go of the ids
+/// forgotten more than [`LATE_LIMIT`] ago.
 pub(super) fn tasks(
     tasks: &mut Tasks,
     clock: Timestamp,
     pruned_last_end: &mut Option<Timestamp>,
-    forgotten_tasks: &mut VecDeque<String>,
+    forgotten_tasks: &mut VecDeque<Forgotten>,
 ) {
     let horizon = Timestamp::from_millis(clock.as_millis().saturating_sub(TASK_HORIZON.0));
     let mut forgotten = Vec::new();
     if let Some(end) = tasks.prune(horizon, KEEP_STOPPED, &mut forgotten) {
         *pruned_last_end = (*pruned_last_end).max(Some(end));
     }
-    forgotten_tasks.extend(forgotten);
+    forgotten_tasks.extend(forgotten.iter().map(|id| Forgotten {
+        id: Id::new(id),
+        at: Some(clock),
+    }));
+    // Times only grow along the queue (after any bare ids of an older item).
+    let late = late_edge(clock);
+    if forgotten_tasks
+        .iter()
+        .find_map(|f| f.at)
+        .is_some_and(|at| at < late)
+    {
+        forgotten_tasks.retain(|f| f.at.is_none_or(|at| at >= late));
+    }
     while forgotten_tasks.len() > FORGOTTEN {
         forgotten_tasks.pop_front();
     }
 }
 
-/// Forgets finished rollouts beyond the newest few, the rollback facts of forgotten
-/// rollouts, and the task stats of deployments nothing refers to.
+/// Whether `r` finished more than [`LATE_LIMIT`] before `late`'s clock.
+fn finished_before(r: &Rollout, late: Timestamp) -> bool {
+    r.state.is_some_and(RolloutState::is_terminal) && r.finished_at().is_some_and(|f| f < late)
+}
+
+/// Forgets finished rollouts beyond the newest few or finished more than
+/// [`LATE_LIMIT`] ago, the rollback facts of forgotten rollouts, and the task
+/// figures of deployments no rollout held refers to, beyond the newest few or last
+/// seen more than [`LATE_LIMIT`] ago.
 pub(super) fn rollouts(
     rollouts: &mut Rollouts,
     rollbacks: &mut Vec<RollbackFact>,
     deployments: &mut DeploymentStats,
+    clock: Timestamp,
 ) {
-    let mut finished: Vec<(Timestamp, DeploymentId)> = rollouts
-        .values()
-        .filter(|r| r.state.is_some_and(RolloutState::is_terminal))
-        .map(|r| (r.start(), r.deployment.clone()))
-        .collect();
-    finished.sort();
-    let excess = finished.len().saturating_sub(KEEP_FINISHED);
-    for (_, id) in finished.into_iter().take(excess) {
-        rollouts.remove(&id);
+    let late = late_edge(clock);
+    let terminal = |r: &Rollout| r.state.is_some_and(RolloutState::is_terminal);
+    let finished = rollouts.values().filter(|r| terminal(r)).count();
+    if finished > KEEP_FINISHED || rollouts.values().any(|r| finished_before(r, late)) {
+        let mut by_start: Vec<(Timestamp, DeploymentId, bool)> = rollouts
+            .values()
+            .filter(|r| terminal(r))
+            .map(|r| (r.start(), r.deployment.clone(), finished_before(r, late)))
+            .collect();
+        by_start.sort();
+        let excess = finished.saturating_sub(KEEP_FINISHED);
+        for (i, (_, id, due)) in by_start.into_iter().enumerate() {
+            if i < excess || due {
+                rollouts.remove(&id);
+            }
+        }
+        rollbacks.retain(|f| rollouts.contains_key(&f.by));
     }
-    rollbacks.retain(|f| rollouts.contains_key(&f.by));
+    let unheld_due = |d: &DeploymentId, last_seen: Timestamp| {
+        last_seen < late && !rollouts.contains_key(d)
+    };
+    if deployments.iter().any(|(d, s)| unheld_due(d, s.last_seen)) {
+        deployments.retain(|d, s| !unheld_due(d, s.last_seen));
+    }
     if deployments.len() > KEEP_FINISHED * 2 {
         let mut by_age: Vec<(Timestamp, DeploymentId)> = deployments
             .iter()
@@ -73,8 +164,16 @@ pub(super) fn rollouts(
     }
 }
 
+/// Makes room in a dedup memory for one more key, keeping its newest [`RECENT`]:
+/// before the push, so that the queue never grows past its bound.
+pub(super) fn make_room<T>(keys: &mut VecDeque<T>) {
+    while keys.len() >= RECENT {
+        keys.pop_front();
+    }
+}
+
 /// Keeps a dedup memory to its newest [`RECENT`] entries.
-pub(super) fn memory(keys: &mut VecDeque<String>) {
+pub(super) fn memory<T>(keys: &mut VecDeque<T>) {
     while keys.len() > RECENT {
         keys.pop_front();
     }
