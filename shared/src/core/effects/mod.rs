@@ -68,7 +68,8 @@ pub struct Transition {
 pub struct Effects {
     /// Transitions, alerts and metrics, in order.
     pub items: Vec<Effect>,
-    /// Rollouts whose state changed, as they stand after the change.
+    /// Rollouts whose state changed, as they stand after the change, and rollouts the
+    /// service let go of (see [`crate::core::LATE_LIMIT`]), as they stood then.
     pub rollouts: Vec<RolloutSummary>,
     /// The input changed nothing (a duplicate or an older version).
     pub duplicate: bool,

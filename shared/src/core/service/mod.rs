@@ -349,12 +349,12 @@ impl ServiceState {
             &mut self.pruned_last_end,
             &mut self.forgotten_tasks,
         );
-        retention::rollouts(
-            &mut self.rollouts,
-            &mut self.rollbacks,
-            &mut self.deployments,
-            clock,
-        );
+        // A rollout let go is summed up as it stands then: its summary may have
+        // changed since its last transition (a late failure counted, a link made).
+        for r in retention::rollouts(&mut self.rollouts, &mut self.rollbacks, clock) {
+            out.summary(self.view().summary(&r));
+        }
+        retention::deployments(&mut self.deployments, &self.rollouts, clock);
         retention::memory(&mut self.fired);
     }
 

@@ -117,36 +117,42 @@ fn finished_before(r: &Rollout, late: Timestamp) -> bool {
 }
 
 /// Forgets finished rollouts beyond the newest few or finished more than
-/// [`LATE_LIMIT`] ago, the rollback facts of forgotten rollouts, and the task
-/// figures of deployments no rollout held refers to, beyond the newest few or last
-/// seen more than [`LATE_LIMIT`] ago.
+/// [`LATE_LIMIT`] ago, and the rollback facts of forgotten rollouts; gives back the
+/// rollouts forgotten, for their last summaries.
 pub(super) fn rollouts(
     rollouts: &mut Rollouts,
     rollbacks: &mut Vec<RollbackFact>,
-    deployments: &mut DeploymentStats,
     clock: Timestamp,
-) {
+) -> Vec<Box<Rollout>> {
     let late = late_edge(clock);
     let terminal = |r: &Rollout| r.state.is_some_and(RolloutState::is_terminal);
     let finished = rollouts.values().filter(|r| terminal(r)).count();
-    if finished > KEEP_FINISHED || rollouts.values().any(|r| finished_before(r, late)) {
-        let mut by_start: Vec<(Timestamp, DeploymentId, bool)> = rollouts
-            .values()
-            .filter(|r| terminal(r))
-            .map(|r| (r.start(), r.deployment.clone(), finished_before(r, late)))
-            .collect();
-        by_start.sort();
-        let excess = finished.saturating_sub(KEEP_FINISHED);
-        for (i, (_, id, due)) in by_start.into_iter().enumerate() {
-            if i < excess || due {
-                rollouts.remove(&id);
-            }
-        }
-        rollbacks.retain(|f| rollouts.contains_key(&f.by));
+    if finished <= KEEP_FINISHED && !rollouts.values().any(|r| finished_before(r, late)) {
+        return Vec::new();
     }
-    let unheld_due = |d: &DeploymentId, last_seen: Timestamp| {
-        last_seen < late && !rollouts.contains_key(d)
-    };
+    let mut by_start: Vec<(Timestamp, DeploymentId, bool)> = rollouts
+        .values()
+        .filter(|r| terminal(r))
+        .map(|r| (r.start(), r.deployment.clone(), finished_before(r, late)))
+        .collect();
+    by_start.sort();
+    let excess = finished.saturating_sub(KEEP_FINISHED);
+    let gone: Vec<Box<Rollout>> = by_start
+        .into_iter()
+        .enumerate()
+        .filter(|(i, (_, _, due))| *i < excess || *due)
+        .filter_map(|(_, (_, id, _))| rollouts.remove(&id))
+        .collect();
+    rollbacks.retain(|f| rollouts.contains_key(&f.by));
+    gone
+}
+
+/// Forgets the task figures of deployments no rollout held refers to: those last
+/// seen more than [`LATE_LIMIT`] ago, and the oldest beyond the newest few.
+pub(super) fn deployments(deployments: &mut DeploymentStats, rollouts: &Rollouts, clock: Timestamp) {
+    let late = late_edge(clock);
+    let unheld_due =
+        |d: &DeploymentId, last_seen: Timestamp| last_seen < late && !rollouts.contains_key(d);
     if deployments.iter().any(|(d, s)| unheld_due(d, s.last_seen)) {
         deployments.retain(|d, s| !unheld_due(d, s.last_seen));
     }
