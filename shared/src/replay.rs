@@ -178,6 +178,16 @@ impl Replay {
             .set_config(config);
     }
 
+    /// The configurations the services hold, letting go of the rest of their states:
+    /// all a caller that kept the rollouts still needs once the events are applied,
+    /// and a month of them holds thousands of states.
+    pub fn into_configs(self) -> HashMap<ServiceArn, ServiceConfig> {
+        self.services
+            .into_iter()
+            .filter_map(|(arn, s)| s.config().cloned().map(|c| (arn, c)))
+            .collect()
+    }
+
     /// The state of one service.
     pub fn service(&self, arn: &ServiceArn) -> Option<&ServiceState> {
         self.services.get(arn).map(Box::as_ref)
