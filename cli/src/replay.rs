@@ -8,8 +8,8 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::ValueEnum;
 use rollout_watcher::core::{
-    AlertName, AlertStatus, Effect, Effects, MetricName, RolloutState, RolloutSummary, Settings,
-    Severity, Unit,
+    AlertName, AlertStatus, Effect, Effects, LATE_LIMIT, MetricName, RolloutState, RolloutSummary,
+    Settings, Severity, Unit,
 };
 use rollout_watcher::model::{CrashLoopRule, Millis, ServiceArn, Timestamp};
 use rollout_watcher::replay::Replay;
@@ -444,6 +444,15 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
              events: JSON Lines, a JSON array, or objects one after another)"
         );
         return Ok(ExitCode::from(1));
+    }
+    if stats.late > 0 {
+        eprintln!(
+            "rollout-watcher replay: {} event(s) not applied: each came more than {} h \
+             behind its service's latest event (the watcher refuses events that late; \
+             give the files in time order)",
+            stats.late,
+            LATE_LIMIT.0 / 3_600_000
+        );
     }
     if stats.applied + stats.duplicates == 0 {
         eprintln!(

@@ -150,7 +150,11 @@ fn after_a_month_each_service_holds_only_what_late_events_need() {
         // finished ones the count bound allows
         for r in rollouts {
             let finished = r.finished_at.map_or(edge, Timestamp::as_millis);
-            assert!(finished >= edge, "{service}: {} finished too long ago", r.deployment_id);
+            assert!(
+                finished >= edge,
+                "{service}: {} finished too long ago",
+                r.deployment_id
+            );
         }
         // nor the task figures of a deployment no rollout held refers to, last seen
         // before the limit, nor the id of a task forgotten before it

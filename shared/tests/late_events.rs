@@ -1,11 +1,13 @@
 //! How long the watcher remembers what it keeps only for late events: a finished
-//! rollout, its deployment's task figures, the id of a task it forgot. Events reach
-//! it at most `LATE_LIMIT` late (ECS's and EventBridge's retries, Lambda's queue), so
-//! within that a late copy changes nothing, and past it the state holds none of it:
-//! a service rolling once a day keeps a few days of its past, not its whole history.
+//! rollout, its deployment's task figures, the id of a task it forgot. AWS's retries
+//! bring events at most `LATE_LIMIT` late (ECS's and EventBridge's retries, Lambda's
+//! or the FIFO queue's), so within that a late copy changes nothing, and past it the
+//! state holds none of it: a service rolling once a day keeps a few days of its past,
+//! not its whole history. An event later still (a dead-letter queue redriven days
+//! after) is not applied: no ghost rollout, no second page.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-use rollout_watcher::core::{LATE_LIMIT, ServiceState, Settings};
+use rollout_watcher::core::{Effects, LATE_LIMIT, ServiceState, Settings};
 use rollout_watcher::model::{EcsEvent, Input, Interpreted, ServiceArn, Timestamp};
 use serde_json::{Value, json};
 
@@ -34,7 +36,37 @@ fn deployment(id: &str, name: &str, min: i64, copy: u32) -> Input {
 }
 
 /// A task of `dep` running since `started`, stopped at `min` when `stopped`.
-fn task(id: &str, dep: &str, version: u64, started: i64, min: i64, stopped: bool, copy: u32) -> Input {
+fn task(
+    id: &str,
+    dep: &str,
+    version: u64,
+    started: i64,
+    min: i64,
+    stopped: bool,
+    copy: u32,
+) -> Input {
+    input(&task_json(id, dep, version, started, min, stopped, copy))
+}
+
+/// A task of `dep` whose essential container exited with code 1 at `min`.
+fn crash(id: &str, dep: &str, version: u64, started: i64, min: i64, copy: u32) -> Input {
+    let mut event = task_json(id, dep, version, started, min, true, copy);
+    let d = &mut event["detail"];
+    d["stopCode"] = json!("EssentialContainerExited");
+    d["stoppedReason"] = json!("Essential container in task exited");
+    d["containers"] = json!([{"name":"app","lastStatus":"STOPPED","exitCode":1}]);
+    input(&event)
+}
+
+fn task_json(
+    id: &str,
+    dep: &str,
+    version: u64,
+    started: i64,
+    min: i64,
+    stopped: bool,
+    copy: u32,
+) -> Value {
     let mut d = json!({"clusterArn":CLUSTER,"group":"service:api","startedBy":dep,
         "lastStatus": if stopped { "STOPPED" } else { "RUNNING" },
         "desiredStatus": if stopped { "STOPPED" } else { "RUNNING" },
@@ -48,14 +80,18 @@ fn task(id: &str, dep: &str, version: u64, started: i64, min: i64, stopped: bool
         d["stoppedReason"] = json!(format!("Scaling activity initiated by (deployment {D2})"));
         d["stopCode"] = json!("ServiceSchedulerInitiated");
     }
-    input(&json!({"version":"0","id":format!("t-{id}-{version}-{copy}"),
+    json!({"version":"0","id":format!("t-{id}-{version}-{copy}"),
         "detail-type":"ECS Task State Change","source":"aws.ecs","account":"111122223333",
         "time":at(min).to_string(),"region":"eu-west-1",
-        "resources":[format!("arn:aws:ecs:eu-west-1:111122223333:task/prod/{id}")],"detail":d}))
+        "resources":[format!("arn:aws:ecs:eu-west-1:111122223333:task/prod/{id}")],"detail":d})
 }
 
 fn input(event: &Value) -> Input {
-    match EcsEvent::from_json(&event.to_string()).unwrap().interpret().unwrap() {
+    match EcsEvent::from_json(&event.to_string())
+        .unwrap()
+        .interpret()
+        .unwrap()
+    {
         Interpreted::Use(i) => i,
         Interpreted::Ignore(r) => panic!("ignored: {r:?}"),
     }
@@ -81,9 +117,14 @@ fn two_days() -> (ServiceState, Settings) {
 
 fn held(state: &ServiceState) -> (Vec<String>, Vec<String>, Vec<String>) {
     let doc = serde_json::to_value(state).unwrap();
-    let keys = |v: &Value| v.as_object().map_or(vec![], |o| o.keys().cloned().collect());
+    let keys = |v: &Value| {
+        v.as_object()
+            .map_or(vec![], |o| o.keys().cloned().collect())
+    };
     let forgotten = doc["forgotten_tasks"].as_array().map_or(vec![], |a| {
-        a.iter().map(|f| f[0].as_str().unwrap().to_owned()).collect()
+        a.iter()
+            .map(|f| f[0].as_str().unwrap().to_owned())
+            .collect()
     });
     (keys(&doc["rollouts"]), keys(&doc["deployments"]), forgotten)
 }
@@ -98,7 +139,10 @@ fn late_copies_within_the_limit_change_nothing() {
     // when, a minute before the limit, ECS sends D1's completion and A1's stop again
     let edge = at(605).plus(LATE_LIMIT);
     let _ = state.tick(Timestamp::from_millis(edge.as_millis() - 60_000), &settings);
-    let completed = state.apply(&deployment(D1, "SERVICE_DEPLOYMENT_COMPLETED", 605, 1), &settings);
+    let completed = state.apply(
+        &deployment(D1, "SERVICE_DEPLOYMENT_COMPLETED", 605, 1),
+        &settings,
+    );
     let stopped = state.apply(&task(A1, D1, 5, 601, DAY + 603, true, 1), &settings);
     let running = state.apply(&task(A1, D1, 3, 601, 601, false, 1), &settings);
 
@@ -139,8 +183,14 @@ fn an_item_stored_before_the_forgetting_times_were_kept_still_loads() {
     let (mut state, settings) = two_days();
     let _ = state.tick(at(DAY + 700), &settings);
     let mut doc = serde_json::to_value(&state).unwrap();
-    assert_eq!(doc["forgotten_tasks"], json!([[A1, at(DAY + 700).to_string()]]));
-    assert_eq!(doc["recent_events"][0], json!(format!("d-{D1}-SERVICE_DEPLOYMENT_IN_PROGRESS-0")));
+    assert_eq!(
+        doc["forgotten_tasks"],
+        json!([[A1, at(DAY + 700).to_string()]])
+    );
+    assert_eq!(
+        doc["recent_events"][0],
+        json!(format!("d-{D1}-SERVICE_DEPLOYMENT_IN_PROGRESS-0"))
+    );
     doc["forgotten_tasks"] = json!([A1]);
 
     // when it is loaded and A1's stop comes again, well past the limit
@@ -151,5 +201,127 @@ fn an_item_stored_before_the_forgetting_times_were_kept_still_loads() {
     // then the bare id is still recognised (only the count bound lets it go) and
     // is written back as it was read
     assert!(stopped.duplicate && stopped.items.is_empty(), "{stopped:?}");
-    assert_eq!(serde_json::to_value(&loaded).unwrap()["forgotten_tasks"], json!([A1]));
+    assert_eq!(
+        serde_json::to_value(&loaded).unwrap()["forgotten_tasks"],
+        json!([A1])
+    );
+}
+
+const D3: &str = "ecs-svc/3000";
+const D4: &str = "ecs-svc/4000";
+const C1: &str = "0c1c0c1c0c1c0c1c0c1c0c1c0c1c0c1c";
+const E1: &str = "0e1e0e1e0e1e0e1e0e1e0e1e0e1e0e1e";
+
+/// The alerts of some effects, as `name:status`.
+fn alerts(effects: &[Effects]) -> Vec<String> {
+    let each = effects.iter().flat_map(Effects::alerts);
+    each.map(|a| format!("{}:{}", a.alert.as_str(), a.status.as_str()))
+        .collect()
+}
+
+/// Day 0: D1 rolls out (task A1). Day 1: D3 fails (its task C1 crashes), A1 serves
+/// on. Day 3: D4 replaces D1 (task E1, A1 stopped), and by 16:40 the service's clock
+/// is more than `LATE_LIMIT` past all of day 1.
+fn failed_then_replaced() -> (ServiceState, Settings, Vec<Effects>) {
+    let settings = Settings::default();
+    let mut state = ServiceState::new(ServiceArn::parse(SVC).unwrap());
+    let story = [
+        deployment(D1, "SERVICE_DEPLOYMENT_IN_PROGRESS", 600, 0),
+        task(A1, D1, 3, 601, 601, false, 0),
+        deployment(D1, "SERVICE_DEPLOYMENT_COMPLETED", 605, 0),
+        deployment(D3, "SERVICE_DEPLOYMENT_IN_PROGRESS", DAY + 600, 0),
+        task(C1, D3, 3, DAY + 601, DAY + 601, false, 0),
+        crash(C1, D3, 5, DAY + 601, DAY + 603, 0),
+        deployment(D3, "SERVICE_DEPLOYMENT_FAILED", DAY + 610, 0),
+        deployment(D4, "SERVICE_DEPLOYMENT_IN_PROGRESS", 3 * DAY + 600, 0),
+        task(E1, D4, 3, 3 * DAY + 601, 3 * DAY + 601, false, 0),
+        task(A1, D1, 5, 601, 3 * DAY + 603, true, 0),
+        deployment(D4, "SERVICE_DEPLOYMENT_COMPLETED", 3 * DAY + 605, 0),
+    ];
+    let mut said: Vec<Effects> = story.iter().map(|i| state.apply(i, &settings)).collect();
+    said.push(state.tick(at(3 * DAY + 1000), &settings));
+    (state, settings, said)
+}
+
+/// Day 1's events as a dead-letter queue redrives them on day 3. Their ids are
+/// other than the first copies' (ECS sends copies with ids of their own, and a busy
+/// service remembers only its latest 64 ids), so only their time can tell.
+fn day_one_redriven() -> Vec<Input> {
+    vec![
+        deployment(D3, "SERVICE_DEPLOYMENT_IN_PROGRESS", DAY + 600, 1),
+        task(C1, D3, 3, DAY + 601, DAY + 601, false, 1),
+        crash(C1, D3, 5, DAY + 601, DAY + 603, 1),
+        deployment(D3, "SERVICE_DEPLOYMENT_FAILED", DAY + 610, 1),
+    ]
+}
+
+#[test]
+fn a_failed_rollout_redriven_days_after_it_was_let_go_pages_nobody() {
+    // given D3 failed on day 1 and paged once; by day 3 the service let it go
+    let (mut state, settings, said) = failed_then_replaced();
+    let failed = alerts(&said)
+        .iter()
+        .filter(|a| *a == "deployment_failed:firing")
+        .count();
+    assert_eq!(failed, 1, "{:?}", alerts(&said));
+    assert!(!held(&state).0.contains(&D3.to_owned()));
+    let before = serde_json::to_value(&state).unwrap();
+
+    // when an operator redrives day 1's events from a dead-letter queue on day 3
+    let redriven: Vec<Effects> = day_one_redriven()
+        .iter()
+        .map(|i| state.apply(i, &settings))
+        .collect();
+
+    // then each is recognised as too late: the state is untouched, nothing is said
+    for fx in &redriven {
+        assert!(fx.late && fx.duplicate, "{fx:?}");
+        assert!(fx.items.is_empty() && fx.rollouts.is_empty(), "{fx:?}");
+    }
+    assert_eq!(serde_json::to_value(&state).unwrap(), before);
+
+    // and hours later no ghost rollout stalls, no task of D3 is counted as serving
+    let later = state.tick(at(3 * DAY + 1200), &settings);
+    assert_eq!(alerts(&[later]), Vec::<String>::new());
+    assert_eq!(state.serving_now(), 1);
+    assert_eq!(held(&state).0, vec![D4.to_owned()]);
+}
+
+#[test]
+fn a_forgotten_tasks_events_redriven_past_the_limit_do_not_bring_it_back() {
+    // given A1 stopped on day 3 and forgotten, and the service's clock 3 days later
+    let (mut state, settings, _) = failed_then_replaced();
+    let _ = state.tick(at(6 * DAY + 700), &settings);
+    assert_eq!(held(&state).2, Vec::<String>::new());
+    let before = serde_json::to_value(&state).unwrap();
+
+    // when A1's RUNNING and STOPPED come again from a dead-letter queue
+    let running = state.apply(&task(A1, D1, 3, 601, 601, false, 1), &settings);
+    let stopped = state.apply(&task(A1, D1, 5, 601, 3 * DAY + 603, true, 1), &settings);
+
+    // then neither counts: no serving ghost task, no crash, no zero window
+    for fx in [running, stopped] {
+        assert!(fx.late && fx.items.is_empty(), "{fx:?}");
+    }
+    assert_eq!(serde_json::to_value(&state).unwrap(), before);
+    assert_eq!(state.serving_now(), 1);
+    let later = state.tick(at(6 * DAY + 900), &settings);
+    assert_eq!(alerts(&[later]), Vec::<String>::new());
+}
+
+#[test]
+fn an_event_just_within_the_limit_is_still_applied() {
+    // given a service whose clock stands at day 3, 16:40
+    let (mut state, settings, _) = failed_then_replaced();
+    let clock = state.clock().unwrap();
+
+    // when a task of a new deployment reports RUNNING with a time a minute inside
+    // the limit (a first delivery held back by retries, not a copy)
+    let time = clock.as_millis() - LATE_LIMIT.0 + 60_000;
+    let min = (time - at(0).as_millis()) / 60_000;
+    let fx = state.apply(&task(B1, D2, 1, min, min, false, 0), &settings);
+
+    // then it is applied as any event: the task is serving
+    assert!(!fx.late && !fx.duplicate, "{fx:?}");
+    assert_eq!(state.task_count(), 2);
 }

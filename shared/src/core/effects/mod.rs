@@ -73,6 +73,10 @@ pub struct Effects {
     pub rollouts: Vec<RolloutSummary>,
     /// The input changed nothing (a duplicate or an older version).
     pub duplicate: bool,
+    /// The input came more than [`crate::core::LATE_LIMIT`] before the service's
+    /// clock and was not applied (`duplicate` is set too): its rollout or task may be
+    /// let go already, and applying it could raise alerts about the past.
+    pub late: bool,
 }
 
 impl Effects {
@@ -108,6 +112,7 @@ impl Effects {
             self.rollouts.push(r);
         }
         self.duplicate &= other.duplicate;
+        self.late |= other.late;
     }
 }
 

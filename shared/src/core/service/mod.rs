@@ -149,12 +149,27 @@ impl ServiceState {
     /// Applies one event (the core of [`ServiceState::apply`]).
     pub(crate) fn on_input(&mut self, input: &Input, settings: &Settings) -> Occurrences {
         let mut out = Occurrences::default();
-        if let Some(id) = &input.event_id {
-            let id = Id::new(id);
-            if self.recent_events.contains(&id) {
-                out.duplicate = true;
-                return out;
-            }
+        let id = input.event_id.as_deref().map(Id::new);
+        if id
+            .as_ref()
+            .is_some_and(|id| self.recent_events.contains(id))
+        {
+            out.duplicate = true;
+            return out;
+        }
+        // Past the limit the state may have let go of what this event is about (its
+        // rollout, its task's id): applied, it could bring back a rollout that then
+        // stalls, or a task that never stops, and page for it. Nothing else holds
+        // the state still: not even the event's id is remembered.
+        if self
+            .clock
+            .is_some_and(|c| retention::too_late(input.time, c))
+        {
+            out.duplicate = true;
+            out.late = true;
+            return out;
+        }
+        if let Some(id) = id {
             retention::make_room(&mut self.recent_events);
             self.recent_events.push_back(id);
         }

@@ -79,6 +79,12 @@ fn late_edge(clock: Timestamp) -> Timestamp {
     Timestamp::from_millis(clock.as_millis().saturating_sub(LATE_LIMIT.0))
 }
 
+/// Whether an event of time `time` comes too late for a service whose clock is
+/// `clock`: what it is about may have been let go.
+pub(super) fn too_late(time: Timestamp, clock: Timestamp) -> bool {
+    time < late_edge(clock)
+}
+
 /// Forgets stopped tasks past the horizon (or beyond the newest few), remembering
 /// their ids as stale and when the last of them stopped serving; lets go of the ids
 /// forgotten more than [`LATE_LIMIT`] ago.
@@ -149,7 +155,11 @@ pub(super) fn rollouts(
 
 /// Forgets the task figures of deployments no rollout held refers to: those last
 /// seen more than [`LATE_LIMIT`] ago, and the oldest beyond the newest few.
-pub(super) fn deployments(deployments: &mut DeploymentStats, rollouts: &Rollouts, clock: Timestamp) {
+pub(super) fn deployments(
+    deployments: &mut DeploymentStats,
+    rollouts: &Rollouts,
+    clock: Timestamp,
+) {
     let late = late_edge(clock);
     let unheld_due =
         |d: &DeploymentId, last_seen: Timestamp| last_seen < late && !rollouts.contains_key(d);
