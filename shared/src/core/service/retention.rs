@@ -6,7 +6,8 @@
 //! Two bounds apply. Counts keep the item small whatever the traffic. Event time
 //! lets go, past [`LATE_LIMIT`], of what is kept only for events that come late (a
 //! finished rollout, its deployment's task figures, the id of a forgotten task):
-//! no event arrives later than that, so nothing the watcher says changes.
+//! AWS's retries bring no event later than that, and one that comes later anyway is
+//! not applied, so nothing the watcher says changes.
 
 use std::collections::VecDeque;
 
@@ -19,15 +20,33 @@ use super::deployments::DeploymentStats;
 use super::ids::Id;
 use super::tasks::Tasks;
 
-/// How late, in event time, an event can reach the watcher: ECS retries its
-/// delivery to EventBridge for up to 24 h, EventBridge retries a target for up to
-/// 24 h (`../shared/reference/ecs-events.md` section 6, E2 and E3), and Lambda's
-/// asynchronous queue keeps an event for at most 6 h more. What the state keeps only
-/// for late events is let go once the service's clock is this far past it: a
-/// finished rollout this long after it finished, the task figures of a deployment no
-/// rollout held refers to this long after its last task event, and the id of a
-/// forgotten task this long after it was forgotten. An event older than that (a
-/// replay of files out of order by days) is read as if they had never been seen.
+/// How far behind a service's clock an event may be and still be applied.
+///
+/// It is the longest that AWS's own retries can hold an event back, at the most
+/// any setting allows: ECS retries its delivery to EventBridge for up to 24 h
+/// (EventBridge user guide, "Event delivery from AWS services"); EventBridge retries
+/// a rule target for up to 24 h ("Retrying event delivery"; the module's
+/// `event_delivery.maximum_event_age_in_seconds`, 1 h by default); then, delivered
+/// directly, Lambda's asynchronous queue keeps it for up to 6 h (the module's
+/// `async_invoke`, 1 h by default), or, delivered through the module's SQS FIFO
+/// queue, a failed message is received again after the visibility timeout (180 s
+/// with the handler's default timeout) up to 5 times before it goes to the queue's
+/// dead-letter queue. 24 + 24 + 6 h = 54 h; with the module's defaults an event
+/// comes at most about 26 h late.
+///
+/// It is not a bound on what can arrive. An operator may redrive a dead-letter
+/// queue days later (they keep messages for 14 days), or replay an archive; the FIFO
+/// queue holds events for up to 4 days while the handler cannot take them, and the
+/// sweeper moves the clock of a service with an open rollout meanwhile (reconciling
+/// it with what ECS's APIs say). Such an event is not applied: by then the state may
+/// have let go of what it is about, and applied it could bring back a rollout and
+/// page for it a second time. [`Effects::late`](crate::core::Effects::late) marks it,
+/// the handler logs it with outcome `late`, `replay` counts it.
+///
+/// What the state keeps only for late events is let go once the service's clock is
+/// this far past it: a finished rollout this long after it finished, the task
+/// figures of a deployment no rollout held refers to this long after its last task
+/// event, and the id of a forgotten task this long after it was forgotten.
 pub const LATE_LIMIT: Millis = Millis::from_secs(54 * 3600);
 
 /// How many event ids and one-off alert keys are remembered for dedup.
