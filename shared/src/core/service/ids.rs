@@ -9,8 +9,12 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::model::DeploymentId;
+
 /// An id as read, compacted when it has a known shape.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+/// Ordered as their text is when they have the same shape (packed hex digits
+/// compare as the digits do), which is all a service's ids ever have.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) enum Id {
     /// A lowercase UUID, 8-4-4-4-12 hex digits (EventBridge event ids).
     Uuid([u8; 16]),
@@ -102,6 +106,58 @@ impl<'de> Deserialize<'de> for Id {
     }
 }
 
+/// The deployment that started a task, as a task record holds it: ECS's
+/// `ecs-svc/<digits>` as its number (a record per task, a hundred thousand tasks in a
+/// busy account's replay), anything else as written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum TaskDeployment {
+    /// `ecs-svc/` and these digits, without a leading zero.
+    EcsSvc(u64),
+    /// Anything else, as written.
+    Text(Box<str>),
+}
+
+const ECS_SVC: &str = "ecs-svc/";
+
+impl TaskDeployment {
+    pub(crate) fn new(d: &DeploymentId) -> Self {
+        let s = d.as_str();
+        let digits = s.strip_prefix(ECS_SVC).filter(|n| {
+            n.bytes().all(|b| b.is_ascii_digit()) && (n == &"0" || !n.starts_with('0'))
+        });
+        match digits.and_then(|n| n.parse().ok()) {
+            Some(n) => Self::EcsSvc(n),
+            None => Self::Text(s.into()),
+        }
+    }
+
+    /// The deployment id again, exactly as it was given.
+    pub(crate) fn id(&self) -> Option<DeploymentId> {
+        DeploymentId::parse(&self.to_string())
+    }
+}
+
+impl fmt::Display for TaskDeployment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::EcsSvc(n) => write!(f, "{ECS_SVC}{n}"),
+            Self::Text(t) => f.write_str(t),
+        }
+    }
+}
+
+impl Serialize for TaskDeployment {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for TaskDeployment {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(Self::new(&DeploymentId::deserialize(d)?))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -144,6 +200,30 @@ mod tests {
             Id::Text(_)
         ));
         assert_eq!(std::mem::size_of::<Id>(), 24);
+    }
+
+    #[test]
+    fn task_deployments_read_back_as_written() {
+        for s in [
+            "ecs-svc/1741588629720614956",
+            "ecs-svc/0",
+            "ecs-svc/0123",
+            "ecs-svc/99999999999999999999999",
+            "ecs-svc/",
+            "ecs-svc/12a",
+            "external-1",
+        ] {
+            let d = TaskDeployment::new(&DeploymentId::parse(s).unwrap());
+            assert_eq!(d.id().unwrap().as_str(), s);
+            let json = serde_json::to_string(&d).unwrap();
+            assert_eq!(json, serde_json::to_string(s).unwrap());
+            assert_eq!(serde_json::from_str::<TaskDeployment>(&json).unwrap(), d);
+        }
+        let ecs = DeploymentId::parse("ecs-svc/1741588629720614956").unwrap();
+        assert!(matches!(
+            TaskDeployment::new(&ecs),
+            TaskDeployment::EcsSvc(_)
+        ));
     }
 
     #[test]

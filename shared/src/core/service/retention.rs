@@ -118,8 +118,8 @@ pub(super) fn tasks(
     if let Some(end) = tasks.prune(horizon, KEEP_STOPPED, &mut forgotten) {
         *pruned_last_end = (*pruned_last_end).max(Some(end));
     }
-    forgotten_tasks.extend(forgotten.iter().map(|id| Forgotten {
-        id: Id::new(id),
+    forgotten_tasks.extend(forgotten.into_iter().map(|id| Forgotten {
+        id,
         at: Some(clock),
     }));
     // Times only grow along the queue (after any bare ids of an older item).

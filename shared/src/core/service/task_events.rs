@@ -58,7 +58,7 @@ impl TaskParts<'_> {
         let dep = t
             .deployment
             .clone()
-            .or_else(|| self.tasks.deployment_of(&t.task_id).cloned());
+            .or_else(|| self.tasks.deployment_of(&t.task_id));
         if let Some(d) = &dep {
             let stats = self.deployments.entry(d.clone()).or_default();
             stats.saw_task(t, time, change.started);
