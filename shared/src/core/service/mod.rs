@@ -366,8 +366,12 @@ impl ServiceState {
         );
         // A rollout let go is summed up as it stands then: its summary may have
         // changed since its last transition (a late failure counted, a link made).
-        for r in retention::rollouts(&mut self.rollouts, &mut self.rollbacks, clock) {
-            out.summary(self.view().summary(&r));
+        let gone = retention::rollouts(&mut self.rollouts, &mut self.rollbacks, clock);
+        for r in &gone {
+            out.summary(self.view().summary(r));
+        }
+        if retention::superseded_tasks(&mut self.tasks, &gone, clock) {
+            self.report_serving(clock, out);
         }
         retention::deployments(&mut self.deployments, &self.rollouts, clock);
         retention::memory(&mut self.fired);

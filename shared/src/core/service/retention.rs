@@ -172,6 +172,24 @@ pub(super) fn rollouts(
     gone
 }
 
+/// Forgets the tasks that a completed rollout let go of proves stopped though their
+/// STOPPED event never came (lost, or a stream with holes): ECS completes a
+/// deployment only in steady state, every task of the service's other deployments
+/// stopped, and past [`LATE_LIMIT`] no event of theirs can be applied any more, so
+/// they would be counted as serving for ever. They are kept when no other task
+/// would serve: that belief must not turn into a zero window and a page.
+pub(super) fn superseded_tasks(tasks: &mut Tasks, gone: &[Box<Rollout>], clock: Timestamp) -> bool {
+    let mut any = false;
+    for r in gone {
+        if r.state == Some(RolloutState::Completed)
+            && let Some(completed) = r.finished_at()
+        {
+            any |= tasks.let_go_superseded(&r.deployment, completed, clock);
+        }
+    }
+    any
+}
+
 /// Forgets the task figures of deployments no rollout held refers to: those last
 /// seen more than [`LATE_LIMIT`] ago, and the oldest beyond the newest few.
 pub(super) fn deployments(

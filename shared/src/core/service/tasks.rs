@@ -125,6 +125,31 @@ impl Tasks {
         change
     }
 
+    /// Forgets the tasks of deployments other than `by` that started serving by
+    /// `completed` and have no stop on record, unless no other task would serve at
+    /// `now`; says whether it forgot any.
+    pub(crate) fn let_go_superseded(
+        &mut self,
+        by: &DeploymentId,
+        completed: Timestamp,
+        now: Timestamp,
+    ) -> bool {
+        let by = TaskDeployment::new(by);
+        let superseded = |r: &TaskRecord| {
+            r.status < rank(TaskStatus::Stopped)
+                && r.serve_end.is_none()
+                && r.started_at.is_some_and(|s| s <= completed)
+                && r.deployment.as_ref().is_some_and(|d| *d != by)
+        };
+        let gone = self.0.values().filter(|r| superseded(r)).count();
+        let serving = usize::try_from(self.serving_at(now)).unwrap_or(usize::MAX);
+        if gone == 0 || serving <= gone {
+            return false;
+        }
+        self.0.retain(|_, r| !superseded(r));
+        true
+    }
+
     /// Tasks serving at `t`.
     pub(crate) fn serving_at(&self, t: Timestamp) -> u32 {
         let n = self
