@@ -157,14 +157,12 @@ fn after_a_month_each_service_holds_only_what_late_events_need() {
             );
         }
         // nor the task figures of a deployment no rollout held refers to, last seen
-        // before the limit, nor the id of a task forgotten before it
+        // before the limit (the ids of forgotten tasks are stored bare, without the
+        // time late_events.rs shows them let go by)
         let doc = serde_json::to_value(state).unwrap();
         for (d, figures) in doc["deployments"].as_object().unwrap() {
             let of_held = rollouts.iter().any(|r| r.deployment_id.as_str() == d);
             assert!(of_held || recent(&figures["last_seen"]), "{service}: {d}");
-        }
-        for f in doc["forgotten_tasks"].as_array().into_iter().flatten() {
-            assert!(recent(&f[1]), "{service}: forgotten task {f}");
         }
     }
 }

@@ -122,9 +122,7 @@ fn held(state: &ServiceState) -> (Vec<String>, Vec<String>, Vec<String>) {
             .map_or(vec![], |o| o.keys().cloned().collect())
     };
     let forgotten = doc["forgotten_tasks"].as_array().map_or(vec![], |a| {
-        a.iter()
-            .map(|f| f[0].as_str().unwrap().to_owned())
-            .collect()
+        a.iter().map(|f| f.as_str().unwrap().to_owned()).collect()
     });
     (keys(&doc["rollouts"]), keys(&doc["deployments"]), forgotten)
 }
@@ -178,32 +176,53 @@ fn past_the_limit_the_service_holds_nothing_kept_for_late_events() {
 }
 
 #[test]
-fn an_item_stored_before_the_forgetting_times_were_kept_still_loads() {
-    // given the state as stored before: forgotten task ids without their time
-    let (mut state, settings) = two_days();
-    let _ = state.tick(at(DAY + 700), &settings);
-    let mut doc = serde_json::to_value(&state).unwrap();
-    assert_eq!(
-        doc["forgotten_tasks"],
-        json!([[A1, at(DAY + 700).to_string()]])
-    );
+fn an_item_as_the_previous_release_stores_it_loads_and_gives_the_same_alerts() {
+    // given a service's item as the previous release writes it (the format is the
+    // same: ids as strings, tasks keyed by their id, forgotten tasks as bare ids)
+    let (mut state, settings, said) = failed_then_replaced();
+    let doc = serde_json::to_value(&state).unwrap();
+    assert_eq!(doc["forgotten_tasks"], json!([C1, A1]));
+    assert_eq!(doc["tasks"][E1]["d"], json!(D4));
     assert_eq!(
         doc["recent_events"][0],
         json!(format!("d-{D1}-SERVICE_DEPLOYMENT_IN_PROGRESS-0"))
     );
-    doc["forgotten_tasks"] = json!([A1]);
-
-    // when it is loaded and A1's stop comes again, well past the limit
-    let mut loaded: ServiceState = serde_json::from_value(doc.clone()).unwrap();
-    let _ = loaded.tick(at(10 * DAY), &settings);
-    let stopped = loaded.apply(&task(A1, D1, 5, 601, DAY + 603, true, 1), &settings);
-
-    // then the bare id is still recognised (only the count bound lets it go) and
-    // is written back as it was read
-    assert!(stopped.duplicate && stopped.items.is_empty(), "{stopped:?}");
     assert_eq!(
-        serde_json::to_value(&loaded).unwrap()["forgotten_tasks"],
-        json!([A1])
+        alerts(&said)
+            .iter()
+            .filter(|a| *a == "deployment_failed:firing")
+            .count(),
+        1
+    );
+    let text = doc.to_string();
+    let mut loaded: ServiceState = serde_json::from_str(&text).unwrap();
+
+    // when the same events follow for the loaded item and for the state held in
+    // memory: D5 fails on day 4 with a crash, and copies of old events come again
+    let d5 = "ecs-svc/5000";
+    let next = [
+        deployment(d5, "SERVICE_DEPLOYMENT_IN_PROGRESS", 4 * DAY + 600, 0),
+        task(B1, d5, 3, 4 * DAY + 601, 4 * DAY + 601, false, 0),
+        crash(B1, d5, 5, 4 * DAY + 601, 4 * DAY + 603, 0),
+        deployment(d5, "SERVICE_DEPLOYMENT_FAILED", 4 * DAY + 610, 0),
+        task(A1, D1, 5, 601, 3 * DAY + 603, true, 1),
+        deployment(D4, "SERVICE_DEPLOYMENT_COMPLETED", 3 * DAY + 605, 1),
+    ];
+    let run = |s: &mut ServiceState| -> Vec<Effects> {
+        let mut out: Vec<Effects> = next.iter().map(|i| s.apply(i, &settings)).collect();
+        out.push(s.tick(at(4 * DAY + 700), &settings));
+        out
+    };
+    let from_item = run(&mut loaded);
+    let in_memory = run(&mut state);
+
+    // then both say the same, D5's failure once, and write the same item back
+    assert_eq!(alerts(&from_item), alerts(&in_memory));
+    assert_eq!(from_item, in_memory);
+    assert!(alerts(&from_item).contains(&"deployment_failed:firing".to_owned()));
+    assert_eq!(
+        serde_json::to_string(&loaded).unwrap(),
+        serde_json::to_string(&state).unwrap()
     );
 }
 

@@ -60,35 +60,39 @@ const FORGOTTEN: usize = 256;
 /// Stopped tasks older than this (event time) are forgotten.
 const TASK_HORIZON: Millis = Millis::from_secs(3600);
 
-/// The id of a task pruned from the state, and the service's clock when it was.
-/// Stored as `[id, time]`; items written before the time was kept hold the bare id,
-/// which stays until the count bound lets it go.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// The id of a task pruned from the state, and, while this process holds the state,
+/// the service's clock when it was pruned: `replay` lets the id go once that is more
+/// than [`LATE_LIMIT`] behind. The stored item keeps the bare id, as before this time
+/// was kept, so that it grows by no byte; a state read back from it (the deployed
+/// functions read it on every event) lets its ids go by the count bound only. Both
+/// say the same: an event of a task pruned that long ago is too late anyway (it is
+/// no newer than the task's STOPPED event, which came before the task was pruned).
+#[derive(Clone, Debug)]
 pub(crate) struct Forgotten {
     pub(crate) id: Id,
     pub(crate) at: Option<Timestamp>,
 }
 
+/// Equal as stored: the time is not part of the item.
+impl PartialEq for Forgotten {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id
+    }
+}
+
+impl Eq for Forgotten {}
+
 impl Serialize for Forgotten {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self.at {
-            Some(at) => (&self.id, at).serialize(s),
-            None => self.id.serialize(s),
-        }
+        self.id.serialize(s)
     }
 }
 
 impl<'de> Deserialize<'de> for Forgotten {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Stored {
-            At(Id, Timestamp),
-            Bare(Id),
-        }
-        Ok(match Stored::deserialize(d)? {
-            Stored::At(id, at) => Self { id, at: Some(at) },
-            Stored::Bare(id) => Self { id, at: None },
+        Ok(Self {
+            id: Id::deserialize(d)?,
+            at: None,
         })
     }
 }
