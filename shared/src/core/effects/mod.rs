@@ -74,8 +74,9 @@ pub struct Effects {
     /// The input changed nothing (a duplicate or an older version).
     pub duplicate: bool,
     /// The input came more than [`crate::core::LATE_LIMIT`] before the service's
-    /// clock and was not applied (`duplicate` is set too): its rollout or task may be
-    /// let go already, and applying it could raise alerts about the past.
+    /// clock, about a rollout or task the service no longer holds, and was not
+    /// applied (`duplicate` is set too): applying it could raise alerts about the
+    /// past.
     pub late: bool,
 }
 

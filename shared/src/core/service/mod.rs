@@ -157,14 +157,8 @@ impl ServiceState {
             out.duplicate = true;
             return out;
         }
-        // Past the limit the state may have let go of what this event is about (its
-        // rollout, its task's id): applied, it could bring back a rollout that then
-        // stalls, or a task that never stops, and page for it. Nothing else holds
-        // the state still: not even the event's id is remembered.
-        if self
-            .clock
-            .is_some_and(|c| retention::too_late(input.time, c))
-        {
+        // Nothing of a late event touches the state, not even its id.
+        if retention::too_late(input, self.clock, &self.rollouts, &self.tasks) {
             out.duplicate = true;
             out.late = true;
             return out;

@@ -13,7 +13,7 @@ use std::collections::VecDeque;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::model::{DeploymentId, Millis, Timestamp};
+use crate::model::{DeploymentId, Input, InputKind, Millis, Timestamp};
 
 use super::super::rollout::{RollbackFact, Rollout, RolloutState, Rollouts};
 use super::deployments::DeploymentStats;
@@ -38,10 +38,10 @@ use super::tasks::Tasks;
 /// queue days later (they keep messages for 14 days), or replay an archive; the FIFO
 /// queue holds events for up to 4 days while the handler cannot take them, and the
 /// sweeper moves the clock of a service with an open rollout meanwhile (reconciling
-/// it with what ECS's APIs say). Such an event is not applied: by then the state may
-/// have let go of what it is about, and applied it could bring back a rollout and
-/// page for it a second time. [`Effects::late`](crate::core::Effects::late) marks it,
-/// the handler logs it with outcome `late`, `replay` counts it.
+/// it with what ECS's APIs say). Such an event is not applied when the state may have
+/// let go of what it is about (see [`too_late`]): applied, it could bring back a
+/// rollout and page for it a second time. [`Effects::late`](crate::core::Effects::late)
+/// marks it, the handler logs it with outcome `late`, `replay` counts it.
 ///
 /// What the state keeps only for late events is let go once the service's clock is
 /// this far past it: a finished rollout this long after it finished, the task
@@ -102,10 +102,33 @@ fn late_edge(clock: Timestamp) -> Timestamp {
     Timestamp::from_millis(clock.as_millis().saturating_sub(LATE_LIMIT.0))
 }
 
-/// Whether an event of time `time` comes too late for a service whose clock is
-/// `clock`: what it is about may have been let go.
-pub(super) fn too_late(time: Timestamp, clock: Timestamp) -> bool {
-    time < late_edge(clock)
+/// Whether `input` comes too late to be applied: more than [`LATE_LIMIT`] behind
+/// the service's clock, and about what the state may have let go of (a rollout it
+/// does not hold, a task it does not hold of such a rollout; a service action or hook
+/// while no rollout is open). Applied, it could bring back a rollout that then
+/// stalls, or a task that never stops, and page for them a second time. An event
+/// about what the state holds is applied however old: a single event dated years
+/// ahead (a bad clock, hostile input) must not make the service deaf to its open
+/// rollout.
+pub(super) fn too_late(
+    input: &Input,
+    clock: Option<Timestamp>,
+    rollouts: &Rollouts,
+    tasks: &Tasks,
+) -> bool {
+    if clock.is_none_or(|c| input.time >= late_edge(c)) {
+        return false;
+    }
+    let held = |d: &DeploymentId| rollouts.contains_key(d);
+    match &input.kind {
+        InputKind::Deployment(c) => !held(&c.deployment),
+        InputKind::Task(t) => !tasks.holds(&t.task_id) && !t.deployment.as_ref().is_some_and(held),
+        InputKind::ServiceAction(_) | InputKind::Hook(_) | InputKind::ServiceDeployment(_) => {
+            !rollouts
+                .values()
+                .any(|r| !r.state.is_some_and(RolloutState::is_terminal))
+        }
+    }
 }
 
 /// Forgets stopped tasks past the horizon (or beyond the newest few), remembering

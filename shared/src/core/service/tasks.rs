@@ -262,6 +262,11 @@ impl Tasks {
             .and_then(|r| r.deployment.as_ref()?.id())
     }
 
+    /// Whether task `task_id` is remembered.
+    pub(crate) fn holds(&self, task_id: &str) -> bool {
+        self.0.contains_key(&Id::new(task_id))
+    }
+
     /// Number of tasks remembered.
     pub(crate) fn len(&self) -> usize {
         self.0.len()
