@@ -39,8 +39,9 @@ use super::tasks::Tasks;
 /// queue holds events for up to 4 days while the handler cannot take them, and the
 /// sweeper moves the clock of a service with an open rollout meanwhile (reconciling
 /// it with what ECS's APIs say). Such an event is not applied when the state may have
-/// let go of what it is about (see [`too_late`]): applied, it could bring back a
-/// rollout and page for it a second time. [`Effects::late`](crate::core::Effects::late)
+/// let go of what it is about (a rollout it does not hold, a task it does not hold
+/// of such a rollout, a service action or hook while no rollout is open): applied, it
+/// could bring back a rollout and page for it a second time. [`Effects::late`](crate::core::Effects::late)
 /// marks it, the handler logs it with outcome `late`, `replay` counts it.
 ///
 /// What the state keeps only for late events is let go once the service's clock is
