@@ -105,7 +105,7 @@ fn the_rollouts_written_are_those_the_remembering_watcher_lists_in_its_order() {
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
         .filter_map(|e| e["resources"][0].as_str().map(str::to_owned))
         .filter(|r| r.contains(":service/"))
-        .collect::<std::collections::BTreeSet<_>>()
+        .collect::<BTreeSet<_>>()
         .len();
     assert!(
         want.len() > services * 9,

@@ -159,6 +159,7 @@ impl<'de> Deserialize<'de> for TaskDeployment {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -199,7 +200,7 @@ mod tests {
             Id::new("26622127-FA62-5e58-e996-9955fb9638f9"),
             Id::Text(_)
         ));
-        assert_eq!(std::mem::size_of::<Id>(), 24);
+        assert_eq!(size_of::<Id>(), 24);
     }
 
     #[test]

@@ -176,7 +176,7 @@ pub(super) fn rollouts(
     rollouts: &mut Rollouts,
     rollbacks: &mut Vec<RollbackFact>,
     clock: Timestamp,
-) -> Vec<Box<Rollout>> {
+) -> Vec<Rollout> {
     let late = late_edge(clock);
     let terminal = |r: &Rollout| r.state.is_some_and(RolloutState::is_terminal);
     let finished = rollouts.values().filter(|r| terminal(r)).count();
@@ -190,11 +190,12 @@ pub(super) fn rollouts(
         .collect();
     by_start.sort();
     let excess = finished.saturating_sub(KEEP_FINISHED);
-    let gone: Vec<Box<Rollout>> = by_start
+    let gone: Vec<Rollout> = by_start
         .into_iter()
         .enumerate()
         .filter(|(i, (_, _, due))| *i < excess || *due)
         .filter_map(|(_, (_, id, _))| rollouts.remove(&id))
+        .map(|r| *r)
         .collect();
     rollbacks.retain(|f| rollouts.contains_key(&f.by));
     gone
@@ -206,7 +207,7 @@ pub(super) fn rollouts(
 /// stopped, and past [`LATE_LIMIT`] no event of theirs can be applied any more, so
 /// they would be counted as serving for ever. They are kept when no other task
 /// would serve: that belief must not turn into a zero window and a page.
-pub(super) fn superseded_tasks(tasks: &mut Tasks, gone: &[Box<Rollout>], clock: Timestamp) -> bool {
+pub(super) fn superseded_tasks(tasks: &mut Tasks, gone: &[Rollout], clock: Timestamp) -> bool {
     let mut any = false;
     for r in gone {
         if r.state == Some(RolloutState::Completed)
