@@ -7,95 +7,13 @@
 //! after) is not applied: no ghost rollout, no second page.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+#[path = "support/story.rs"]
+mod story;
+
 use rollout_watcher::core::{Effects, LATE_LIMIT, ServiceState, Settings};
-use rollout_watcher::model::{EcsEvent, Input, Interpreted, ServiceArn, Timestamp};
-use serde_json::{Value, json};
-
-const SVC: &str = "arn:aws:ecs:eu-west-1:111122223333:service/prod/api";
-const CLUSTER: &str = "arn:aws:ecs:eu-west-1:111122223333:cluster/prod";
-const D1: &str = "ecs-svc/1000";
-const D2: &str = "ecs-svc/2000";
-const A1: &str = "0a1a0a1a0a1a0a1a0a1a0a1a0a1a0a1a";
-const B1: &str = "0b1b0b1b0b1b0b1b0b1b0b1b0b1b0b1b";
-
-/// `min` minutes after 2026-05-01T00:00:00Z.
-fn at(min: i64) -> Timestamp {
-    let epoch = Timestamp::parse("2026-05-01T00:00:00Z").unwrap();
-    Timestamp::from_millis(epoch.as_millis() + min * 60_000)
-}
-
-const DAY: i64 = 24 * 60;
-
-fn deployment(id: &str, name: &str, min: i64, copy: u32) -> Input {
-    let time = at(min).to_string();
-    input(&json!({"version":"0","id":format!("d-{id}-{name}-{copy}"),
-        "detail-type":"ECS Deployment State Change","source":"aws.ecs","account":"111122223333",
-        "time":time,"region":"eu-west-1","resources":[SVC],
-        "detail":{"eventType":"INFO","eventName":name,"deploymentId":id,"updatedAt":time,
-            "reason":format!("ECS deployment {id} {name}.")}}))
-}
-
-/// A task of `dep` running since `started`, stopped at `min` when `stopped`.
-fn task(
-    id: &str,
-    dep: &str,
-    version: u64,
-    started: i64,
-    min: i64,
-    stopped: bool,
-    copy: u32,
-) -> Input {
-    input(&task_json(id, dep, version, started, min, stopped, copy))
-}
-
-/// A task of `dep` whose essential container exited with code 1 at `min`.
-fn crash(id: &str, dep: &str, version: u64, started: i64, min: i64, copy: u32) -> Input {
-    let mut event = task_json(id, dep, version, started, min, true, copy);
-    let d = &mut event["detail"];
-    d["stopCode"] = json!("EssentialContainerExited");
-    d["stoppedReason"] = json!("Essential container in task exited");
-    d["containers"] = json!([{"name":"app","lastStatus":"STOPPED","exitCode":1}]);
-    input(&event)
-}
-
-fn task_json(
-    id: &str,
-    dep: &str,
-    version: u64,
-    started: i64,
-    min: i64,
-    stopped: bool,
-    copy: u32,
-) -> Value {
-    let mut d = json!({"clusterArn":CLUSTER,"group":"service:api","startedBy":dep,
-        "lastStatus": if stopped { "STOPPED" } else { "RUNNING" },
-        "desiredStatus": if stopped { "STOPPED" } else { "RUNNING" },
-        "taskArn":format!("arn:aws:ecs:eu-west-1:111122223333:task/prod/{id}"),
-        "taskDefinitionArn":"arn:aws:ecs:eu-west-1:111122223333:task-definition/api:7",
-        "version":version,"createdAt":at(started - 1).to_string(),
-        "startedAt":at(started).to_string(),"updatedAt":at(min).to_string()});
-    if stopped {
-        d["stoppingAt"] = json!(at(min - 1).to_string());
-        d["stoppedAt"] = json!(at(min).to_string());
-        d["stoppedReason"] = json!(format!("Scaling activity initiated by (deployment {D2})"));
-        d["stopCode"] = json!("ServiceSchedulerInitiated");
-    }
-    json!({"version":"0","id":format!("t-{id}-{version}-{copy}"),
-        "detail-type":"ECS Task State Change","source":"aws.ecs","account":"111122223333",
-        "time":at(min).to_string(),"region":"eu-west-1",
-        "resources":[format!("arn:aws:ecs:eu-west-1:111122223333:task/prod/{id}")],"detail":d})
-}
-
-fn input(event: &Value) -> Input {
-    match EcsEvent::from_json(&event.to_string())
-        .unwrap()
-        .interpret()
-        .unwrap()
-    {
-        Interpreted::Use(i) => i,
-        Interpreted::Ignore(r) => panic!("ignored: {r:?}"),
-    }
-}
+use rollout_watcher::model::{Input, ServiceArn, Timestamp};
+use serde_json::json;
+use story::*;
 
 /// D1 rolls out on day 0 (task A1); D2 replaces it on day 1 (task B1, A1 stopped).
 fn two_days() -> (ServiceState, Settings) {
@@ -113,18 +31,6 @@ fn two_days() -> (ServiceState, Settings) {
         let _ = state.apply(&i, &settings);
     }
     (state, settings)
-}
-
-fn held(state: &ServiceState) -> (Vec<String>, Vec<String>, Vec<String>) {
-    let doc = serde_json::to_value(state).unwrap();
-    let keys = |v: &Value| {
-        v.as_object()
-            .map_or(vec![], |o| o.keys().cloned().collect())
-    };
-    let forgotten = doc["forgotten_tasks"].as_array().map_or(vec![], |a| {
-        a.iter().map(|f| f.as_str().unwrap().to_owned()).collect()
-    });
-    (keys(&doc["rollouts"]), keys(&doc["deployments"]), forgotten)
 }
 
 #[test]
@@ -224,18 +130,6 @@ fn an_item_as_the_previous_release_stores_it_loads_and_gives_the_same_alerts() {
         serde_json::to_string(&loaded).unwrap(),
         serde_json::to_string(&state).unwrap()
     );
-}
-
-const D3: &str = "ecs-svc/3000";
-const D4: &str = "ecs-svc/4000";
-const C1: &str = "0c1c0c1c0c1c0c1c0c1c0c1c0c1c0c1c";
-const E1: &str = "0e1e0e1e0e1e0e1e0e1e0e1e0e1e0e1e";
-
-/// The alerts of some effects, as `name:status`.
-fn alerts(effects: &[Effects]) -> Vec<String> {
-    let each = effects.iter().flat_map(Effects::alerts);
-    each.map(|a| format!("{}:{}", a.alert.as_str(), a.status.as_str()))
-        .collect()
 }
 
 /// Day 0: D1 rolls out (task A1). Day 1: D3 fails (its task C1 crashes), A1 serves
@@ -343,60 +237,4 @@ fn an_event_just_within_the_limit_is_still_applied() {
     // then it is applied as any event: the task is serving
     assert!(!fx.late && !fx.duplicate, "{fx:?}");
     assert_eq!(state.task_count(), 2);
-}
-
-/// D1 runs A1 from day 0; on day 1 D2 replaces it (task B1) and completes, but A1's
-/// stop events never come (lost, or a stream with holes).
-fn a_stop_lost(with_b1: bool) -> (ServiceState, Settings) {
-    let settings = Settings::default();
-    let mut state = ServiceState::new(ServiceArn::parse(SVC).unwrap());
-    let mut story = vec![
-        deployment(D1, "SERVICE_DEPLOYMENT_IN_PROGRESS", 600, 0),
-        task(A1, D1, 3, 601, 601, false, 0),
-        deployment(D1, "SERVICE_DEPLOYMENT_COMPLETED", 605, 0),
-        deployment(D2, "SERVICE_DEPLOYMENT_IN_PROGRESS", DAY + 600, 0),
-    ];
-    if with_b1 {
-        story.push(task(B1, D2, 3, DAY + 601, DAY + 601, false, 0));
-    }
-    story.push(deployment(D2, "SERVICE_DEPLOYMENT_COMPLETED", DAY + 605, 0));
-    for i in &story {
-        let _ = state.apply(i, &settings);
-    }
-    (state, settings)
-}
-
-#[test]
-fn a_task_whose_stop_was_lost_stops_counting_once_its_replacement_is_let_go() {
-    // given A1 still counted as serving beside B1 after D2 completed
-    let (mut state, settings) = a_stop_lost(true);
-    let _ = state.tick(at(DAY + 700), &settings);
-    assert_eq!(state.serving_now(), 2);
-
-    // when D2's completion is more than the limit behind the service's clock
-    let fx = state.tick(at(DAY + 606).plus(LATE_LIMIT), &settings);
-
-    // then A1 is let go: B1 alone serves, the gauge says so, and nobody is paged
-    assert_eq!(alerts(std::slice::from_ref(&fx)), Vec::<String>::new());
-    let gauge: Vec<f64> = fx
-        .metrics()
-        .filter(|m| m.name.as_str() == "RunningTaskCount")
-        .map(|m| m.value)
-        .collect();
-    assert_eq!(gauge, vec![1.0]);
-    assert_eq!((state.serving_now(), state.task_count()), (1, 1));
-}
-
-#[test]
-fn a_task_whose_stop_was_lost_is_kept_when_no_other_task_would_serve() {
-    // given D2 completed without a task event the watcher saw: A1 alone serves
-    let (mut state, settings) = a_stop_lost(false);
-
-    // when D2's completion is more than the limit behind the service's clock
-    let fx = state.tick(at(DAY + 606).plus(LATE_LIMIT), &settings);
-    let later = state.tick(at(DAY + 900).plus(LATE_LIMIT), &settings);
-
-    // then A1 still counts: no zero window opens on a guess, nobody is paged
-    assert_eq!(alerts(&[fx, later]), Vec::<String>::new());
-    assert_eq!(state.serving_now(), 1);
 }
