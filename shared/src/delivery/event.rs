@@ -158,10 +158,8 @@ impl<P: Ports> Watcher<P> {
         let applied = rec.state.apply(input, settings);
         changed |= !applied.duplicate;
         let duplicate = applied.duplicate && !read_new;
-        let late = applied.late && duplicate;
         effects.extend(applied);
         effects.duplicate = duplicate;
-        effects.late = late;
         if rec.state.needs_observation()
             && let Some(view) = self.view(&input.service, lookups).await
         {
@@ -282,24 +280,12 @@ impl<P: Ports> Watcher<P> {
         }
         settled?;
         Ok(Outcome {
-            status: outcome(effects),
+            status: effects.outcome(),
             service: Some(input.service.to_string()),
             alerts_published: delivered.alerts,
             metrics_sent: delivered.metrics,
             attempts: attempt,
         })
-    }
-}
-
-/// What became of an event: "late" when it came too late to be applied (see
-/// [`crate::core::LATE_LIMIT`]), so that its log line says why it changed nothing.
-fn outcome(effects: &Effects) -> &'static str {
-    if effects.late {
-        "late"
-    } else if effects.duplicate {
-        "duplicate"
-    } else {
-        "applied"
     }
 }
 
@@ -333,7 +319,7 @@ fn log_event(
     tracing::info!(
         service = %input.service,
         event_id = input.event_id.as_deref(),
-        outcome = outcome(effects),
+        outcome = effects.outcome(),
         deployments = %deployments.join(","),
         transitions = %transitions.join(","),
         alerts = %alerts.join(","),

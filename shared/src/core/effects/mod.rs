@@ -81,6 +81,17 @@ pub struct Effects {
 }
 
 impl Effects {
+    /// What became of the input, in a word for logs and responses: `late` when it
+    /// came too late to be applied (so that its log line says why it changed
+    /// nothing), `duplicate` when it changed nothing else, `applied` otherwise.
+    pub fn outcome(&self) -> &'static str {
+        match (self.duplicate, self.late) {
+            (true, true) => "late",
+            (true, false) => "duplicate",
+            (false, _) => "applied",
+        }
+    }
+
     /// The alerts among the effects.
     pub fn alerts(&self) -> impl Iterator<Item = &Alert> {
         self.items.iter().filter_map(|e| match e {
