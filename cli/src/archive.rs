@@ -29,10 +29,12 @@ pub struct Budget {
 }
 
 impl Default for Budget {
-    /// About 6 MB of summaries and 4 MB of block lines.
+    /// About 2 MB of summaries (each with its strings) and 4 MB of block lines:
+    /// beside a month's thousands of service states, more would only raise the peak,
+    /// and a summary spilled costs one write and one read.
     fn default() -> Self {
         Self {
-            summaries: 16_384,
+            summaries: 4_096,
             marks: 4 << 20,
         }
     }

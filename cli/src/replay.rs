@@ -1,14 +1,15 @@
 //! `rollout-watcher replay`: events through the same library the Lambda functions use,
 //! on an in-memory store; text for people, JSON Lines for machines.
 
+use std::collections::HashMap;
 use std::io::{self, Read, Write};
 use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::ValueEnum;
 use rollout_watcher::core::{
-    AlertName, AlertStatus, Effect, Effects, MetricName, RolloutState, RolloutSummary, Settings,
-    Severity, Unit,
+    AlertName, AlertStatus, Effect, Effects, LATE_LIMIT, MetricName, RolloutState, RolloutSummary,
+    Settings, Severity, Unit,
 };
 use rollout_watcher::model::{CrashLoopRule, Millis, ServiceArn, Timestamp};
 use rollout_watcher::replay::Replay;
@@ -300,14 +301,14 @@ pub fn replay_files_within(
     let mut replay = collect.replay(settings);
     let inputs = open_all(files)?;
     let counts = replay_inputs(&mut replay, inputs, &mut collect, out, None)?;
-    finish(&replay, collect, None, out)?;
+    finish(replay, collect, None, out)?;
     Ok(counts)
 }
 
 /// Writes what follows the events: the rollouts (json), the timeline (text) or the
 /// page (html).
 fn finish(
-    replay: &Replay,
+    replay: Replay,
     mut collect: Collect,
     now: Option<Timestamp>,
     out: &mut (impl Write + ?Sized),
@@ -323,11 +324,18 @@ fn finish(
     }
     let text = collect.format == Format::Text;
     let color = render::color_wanted();
-    let config = |arn: &ServiceArn| replay.service(arn).and_then(|s| s.config()).cloned();
+    // The states go before the rollouts are ordered and written, when the archive is
+    // at its largest; the timeline still reads each service's configuration.
+    let configs = if text {
+        replay.into_configs()
+    } else {
+        drop(replay);
+        HashMap::new()
+    };
     let mut out = out;
     let rest = collect.archive.each(|r, marks| {
         if text {
-            render::write_rollout(&mut out, marks, r, config(&r.service).as_ref(), color)?;
+            render::write_rollout(&mut out, marks, r, configs.get(&r.service), color)?;
         } else {
             writeln!(out, "{}", rollout_json(r))?;
         }
@@ -409,14 +417,14 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     if let Some(now) = now {
         collect.take(replay.tick_all(now), out)?;
     }
-    finish(&replay, collect, now, out)?;
+    let stats = replay.stats;
+    finish(replay, collect, now, out)?;
     if hold {
         direct.write_all(&held)?;
     }
     direct.flush()?;
     let Counts { bad, read_ok } = counts;
 
-    let stats = replay.stats;
     let valid = stats.applied + stats.ignored + stats.duplicates;
     let inputs = files.join(", ");
     if bad > 0 {
@@ -436,6 +444,15 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
              events: JSON Lines, a JSON array, or objects one after another)"
         );
         return Ok(ExitCode::from(1));
+    }
+    if stats.late > 0 {
+        eprintln!(
+            "rollout-watcher replay: {} event(s) not applied: each came more than {} h \
+             behind its service's latest event (the watcher refuses events that late; \
+             give the files in time order)",
+            stats.late,
+            LATE_LIMIT.0 / 3_600_000
+        );
     }
     if stats.applied + stats.duplicates == 0 {
         eprintln!(

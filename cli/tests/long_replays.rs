@@ -4,8 +4,8 @@
 //! in the same order, as the watcher that remembers every rollout in memory.
 //!
 //! The stream is twelve days of a small busy account: every service rolls once a
-//! day, so each service lets its oldest rollouts go (it keeps eight finished), and
-//! those come back only from what `replay` kept.
+//! day, so each service lets its oldest rollouts go (it keeps those finished within
+//! `LATE_LIMIT`, eight at most), and those come back only from what `replay` kept.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 #[path = "support/cli.rs"]
@@ -13,7 +13,10 @@
 mod cli;
 
 use cli::Scratch;
-use rollout_watcher::core::Settings;
+use std::collections::{BTreeMap, BTreeSet};
+
+use rollout_watcher::core::{LATE_LIMIT, Settings};
+use rollout_watcher::model::{ServiceArn, Timestamp};
 use rollout_watcher::replay::Replay;
 use rollout_watcher_cli::archive::Budget;
 use rollout_watcher_cli::replay::{Format, replay_files_within, rollout_json};
@@ -102,7 +105,7 @@ fn the_rollouts_written_are_those_the_remembering_watcher_lists_in_its_order() {
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
         .filter_map(|e| e["resources"][0].as_str().map(str::to_owned))
         .filter(|r| r.contains(":service/"))
-        .collect::<std::collections::BTreeSet<_>>()
+        .collect::<BTreeSet<_>>()
         .len();
     assert!(
         want.len() > services * 9,
@@ -116,5 +119,50 @@ fn the_rollouts_written_are_those_the_remembering_watcher_lists_in_its_order() {
             serde_json::from_str(w).unwrap(),
         );
         assert_eq!(g, w, "rollout {i}");
+    }
+}
+
+#[test]
+fn after_a_month_each_service_holds_only_what_late_events_need() {
+    // given twelve days of services rolling once a day, replayed by `replay`'s watcher
+    let mut replay = Replay::without_past(Settings::default());
+    let mut services = BTreeSet::new();
+    for l in month() {
+        let event: serde_json::Value = serde_json::from_str(&l).unwrap();
+        services.extend(event["resources"][0].as_str().and_then(ServiceArn::parse));
+        let _ = replay.apply_json(&l).unwrap();
+    }
+    let mut held: BTreeMap<_, Vec<_>> = BTreeMap::new();
+    for r in replay.live_rollouts() {
+        held.entry(r.service.clone()).or_default().push(r);
+    }
+    assert!(services.len() > 20, "{} services", services.len());
+
+    for service in &services {
+        let rollouts = held.get(service).map_or(&[][..], Vec::as_slice);
+        let state = replay.service(service).unwrap();
+        let edge = state.clock().unwrap().as_millis() - LATE_LIMIT.0;
+        let recent = |t: &serde_json::Value| {
+            Timestamp::parse(t.as_str().unwrap()).unwrap().as_millis() >= edge
+        };
+        // then it holds no rollout finished more than LATE_LIMIT before its clock: a
+        // few days of its rollouts (two a day when it rolls back), not the eight
+        // finished ones the count bound allows
+        for r in rollouts {
+            let finished = r.finished_at.map_or(edge, Timestamp::as_millis);
+            assert!(
+                finished >= edge,
+                "{service}: {} finished too long ago",
+                r.deployment_id
+            );
+        }
+        // nor the task figures of a deployment no rollout held refers to, last seen
+        // before the limit (the ids of forgotten tasks are stored bare, without the
+        // time late_events.rs shows them let go by)
+        let doc = serde_json::to_value(state).unwrap();
+        for (d, figures) in doc["deployments"].as_object().unwrap() {
+            let of_held = rollouts.iter().any(|r| r.deployment_id.as_str() == d);
+            assert!(of_held || recent(&figures["last_seen"]), "{service}: {d}");
+        }
     }
 }

@@ -355,3 +355,35 @@ fn replay_of_a_missing_file_names_it_and_the_cause_in_one_line() {
         &["reading no-such-events.json: No such file or directory"],
     );
 }
+
+#[test]
+fn replay_says_how_many_events_came_too_late_to_be_applied() {
+    // given a rollout's start, then another rollout's start three days earlier
+    // (files given out of time order, or a dead-letter queue redriven late)
+    let text = std::fs::read_to_string(sample("deployment-state-change-in-progress")).unwrap();
+    let mut old: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let new = old.clone();
+    old["detail"]["deploymentId"] = serde_json::json!("ecs-svc/1111111111111111111");
+    old["id"] = serde_json::json!("11111111-2222-3333-4444-555555555555");
+    old["time"] = serde_json::json!("2020-05-20T12:31:14Z");
+    old["detail"]["updatedAt"] = serde_json::json!("2020-05-20T12:31:14Z");
+    let out = run(&["replay", "--format", "json"], &format!("{new}\n{old}\n"));
+
+    // then the late one is not applied, and stderr says so rather than nothing
+    assert_one_line(
+        &out,
+        0,
+        &[
+            "1 event(s) not applied",
+            "more than 54 h behind",
+            "time order",
+        ],
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(!stdout.contains("ecs-svc/1111111111111111111"), "{stdout}");
+    assert_eq!(
+        stdout.matches("\"deployment_started\"").count(),
+        1,
+        "{stdout}"
+    );
+}

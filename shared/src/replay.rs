@@ -13,8 +13,12 @@ pub struct ReplayStats {
     pub applied: u64,
     /// Events accepted but ignored by rule (unknown detail-type, steady state, …).
     pub ignored: u64,
-    /// Events that changed nothing (duplicates, older versions).
+    /// Events that changed nothing (duplicates, older versions, events too late).
     pub duplicates: u64,
+    /// Of the `duplicates`, events that came more than
+    /// [`LATE_LIMIT`](crate::core::LATE_LIMIT) before their service's clock and were
+    /// not applied.
+    pub late: u64,
     /// Malformed events.
     pub rejected: u64,
 }
@@ -104,6 +108,7 @@ impl Replay {
         let effects = state.apply(input, &self.settings);
         if effects.duplicate {
             self.stats.duplicates += 1;
+            self.stats.late += u64::from(effects.late);
         } else {
             self.stats.applied += 1;
         }
@@ -176,6 +181,16 @@ impl Replay {
             .entry(service.clone())
             .or_insert_with(|| Box::new(ServiceState::new(service.clone())))
             .set_config(config);
+    }
+
+    /// The configurations the services hold, letting go of the rest of their states:
+    /// all a caller that kept the rollouts still needs once the events are applied,
+    /// and a month of them holds thousands of states.
+    pub fn into_configs(self) -> HashMap<ServiceArn, ServiceConfig> {
+        self.services
+            .into_iter()
+            .filter_map(|(arn, s)| s.config().cloned().map(|c| (arn, c)))
+            .collect()
     }
 
     /// The state of one service.

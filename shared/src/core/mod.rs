@@ -29,7 +29,7 @@ pub use effects::{
 pub(crate) use native::HookEnd;
 pub(crate) use occurrence::{Failures, HookRef, Occurrence, Occurrences, RolloutRef};
 pub use rollout::{RolloutState, RolloutSummary};
-pub use service::ServiceState;
+pub use service::{LATE_LIMIT, ServiceState};
 pub use settings::Settings;
 pub use stop::{StopClass, StopInfo, classify};
 

@@ -223,6 +223,8 @@ pub(crate) struct Occurrences {
     pub(crate) rollouts: Vec<RolloutSummary>,
     /// The input changed nothing (a duplicate or an older version).
     pub(crate) duplicate: bool,
+    /// The input came too late to be applied (see [`crate::core::LATE_LIMIT`]).
+    pub(crate) late: bool,
 }
 
 impl Occurrences {

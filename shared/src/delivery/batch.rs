@@ -54,6 +54,9 @@ pub struct BatchOutcome {
     pub applied: usize,
     /// Events that changed nothing (seen before, in this batch or an earlier one).
     pub duplicate: usize,
+    /// Events too late to be applied (more than `LATE_LIMIT` behind their service's
+    /// clock, about what it no longer holds): acknowledged, logged as `late`.
+    pub late: usize,
     /// Events the watcher does not follow (acknowledged).
     pub ignored: usize,
     /// Malformed or far-future events (counted as `EventsRejected`, acknowledged).
@@ -90,6 +93,7 @@ struct Queued<'a> {
 /// What one service's write and delivery did.
 struct ServiceDone {
     duplicates: usize,
+    late: usize,
     alerts: usize,
     metrics: usize,
     attempts: u32,
@@ -128,7 +132,8 @@ impl<P: Ports> Watcher<P> {
                 Ok(done) => {
                     out.services += 1;
                     out.duplicate += done.duplicates;
-                    out.applied += group.events.len() - done.duplicates;
+                    out.late += done.late;
+                    out.applied += group.events.len() - done.duplicates - done.late;
                     out.alerts_published += done.alerts;
                     out.metrics_sent += done.metrics;
                     out.attempts += done.attempts;
@@ -154,6 +159,7 @@ impl<P: Ports> Watcher<P> {
             services = out.services,
             applied = out.applied,
             duplicate = out.duplicate,
+            late = out.late,
             ignored = out.ignored,
             rejected = out.rejected,
             failed = out.failed.len(),
@@ -310,7 +316,8 @@ impl<P: Ports> Watcher<P> {
             tracing::warn!(service = %group.service, error = %e.chain(), error_type = e.error_type(), "delivery failed after the write; the outbox keeps what was not sent, for the sweeper");
         }
         Ok(ServiceDone {
-            duplicates: each.iter().filter(|e| e.duplicate).count(),
+            duplicates: each.iter().filter(|e| e.duplicate && !e.late).count(),
+            late: each.iter().filter(|e| e.late).count(),
             alerts: delivered.alerts,
             metrics: delivered.metrics,
             attempts: attempt,

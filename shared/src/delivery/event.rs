@@ -170,11 +170,7 @@ impl<P: Ports> Watcher<P> {
         log_event(input, effects, None, Some(&written));
         result?;
         Ok(Outcome {
-            status: if effects.duplicate {
-                "duplicate"
-            } else {
-                "applied"
-            },
+            status: effects.outcome(),
             service: Some(input.service.to_string()),
             alerts_published: delivered.alerts,
             metrics_sent: delivered.metrics,
@@ -215,7 +211,7 @@ pub(super) fn log_event(
         service = %input.service,
         event_id = input.event_id.as_deref(),
         message_id,
-        outcome = if effects.duplicate { "duplicate" } else { "applied" },
+        outcome = effects.outcome(),
         deployments = %deployments.join(","),
         transitions = %transitions.join(","),
         alerts = %alerts.join(","),

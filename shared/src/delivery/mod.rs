@@ -152,7 +152,8 @@ impl<P: Ports> std::fmt::Debug for Watcher<P> {
 /// What one invocation did (the Lambda response).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Outcome {
-    /// `applied`, `duplicate` or `ignored`.
+    /// `applied`, `duplicate`, `late` (too late to be applied: see
+    /// [`crate::core::LATE_LIMIT`]) or `ignored`.
     pub status: &'static str,
     /// The service, when the event belonged to one.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -49,5 +49,6 @@ fn effects(service: &ServiceArn, found: Occurrences) -> Effects {
         items,
         rollouts: found.rollouts,
         duplicate: found.duplicate,
+        late: found.late,
     }
 }

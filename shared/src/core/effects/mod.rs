@@ -68,13 +68,30 @@ pub struct Transition {
 pub struct Effects {
     /// Transitions, alerts and metrics, in order.
     pub items: Vec<Effect>,
-    /// Rollouts whose state changed, as they stand after the change.
+    /// Rollouts whose state changed, as they stand after the change, and rollouts the
+    /// service let go of (see [`crate::core::LATE_LIMIT`]), as they stood then.
     pub rollouts: Vec<RolloutSummary>,
     /// The input changed nothing (a duplicate or an older version).
     pub duplicate: bool,
+    /// The input came more than [`crate::core::LATE_LIMIT`] before the service's
+    /// clock, about a rollout or task the service no longer holds, and was not
+    /// applied (`duplicate` is set too): applying it could raise alerts about the
+    /// past.
+    pub late: bool,
 }
 
 impl Effects {
+    /// What became of the input, in a word for logs and responses: `late` when it
+    /// came too late to be applied (so that its log line says why it changed
+    /// nothing), `duplicate` when it changed nothing else, `applied` otherwise.
+    pub fn outcome(&self) -> &'static str {
+        match (self.duplicate, self.late) {
+            (true, true) => "late",
+            (true, false) => "duplicate",
+            (false, _) => "applied",
+        }
+    }
+
     /// The alerts among the effects.
     pub fn alerts(&self) -> impl Iterator<Item = &Alert> {
         self.items.iter().filter_map(|e| match e {
@@ -107,6 +124,7 @@ impl Effects {
             self.rollouts.push(r);
         }
         self.duplicate &= other.duplicate;
+        self.late |= other.late;
     }
 }
 

@@ -28,6 +28,7 @@ mod crashes;
 mod deployment_api;
 mod deployments;
 mod hooks;
+mod ids;
 mod joins;
 mod links;
 mod queries;
@@ -53,8 +54,12 @@ use super::settings::Settings;
 use super::stop::StopInfo;
 use crashes::Crashes;
 use deployments::{DeploymentStats, View};
+use ids::Id;
+use retention::Forgotten;
 use tasks::Tasks;
 use zero::ZeroTracker;
+
+pub use retention::LATE_LIMIT;
 
 /// Everything the watcher knows about one service. Serialisable: the deployed
 /// functions keep it in one DynamoDB item, bounded in size by [`ServiceState::prune`].
@@ -86,15 +91,17 @@ pub struct ServiceState {
     pub(crate) reported_serving: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) last_stop: Option<StopInfo>,
+    /// The ids of the latest events applied (at most 64), for dedup.
     #[serde(default)]
-    pub(crate) recent_events: VecDeque<String>,
+    pub(crate) recent_events: VecDeque<Id>,
     #[serde(default)]
     pub(crate) fired: VecDeque<String>,
     /// Ids of stopped tasks pruned from `tasks`: EventBridge may deliver their events
     /// again hours later (it retries for 24 h), and a stopped task never comes back,
-    /// so any event for one of these is stale. Bounded like the other dedup memories.
+    /// so any event for one of these is stale. Kept until [`LATE_LIMIT`] has passed,
+    /// and bounded in number like the other dedup memories.
     #[serde(default, skip_serializing_if = "VecDeque::is_empty")]
-    pub(crate) forgotten_tasks: VecDeque<String>,
+    pub(crate) forgotten_tasks: VecDeque<Forgotten>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) config: Option<ServiceConfig>,
     /// Crashes of serving tasks and the loops they made.
@@ -142,13 +149,23 @@ impl ServiceState {
     /// Applies one event (the core of [`ServiceState::apply`]).
     pub(crate) fn on_input(&mut self, input: &Input, settings: &Settings) -> Occurrences {
         let mut out = Occurrences::default();
-        if let Some(id) = &input.event_id {
-            if self.remembers_event(id) {
-                out.duplicate = true;
-                return out;
-            }
-            self.recent_events.push_back(id.clone());
-            retention::memory(&mut self.recent_events);
+        let id = input.event_id.as_deref().map(Id::new);
+        if id
+            .as_ref()
+            .is_some_and(|id| self.recent_events.contains(id))
+        {
+            out.duplicate = true;
+            return out;
+        }
+        // Nothing of a late event touches the state, not even its id.
+        if retention::too_late(input, self.clock, &self.rollouts, &self.tasks) {
+            out.duplicate = true;
+            out.late = true;
+            return out;
+        }
+        if let Some(id) = id {
+            retention::make_room(&mut self.recent_events);
+            self.recent_events.push_back(id);
         }
         let changed = match &input.kind {
             InputKind::Deployment(c) => {
@@ -200,16 +217,6 @@ impl ServiceState {
         }
         self.advance(input.time, settings, &mut out);
         out
-    }
-
-    /// Whether event `id` was applied lately. EventBridge ids are UUIDs, which nearly
-    /// always differ in their last character: checking it first spares most of the 64
-    /// string comparisons every event would otherwise make.
-    fn remembers_event(&self, id: &str) -> bool {
-        let last = id.as_bytes().last();
-        self.recent_events
-            .iter()
-            .any(|seen| seen.as_bytes().last() == last && seen == id)
     }
 
     /// Lets time pass to `now` (the core of [`ServiceState::tick`]).
@@ -351,11 +358,16 @@ impl ServiceState {
             &mut self.pruned_last_end,
             &mut self.forgotten_tasks,
         );
-        retention::rollouts(
-            &mut self.rollouts,
-            &mut self.rollbacks,
-            &mut self.deployments,
-        );
+        // A rollout let go is summed up as it stands then: its summary may have
+        // changed since its last transition (a late failure counted, a link made).
+        let gone = retention::rollouts(&mut self.rollouts, &mut self.rollbacks, clock);
+        for r in &gone {
+            out.summary(self.view().summary(r));
+        }
+        if retention::superseded_tasks(&mut self.tasks, &gone, clock) {
+            self.report_serving(clock, out);
+        }
+        retention::deployments(&mut self.deployments, &self.rollouts, clock);
         retention::memory(&mut self.fired);
     }
 

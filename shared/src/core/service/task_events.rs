@@ -13,13 +13,15 @@ use super::super::rollout::Rollouts;
 use super::super::stop::StopInfo;
 use super::crashes::Crashes;
 use super::deployments::{DeploymentStats, newest_open};
+use super::ids::Id;
+use super::retention::Forgotten;
 use super::tasks::Tasks;
 
 /// The parts of a service's state a task event touches.
 pub(super) struct TaskParts<'a> {
     pub(super) tasks: &'a mut Tasks,
     /// Ids of pruned tasks: their events are stale.
-    pub(super) forgotten_tasks: &'a VecDeque<String>,
+    pub(super) forgotten_tasks: &'a VecDeque<Forgotten>,
     pub(super) serving_seen: &'a mut bool,
     pub(super) first_serving: &'a mut Option<Timestamp>,
     pub(super) deployments: &'a mut DeploymentStats,
@@ -39,8 +41,11 @@ impl TaskParts<'_> {
         time: Timestamp,
         out: &mut Occurrences,
     ) -> bool {
-        if self.forgotten_tasks.contains(&t.task_id) {
-            return false;
+        if !self.forgotten_tasks.is_empty() {
+            let id = Id::new(&t.task_id);
+            if self.forgotten_tasks.iter().any(|f| f.id == id) {
+                return false;
+            }
         }
         let change = self.tasks.observe(t, time);
         // Any RUNNING report, even one overtaken by a newer version, proves the service
@@ -53,7 +58,7 @@ impl TaskParts<'_> {
         let dep = t
             .deployment
             .clone()
-            .or_else(|| self.tasks.deployment_of(&t.task_id).cloned());
+            .or_else(|| self.tasks.deployment_of(&t.task_id));
         if let Some(d) = &dep {
             let stats = self.deployments.entry(d.clone()).or_default();
             stats.saw_task(t, time, change.started);

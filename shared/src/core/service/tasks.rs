@@ -14,13 +14,14 @@ use serde::{Deserialize, Serialize};
 use crate::model::{DeploymentId, TaskObservation, TaskStatus, Timestamp};
 
 use super::super::stop::{StopInfo, classify};
+use super::ids::{Id, TaskDeployment};
 
 /// What the watcher remembers of one task (short field names: this is stored once
 /// per task in the service item, and a 500-task service must stay far below 400 KB).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct TaskRecord {
     #[serde(rename = "d", default, skip_serializing_if = "Option::is_none")]
-    pub(crate) deployment: Option<DeploymentId>,
+    pub(crate) deployment: Option<TaskDeployment>,
     #[serde(rename = "v")]
     pub(crate) version: u64,
     #[serde(rename = "s")]
@@ -60,10 +61,11 @@ const fn rank(s: TaskStatus) -> u8 {
     }
 }
 
-/// The tasks of one service, by task id.
+/// The tasks of one service, by task id (held compact: a replay of a busy account
+/// holds a hundred thousand of them).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
-pub(crate) struct Tasks(BTreeMap<String, TaskRecord>);
+pub(crate) struct Tasks(BTreeMap<Id, TaskRecord>);
 
 impl Tasks {
     /// Applies a task event. `detail.version` guards against duplicates and
@@ -71,14 +73,14 @@ impl Tasks {
     pub(crate) fn observe(&mut self, t: &TaskObservation, event_time: Timestamp) -> TaskChange {
         let status = rank(t.last_status);
         let fresh = TaskRecord {
-            deployment: t.deployment.clone(),
+            deployment: t.deployment.as_ref().map(TaskDeployment::new),
             version: 0,
             status: 0,
             started_at: None,
             serve_end: None,
             classified: false,
         };
-        let rec = self.0.entry(t.task_id.clone()).or_insert(fresh);
+        let rec = self.0.entry(Id::new(&t.task_id)).or_insert(fresh);
         let newer = if t.version > 0 || rec.version > 0 {
             t.version > rec.version
         } else {
@@ -92,7 +94,7 @@ impl Tasks {
         rec.version = t.version;
         rec.status = rec.status.max(status);
         if rec.deployment.is_none() {
-            rec.deployment.clone_from(&t.deployment);
+            rec.deployment = t.deployment.as_ref().map(TaskDeployment::new);
         }
         if rec.started_at.is_none() {
             rec.started_at = t.started_at;
@@ -121,6 +123,31 @@ impl Tasks {
             change.ran_since = rec.started_at;
         }
         change
+    }
+
+    /// Forgets the tasks of deployments other than `by` that started serving by
+    /// `completed` and have no stop on record, unless no other task would serve at
+    /// `now`; says whether it forgot any.
+    pub(crate) fn let_go_superseded(
+        &mut self,
+        by: &DeploymentId,
+        completed: Timestamp,
+        now: Timestamp,
+    ) -> bool {
+        let by = TaskDeployment::new(by);
+        let superseded = |r: &TaskRecord| {
+            r.status < rank(TaskStatus::Stopped)
+                && r.serve_end.is_none()
+                && r.started_at.is_some_and(|s| s <= completed)
+                && r.deployment.as_ref().is_some_and(|d| *d != by)
+        };
+        let gone = self.0.values().filter(|r| superseded(r)).count();
+        let serving = usize::try_from(self.serving_at(now)).unwrap_or(usize::MAX);
+        if gone == 0 || serving <= gone {
+            return false;
+        }
+        self.0.retain(|_, r| !superseded(r));
+        true
     }
 
     /// Tasks serving at `t`.
@@ -169,7 +196,7 @@ impl Tasks {
     /// the next real task starts (see [`Self::real_task_started`]).
     pub(crate) fn observed_serving(&mut self, at: Timestamp) {
         self.0.insert(
-            OBSERVED.to_owned(),
+            Id::new(OBSERVED),
             TaskRecord {
                 deployment: None,
                 version: 0,
@@ -183,7 +210,7 @@ impl Tasks {
 
     /// A real task started serving at `at`: the stand-in, if any, ends there.
     pub(crate) fn real_task_started(&mut self, at: Timestamp) {
-        if let Some(r) = self.0.get_mut(OBSERVED)
+        if let Some(r) = self.0.get_mut(&Id::new(OBSERVED))
             && r.serve_end.is_none()
         {
             r.serve_end = Some(at.max(r.started_at.unwrap_or(at)));
@@ -229,8 +256,15 @@ impl Tasks {
     }
 
     /// The deployment that started a task, when known.
-    pub(crate) fn deployment_of(&self, task_id: &str) -> Option<&DeploymentId> {
-        self.0.get(task_id).and_then(|r| r.deployment.as_ref())
+    pub(crate) fn deployment_of(&self, task_id: &str) -> Option<DeploymentId> {
+        self.0
+            .get(&Id::new(task_id))
+            .and_then(|r| r.deployment.as_ref()?.id())
+    }
+
+    /// Whether task `task_id` is remembered.
+    pub(crate) fn holds(&self, task_id: &str) -> bool {
+        self.0.contains_key(&Id::new(task_id))
     }
 
     /// Number of tasks remembered.
@@ -245,9 +279,9 @@ impl Tasks {
         &mut self,
         horizon: Timestamp,
         keep_stopped: usize,
-        forgotten: &mut Vec<String>,
+        forgotten: &mut Vec<Id>,
     ) -> Option<Timestamp> {
-        let mut stopped: Vec<(Timestamp, String)> = self
+        let mut stopped: Vec<(Timestamp, Id)> = self
             .0
             .iter()
             .filter(|(_, r)| r.status == rank(TaskStatus::Stopped))

@@ -238,6 +238,38 @@ async fn a_passing_store_failure_is_tried_again_before_anything_goes_back() {
     assert_eq!(metric_keys(&w), metric_keys(&reference));
 }
 
+/// A dead-letter queue redriven three days late into the queue: the failure of a
+/// rollout the service no longer holds comes in one batch with the running
+/// rollout's next event. The old one is acknowledged as late and pages nobody; the
+/// new one is applied.
+#[tokio::test]
+async fn a_batch_acknowledges_an_event_days_late_and_applies_the_rest() {
+    let w = world(safe());
+    let now = deployment(
+        "ecs-svc/2",
+        "SERVICE_DEPLOYMENT_IN_PROGRESS",
+        "2026-03-05T10:00:00Z",
+    );
+    w.clock
+        .set(Timestamp::parse("2026-03-05T10:05:00Z").unwrap());
+    assert!(
+        send(&w, &messages(&[now], 1), "req-1")
+            .await
+            .failed
+            .is_empty()
+    );
+    let old = deployment(
+        "ecs-svc/1",
+        "SERVICE_DEPLOYMENT_FAILED",
+        "2026-03-02T10:00:00Z",
+    );
+    let next = task(1, "ecs-svc/2", "RUNNING", 2, "2026-03-05T10:01:00Z");
+    let out = send(&w, &messages(&[old, next], 2), "req-2").await;
+    assert!(out.failed.is_empty(), "handed back: {:?}", out.failed);
+    assert_eq!((out.late, out.applied, out.duplicate), (1, 1, 0));
+    assert_eq!(names(&w), ["deployment_started"]);
+}
+
 /// SNS is down when a batch's write lands: the batch hands nothing back (the
 /// queue does not stall behind the outage), its alerts wait in the outbox, and the
 /// sweeper's next tick, SNS back, publishes each once; the same messages delivered

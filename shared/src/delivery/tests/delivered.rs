@@ -49,6 +49,31 @@ async fn duplicate_event_is_idempotent() {
     assert_eq!((first.status, second.status), ("applied", "duplicate"));
     assert_eq!(names(&w), ["deployment_started"]);
 }
+
+/// A failure redriven from a dead-letter queue three days after the service's latest
+/// event, about a rollout the service does not hold: answered and logged as late,
+/// and nothing is published.
+#[tokio::test]
+async fn an_event_redriven_days_late_is_late_and_pages_nobody() {
+    let w = world(safe());
+    let now = deployment(
+        "ecs-svc/2",
+        "SERVICE_DEPLOYMENT_IN_PROGRESS",
+        "2026-03-05T10:00:00Z",
+    );
+    let old = deployment(
+        "ecs-svc/1",
+        "SERVICE_DEPLOYMENT_FAILED",
+        "2026-03-02T10:00:00Z",
+    );
+    w.clock
+        .set(Timestamp::parse("2026-03-05T10:00:00Z").unwrap());
+    let first = w.handle(&now, "req-1").await.unwrap();
+    let late = w.handle(&old, "req-2").await.unwrap();
+    assert_eq!((first.status, late.status), ("applied", "late"));
+    assert_eq!(names(&w), ["deployment_started"]);
+}
+
 /// A muted service publishes nothing, yet its alerts do not wait in the outbox.
 #[tokio::test]
 async fn muted_service_publishes_nothing() {
