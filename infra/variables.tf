@@ -84,7 +84,7 @@ variable "architecture" {
 ################################################################################
 
 variable "functions" {
-  description = "Per-function sizing. `reserved_concurrent_executions` is null by default (unreserved, sharing the account's pool): Lambda refuses a reservation that leaves fewer than 100 unreserved executions, so on a new or small account (a concurrency quota of 10, or 100) any reservation fails the apply. Overlapping sweeps are safe (every state write is conditional), so the sweeper needs no reservation either. Set a number to cap (and reserve) a function's concurrency, 0 to pause it."
+  description = "Per-function sizing. `reserved_concurrent_executions` is null by default (unreserved, sharing the account's pool): Lambda refuses a reservation that leaves fewer than 100 unreserved executions, so on a new or small account (a concurrency quota of 10, or 100) any reservation fails the apply. Overlapping sweeps are safe (every state write is conditional), so the sweeper needs no reservation either. Set a number to cap (and reserve) a function's concurrency, 0 to pause it (but not the ecs-event-handler in queue delivery: its event source mapping would keep receiving and send the events to the dead-letter queue; disable the mapping instead, see the README)."
   type = object({
     ecs_event_handler = optional(object({
       memory_size                    = optional(number, 256)
