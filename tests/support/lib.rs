@@ -6,6 +6,7 @@
 //! - [`moto`]: start moto's server on a free loopback port; SDK config for it.
 //! - [`stack`]: table, topic + subscribed queue, ECS service; read them back.
 //! - [`runtime_api`]: the Runtime API a bootstrap binary talks to.
+//! - [`binaries`]: the bootstrap binaries, built once per test process.
 //! - [`scenario`]: one service's simulated stream, driven as Lambda would.
 //! - [`fault_proxy`]: a fault-injecting proxy between the SDK clients and moto.
 //! - [`mixed`]: the load tests' world: a stream of many rollouts, the services
@@ -15,6 +16,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod binaries;
 pub mod expect;
 pub mod fault_proxy;
 pub mod mixed;

@@ -8,12 +8,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::PathBuf;
 use std::process::Stdio;
-use std::sync::OnceLock;
 use std::time::Duration;
 
-use integration_tests::moto::{Moto, workspace_root};
+use integration_tests::binaries::built;
+use integration_tests::moto::Moto;
 use integration_tests::runtime_api::{Posted, RuntimeApi};
 use integration_tests::stack::{self, TABLE};
 use rollout_watcher_cli::simulate::Scenario;
@@ -23,29 +22,10 @@ use tokio::process::{Child, Command};
 
 use integration_tests::scenario::events;
 
-/// Builds the bootstrap binaries once per test process.
-fn bootstrap() -> PathBuf {
-    static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT
-        .get_or_init(|| {
-            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-            let status = std::process::Command::new(cargo)
-                .args(["build", "--quiet", "--workspace", "--bins"])
-                .current_dir(workspace_root())
-                .status()
-                .expect("running cargo build");
-            assert!(status.success(), "cargo build --workspace --bins failed");
-            let dir = std::env::var_os("CARGO_TARGET_DIR")
-                .map_or_else(|| workspace_root().join("target"), PathBuf::from);
-            dir.join("debug/ecs-event-handler")
-        })
-        .clone()
-}
-
 /// Starts the binary against the Runtime API and the emulator. `env` overrides or
 /// removes (empty value) the function's variables.
 fn spawn(api: &RuntimeApi, moto: &Moto, topic: &str, env: &[(&str, &str)]) -> Child {
-    let mut cmd = Command::new(bootstrap());
+    let mut cmd = Command::new(built("ecs-event-handler"));
     cmd.env_clear()
         .envs(moto.env())
         .env("AWS_LAMBDA_RUNTIME_API", &api.address)

@@ -9,16 +9,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-use std::path::PathBuf;
 use std::process::Stdio;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
-use integration_tests::moto::{Moto, workspace_root};
+use integration_tests::binaries::built;
+use integration_tests::moto::Moto;
 use integration_tests::runtime_api::{Posted, RuntimeApi};
 use integration_tests::stack::{self, SnsMessage, TABLE};
 use rollout_watcher_cli::simulate::{Params, Scenario, simulate};
@@ -31,25 +31,6 @@ use tokio::process::{Child, Command};
 const TOKEN: &str = "T0SECRET1/B0SECRET2/xoxbSecretPathToken0123456789";
 /// An AWS secret key no log line may carry either.
 const AWS_SECRET: &str = "wJalrXUtnFEMIxK7MDENGbPxRfiCYsecretKEY42";
-
-/// Builds the bootstrap binaries once per test process (dev profile, as `make
-/// test` builds them).
-fn binary(name: &str) -> PathBuf {
-    static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    let dir = BUILT.get_or_init(|| {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = std::process::Command::new(cargo)
-            .args(["build", "--quiet", "--workspace", "--bins"])
-            .current_dir(workspace_root())
-            .status()
-            .expect("running cargo build");
-        assert!(status.success(), "cargo build --workspace --bins failed");
-        std::env::var_os("CARGO_TARGET_DIR")
-            .map_or_else(|| workspace_root().join("target"), PathBuf::from)
-            .join("debug")
-    });
-    dir.join(name)
-}
 
 /// A stand-in for Slack's webhook endpoint: answers 500 to the first post (so the
 /// retry path logs), 404 `no_service` once `gone` is set (so the failure path
@@ -117,7 +98,7 @@ struct Function {
 /// Starts a bootstrap binary against a Runtime API and the emulator, at DEBUG log
 /// level (more than the deployed INFO), with stdout and stderr captured.
 fn spawn(name: &str, api: &RuntimeApi, moto: &Moto, env: &[(&str, &str)]) -> Function {
-    let mut cmd = Command::new(binary(name));
+    let mut cmd = Command::new(built(name));
     cmd.env_clear()
         .envs(moto.env())
         .env("AWS_SECRET_ACCESS_KEY", AWS_SECRET)
