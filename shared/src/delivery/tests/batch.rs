@@ -72,6 +72,20 @@ async fn one_by_one(events: &[Value]) -> World {
     w
 }
 
+/// The services' states, alerts and data points are those the same events leave
+/// when they come one per invocation.
+async fn assert_ends_as_one_by_one(w: &World, events: &[Value], services: &[&str]) {
+    let reference = one_by_one(events).await;
+    for &service in services {
+        assert_eq!(alert_keys(w, service), alert_keys(&reference, service));
+        assert_eq!(
+            record_of(w, service).await.state,
+            record_of(&reference, service).await.state
+        );
+    }
+    assert_eq!(metric_keys(w), metric_keys(&reference));
+}
+
 /// Two services' rollouts in one batch: the state, alerts and metrics that one
 /// event per invocation gives, with one write per service (plus the settle that
 /// marks its alerts sent) instead of two per event.
@@ -201,15 +215,7 @@ async fn a_store_failure_hands_back_that_service_and_the_later_ones() {
     let retry = send(&w, &again, "req-2").await;
     assert!(retry.failed.is_empty(), "{retry:?}");
     assert_eq!((retry.services, retry.applied), (2, 6));
-    let reference = one_by_one(&events).await;
-    for service in [SVC, API, JOBS] {
-        assert_eq!(alert_keys(&w, service), alert_keys(&reference, service));
-        assert_eq!(
-            record_of(&w, service).await.state,
-            record_of(&reference, service).await.state
-        );
-    }
-    assert_eq!(metric_keys(&w), metric_keys(&reference));
+    assert_ends_as_one_by_one(&w, &events, &[SVC, API, JOBS]).await;
 }
 
 /// The state table throttles the first service's write twice (past the SDK's own
@@ -227,15 +233,7 @@ async fn a_passing_store_failure_is_tried_again_before_anything_goes_back() {
     assert!(out.failed.is_empty(), "handed back: {:?}", out.failed);
     assert_eq!((out.services, out.applied, out.unsettled), (2, 6, 0));
     assert_eq!(w.store.failing_saves.load(Ordering::SeqCst), 0);
-    let reference = one_by_one(&events).await;
-    for service in [SVC, API] {
-        assert_eq!(alert_keys(&w, service), alert_keys(&reference, service));
-        assert_eq!(
-            record_of(&w, service).await.state,
-            record_of(&reference, service).await.state
-        );
-    }
-    assert_eq!(metric_keys(&w), metric_keys(&reference));
+    assert_ends_as_one_by_one(&w, &events, &[SVC, API]).await;
 }
 
 /// A dead-letter queue redriven three days late into the queue: the failure of a
