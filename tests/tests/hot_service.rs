@@ -109,6 +109,16 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
     sorted[i].as_secs_f64() * 1000.0
 }
 
+/// The stream's first line in the test's output: what is rolling, and how it is fed.
+fn announce(stream: &Mixed, tasks: u32, how: &str) {
+    println!(
+        "one service of {tasks} tasks rolling: {} events ({} duplicates, {} swapped pairs), {how}",
+        stream.events.len(),
+        stream.duplicates,
+        stream.swaps
+    );
+}
+
 /// The run's figures, as BENCHMARKS.md "Hot service" gives them.
 fn report(name: &str, stream: &Mixed, run: &Run) {
     let events = stream.events.len() as f64;
@@ -239,12 +249,7 @@ async fn twenty_instances_on_one_service_lose_nothing_and_double_nothing() {
     // given
     let (tasks, n) = (tasks(), instances());
     let stream = hot_service(tasks);
-    println!(
-        "one service of {tasks} tasks rolling: {} events ({} duplicates, {} swapped pairs), {n} instances",
-        stream.events.len(),
-        stream.duplicates,
-        stream.swaps
-    );
+    announce(&stream, tasks, &format!("{n} instances"));
 
     // when
     let reference = sequential(&stream, setup(clean(), tasks))
@@ -318,11 +323,10 @@ async fn the_queue_delivers_a_hot_service_with_one_writer_and_no_lost_race() {
     // given
     let tasks = tasks();
     let stream = hot_service(tasks);
-    println!(
-        "one service of {tasks} tasks rolling: {} events ({} duplicates, {} swapped pairs), queue delivery in batches of {BATCH}",
-        stream.events.len(),
-        stream.duplicates,
-        stream.swaps
+    announce(
+        &stream,
+        tasks,
+        &format!("queue delivery in batches of {BATCH}"),
     );
 
     // when
