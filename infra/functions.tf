@@ -33,6 +33,7 @@ locals {
       ZERO_GRACE        = "${var.zero_running_grace_seconds}s"
       NOTIFY_INFO       = tostring(var.notify_info)
       ENVIRONMENT       = local.environment_label
+      EVENT_DELIVERY    = var.event_delivery.mode
     }
     "rollout-sweeper" = {
       STATE_TABLE        = try(aws_dynamodb_table.this[0].name, null)

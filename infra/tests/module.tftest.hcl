@@ -189,6 +189,7 @@ run "defaults_watch_everything_with_namespace_alarms" {
       STALL_AFTER       = "15m"
       ZERO_GRACE        = "30s"
       NOTIFY_INFO       = "true"
+      EVENT_DELIVERY    = "queue"
     })
     error_message = "The handler's environment is not the contract's defaults."
   }
@@ -597,6 +598,11 @@ run "direct_delivery_invokes_the_handler_per_event" {
       target.dead_letter_config[0].arn == aws_sqs_queue.delivery_dlq[0].arn,
     ])])
     error_message = "In direct mode every rule targets the handler itself."
+  }
+
+  assert {
+    condition     = aws_lambda_function.this["ecs-event-handler"].environment[0].variables["EVENT_DELIVERY"] == "direct"
+    error_message = "The handler learns it is invoked per event, and remembers only a few services."
   }
 
   assert {

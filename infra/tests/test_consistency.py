@@ -32,7 +32,8 @@ from tfsource import INFRA, PATTERNS_DIR, REPO, all_tf_files, blocks, is_literal
 
 COMMON_ENV = ["STATE_TABLE", "ALERT_TOPIC_ARN", "METRICS_SINK", "METRICS_NAMESPACE", "STALL_AFTER", "ZERO_GRACE", "NOTIFY_INFO", "ENVIRONMENT"]
 ENV_CONTRACT = {
-    "ecs-event-handler": set(COMMON_ENV),
+    # EVENT_DELIVERY: how much a warm sandbox remembers (docs/configuration.md).
+    "ecs-event-handler": set(COMMON_ENV) | {"EVENT_DELIVERY"},
     "rollout-sweeper": set(COMMON_ENV) | {"WATCH_CLUSTERS", "SWEEP_MAX_SERVICES"},
     "slack-notifier": {"SLACK_WEBHOOK_SECRET_ARN", "SEVERITY_FILTER", "ALERT_FILTER", "METRICS_NAMESPACE", "ENVIRONMENT"},
 }

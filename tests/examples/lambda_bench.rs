@@ -495,10 +495,15 @@ async fn handler_run(bin: &Path, batch: Option<usize>) -> anyhow::Result<Value> 
         Some(size) => sqs_batches(&events, size),
         None => events.clone(),
     };
+    // As the Terraform module configures each delivery (`EVENT_DELIVERY`).
+    let delivery = if batch.is_some() { "queue" } else { "direct" };
     let run = drive(
         bin,
         &env,
-        &[("ALERT_TOPIC_ARN", &stack.topic_arn)],
+        &[
+            ("ALERT_TOPIC_ARN", &stack.topic_arn),
+            ("EVENT_DELIVERY", delivery),
+        ],
         &api,
         &invocations,
     )

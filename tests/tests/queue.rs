@@ -53,6 +53,7 @@ impl Function {
             .env("STATE_TABLE", TABLE)
             .env("ALERT_TOPIC_ARN", &stack.topic_arn)
             .env("ENVIRONMENT", "test")
+            .env("EVENT_DELIVERY", "queue")
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .kill_on_drop(true);

@@ -14,8 +14,14 @@
 //!
 //! Any other failure forgets the service, so a read-back after a lost reply always
 //! asks the table.
+//!
+//! How much to remember depends on who else writes ([`CacheLimits`]): with one event
+//! per invocation, many sandboxes write the same services and an old copy is likely
+//! stale (a failed write costs as much as a read); behind the FIFO queue one batch
+//! runs at a time, so a copy is almost always current and every service kept saves
+//! a read per batch that touches it.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
 use async_trait::async_trait;
@@ -29,29 +35,98 @@ use crate::record::ServiceRecord;
 /// small (a record is a few KB; a 500-task service mid-rollout a few hundred).
 pub const DEFAULT_CAPACITY: usize = 32;
 
+/// What a record is taken to weigh in memory, in bytes: a base plus so much per task
+/// it holds. Measured on the busy-month replay: 11 KB per service state holding 14
+/// tasks on average (3.1 KB of them the tasks), the rest the rollouts, the deployments'
+/// figures and the recent event ids. An estimate, so the bound is counted without
+/// serialising anything.
+const BASE_WEIGHT: usize = 8 * 1024;
+const TASK_WEIGHT: usize = 256;
+
+/// How much a sandbox remembers: at most `records` records and `bytes` of their
+/// estimated weight, the least recently used going first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CacheLimits {
+    /// Records.
+    pub records: usize,
+    /// Estimated bytes.
+    pub bytes: usize,
+}
+
+impl CacheLimits {
+    /// One event per invocation: many sandboxes write, so only a few recent
+    /// services are worth keeping ([`DEFAULT_CAPACITY`]).
+    pub const DIRECT: Self = Self {
+        records: DEFAULT_CAPACITY,
+        bytes: 64 * 1024 * 1024,
+    };
+
+    /// Behind the FIFO queue: one writer at a time, so every active service of the
+    /// account is worth keeping, within 32 MiB (an eighth of the handler's default
+    /// 256 MB; about 4,000 small services, or a hundred 500-task ones).
+    pub const QUEUE: Self = Self {
+        records: 8192,
+        bytes: 32 * 1024 * 1024,
+    };
+}
+
+fn weight(record: &ServiceRecord) -> usize {
+    BASE_WEIGHT + TASK_WEIGHT * record.state.task_count()
+}
+
+/// The remembered records and their order of use.
 #[derive(Debug, Default)]
 struct Memory {
-    records: HashMap<ServiceArn, ServiceRecord>,
-    /// Oldest first, for eviction.
-    order: VecDeque<ServiceArn>,
+    records: HashMap<ServiceArn, Kept>,
+    /// By last use, oldest first: the use's number, the service.
+    by_use: BTreeMap<u64, ServiceArn>,
+    uses: u64,
+    bytes: usize,
+}
+
+#[derive(Debug)]
+struct Kept {
+    record: ServiceRecord,
+    used: u64,
+    weight: usize,
 }
 
 impl Memory {
-    fn put(&mut self, record: ServiceRecord, capacity: usize) {
+    fn touch(&mut self, service: &ServiceArn) -> Option<&ServiceRecord> {
+        self.uses += 1;
+        let kept = self.records.get_mut(service)?;
+        self.by_use.remove(&kept.used);
+        kept.used = self.uses;
+        self.by_use.insert(kept.used, service.clone());
+        Some(&kept.record)
+    }
+
+    fn put(&mut self, record: ServiceRecord, limits: CacheLimits) {
         let service = record.state.service().clone();
-        if self.records.insert(service.clone(), record).is_none() {
-            self.order.push_back(service);
-        }
-        while self.order.len() > capacity {
-            if let Some(old) = self.order.pop_front() {
-                self.records.remove(&old);
+        self.forget(&service);
+        self.uses += 1;
+        let kept = Kept {
+            weight: weight(&record),
+            record,
+            used: self.uses,
+        };
+        self.bytes += kept.weight;
+        self.by_use.insert(kept.used, service.clone());
+        self.records.insert(service, kept);
+        while self.records.len() > limits.records || self.bytes > limits.bytes {
+            let Some((_, oldest)) = self.by_use.pop_first() else {
+                break;
+            };
+            if let Some(gone) = self.records.remove(&oldest) {
+                self.bytes -= gone.weight;
             }
         }
     }
 
     fn forget(&mut self, service: &ServiceArn) {
-        if self.records.remove(service).is_some() {
-            self.order.retain(|s| s != service);
+        if let Some(gone) = self.records.remove(service) {
+            self.by_use.remove(&gone.used);
+            self.bytes -= gone.weight;
         }
     }
 }
@@ -61,21 +136,32 @@ impl Memory {
 pub struct CachedStore<S> {
     inner: S,
     memory: Mutex<Memory>,
-    capacity: usize,
+    limits: CacheLimits,
 }
 
 impl<S> CachedStore<S> {
-    /// Remembers up to [`DEFAULT_CAPACITY`] records in front of `inner`.
+    /// Remembers as [`CacheLimits::DIRECT`] in front of `inner`.
     pub fn new(inner: S) -> Self {
-        Self::with_capacity(inner, DEFAULT_CAPACITY)
+        Self::with_limits(inner, CacheLimits::DIRECT)
     }
 
     /// Remembers up to `capacity` records.
     pub fn with_capacity(inner: S, capacity: usize) -> Self {
+        Self::with_limits(
+            inner,
+            CacheLimits {
+                records: capacity,
+                ..CacheLimits::DIRECT
+            },
+        )
+    }
+
+    /// Remembers within `limits`.
+    pub fn with_limits(inner: S, limits: CacheLimits) -> Self {
         Self {
             inner,
             memory: Mutex::new(Memory::default()),
-            capacity,
+            limits,
         }
     }
 
@@ -93,12 +179,12 @@ impl<S> CachedStore<S> {
 #[async_trait]
 impl<S: StateStore> StateStore for CachedStore<S> {
     async fn load(&self, service: &ServiceArn) -> Result<Option<ServiceRecord>, StoreError> {
-        if let Some(rec) = self.memory().records.get(service) {
+        if let Some(rec) = self.memory().touch(service) {
             return Ok(Some(rec.clone()));
         }
         let loaded = self.inner.load(service).await?;
         if let Some(rec) = &loaded {
-            self.memory().put(rec.clone(), self.capacity);
+            self.memory().put(rec.clone(), self.limits);
         }
         Ok(loaded)
     }
@@ -107,7 +193,7 @@ impl<S: StateStore> StateStore for CachedStore<S> {
         let service = request.record.state.service().clone();
         match self.inner.save(request).await {
             Ok(()) => {
-                self.memory().put(request.record.clone(), self.capacity);
+                self.memory().put(request.record.clone(), self.limits);
                 Ok(())
             }
             Err(StoreError::Conflict {
@@ -115,7 +201,7 @@ impl<S: StateStore> StateStore for CachedStore<S> {
                 expected,
                 current: Some(winner),
             }) => {
-                self.memory().put((*winner).clone(), self.capacity);
+                self.memory().put((*winner).clone(), self.limits);
                 Err(StoreError::Conflict {
                     service: name,
                     expected,
@@ -213,21 +299,57 @@ mod tests {
         );
     }
 
-    /// The memory is bounded, oldest first out.
+    /// The memory is bounded: the service least recently read or written goes first,
+    /// so a service read on every batch stays however many others pass through.
     #[tokio::test]
-    async fn it_remembers_at_most_its_capacity() {
+    async fn it_forgets_the_least_recently_used_first() {
         let shared = std::sync::Arc::new(Counting::default());
         let here = CachedStore::with_capacity(shared.clone(), 2);
-        for n in 0..3 {
+        for n in 0..2 {
             assert!(write(&here, &mut ServiceRecord::new(arn(n)), "a").await);
         }
+        here.load(&arn(0)).await.unwrap();
+        assert!(write(&here, &mut ServiceRecord::new(arn(2)), "a").await);
+        here.load(&arn(0)).await.unwrap();
         here.load(&arn(2)).await.unwrap();
+        assert_eq!(
+            shared.loads.load(Ordering::SeqCst),
+            0,
+            "0 was used, 2 is new"
+        );
+        here.load(&arn(1)).await.unwrap();
+        assert_eq!(
+            shared.loads.load(Ordering::SeqCst),
+            1,
+            "1, the least recently used, was dropped"
+        );
+    }
+
+    /// Behind the queue it keeps many services, but never more than its bytes.
+    #[tokio::test]
+    async fn it_remembers_within_its_bytes() {
+        let shared = std::sync::Arc::new(Counting::default());
+        let limits = CacheLimits {
+            records: 100,
+            bytes: 3 * BASE_WEIGHT,
+        };
+        let here = CachedStore::with_limits(shared.clone(), limits);
+        for n in 0..4 {
+            assert!(write(&here, &mut ServiceRecord::new(arn(n)), "a").await);
+        }
+        for n in 1..4 {
+            here.load(&arn(n)).await.unwrap();
+        }
         assert_eq!(shared.loads.load(Ordering::SeqCst), 0);
         here.load(&arn(0)).await.unwrap();
         assert_eq!(
             shared.loads.load(Ordering::SeqCst),
             1,
-            "the oldest was dropped"
+            "three fit, the first went"
         );
+        let memory = here.memory();
+        assert_eq!(memory.records.len(), 3);
+        assert_eq!(memory.by_use.len(), 3);
+        assert_eq!(memory.bytes, 3 * BASE_WEIGHT);
     }
 }

@@ -7,6 +7,7 @@
 
 use thiserror::Error;
 
+use crate::adapters::cached::CacheLimits;
 use crate::core::Settings;
 use crate::delivery::{SweepConfig, WatcherConfig};
 use crate::model::{CrashLoopRule, Millis};
@@ -38,6 +39,28 @@ pub enum MetricsSinkKind {
     CloudWatch,
 }
 
+/// How events reach the handler (`EVENT_DELIVERY`, set by the Terraform module from
+/// `event_delivery.mode`): it decides how many services a sandbox remembers
+/// ([`CacheLimits`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EventDelivery {
+    /// One EventBridge event per invocation, many sandboxes at once (the default
+    /// when the variable is absent: the safe choice for a copy that may be stale).
+    Direct,
+    /// SQS FIFO batches, one at a time.
+    Queue,
+}
+
+impl EventDelivery {
+    /// What a sandbox remembers under this delivery.
+    pub fn cache_limits(self) -> CacheLimits {
+        match self {
+            Self::Direct => CacheLimits::DIRECT,
+            Self::Queue => CacheLimits::QUEUE,
+        }
+    }
+}
+
 /// The variables shared by the ecs-event-handler and the rollout-sweeper.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EnvConfig {
@@ -53,6 +76,8 @@ pub struct EnvConfig {
     pub environment: Option<String>,
     /// `STALL_AFTER`, `ZERO_GRACE`, `NOTIFY_INFO` and the fixed delivery knobs.
     pub watcher: WatcherConfig,
+    /// `EVENT_DELIVERY`: `direct` (default) or `queue`.
+    pub event_delivery: EventDelivery,
 }
 
 impl EnvConfig {
@@ -91,6 +116,17 @@ impl EnvConfig {
                     "METRICS_SINK",
                     other.into(),
                     "`emf` or `cloudwatch`",
+                ));
+            }
+        };
+        let event_delivery = match var("EVENT_DELIVERY").as_deref() {
+            None | Some("direct") => EventDelivery::Direct,
+            Some("queue") => EventDelivery::Queue,
+            Some(other) => {
+                return Err(invalid(
+                    "EVENT_DELIVERY",
+                    other.into(),
+                    "`direct` or `queue`",
                 ));
             }
         };
@@ -134,6 +170,7 @@ impl EnvConfig {
             metrics_namespace,
             environment: var("ENVIRONMENT"),
             watcher,
+            event_delivery,
         })
     }
 }
@@ -224,6 +261,9 @@ mod tests {
             }
         );
         assert_eq!(c.environment, None);
+        assert_eq!(c.event_delivery, EventDelivery::Direct);
+        let queued = with(&[BASE[0], BASE[1], ("EVENT_DELIVERY", "queue")]).unwrap();
+        assert_eq!(queued.event_delivery.cache_limits(), CacheLimits::QUEUE);
     }
 
     /// Each bad value is reported with the variable's name.
@@ -240,6 +280,7 @@ mod tests {
             ("NOTIFY_INFO", "maybe"),
             ("CRASH_LOOP", "1/15m"),
             ("CRASH_LOOP", "often"),
+            ("EVENT_DELIVERY", "fifo"),
         ] {
             let mut pairs = BASE.to_vec();
             pairs.push((var, value));

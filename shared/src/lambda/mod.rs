@@ -14,7 +14,7 @@ mod init;
 #[cfg(feature = "aws")]
 mod wiring;
 
-pub use env::{ConfigError, EnvConfig, MetricsSinkKind, sweep_config};
+pub use env::{ConfigError, EnvConfig, EventDelivery, MetricsSinkKind, sweep_config};
 #[cfg(feature = "lambda")]
 pub use init::report_init_error;
 #[cfg(feature = "aws")]

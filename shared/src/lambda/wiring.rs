@@ -39,10 +39,10 @@ pub fn aws_watcher(config: &EnvConfig, sdk: &SdkConfig) -> AwsWatcher {
     };
     Watcher {
         // A warm sandbox writes without reading first (see `cached`).
-        store: CachedStore::new(DynamoStore::new(
-            aws_sdk_dynamodb::Client::new(sdk),
-            &config.state_table,
-        )),
+        store: CachedStore::with_limits(
+            DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &config.state_table),
+            config.event_delivery.cache_limits(),
+        ),
         notifier: SnsNotifier::new(
             aws_sdk_sns::Client::new(sdk),
             &config.alert_topic_arn,
