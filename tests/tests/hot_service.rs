@@ -149,12 +149,13 @@ fn report(name: &str, stream: &Mixed, run: &Run) {
         .max()
         .unwrap_or(0);
     println!(
-        "{name}: {} events, wall {:.1} s, {} invocations ({} failed: {:?}; {} events retried by Lambda, {} needed more than Lambda's three tries, {} never applied)\n  conflicts per event {:.2} ({lost} conditional writes lost the race)\n  invocation latency p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms\n  DynamoDB calls per event {:.2} ({}; {injected} injected faults)\n  largest write request {:.1} KB; live item at the end {:.1} KB",
+        "{name}: {} events, wall {:.1} s, {} invocations ({} failed: {:?}; {} left alerts to the sweeper; {} events retried by Lambda, {} needed more than Lambda's three tries, {} never applied)\n  conflicts per event {:.2} ({lost} conditional writes lost the race)\n  invocation latency p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms\n  DynamoDB calls per event {:.2} ({}; {injected} injected faults)\n  largest write request {:.1} KB; live item at the end {:.1} KB",
         stream.events.len(),
         run.elapsed.as_secs_f64(),
         run.tally.invocations,
         run.tally.failures.values().sum::<usize>(),
         run.tally.failures,
+        run.tally.unsettled,
         run.tally.retried,
         run.tally.redelivered,
         run.tally.unapplied.len(),
@@ -356,6 +357,10 @@ async fn the_queue_delivers_a_hot_service_with_one_writer_and_no_lost_race() {
         queue.tally.failures.is_empty() && queue.tally.retried == 0,
         "messages handed back without any fault: {:?}",
         queue.tally.failures
+    );
+    assert_eq!(
+        queue.tally.unsettled, 0,
+        "alerts left to the sweeper without any fault"
     );
     let lost = queue
         .calls

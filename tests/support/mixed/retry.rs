@@ -19,8 +19,13 @@ pub const MAX_REDELIVERIES: usize = 10;
 pub struct Tally {
     /// Invocations, retries included.
     pub invocations: usize,
-    /// Failed invocations, by error type.
+    /// Failed invocations, by error type (a batch that handed messages back counts
+    /// as `BatchItemFailures`).
     pub failures: BTreeMap<&'static str, usize>,
+    /// Batches whose services were all written but whose alerts or metrics were
+    /// left to the sweeper (SNS or CloudWatch failed after the write): not a failed
+    /// invocation, nothing goes back to the queue.
+    pub unsettled: usize,
     /// Events that needed Lambda's retries (same request id).
     pub retried: usize,
     /// Events that needed a redelivery after Lambda's retries (a new request id):
@@ -50,6 +55,7 @@ impl Tally {
         self.invocations += other.invocations;
         self.retried += other.retried;
         self.redelivered += other.redelivered;
+        self.unsettled += other.unsettled;
         for (k, v) in &other.failures {
             *self.failures.entry(k).or_insert(0) += v;
         }
@@ -76,7 +82,7 @@ impl Tally {
             *self.failures.entry("BatchItemFailures").or_insert(0) += 1;
         }
         if outcome.unsettled > 0 {
-            *self.failures.entry("Unsettled").or_insert(0) += 1;
+            self.unsettled += 1;
         }
         if !outcome.failed.is_empty() || outcome.unsettled > 0 {
             self.window_alerts.extend(alerts);
