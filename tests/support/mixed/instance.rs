@@ -12,6 +12,7 @@ use rollout_watcher::adapters::recording::{ManualClock, RecordingMetrics};
 use rollout_watcher::adapters::sns::SnsNotifier;
 use rollout_watcher::core::{Alert, Metric};
 use rollout_watcher::delivery::{Watcher, WatcherConfig};
+use rollout_watcher::lambda::EventDelivery;
 use rollout_watcher::model::{Millis, Timestamp};
 use rollout_watcher::ports::{Clock, MetricsError, MetricsSink, Notifier, NotifyError};
 
@@ -28,13 +29,19 @@ pub type LoadWatcher = Watcher<(
     Arc<LoadClock>,
 )>;
 
-/// The watcher wired to `sdk` (the proxy's configuration), as the Lambda wires it.
-pub fn watcher(sdk: &SdkConfig, topic_arn: &str, clock: Arc<LoadClock>) -> LoadWatcher {
+/// The watcher wired to `sdk` (the proxy's configuration), as the Lambda wires it
+/// for `delivery` (which decides how much a sandbox remembers).
+pub fn watcher(
+    sdk: &SdkConfig,
+    topic_arn: &str,
+    clock: Arc<LoadClock>,
+    delivery: EventDelivery,
+) -> LoadWatcher {
     Watcher {
-        store: Arc::new(CachedStore::new(DynamoStore::new(
-            aws_sdk_dynamodb::Client::new(sdk),
-            TABLE,
-        ))),
+        store: Arc::new(CachedStore::with_limits(
+            DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), TABLE),
+            delivery.cache_limits(),
+        )),
         notifier: Tracked {
             inner: SnsNotifier::new(
                 aws_sdk_sns::Client::new(sdk),

@@ -19,6 +19,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use rollout_watcher::delivery::QueuedEvent;
+use rollout_watcher::lambda::EventDelivery;
 use rollout_watcher::model::Millis;
 use rollout_watcher::ports::Clock;
 
@@ -58,7 +59,12 @@ pub async fn queued(mixed: &Mixed, setup: Setup) -> anyhow::Result<Run> {
     // The deployed lease: one invocation at a time, so no claim outlives its
     // invocation on the virtual clock but one a failed invocation left, which the
     // next receive (a visibility timeout later) or the sweeper takes over.
-    let w = watcher(&bench.sdk, &bench.stack.topic_arn, clock.clone());
+    let w = watcher(
+        &bench.sdk,
+        &bench.stack.topic_arn,
+        clock.clone(),
+        EventDelivery::Queue,
+    );
     let mut queue: VecDeque<Message> = mixed
         .events
         .iter()

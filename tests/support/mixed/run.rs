@@ -11,6 +11,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_ecs::types::{ContainerDefinition, DeploymentCircuitBreaker, DeploymentConfiguration};
 use rollout_watcher::adapters::dynamodb::{DynamoStore, LIVE_SK, item_size};
 use rollout_watcher::core::{Metric, RolloutSummary};
+use rollout_watcher::lambda::EventDelivery;
 use rollout_watcher::ports::{Clock, StateStore};
 use rollout_watcher_cli::simulate::Params;
 
@@ -192,7 +193,12 @@ pub async fn sequential(mixed: &Mixed, setup: Setup) -> anyhow::Result<Run> {
     let sleeps = setup.real_back_off;
     let bench = Bench::start(mixed, setup).await?;
     let clock = Arc::new(LoadClock::at(time_of(&mixed.events[0]), sleeps));
-    let w = watcher(&bench.sdk, &bench.stack.topic_arn, clock.clone());
+    let w = watcher(
+        &bench.sdk,
+        &bench.stack.topic_arn,
+        clock.clone(),
+        EventDelivery::Direct,
+    );
     let mut tally = Tally::default();
     let started = Instant::now();
     for (i, e) in mixed.events.iter().enumerate() {
@@ -219,7 +225,12 @@ pub async fn concurrent(mixed: &Mixed, setup: Setup, n: usize) -> anyhow::Result
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..n {
         let clock = Arc::new(LoadClock::at(time_of(&events[0]), sleeps));
-        let mut w = watcher(&bench.sdk, &bench.stack.topic_arn, clock.clone());
+        let mut w = watcher(
+            &bench.sdk,
+            &bench.stack.topic_arn,
+            clock.clone(),
+            EventDelivery::Direct,
+        );
         w.config.lease = LEASE_FOR_COMPRESSED_TIME;
         let (events, next) = (events.clone(), next.clone());
         tasks.spawn(async move {
@@ -264,7 +275,12 @@ pub async fn concurrent(mixed: &Mixed, setup: Setup, n: usize) -> anyhow::Result
         .max()
         .unwrap_or_else(|| time_of(&events[0]));
     let clock = Arc::new(LoadClock::at(last, sleeps));
-    let w = watcher(&bench.sdk, &bench.stack.topic_arn, clock.clone());
+    let w = watcher(
+        &bench.sdk,
+        &bench.stack.topic_arn,
+        clock.clone(),
+        EventDelivery::Direct,
+    );
     sweep_after(&w, &clock, &mut tally).await?;
     metrics.extend(w.metrics.sink.sent());
     let elapsed = started.elapsed();
