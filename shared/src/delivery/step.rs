@@ -7,13 +7,19 @@
 use crate::core::{Effects, Observation};
 use crate::error_chain;
 use crate::model::{
-    DeploymentPhase, Input, InputKind, ServiceArn, ServiceDeploymentView, TaskObservation,
+    DeploymentPhase, Input, InputKind, Millis, ServiceArn, ServiceDeploymentView, TaskObservation,
     Timestamp,
 };
 use crate::ports::{Clock, Ports, ServiceInspector, ServiceView};
 use crate::record::ServiceRecord;
 
 use super::Watcher;
+
+/// How much later than a rollout's start (ECS's clock) a configuration reading
+/// (the function's clock) must be to count as taken after it. Both clocks follow
+/// Amazon's time service to well under a millisecond; the second absorbs that and a
+/// start time ECS rounds to whole seconds in some events.
+const CLOCK_MARGIN: Millis = Millis::from_secs(1);
 
 /// ECS look-ups made at most once per service per invocation (one event, or a
 /// service's events in a batch), kept across conflict retries.
@@ -130,9 +136,18 @@ impl<P: Ports> Watcher<P> {
         Some(rec.state.apply(&reading, &self.config.settings))
     }
 
-    /// A rollout starts (first IN_PROGRESS of a deployment), or the cached
-    /// configuration is absent or older than `config_max_age`.
+    /// A rollout starts (first IN_PROGRESS of a deployment) and the cached
+    /// configuration was read before it began, or the cached configuration is absent
+    /// or older than `config_max_age`.
+    ///
+    /// Why a reading taken after the start counts: EventBridge does not keep a
+    /// rollout's events in order, and its first task events often arrive before its
+    /// IN_PROGRESS. The configuration read for them already describes the update that
+    /// started the rollout (ECS records the deployment before it emits the event);
+    /// reading it again seconds later would spend a DescribeServices, whose rate a
+    /// busy account shares with its deploy tooling, on the same answer.
     fn wants_config(&self, rec: &ServiceRecord, input: &Input, now: Timestamp) -> bool {
+        let read_at = rec.state.config().and_then(|c| c.read_at);
         let starting = match &input.kind {
             InputKind::Deployment(c) if c.phase == DeploymentPhase::InProgress => !rec
                 .state
@@ -141,12 +156,9 @@ impl<P: Ports> Watcher<P> {
                 .any(|r| r.deployment_id == c.deployment && r.started_at.is_some()),
             _ => false,
         };
-        let stale = rec
-            .state
-            .config()
-            .and_then(|c| c.read_at)
-            .is_none_or(|t| now.since(t) >= self.config.config_max_age);
-        starting || stale
+        let read_since_start = read_at.is_some_and(|t| t >= input.time.plus(CLOCK_MARGIN));
+        let stale = read_at.is_none_or(|t| now.since(t) >= self.config.config_max_age);
+        (starting && !read_since_start) || stale
     }
 
     /// DescribeServices, once per service and invocation; `None` when the look-up failed (the

@@ -6,7 +6,8 @@
 //! - [`failing`]: SNS down, conflicting writes, lost replies, long outages;
 //! - [`refused`]: events that are malformed, unfollowed, or from the future;
 //! - [`native`]: ECS-native rollouts read through the Service Deployments API;
-//! - [`batch`]: queued events in batches, one write per service.
+//! - [`batch`]: queued events in batches, one write per service;
+//! - [`config`]: when the service's configuration is read from ECS.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -27,6 +28,7 @@ use crate::record::ServiceRecord;
 
 use super::{Watcher, WatcherConfig};
 mod batch;
+mod config;
 mod delivered;
 mod failing;
 mod native;
