@@ -12,7 +12,7 @@ use rollout_watcher::core::{
     Settings, Severity, Unit,
 };
 use rollout_watcher::model::{CrashLoopRule, Millis, ServiceArn, Timestamp};
-use rollout_watcher::replay::Replay;
+use rollout_watcher::replay::{Replay, ReplayError};
 use serde_json::json;
 
 use crate::archive::{Archive, Budget};
@@ -67,7 +67,7 @@ fn configure(replay: &mut Replay, file: &str) -> anyhow::Result<()> {
         .with_context(|| format!("--describe-services {file}"))?;
     for record in described.services {
         match record.arn.as_deref().and_then(ServiceArn::parse) {
-            Some(arn) => replay.set_config(&arn, record.config),
+            Some(arn) => replay.set_config(&arn, record.config)?,
             None => eprintln!(
                 "rollout-watcher replay: --describe-services {file}: service {} of cluster {} \
                  has no serviceArn; its settings are not used",
@@ -255,23 +255,30 @@ fn replay_inputs(
             .next_event()
             .with_context(|| format!("reading {file}"))?
         {
-            let result = item.map_err(|b| (b.line, b.message)).and_then(|l| {
-                counts.read_ok += 1;
-                if let Some(latest) = latest.as_deref_mut() {
-                    latest.see(l.text, &file, l.line);
-                }
-                match collect.format {
-                    Format::Html => html::apply_json(replay, &mut collect.tasks, l.text),
-                    _ => replay.apply_json(l.text),
-                }
-                .map_err(|e| (l.line, e.to_string()))
-            });
-            match result {
-                Ok(effects) => collect.take(effects, out)?,
-                Err((line, message)) => {
+            let l = match item {
+                Ok(l) => l,
+                Err(bad) => {
                     counts.bad += 1;
-                    eprintln!("{file}:{line}: {message}");
+                    eprintln!("{file}:{}: {}", bad.line, bad.message);
+                    continue;
                 }
+            };
+            counts.read_ok += 1;
+            if let Some(latest) = latest.as_deref_mut() {
+                latest.see(l.text, &file, l.line);
+            }
+            let applied = match collect.format {
+                Format::Html => html::apply_json(replay, &mut collect.tasks, l.text),
+                _ => replay.apply_json(l.text),
+            };
+            match applied {
+                Ok(effects) => collect.take(effects, out)?,
+                Err(ReplayError::Event(e)) => {
+                    counts.bad += 1;
+                    eprintln!("{file}:{}: {e}", l.line);
+                }
+                // The watcher's own bytes: a bug, so the replay stops.
+                Err(e) => return Err(anyhow::Error::new(e).context(format!("{file}:{}", l.line))),
             }
         }
     }
@@ -314,12 +321,12 @@ fn finish(
     out: &mut (impl Write + ?Sized),
 ) -> anyhow::Result<()> {
     if collect.format == Format::Html {
-        let page = html::replay_page(&collect.drawn, &replay.rollouts(), &collect.tasks, now);
+        let page = html::replay_page(&collect.drawn, &replay.rollouts()?, &collect.tasks, now);
         out.write_all(html::document(&page).as_bytes())?;
         return Ok(());
     }
     // The rollouts the services still hold, as they stand now, over what was kept.
-    for r in replay.live_rollouts() {
+    for r in replay.live_rollouts()? {
         collect.archive.put(r)?;
     }
     let text = collect.format == Format::Text;
@@ -327,7 +334,7 @@ fn finish(
     // The states go before the rollouts are ordered and written, when the archive is
     // at its largest; the timeline still reads each service's configuration.
     let configs = if text {
-        replay.into_configs()
+        replay.into_configs()?
     } else {
         drop(replay);
         HashMap::new()
@@ -415,7 +422,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         latest.refuse(now)?;
     }
     if let Some(now) = now {
-        collect.take(replay.tick_all(now), out)?;
+        collect.take(replay.tick_all(now)?, out)?;
     }
     let stats = replay.stats;
     finish(replay, collect, now, out)?;
@@ -621,6 +628,7 @@ mod tests {
         all.extend(
             replay
                 .tick_all(Timestamp::parse("2026-03-09T00:00:00Z").unwrap())
+                .unwrap()
                 .items,
         );
         let mut kinds = [0; 4];
