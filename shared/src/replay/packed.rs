@@ -16,9 +16,10 @@ use serde::{Deserialize, Serialize};
 use crate::core::ServiceState;
 use crate::model::{Millis, ServiceArn, Timestamp};
 
-/// Deflate's level. Measured on the month's states (about 16 KB of JSON each):
-/// level 1 packs to 5.6 KB, level 6 to 4.9 KB at three times the cost; the packing
-/// is paid on every service every day, the bytes only while it is idle.
+/// Deflate's level: 1, its fastest. A state is packed each time its service goes
+/// idle and decoded each time it wakes, while the bytes saved by a higher level
+/// count only while it sleeps. (Not compared with other levels on these streams:
+/// packing is off in `replay`, see [`Packing`](super::Packing).)
 const LEVEL: u8 = 1;
 
 /// Why a state could not be packed or unpacked. The bytes are the watcher's own, so
