@@ -321,6 +321,16 @@ impl Replay {
         Ok(configs)
     }
 
+    /// The states, one at a time, each let go of once the caller is done with it:
+    /// what a caller that kept the rollouts reads at the end (the rollouts the
+    /// services still hold, their configurations) without every state and all it
+    /// takes from them in memory at once, at the end of a month of events.
+    pub fn into_states(self) -> impl Iterator<Item = Result<ServiceState, PackError>> {
+        self.services
+            .into_iter()
+            .map(|(arn, held)| held.into_state(&arn))
+    }
+
     /// The state of one service, decoded if it is packed.
     pub fn service(&self, arn: &ServiceArn) -> Result<Option<Cow<'_, ServiceState>>, PackError> {
         self.services.get(arn).map(|h| h.read(arn)).transpose()
