@@ -44,7 +44,7 @@ pub fn replay_scenario_into(
     if let Some(described) = described_config(params)? {
         let service =
             ServiceArn::parse(&sim_service_arn(params)?).context("the simulated service's ARN")?;
-        replay.set_config(&service, described)?;
+        replay.set_config(&service, described);
     }
     let mut all = Effects::default();
     let mut last = None;
@@ -58,7 +58,7 @@ pub fn replay_scenario_into(
     }
     let now = last.map(|l| l.plus(settings.stall_after).plus(Millis::from_secs(60)));
     if let Some(now) = now {
-        all.extend(replay.tick_all(now)?);
+        all.extend(replay.tick_all(now));
     }
     Ok((all, replay, now))
 }
@@ -149,7 +149,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         }
         let mut tasks = html::TaskLog::new();
         let (effects, replay, now) = replay_scenario_into(&p, &settings, &mut tasks)?;
-        let rollouts = replay.rollouts()?;
+        let rollouts = replay.rollouts();
         // The demo knows the service's settings: the timeline says what they let ECS do.
         let known = described_config(&p)?.unwrap_or_else(|| config(&p));
         let config = |_: &ServiceArn| Some(known.clone());

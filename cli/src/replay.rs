@@ -12,7 +12,7 @@ use rollout_watcher::core::{
     Settings, Severity, Unit,
 };
 use rollout_watcher::model::{CrashLoopRule, Millis, ServiceArn, Timestamp};
-use rollout_watcher::replay::{Replay, ReplayError};
+use rollout_watcher::replay::Replay;
 use serde_json::json;
 
 use crate::archive::{Archive, Budget};
@@ -67,7 +67,7 @@ fn configure(replay: &mut Replay, file: &str) -> anyhow::Result<()> {
         .with_context(|| format!("--describe-services {file}"))?;
     for record in described.services {
         match record.arn.as_deref().and_then(ServiceArn::parse) {
-            Some(arn) => replay.set_config(&arn, record.config)?,
+            Some(arn) => replay.set_config(&arn, record.config),
             None => eprintln!(
                 "rollout-watcher replay: --describe-services {file}: service {} of cluster {} \
                  has no serviceArn; its settings are not used",
@@ -255,30 +255,23 @@ fn replay_inputs(
             .next_event()
             .with_context(|| format!("reading {file}"))?
         {
-            let l = match item {
-                Ok(l) => l,
-                Err(bad) => {
-                    counts.bad += 1;
-                    eprintln!("{file}:{}: {}", bad.line, bad.message);
-                    continue;
+            let result = item.map_err(|b| (b.line, b.message)).and_then(|l| {
+                counts.read_ok += 1;
+                if let Some(latest) = latest.as_deref_mut() {
+                    latest.see(l.text, &file, l.line);
                 }
-            };
-            counts.read_ok += 1;
-            if let Some(latest) = latest.as_deref_mut() {
-                latest.see(l.text, &file, l.line);
-            }
-            let applied = match collect.format {
-                Format::Html => html::apply_json(replay, &mut collect.tasks, l.text),
-                _ => replay.apply_json(l.text),
-            };
-            match applied {
+                match collect.format {
+                    Format::Html => html::apply_json(replay, &mut collect.tasks, l.text),
+                    _ => replay.apply_json(l.text),
+                }
+                .map_err(|e| (l.line, e.to_string()))
+            });
+            match result {
                 Ok(effects) => collect.take(effects, out)?,
-                Err(ReplayError::Event(e)) => {
+                Err((line, message)) => {
                     counts.bad += 1;
-                    eprintln!("{file}:{}: {e}", l.line);
+                    eprintln!("{file}:{line}: {message}");
                 }
-                // The watcher's own bytes: a bug, so the replay stops.
-                Err(e) => return Err(anyhow::Error::new(e).context(format!("{file}:{}", l.line))),
             }
         }
     }
@@ -321,7 +314,7 @@ fn finish(
     out: &mut (impl Write + ?Sized),
 ) -> anyhow::Result<()> {
     if collect.format == Format::Html {
-        let page = html::replay_page(&collect.drawn, &replay.rollouts()?, &collect.tasks, now);
+        let page = html::replay_page(&collect.drawn, &replay.rollouts(), &collect.tasks, now);
         out.write_all(html::document(&page).as_bytes())?;
         return Ok(());
     }
@@ -333,7 +326,6 @@ fn finish(
     // largest: the memory of one is reused for what the archive takes of the next.
     let mut configs = HashMap::new();
     for state in replay.into_states() {
-        let state = state?;
         for r in state.rollouts() {
             collect.archive.put(r)?;
         }
@@ -424,7 +416,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         latest.refuse(now)?;
     }
     if let Some(now) = now {
-        collect.take(replay.tick_all(now)?, out)?;
+        collect.take(replay.tick_all(now), out)?;
     }
     let stats = replay.stats;
     finish(replay, collect, now, out)?;
@@ -630,7 +622,6 @@ mod tests {
         all.extend(
             replay
                 .tick_all(Timestamp::parse("2026-03-09T00:00:00Z").unwrap())
-                .unwrap()
                 .items,
         );
         let mut kinds = [0; 4];

@@ -177,7 +177,7 @@ fn demo_page_renders_in_chromium_without_errors() {
     let expected: usize = Scenario::every()
         .map(|s| {
             let (_, replay) = replay_scenario(&Params::defaults(s), &Settings::default()).unwrap();
-            replay.rollouts().unwrap().len()
+            replay.rollouts().len()
         })
         .sum();
     let dom = run_chromium(&page, &["--dump-dom"]);

@@ -186,7 +186,6 @@ fn failure_counts_are_the_summaries() {
     let (_, replay) = rollout_watcher_cli::demo::replay_scenario(&p, &Default::default()).unwrap();
     let main = replay
         .rollouts()
-        .unwrap()
         .into_iter()
         .find(|r| r.rollback_of.is_none())
         .unwrap();

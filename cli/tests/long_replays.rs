@@ -88,7 +88,6 @@ fn the_rollouts_written_are_those_the_remembering_watcher_lists_in_its_order() {
     }
     let want: Vec<String> = remembering
         .rollouts()
-        .unwrap()
         .iter()
         .map(|r| rollout_json(r).to_string())
         .collect();
@@ -134,14 +133,14 @@ fn after_a_month_each_service_holds_only_what_late_events_need() {
         let _ = replay.apply_json(&l).unwrap();
     }
     let mut held: BTreeMap<_, Vec<_>> = BTreeMap::new();
-    for r in replay.live_rollouts().unwrap() {
+    for r in replay.live_rollouts() {
         held.entry(r.service.clone()).or_default().push(r);
     }
     assert!(services.len() > 20, "{} services", services.len());
 
     for service in &services {
         let rollouts = held.get(service).map_or(&[][..], Vec::as_slice);
-        let state = replay.service(service).unwrap().unwrap();
+        let state = replay.service(service).unwrap();
         let edge = state.clock().unwrap().as_millis() - LATE_LIMIT.0;
         let recent = |t: &serde_json::Value| {
             Timestamp::parse(t.as_str().unwrap()).unwrap().as_millis() >= edge

@@ -37,7 +37,7 @@ fn run(
     let params = Params::defaults(scenario);
     let sim = simulate(&params).unwrap();
     let (fx, replay) = replay_scenario(&params, &Settings::default()).unwrap();
-    let rollouts = replay.rollouts().unwrap();
+    let rollouts = replay.rollouts();
     let main = rollouts.first().unwrap().state;
     assert_eq!(
         main.as_str(),
@@ -254,7 +254,7 @@ fn watcher_agrees_with_simulator_across_settings() {
             }
             let sim = simulate(&p).unwrap();
             let (fx, replay) = replay_scenario(&p, &Settings::default()).unwrap();
-            let main = replay.rollouts().unwrap()[0].state;
+            let main = replay.rollouts()[0].state;
             assert_eq!(
                 main.as_str(),
                 sim.expected.final_state,

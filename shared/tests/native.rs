@@ -112,9 +112,7 @@ impl Story {
     fn new(config: Option<ServiceConfig>) -> Self {
         let mut replay = Replay::new(Settings::default());
         if let Some(c) = config {
-            replay
-                .set_config(&ServiceArn::parse(SVC).unwrap(), c)
-                .unwrap();
+            replay.set_config(&ServiceArn::parse(SVC).unwrap(), c);
         }
         Self {
             replay,
@@ -132,10 +130,7 @@ impl Story {
 
     /// Lets event time pass to `s` (the sweeper's tick, `replay --now`).
     fn at(&mut self, s: u32) -> &mut Self {
-        let fx = self
-            .replay
-            .tick_all(Timestamp::parse(&t(s)).unwrap())
-            .unwrap();
+        let fx = self.replay.tick_all(Timestamp::parse(&t(s)).unwrap());
         self.fx.extend(fx);
         self
     }
@@ -185,7 +180,7 @@ impl Story {
     }
 
     fn end_state(&self) -> RolloutState {
-        let rollouts = self.replay.rollouts().unwrap();
+        let rollouts = self.replay.rollouts();
         rollouts
             .iter()
             .find(|r| r.deployment_id.as_str() == GREEN)
@@ -378,10 +373,7 @@ fn hook_events_before_the_deployment_event_join_it_when_it_comes() {
     assert_eq!(s.fired(AlertName::DeploymentPaused), 1);
     assert_eq!(s.fired(AlertName::DeploymentStalled), 0);
     assert_eq!(s.metric(MetricName::DeploymentPausedTime), [720.0]);
-    assert_eq!(
-        s.replay.rollouts().unwrap(),
-        ordered.replay.rollouts().unwrap()
-    );
+    assert_eq!(s.replay.rollouts(), ordered.replay.rollouts());
     // Every event again, in order: nothing more is said.
     let before = s.fx.items.len();
     s.feed(&blue_green_with_approval(true));
@@ -742,7 +734,7 @@ fn a_service_deployments_reading_feeds_the_same_state_machine() {
             v,
             Timestamp::parse(&t(at)).unwrap(),
         );
-        let fx = s.replay.apply_input(&input).unwrap();
+        let fx = s.replay.apply_input(&input);
         s.fx.extend(fx);
     };
     read(&mut s, view("IN_PROGRESS", "AWAITING_ACTION"), 130);
@@ -772,12 +764,8 @@ fn unjoined_service_deployments_are_bounded() {
         .replace(SD, &arn);
         s.feed(&[event]);
     }
-    let state = s
-        .replay
-        .service(&ServiceArn::parse(SVC).unwrap())
-        .unwrap()
-        .unwrap();
-    let stored = serde_json::to_string(&state).unwrap();
+    let state = s.replay.service(&ServiceArn::parse(SVC).unwrap()).unwrap();
+    let stored = serde_json::to_string(state).unwrap();
     assert_eq!(stored.matches("\"arn\":").count(), 8, "{stored}");
     assert!(stored.contains("deployment0000000000019"));
     assert!(!stored.contains("deployment0000000000011"));
@@ -796,9 +784,7 @@ fn a_configuration_read_after_the_rollout_began_still_counts_the_bake() {
     let events = blue_green_with_approval(true);
     let mut s = Story::new(None);
     s.feed(&events[..2]);
-    s.replay
-        .set_config(&ServiceArn::parse(SVC).unwrap(), cfg)
-        .unwrap();
+    s.replay.set_config(&ServiceArn::parse(SVC).unwrap(), cfg);
     s.feed(&events[2..]).at(3 * 3600);
     assert_eq!(s.fired(AlertName::DeploymentStalled), 0, "{:?}", s.alerts());
     assert_eq!(s.end_state(), RolloutState::Completed);

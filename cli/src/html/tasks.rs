@@ -17,10 +17,10 @@ use std::collections::HashMap;
 
 use rollout_watcher::core::{Effects, classify};
 use rollout_watcher::model::{
-    EcsEvent, Input, InputKind, Interpreted, ServiceArn, TaskObservation, TaskStatus, Timestamp,
-    task_definition_name,
+    EcsEvent, Input, InputKind, Interpreted, ModelError, ServiceArn, TaskObservation, TaskStatus,
+    Timestamp, task_definition_name,
 };
-use rollout_watcher::replay::{Replay, ReplayError};
+use rollout_watcher::replay::Replay;
 
 /// Tasks kept per deployment.
 pub(super) const MAX_TASKS: usize = 2_000;
@@ -205,12 +205,12 @@ pub fn apply_json(
     replay: &mut Replay,
     log: &mut TaskLog,
     text: &str,
-) -> Result<Effects, ReplayError> {
+) -> Result<Effects, ModelError> {
     let event = match EcsEvent::from_json(text) {
         Ok(event) => event,
         Err(e) => {
             replay.stats.rejected += 1;
-            return Err(e.into());
+            return Err(e);
         }
     };
     if let Ok(Interpreted::Use(input)) = event.interpret() {

@@ -294,7 +294,7 @@ fn a_megabyte_task_event_is_handled_and_stored_small() {
         "arn:aws:ecs:ap-northeast-2:653734769926:service/sin-web_cluster-dev/sin-web_service-dev",
     )
     .unwrap();
-    let size = stored(&world.service(&service).unwrap().unwrap()).len();
+    let size = stored(world.service(&service).unwrap()).len();
     assert!(size < 64 * 1024, "one event made a {size}-byte state");
 }
 

@@ -104,13 +104,13 @@ fn another_accounts_service_of_the_same_name_stays_apart() {
     assert!(fx.alerts().all(|a| a.service.as_str() == other));
     let other_arn = ServiceArn::parse(&other).unwrap();
     assert_eq!(other_arn.account(), "444455556666");
-    let theirs_before = stored(&world.replay.service(&other_arn).unwrap().unwrap());
+    let theirs_before = stored(world.replay.service(&other_arn).unwrap());
 
     let fx = world.replay.apply_json(FAILED).unwrap();
     assert!(fx.alerts().all(|a| a.service.as_str() == WATCHED));
     assert!(alert_names(&fx).contains(&AlertName::DeploymentFailed));
     assert_eq!(
-        stored(&world.replay.service(&other_arn).unwrap().unwrap()),
+        stored(world.replay.service(&other_arn).unwrap()),
         theirs_before
     );
 
@@ -120,7 +120,6 @@ fn another_accounts_service_of_the_same_name_stays_apart() {
     let services: Vec<String> = world
         .replay
         .rollouts()
-        .unwrap()
         .iter()
         .map(|r| r.service.to_string())
         .collect();

@@ -3,7 +3,7 @@
 
 use rollout_watcher::core::{AlertName, Effects, ServiceState, Settings};
 use rollout_watcher::model::{ModelError, ServiceArn};
-use rollout_watcher::replay::{Replay, ReplayError};
+use rollout_watcher::replay::Replay;
 use serde_json::Value;
 
 /// Every real EventBridge sample, by name.
@@ -101,17 +101,14 @@ impl World {
 
     /// What the store holds for the watched service, byte for byte.
     pub(crate) fn stored(&self) -> String {
-        stored(&self.replay.service(&self.watched).unwrap().unwrap())
+        stored(self.replay.service(&self.watched).unwrap())
     }
 
     /// Feeds an event the watcher must refuse; returns the error. The stored state of
     /// the watched service is unchanged.
     pub(crate) fn refuse(&mut self, text: &str) -> ModelError {
         let before = self.stored();
-        let err = match self.replay.apply_json(text) {
-            Err(ReplayError::Event(err)) => err,
-            other => panic!("refused as a bad event, not {other:?}"),
-        };
+        let err = self.replay.apply_json(text).expect_err("refused");
         assert_eq!(
             self.stored(),
             before,

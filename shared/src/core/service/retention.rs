@@ -98,26 +98,6 @@ impl<'de> Deserialize<'de> for Forgotten {
     }
 }
 
-impl super::ServiceState {
-    /// When each forgotten task id was let go, in the queue's order. The stored item
-    /// leaves these times out (its format is the previous release's), so a copy of the
-    /// state kept as its stored form, `replay`'s packed states, takes them alongside:
-    /// without them a decoded state would let its forgotten ids go by count only, and
-    /// hold and say what the state never packed does not.
-    pub fn forgotten_times(&self) -> Vec<Option<Timestamp>> {
-        self.forgotten_tasks.iter().map(|f| f.at).collect()
-    }
-
-    /// Puts back the times [`ServiceState::forgotten_times`] gave, on the state decoded
-    /// from the stored item. Times beyond the queue's length are ignored, ids beyond
-    /// the times' keep none (as an older item's bare ids do).
-    pub fn restore_forgotten_times(&mut self, times: &[Option<Timestamp>]) {
-        for (f, at) in self.forgotten_tasks.iter_mut().zip(times) {
-            f.at = *at;
-        }
-    }
-}
-
 /// The instant `LATE_LIMIT` before `clock`.
 fn late_edge(clock: Timestamp) -> Timestamp {
     Timestamp::from_millis(clock.as_millis().saturating_sub(LATE_LIMIT.0))
