@@ -65,9 +65,9 @@ pub(crate) struct Archive {
     names: Vec<ServiceArn>,
     ids: HashMap<ServiceArn, u32>,
     /// A B-tree, not a hash table: a month holds tens of thousands of slots, and a
-    /// table doubling near the end of the stream held its old and new arrays (16 MB)
-    /// at once, where a tree grows a node at a time and lets go of its nodes as
-    /// they are listed.
+    /// table doubling near the end of the stream held its old and new arrays (about
+    /// 5 and 10 MB) at once, where a tree grows a node at a time and lets go of its
+    /// nodes as they are listed.
     slots: BTreeMap<(u32, DeploymentId), Slot>,
     /// Summaries in `slots` held in memory.
     held: usize,
@@ -142,8 +142,8 @@ impl Archive {
 
     /// The rollouts with a summary, in the output's order: by start (else end), then
     /// service and deployment. The tree goes as its slots are listed, into a list
-    /// sized once, and the sort needs no buffer (the keys are distinct, so an unstable sort gives the
-    /// one order): at the end of a month of rollouts, each is megabytes.
+    /// sized once, and the sort needs no buffer (the keys are distinct, so an
+    /// unstable sort gives the one order): at the end of a month, each is megabytes.
     fn ordered(&mut self) -> Vec<((u32, DeploymentId), Slot)> {
         let slots = std::mem::take(&mut self.slots);
         let mut all = Vec::with_capacity(slots.len());

@@ -322,8 +322,8 @@ fn finish(
     let color = render::color_wanted();
     // The rollouts the services still hold, as they stand now, over what was kept;
     // the timeline also reads each service's configuration. Each state goes once
-    // read, before the rollouts are ordered and written, when the archive is at its
-    // largest: the memory of one is reused for what the archive takes of the next.
+    // read, before the next is, and all before the rollouts are ordered and written,
+    // when the archive is at its largest.
     let mut configs = HashMap::new();
     for state in replay.into_states() {
         for r in state.rollouts() {
