@@ -318,20 +318,21 @@ fn finish(
         out.write_all(html::document(&page).as_bytes())?;
         return Ok(());
     }
-    // The rollouts the services still hold, as they stand now, over what was kept.
-    for r in replay.live_rollouts() {
-        collect.archive.put(r)?;
-    }
     let text = collect.format == Format::Text;
     let color = render::color_wanted();
-    // The states go before the rollouts are ordered and written, when the archive is
-    // at its largest; the timeline still reads each service's configuration.
-    let configs = if text {
-        replay.into_configs()
-    } else {
-        drop(replay);
-        HashMap::new()
-    };
+    // The rollouts the services still hold, as they stand now, over what was kept;
+    // the timeline also reads each service's configuration. Each state goes once
+    // read, before the next is, and all before the rollouts are ordered and written,
+    // when the archive is at its largest.
+    let mut configs = HashMap::new();
+    for state in replay.into_states() {
+        for r in state.rollouts() {
+            collect.archive.put(r)?;
+        }
+        if let (true, Some(config)) = (text, state.config()) {
+            configs.insert(state.service().clone(), config.clone());
+        }
+    }
     let mut out = out;
     let rest = collect.archive.each(|r, marks| {
         if text {

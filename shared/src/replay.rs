@@ -183,14 +183,12 @@ impl Replay {
             .set_config(config);
     }
 
-    /// The configurations the services hold, letting go of the rest of their states:
-    /// all a caller that kept the rollouts still needs once the events are applied,
-    /// and a month of them holds thousands of states.
-    pub fn into_configs(self) -> HashMap<ServiceArn, ServiceConfig> {
-        self.services
-            .into_iter()
-            .filter_map(|(arn, s)| s.config().cloned().map(|c| (arn, c)))
-            .collect()
+    /// The states, one at a time, each let go of once the caller is done with it:
+    /// what a caller that kept the rollouts reads at the end (the rollouts the
+    /// services still hold, their configurations) without every state and all it
+    /// takes from them in memory at once, at the end of a month of events.
+    pub fn into_states(self) -> impl Iterator<Item = ServiceState> {
+        self.services.into_values().map(|s| *s)
     }
 
     /// The state of one service.
