@@ -29,13 +29,14 @@ pub struct Budget {
 }
 
 impl Default for Budget {
-    /// About 2 MB of summaries (each with its strings) and 4 MB of block lines:
-    /// beside a month's thousands of service states, more would only raise the peak,
-    /// and a summary spilled costs one write and one read.
+    /// About 1 MB of summaries (each with its strings) and 1 MB of block lines:
+    /// beside a month's thousands of service states, more only raises the peak (4 MB
+    /// of lines and 2 of summaries held the text month at 65 MiB, these at 60), and a
+    /// summary or a chunk of lines spilled costs one sequential write and one read.
     fn default() -> Self {
         Self {
-            summaries: 4_096,
-            marks: 4 << 20,
+            summaries: 2_048,
+            marks: 1 << 20,
         }
     }
 }
