@@ -23,9 +23,10 @@ use rollout_watcher_cli::simulate::{busy_account, busy_account_day};
 
 const EVENTS: usize = 100_000;
 
-/// The allocator the `rollout-watcher` binary uses.
+/// The allocator the `rollout-watcher` binary uses, with its options.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+rollout_watcher_cli::tune_at_load!();
 
 /// A busy account's day, as JSON lines.
 fn mixed_stream() -> Vec<String> {

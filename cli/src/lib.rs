@@ -1,6 +1,7 @@
 //! The `rollout-watcher` command's library: replay, simulate, demo, audit, wait and
 //! history, so that tests and benchmarks drive exactly what the binary runs.
 
+pub mod alloc;
 pub mod archive;
 pub mod audit;
 pub mod demo;

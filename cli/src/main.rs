@@ -9,6 +9,8 @@ use std::process::ExitCode;
 /// See cli/Cargo.toml: the replay allocates a few small strings per event.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+// Its options for a month of events (cli/src/alloc.rs).
+rollout_watcher_cli::tune_at_load!();
 
 use clap::{Parser, Subcommand};
 
@@ -41,6 +43,8 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    #[cfg(not(target_os = "linux"))]
+    rollout_watcher_cli::alloc::tune();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
