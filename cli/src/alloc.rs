@@ -6,9 +6,10 @@
 //! after a delay, arenas committed eagerly), so the process's peak RSS stood 1.2 to
 //! 1.3 times above its live heap: over the 64 MiB a month must fit in (issue #16).
 //! Purging at once and committing arenas on demand returns those pages to the
-//! system as they free up. Measured (BENCHMARKS.md): the busy month's peak falls from
-//! 71 to 57 MiB (json), the day's from 39 to 28 MiB, for 6 to 9 % more CPU (pages
-//! given back are faulted in again when reused). Memory is the limit a month of
+//! system as they free up. Measured (BENCHMARKS.md, "Fifth pass"): the busy month's
+//! peak falls from 71 to 57 MiB (json), the day's from 39 to 28 MiB, for about a
+//! tenth more CPU (4 to 21 % in paired runs: pages given back are faulted in again
+//! when reused). Memory is the limit a month of
 //! events meets first, on a laptop or a small CI runner; time is not.
 //!
 //! The options are numbered by their place in the C enum (`mi_option_e`) of the
