@@ -5,7 +5,8 @@
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use crate::moto::workspace_root;
+use crate::moto::{Moto, workspace_root};
+use crate::runtime_api::RuntimeApi;
 
 /// The path of bootstrap binary `name` (`ecs-event-handler`, `rollout-sweeper`,
 /// `slack-notifier`), after `cargo build --workspace --bins` has run once in this
@@ -26,4 +27,19 @@ pub fn built(name: &str) -> PathBuf {
                 .join("debug")
         })
         .join(name)
+}
+
+/// Bootstrap binary `name` as Lambda starts it: nothing of the test's environment,
+/// the emulator's AWS variables, and Lambda's own pointing at `api` (128 MB, JSON
+/// logs). The caller adds the function's variables and where its output goes.
+pub fn as_lambda(name: &str, api: &RuntimeApi, moto: &Moto) -> tokio::process::Command {
+    let mut cmd = tokio::process::Command::new(built(name));
+    cmd.env_clear()
+        .envs(moto.env())
+        .env("AWS_LAMBDA_RUNTIME_API", &api.address)
+        .env("AWS_LAMBDA_FUNCTION_NAME", name)
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_LAMBDA_LOG_FORMAT", "JSON");
+    cmd
 }

@@ -11,29 +11,22 @@
 use std::process::Stdio;
 use std::time::Duration;
 
-use integration_tests::binaries::built;
+use integration_tests::binaries::as_lambda;
 use integration_tests::moto::Moto;
 use integration_tests::runtime_api::{Posted, RuntimeApi};
 use integration_tests::stack::{self, TABLE};
 use rollout_watcher_cli::simulate::Scenario;
 use serde_json::Value;
 use tokio::io::AsyncReadExt;
-use tokio::process::{Child, Command};
+use tokio::process::Child;
 
 use integration_tests::scenario::events;
 
 /// Starts the binary against the Runtime API and the emulator. `env` overrides or
 /// removes (empty value) the function's variables.
 fn spawn(api: &RuntimeApi, moto: &Moto, topic: &str, env: &[(&str, &str)]) -> Child {
-    let mut cmd = Command::new(built("ecs-event-handler"));
-    cmd.env_clear()
-        .envs(moto.env())
-        .env("AWS_LAMBDA_RUNTIME_API", &api.address)
-        .env("AWS_LAMBDA_FUNCTION_NAME", "ecs-event-handler")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
-        .env("STATE_TABLE", TABLE)
+    let mut cmd = as_lambda("ecs-event-handler", api, moto);
+    cmd.env("STATE_TABLE", TABLE)
         .env("ALERT_TOPIC_ARN", topic)
         .env("ENVIRONMENT", "test");
     for (k, v) in env {

@@ -12,7 +12,7 @@
 use std::process::Stdio;
 use std::time::Duration;
 
-use integration_tests::binaries::built;
+use integration_tests::binaries::as_lambda;
 use integration_tests::expect::parse_emf;
 use integration_tests::moto::Moto;
 use integration_tests::runtime_api::{Posted, RuntimeApi};
@@ -24,7 +24,7 @@ use rollout_watcher::model::ServiceArn;
 use rollout_watcher_cli::simulate::{Params, Scenario};
 use serde_json::{Value, json};
 use tokio::io::AsyncReadExt;
-use tokio::process::{Child, Command};
+use tokio::process::Child;
 
 /// The event source mapping's batch size in the module.
 const BATCH: usize = 10;
@@ -42,15 +42,8 @@ impl Function {
         let moto = Moto::start().await.unwrap();
         let stack = stack::create(&moto, true).await.unwrap();
         let api = RuntimeApi::start().await.unwrap();
-        let mut cmd = Command::new(built("ecs-event-handler"));
-        cmd.env_clear()
-            .envs(moto.env())
-            .env("AWS_LAMBDA_RUNTIME_API", &api.address)
-            .env("AWS_LAMBDA_FUNCTION_NAME", "ecs-event-handler")
-            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-            .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
-            .env("STATE_TABLE", TABLE)
+        let mut cmd = as_lambda("ecs-event-handler", &api, &moto);
+        cmd.env("STATE_TABLE", TABLE)
             .env("ALERT_TOPIC_ARN", &stack.topic_arn)
             .env("ENVIRONMENT", "test")
             .env("EVENT_DELIVERY", "queue")

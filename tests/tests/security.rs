@@ -17,7 +17,7 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
-use integration_tests::binaries::built;
+use integration_tests::binaries::as_lambda;
 use integration_tests::moto::Moto;
 use integration_tests::runtime_api::{Posted, RuntimeApi};
 use integration_tests::stack::{self, SnsMessage, TABLE};
@@ -25,7 +25,7 @@ use rollout_watcher_cli::simulate::{Params, Scenario, simulate};
 use serde_json::{Value, json};
 use tokio::io::AsyncReadExt;
 use tokio::net::TcpListener;
-use tokio::process::{Child, Command};
+use tokio::process::Child;
 
 /// The webhook's path token: what makes the URL a credential.
 const TOKEN: &str = "T0SECRET1/B0SECRET2/xoxbSecretPathToken0123456789";
@@ -98,15 +98,8 @@ struct Function {
 /// Starts a bootstrap binary against a Runtime API and the emulator, at DEBUG log
 /// level (more than the deployed INFO), with stdout and stderr captured.
 fn spawn(name: &str, api: &RuntimeApi, moto: &Moto, env: &[(&str, &str)]) -> Function {
-    let mut cmd = Command::new(built(name));
-    cmd.env_clear()
-        .envs(moto.env())
-        .env("AWS_SECRET_ACCESS_KEY", AWS_SECRET)
-        .env("AWS_LAMBDA_RUNTIME_API", &api.address)
-        .env("AWS_LAMBDA_FUNCTION_NAME", name)
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
+    let mut cmd = as_lambda(name, api, moto);
+    cmd.env("AWS_SECRET_ACCESS_KEY", AWS_SECRET)
         .env("AWS_LAMBDA_LOG_LEVEL", "DEBUG")
         .envs(env.iter().copied())
         .stdout(Stdio::piped())
