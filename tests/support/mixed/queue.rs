@@ -24,7 +24,7 @@ use rollout_watcher::model::Millis;
 use rollout_watcher::ports::Clock;
 
 use super::Setup;
-use super::instance::{LoadClock, watcher};
+use super::instance::LoadClock;
 use super::retry::{Tally, sweep_after};
 use super::run::{Bench, Run};
 use super::stream::Mixed;
@@ -59,12 +59,7 @@ pub async fn queued(mixed: &Mixed, setup: Setup) -> anyhow::Result<Run> {
     // The deployed lease: one invocation at a time, so no claim outlives its
     // invocation on the virtual clock but one a failed invocation left, which the
     // next receive (a visibility timeout later) or the sweeper takes over.
-    let w = watcher(
-        &bench.sdk,
-        &bench.stack.topic_arn,
-        clock.clone(),
-        EventDelivery::Queue,
-    );
+    let w = bench.watcher(clock.clone(), EventDelivery::Queue);
     let mut queue: VecDeque<Message> = mixed
         .events
         .iter()

@@ -15,7 +15,7 @@ use rollout_watcher::lambda::EventDelivery;
 use rollout_watcher::ports::{Clock, StateStore};
 use rollout_watcher_cli::simulate::Params;
 
-use super::instance::{LoadClock, watcher};
+use super::instance::{LoadClock, LoadWatcher, watcher};
 use super::retry::{Tally, invoke, sweep_after};
 use super::stream::{CLUSTER, Mixed};
 use super::{LEASE_FOR_COMPRESSED_TIME, Setup};
@@ -107,6 +107,11 @@ pub struct Bench {
 }
 
 impl Bench {
+    /// A handler instance on the proxy, as the Lambda wires it for `delivery`.
+    pub fn watcher(&self, clock: Arc<LoadClock>, delivery: EventDelivery) -> LoadWatcher {
+        watcher(&self.sdk, &self.stack.topic_arn, clock, delivery)
+    }
+
     /// Starts moto (ECS reporting `running` tasks for every service), creates the
     /// stack and the services, puts `plan`'s proxy in front.
     pub async fn start(mixed: &Mixed, setup: Setup) -> anyhow::Result<Self> {
@@ -193,12 +198,7 @@ pub async fn sequential(mixed: &Mixed, setup: Setup) -> anyhow::Result<Run> {
     let sleeps = setup.real_back_off;
     let bench = Bench::start(mixed, setup).await?;
     let clock = Arc::new(LoadClock::at(time_of(&mixed.events[0]), sleeps));
-    let w = watcher(
-        &bench.sdk,
-        &bench.stack.topic_arn,
-        clock.clone(),
-        EventDelivery::Direct,
-    );
+    let w = bench.watcher(clock.clone(), EventDelivery::Direct);
     let mut tally = Tally::default();
     let started = Instant::now();
     for (i, e) in mixed.events.iter().enumerate() {
@@ -225,12 +225,7 @@ pub async fn concurrent(mixed: &Mixed, setup: Setup, n: usize) -> anyhow::Result
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..n {
         let clock = Arc::new(LoadClock::at(time_of(&events[0]), sleeps));
-        let mut w = watcher(
-            &bench.sdk,
-            &bench.stack.topic_arn,
-            clock.clone(),
-            EventDelivery::Direct,
-        );
+        let mut w = bench.watcher(clock.clone(), EventDelivery::Direct);
         w.config.lease = LEASE_FOR_COMPRESSED_TIME;
         let (events, next) = (events.clone(), next.clone());
         tasks.spawn(async move {
@@ -275,12 +270,7 @@ pub async fn concurrent(mixed: &Mixed, setup: Setup, n: usize) -> anyhow::Result
         .max()
         .unwrap_or_else(|| time_of(&events[0]));
     let clock = Arc::new(LoadClock::at(last, sleeps));
-    let w = watcher(
-        &bench.sdk,
-        &bench.stack.topic_arn,
-        clock.clone(),
-        EventDelivery::Direct,
-    );
+    let w = bench.watcher(clock.clone(), EventDelivery::Direct);
     sweep_after(&w, &clock, &mut tally).await?;
     metrics.extend(w.metrics.sink.sent());
     let elapsed = started.elapsed();
