@@ -119,18 +119,30 @@ fn announce(stream: &Mixed, tasks: u32, how: &str) {
     );
 }
 
+/// Conditional writes of the state item that lost the race: DynamoDB answered 400
+/// (the condition failed; the proxy injects no 400).
+fn lost_races(run: &Run) -> usize {
+    run.calls
+        .iter()
+        .filter(|c| c.service == "dynamodb")
+        .filter(|c| c.operation == "PutItem" || c.operation == "TransactWriteItems")
+        .filter(|c| c.outcome == Outcome::Forwarded(400))
+        .count()
+}
+
+/// Whether the proxy failed at least one request of the run.
+fn faults_injected(run: &Run) -> bool {
+    run.calls
+        .iter()
+        .any(|c| matches!(c.outcome, Outcome::Injected(_)))
+}
+
 /// The run's figures, as BENCHMARKS.md "Hot service" gives them.
 fn report(name: &str, stream: &Mixed, run: &Run) {
     let events = stream.events.len() as f64;
     let mut latencies = run.tally.latencies.clone();
     latencies.sort();
-    let lost = run
-        .calls
-        .iter()
-        .filter(|c| c.service == "dynamodb")
-        .filter(|c| c.operation == "PutItem" || c.operation == "TransactWriteItems")
-        .filter(|c| c.outcome == Outcome::Forwarded(400))
-        .count();
+    let lost = lost_races(run);
     let mut dynamodb: BTreeMap<&str, usize> = BTreeMap::new();
     let mut injected = 0;
     for c in run.calls.iter().filter(|c| c.service == "dynamodb") {
@@ -277,20 +289,11 @@ async fn twenty_instances_on_one_service_lose_nothing_and_double_nothing() {
     );
 
     // then: the races happened, and the faults
-    let lost = |run: &Run| {
-        run.calls
-            .iter()
-            .filter(|c| c.operation == "PutItem" || c.operation == "TransactWriteItems")
-            .any(|c| c.outcome == Outcome::Forwarded(400))
-    };
-    assert!(lost(&racing) && lost(&faulty), "no write ever lost a race");
     assert!(
-        faulty
-            .calls
-            .iter()
-            .any(|c| matches!(c.outcome, Outcome::Injected(_))),
-        "no fault injected"
+        lost_races(&racing) > 0 && lost_races(&faulty) > 0,
+        "no write ever lost a race"
     );
+    assert!(faults_injected(&faulty), "no fault injected");
 
     // then: the same outcome as one instance
     assert_same_outcome(&reference, &racing);
@@ -362,20 +365,12 @@ async fn the_queue_delivers_a_hot_service_with_one_writer_and_no_lost_race() {
         queue.tally.unsettled, 0,
         "alerts left to the sweeper without any fault"
     );
-    let lost = queue
-        .calls
-        .iter()
-        .filter(|c| c.operation == "PutItem" || c.operation == "TransactWriteItems")
-        .filter(|c| c.outcome == Outcome::Forwarded(400))
-        .count();
-    assert_eq!(lost, 0, "a single writer lost a conditional write");
-    assert!(
-        faulty
-            .calls
-            .iter()
-            .any(|c| matches!(c.outcome, Outcome::Injected(_))),
-        "no fault injected"
+    assert_eq!(
+        lost_races(&queue),
+        0,
+        "a single writer lost a conditional write"
     );
+    assert!(faults_injected(&faulty), "no fault injected");
 
     // then: far fewer DynamoDB calls than one write per event
     let dynamodb = |run: &Run| run.calls.iter().filter(|c| c.service == "dynamodb").count();
