@@ -2,7 +2,7 @@
 //! merely parsing the same events with serde_json, measured in the same run so that a
 //! noisy machine still gives a fair ratio. Run with `cargo bench -p rollout-watcher-cli`.
 //!
-//! Then the command as a whole on a busy account's day (81,000 events of about 6,000
+//! Then the command as a whole on a busy account's day (81,000 events of 3,159
 //! services rolling at once, interleaved by time) written to a file: `replay --format
 //! json` and `--format text` in process (file in, output to a sink) against parsing
 //! the same lines, and the release binary's peak RSS and wall time (`/usr/bin/time`)
