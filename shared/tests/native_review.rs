@@ -1,0 +1,380 @@
+//! ECS-native rollouts and crashes told the way they go wrong for the on-call
+//! engineer: a canary whose production-traffic hook fails, a linear rollout paused
+//! past the stall deadline, a blue/green rollback during bake time, an old task that
+//! crashes after traffic moved, hook events duplicated and out of order, and hooks of
+//! a deployment whose start never came.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+#[path = "support/native_story.rs"]
+#[allow(dead_code)]
+mod native_story;
+
+use native_story::*;
+use rollout_watcher::core::{AlertName, AlertStatus, MetricName, RolloutState, Severity};
+use rollout_watcher::model::{
+    DeploymentStrategy, Input, Millis, ServiceArn, ServiceDeploymentView, Timestamp, TrafficSteps,
+};
+
+const LAMBDA_A: &str = "ecs-lambda-canary-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+const LAMBDA_B: &str = "ecs-lambda-rest-bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+const LAMBDA_C: &str = "ecs-lambda-back-cccccccccccccccccccccccccccccccccccccccc";
+const PAUSE: &str = "ecs-pause-e7tK9G_WRJqNF_EOMjztDXfKenlJuEUVjsNStf4WLKw";
+
+fn blue_green() -> Story {
+    Story::new(Some(config(DeploymentStrategy::BlueGreen, 15, vec![])))
+}
+
+fn approval() -> Story {
+    let pause = pause_hook("POST_TEST_TRAFFIC_SHIFT", "ROLLBACK");
+    Story::new(Some(config(DeploymentStrategy::BlueGreen, 15, vec![pause])))
+}
+
+fn firing(name: AlertName) -> (AlertName, AlertStatus) {
+    (name, AlertStatus::Firing)
+}
+
+fn resolved(name: AlertName) -> (AlertName, AlertStatus) {
+    (name, AlertStatus::Resolved)
+}
+
+/// Blue serves; green starts at 0 and runs at 60 s.
+fn green_runs_beside_blue() -> Vec<String> {
+    vec![
+        task("blue1", BLUE, 2, 0, None, 0),
+        deployment("SERVICE_DEPLOYMENT_IN_PROGRESS", 0, ""),
+        task("green1", GREEN, 2, 60, None, 60),
+    ]
+}
+
+/// Canary 10 % with a 10-minute canary bake: the canary's traffic hook succeeds, the
+/// canary bakes, then the hook that moves the rest of production traffic fails. ECS
+/// re-invokes the traffic hook to move traffic back to blue, stops green and fails
+/// the deployment. Told twice: the hook failure, the rollback and the failure page
+/// once each, and the traffic moving back is no new step of the rollout.
+#[test]
+fn a_canary_whose_production_traffic_hook_fails_after_the_canary_bake_rolls_back_once() {
+    let mut cfg = config(DeploymentStrategy::Canary, 10, vec![]);
+    cfg.traffic_steps = Some(TrafficSteps {
+        percent: 10.0,
+        step_bake: Millis(10 * 60_000),
+    });
+    let mut s = Story::new(Some(cfg));
+    let shift = "PRODUCTION_TRAFFIC_SHIFT";
+    let mut events = green_runs_beside_blue();
+    events.extend([
+        hook("HOOK_IN_PROGRESS", LAMBDA_A, "AWS_LAMBDA", shift, 120, 10),
+        hook("HOOK_SUCCEEDED", LAMBDA_A, "AWS_LAMBDA", shift, 150, 10),
+        hook(
+            "HOOK_IN_PROGRESS",
+            LAMBDA_B,
+            "AWS_LAMBDA",
+            shift,
+            150 + 10 * MIN,
+            10,
+        ),
+        hook(
+            "HOOK_FAILED",
+            LAMBDA_B,
+            "AWS_LAMBDA",
+            shift,
+            180 + 10 * MIN,
+            10,
+        ),
+        // the traffic hook again, moving production traffic back to blue
+        hook(
+            "HOOK_IN_PROGRESS",
+            LAMBDA_C,
+            "AWS_LAMBDA",
+            shift,
+            190 + 10 * MIN,
+            10,
+        ),
+        hook(
+            "HOOK_SUCCEEDED",
+            LAMBDA_C,
+            "AWS_LAMBDA",
+            shift,
+            200 + 10 * MIN,
+            10,
+        ),
+        task("green1", GREEN, 3, 60, Some(260 + 10 * MIN), 260 + 10 * MIN),
+        deployment(
+            "SERVICE_DEPLOYMENT_FAILED",
+            300 + 10 * MIN,
+            "deployment failed: hook execution failure(s) detected",
+        ),
+    ]);
+    s.feed(&events).feed(&events).at(3600);
+    assert_eq!(
+        s.alerts(),
+        [
+            firing(AlertName::DeploymentStarted),
+            firing(AlertName::LifecycleHookFailed),
+            firing(AlertName::DeploymentRolledBack),
+            firing(AlertName::DeploymentFailed),
+        ]
+    );
+    let failed =
+        s.fx.alerts()
+            .find(|a| a.alert == AlertName::LifecycleHookFailed)
+            .unwrap();
+    assert!(failed.summary.contains(LAMBDA_B), "{}", failed.summary);
+    assert_eq!(
+        s.states(),
+        [
+            RolloutState::Started,
+            RolloutState::TasksRunning,
+            RolloutState::Shifting,
+            RolloutState::Baking,
+            RolloutState::Shifting,
+            RolloutState::RolledBack,
+        ]
+    );
+    assert_eq!(s.metric(MetricName::LifecycleHookFailures), [1.0]);
+    assert_eq!(s.metric(MetricName::DeploymentRolledBack), [1.0]);
+    assert_eq!(s.fired(AlertName::ZeroRunningTasks), 0);
+}
+
+/// Linear, 50 % steps: an approval pause after test traffic waits 40 minutes, far
+/// past the 15-minute deadline. While it waits the rollout is `paused` and the page
+/// is the pause, not a hang; continued, the pause resolves. If the rollout then
+/// truly hangs, the stall comes when the deadline plus the 40 minutes paused passes.
+#[test]
+fn a_linear_rollout_paused_past_the_deadline_is_a_pause_until_it_resumes() {
+    let pause = pause_hook("POST_TEST_TRAFFIC_SHIFT", "ROLLBACK");
+    let mut cfg = config(DeploymentStrategy::Linear, 5, vec![pause]);
+    cfg.traffic_steps = Some(TrafficSteps {
+        percent: 50.0,
+        step_bake: Millis(2 * 60_000),
+    });
+    let mut s = Story::new(Some(cfg));
+    let stage = "POST_TEST_TRAFFIC_SHIFT";
+    let mut events = green_runs_beside_blue();
+    events.push(hook("HOOK_AWAITING_ACTION", PAUSE, "PAUSE", stage, 120, 60));
+    s.feed(&events).at(120 + 40 * MIN);
+    assert_eq!(
+        s.alerts(),
+        [
+            firing(AlertName::DeploymentStarted),
+            firing(AlertName::DeploymentPaused)
+        ]
+    );
+    assert_eq!(s.end_state(), RolloutState::Paused);
+    let resume = 120 + 40 * MIN;
+    s.feed(&[hook("HOOK_SUCCEEDED", PAUSE, "PAUSE", stage, resume, 60)]);
+    assert_eq!(
+        s.alerts().last(),
+        Some(&resolved(AlertName::DeploymentPaused))
+    );
+    assert_eq!(s.metric(MetricName::DeploymentPausedTime), [2400.0]);
+    // 15 minutes + the 5-minute bake + a 2-minute step bake + 40 minutes paused.
+    let deadline = (15 + 5 + 2 + 40) * MIN;
+    s.at(deadline - 1);
+    assert_eq!(s.fired(AlertName::DeploymentStalled), 0);
+    s.at(deadline);
+    assert_eq!(s.fired(AlertName::DeploymentStalled), 1);
+    assert_eq!(
+        s.states(),
+        [
+            RolloutState::Started,
+            RolloutState::TasksRunning,
+            RolloutState::Paused,
+            RolloutState::Shifting,
+            RolloutState::Stalled,
+        ]
+    );
+}
+
+/// Blue/green: production traffic moved to green at 150 s and the bake began; 5
+/// minutes into the bake an alarm makes ECS roll back (the Service Deployments API
+/// says ROLLBACK_IN_PROGRESS), traffic moves back and green stops. The rollback is
+/// paged once, blue serving the whole time means no outage.
+#[test]
+fn a_blue_green_rollback_during_bake_time() {
+    let mut s = blue_green();
+    let mut events = green_runs_beside_blue();
+    events.extend([
+        hook(
+            "HOOK_IN_PROGRESS",
+            LAMBDA_A,
+            "AWS_LAMBDA",
+            "PRODUCTION_TRAFFIC_SHIFT",
+            120,
+            10,
+        ),
+        hook(
+            "HOOK_SUCCEEDED",
+            LAMBDA_A,
+            "AWS_LAMBDA",
+            "PRODUCTION_TRAFFIC_SHIFT",
+            150,
+            10,
+        ),
+    ]);
+    s.feed(&events);
+    assert_eq!(s.states().last(), Some(&RolloutState::Baking));
+    let view = ServiceDeploymentView {
+        arn: SD.into(),
+        target_revision: Some(
+            "arn:aws:ecs:us-west-2:123456789012:service-revision/my-cluster/my-service/2222222222222222222".into(),
+        ),
+        status: "ROLLBACK_IN_PROGRESS".into(),
+        stage: Some("BAKE_TIME".into()),
+        rollback_reason: Some("alarm(s) api-5xx in ALARM".into()),
+        triggered_alarms: vec!["api-5xx".into()],
+        ..ServiceDeploymentView::default()
+    };
+    let read = Input::service_deployment(
+        ServiceArn::parse(SVC).unwrap(),
+        view,
+        Timestamp::parse(&t(150 + 5 * MIN)).unwrap(),
+    );
+    for _ in 0..2 {
+        let fx = s.replay.apply_input(&read);
+        s.fx.extend(fx);
+    }
+    s.feed(&[
+        task("green1", GREEN, 3, 60, Some(160 + 5 * MIN), 160 + 5 * MIN),
+        deployment(
+            "SERVICE_DEPLOYMENT_FAILED",
+            200 + 5 * MIN,
+            "alarm api-5xx in ALARM",
+        ),
+    ])
+    .at(3600);
+    assert_eq!(
+        s.alerts(),
+        [
+            firing(AlertName::DeploymentStarted),
+            firing(AlertName::DeploymentRolledBack),
+            firing(AlertName::DeploymentFailed),
+        ]
+    );
+    let back =
+        s.fx.alerts()
+            .find(|a| a.alert == AlertName::DeploymentRolledBack)
+            .unwrap();
+    assert!(back.summary.contains("api-5xx"), "{}", back.summary);
+    assert_eq!(s.end_state(), RolloutState::RolledBack);
+    assert_eq!(s.fired(AlertName::ZeroRunningTasks), 0);
+    assert_eq!(s.fired(AlertName::DeploymentStalled), 0);
+}
+
+/// Blue/green after production traffic moved: blue's task is kept for the bake and
+/// its container dies. It is a crash of blue's task (a warning naming blue's
+/// deployment), not of the rollout in progress: nothing counts toward green's
+/// circuit breaker, green serves, and the rollout still completes without downtime.
+#[test]
+fn an_old_task_that_crashes_after_traffic_moved_is_no_failure_of_the_rollout() {
+    let mut s = blue_green();
+    let mut events = green_runs_beside_blue();
+    events.extend([
+        hook(
+            "HOOK_IN_PROGRESS",
+            LAMBDA_A,
+            "AWS_LAMBDA",
+            "PRODUCTION_TRAFFIC_SHIFT",
+            120,
+            10,
+        ),
+        hook(
+            "HOOK_SUCCEEDED",
+            LAMBDA_A,
+            "AWS_LAMBDA",
+            "PRODUCTION_TRAFFIC_SHIFT",
+            150,
+            10,
+        ),
+        crash("blue1", BLUE, 3, 0, 300),
+        deployment("SERVICE_DEPLOYMENT_COMPLETED", 150 + 16 * MIN, ""),
+    ]);
+    s.feed(&events).feed(&events).at(3600);
+    assert_eq!(
+        s.alerts(),
+        [
+            firing(AlertName::DeploymentStarted),
+            firing(AlertName::TaskCrashed),
+            firing(AlertName::DeploymentCompleted),
+        ]
+    );
+    let crash =
+        s.fx.alerts()
+            .find(|a| a.alert == AlertName::TaskCrashed)
+            .unwrap();
+    assert_eq!(crash.severity, Severity::Warning);
+    assert_eq!(crash.deployment_id.as_ref().map(|d| d.as_str()), Some(BLUE));
+    assert!(
+        !crash.summary.contains("circuit breaker"),
+        "{}",
+        crash.summary
+    );
+    let done =
+        s.fx.alerts()
+            .find(|a| a.alert == AlertName::DeploymentCompleted)
+            .unwrap();
+    assert!(done.summary.contains("downtime 0 s"), "{}", done.summary);
+    assert_eq!(s.end_state(), RolloutState::Completed);
+}
+
+/// The approval's events come twice and the resume before the pause: the pause is
+/// paged once and resolved once, its 12 minutes measured once, and the rollout never
+/// counts the pause toward its deadline.
+#[test]
+fn duplicated_and_reordered_hook_events_page_the_pause_once() {
+    let mut s = approval();
+    let stage = "POST_TEST_TRAFFIC_SHIFT";
+    let waits = hook("HOOK_AWAITING_ACTION", PAUSE, "PAUSE", stage, 120, 60);
+    let goes_on = hook("HOOK_SUCCEEDED", PAUSE, "PAUSE", stage, 120 + 12 * MIN, 60);
+    let mut events = green_runs_beside_blue();
+    events.extend([
+        goes_on.clone(),
+        goes_on.clone(),
+        waits.clone(),
+        waits,
+        goes_on,
+    ]);
+    s.feed(&events);
+    let done = 120 + 12 * MIN + 15 * MIN;
+    s.feed(&[
+        task("blue1", BLUE, 3, 0, Some(done), done),
+        deployment("SERVICE_DEPLOYMENT_COMPLETED", done + 30, ""),
+    ])
+    .at(3 * 3600);
+    assert_eq!(
+        s.alerts(),
+        [
+            firing(AlertName::DeploymentStarted),
+            firing(AlertName::DeploymentPaused),
+            resolved(AlertName::DeploymentPaused),
+            firing(AlertName::DeploymentCompleted),
+        ]
+    );
+    assert_eq!(s.metric(MetricName::DeploymentPausedTime), [720.0]);
+    assert_eq!(s.end_state(), RolloutState::Completed);
+}
+
+/// A Lambda hook fails for a deployment whose start the watcher never saw (its
+/// IN_PROGRESS event lost, only a task of it known): the failure still pages once,
+/// naming the service deployment, and the watcher invents no rollout for it.
+#[test]
+fn a_hook_failure_of_a_deployment_never_seen_starting_pages_once() {
+    let mut s = blue_green();
+    let shift = "PRODUCTION_TRAFFIC_SHIFT";
+    let events = [
+        task("blue1", BLUE, 2, 0, None, 0),
+        task("green1", GREEN, 2, 60, None, 60),
+        hook("HOOK_IN_PROGRESS", LAMBDA_A, "AWS_LAMBDA", shift, 120, 10),
+        hook("HOOK_FAILED", LAMBDA_A, "AWS_LAMBDA", shift, 150, 10),
+    ];
+    s.feed(&events).feed(&events).at(3600);
+    assert_eq!(s.alerts(), [firing(AlertName::LifecycleHookFailed)]);
+    let a = s.fx.alerts().next().unwrap();
+    assert_eq!(a.deployment_id, None);
+    assert!(
+        a.summary
+            .contains("service deployment 0EYSiB0qap8xf0N76FsbE"),
+        "{}",
+        a.summary
+    );
+    assert!(s.replay.rollouts().is_empty());
+}
