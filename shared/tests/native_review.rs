@@ -1,8 +1,8 @@
 //! ECS-native rollouts and crashes told the way they go wrong for the on-call
 //! engineer: a canary whose production-traffic hook fails, a linear rollout paused
 //! past the stall deadline, a blue/green rollback during bake time, an old task that
-//! crashes after traffic moved, hook events duplicated and out of order, and hooks of
-//! a deployment whose start never came.
+//! crashes after traffic moved, hook events duplicated and out of order, hooks of a
+//! deployment whose start never came, and two overlapping deployments of one service.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 #[path = "support/native_story.rs"]
@@ -19,6 +19,8 @@ const LAMBDA_A: &str = "ecs-lambda-canary-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
 const LAMBDA_B: &str = "ecs-lambda-rest-bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
 const LAMBDA_C: &str = "ecs-lambda-back-cccccccccccccccccccccccccccccccccccccccc";
 const PAUSE: &str = "ecs-pause-e7tK9G_WRJqNF_EOMjztDXfKenlJuEUVjsNStf4WLKw";
+/// A deployment that was in progress when `GREEN` replaced it.
+const OLD: &str = "ecs-svc/3333333333333333333";
 
 fn blue_green() -> Story {
     Story::new(Some(config(DeploymentStrategy::BlueGreen, 15, vec![])))
@@ -377,4 +379,55 @@ fn a_hook_failure_of_a_deployment_never_seen_starting_pages_once() {
         a.summary
     );
     assert!(s.replay.rollouts().is_empty());
+}
+
+/// Two overlapping deployments: OLD is in progress when GREEN replaces it at 5
+/// minutes. GREEN's approval pause (its own service deployment) is reported before
+/// GREEN's IN_PROGRESS event, while OLD is still the only rollout open. Once GREEN's
+/// start is known the pause is GREEN's: OLD's end does not resolve it, GREEN waits
+/// `paused` (no stall while it does), and continuing it resolves it once.
+#[test]
+fn a_pause_reported_before_its_deployment_started_is_the_newer_rollouts() {
+    let mut s = approval();
+    let stage = "POST_TEST_TRAFFIC_SHIFT";
+    let green_sd = SD.replace("0EYSiB0qap8xf0N76FsbE", "1AAAAAAAAAAAAAAAAAAAA");
+    let green_pause =
+        |name: &str, at: u32| hook(name, PAUSE, "PAUSE", stage, at, 60).replace(SD, &green_sd);
+    s.feed(&[
+        task("blue1", BLUE, 2, 0, None, 0),
+        deployment_of(OLD, "SERVICE_DEPLOYMENT_IN_PROGRESS", 0, ""),
+        task("old1", OLD, 2, 60, None, 60),
+        task("green1", GREEN, 2, 6 * MIN, None, 6 * MIN),
+        green_pause("HOOK_AWAITING_ACTION", 7 * MIN),
+        deployment_of(GREEN, "SERVICE_DEPLOYMENT_IN_PROGRESS", 5 * MIN, ""),
+    ])
+    .at(40 * MIN);
+    let paused = |s: &Story, status| {
+        s.fx.alerts()
+            .filter(|a| a.alert == AlertName::DeploymentPaused && a.status == status)
+            .count()
+    };
+    assert_eq!(paused(&s, AlertStatus::Firing), 1);
+    assert_eq!(paused(&s, AlertStatus::Resolved), 0, "{:?}", s.alerts());
+    assert_eq!(s.fired(AlertName::DeploymentStalled), 0, "{:?}", s.alerts());
+    assert_eq!(s.end_state_of(OLD), RolloutState::Superseded);
+    assert_eq!(s.end_state(), RolloutState::Paused);
+    s.feed(&[green_pause("HOOK_SUCCEEDED", 47 * MIN)])
+        .at(48 * MIN);
+    let end =
+        s.fx.alerts()
+            .filter(|a| a.status == AlertStatus::Resolved)
+            .collect::<Vec<_>>();
+    assert_eq!(end.len(), 1);
+    assert_eq!(
+        end[0].deployment_id.as_ref().map(|d| d.as_str()),
+        Some(GREEN)
+    );
+    assert!(
+        end[0].summary.contains("continued after 40 min"),
+        "{}",
+        end[0].summary
+    );
+    assert_eq!(s.metric(MetricName::DeploymentPausedTime), [2400.0]);
+    assert_eq!(s.fired(AlertName::DeploymentStalled), 0);
 }

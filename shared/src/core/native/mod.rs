@@ -112,6 +112,11 @@ pub(crate) struct NativeFacts {
     /// Why, as the API says (`rollback.reason`, alarms, circuit breaker).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) rollback_reason: Option<String>,
+    /// Joined to its rollout only because that rollout was the one open at their
+    /// time (hook events name no `ecs-svc/` id): a newer rollout whose start comes
+    /// late may be theirs instead. Never set for facts the API's reading joined.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) by_time: bool,
 }
 
 fn earliest(slot: &mut Option<Timestamp>, at: Timestamp) {
