@@ -431,3 +431,36 @@ fn a_pause_reported_before_its_deployment_started_is_the_newer_rollouts() {
     assert_eq!(s.metric(MetricName::DeploymentPausedTime), [2400.0]);
     assert_eq!(s.fired(AlertName::DeploymentStalled), 0);
 }
+
+/// Green's three tasks each crash a minute after starting, while blue serves all
+/// production traffic.
+fn green_crashes_three_times() -> Vec<String> {
+    let mut events = vec![
+        task("blue1", BLUE, 2, 0, None, 0),
+        deployment("SERVICE_DEPLOYMENT_IN_PROGRESS", 0, ""),
+    ];
+    for (n, start) in [(1, 60), (2, 200), (3, 400)] {
+        let id = format!("green{n}");
+        events.push(task(&id, GREEN, 2, start, None, start));
+        events.push(crash(&id, GREEN, 3, start, start + 60));
+    }
+    events
+}
+
+/// Green's tasks crash with the circuit breaker off: nothing will stop ECS replacing
+/// green's tasks, so the loop pages, and no crash claims to count toward a breaker
+/// the service does not have.
+#[test]
+fn without_a_circuit_breaker_green_tasks_crashing_are_a_crash_loop() {
+    let mut cfg = config(DeploymentStrategy::BlueGreen, 15, vec![]);
+    cfg.circuit_breaker = Some(false);
+    cfg.rollback = Some(false);
+    let mut s = Story::new(Some(cfg));
+    s.feed(&green_crashes_three_times()).at(10 * MIN);
+    assert_eq!(s.fired(AlertName::TaskCrashed), 3);
+    assert_eq!(s.fired(AlertName::CrashLoop), 1);
+    for a in s.fx.alerts().filter(|a| a.alert == AlertName::TaskCrashed) {
+        assert!(!a.summary.contains("circuit breaker"), "{}", a.summary);
+        assert_eq!(a.details.failures, None, "{}", a.summary);
+    }
+}
