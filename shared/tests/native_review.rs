@@ -1,8 +1,9 @@
 //! ECS-native rollouts and crashes told the way they go wrong for the on-call
 //! engineer: a canary whose production-traffic hook fails, a linear rollout paused
-//! past the stall deadline, a blue/green rollback during bake time, an old task that
-//! crashes after traffic moved, hook events duplicated and out of order, hooks of a
-//! deployment whose start never came, and two overlapping deployments of one service.
+//! past the stall deadline, a blue/green rollback during bake time, green tasks that
+//! crash while blue serves, an old task that crashes after traffic moved, hook events
+//! duplicated and out of order, hooks of a deployment whose start never came, and two
+//! overlapping deployments of one service.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 #[path = "support/native_story.rs"]
@@ -447,7 +448,57 @@ fn green_crashes_three_times() -> Vec<String> {
     events
 }
 
-/// Green's tasks crash with the circuit breaker off: nothing will stop ECS replacing
+/// Blue/green with the circuit breaker on: green's tasks crash one after another
+/// while blue serves all traffic. Each crash is a warning counting toward the
+/// breaker, and the breaker's failure of the deployment is the page. No `crash_loop`
+/// page besides: no request was lost, and the breaker, not the loop, decides what
+/// ECS does next (the loop's words, "ECS keeps replacing tasks that die", would be
+/// wrong).
+#[test]
+fn green_tasks_crashing_while_blue_serves_are_the_breakers_not_a_crash_loop() {
+    let mut s = blue_green();
+    let mut events = green_crashes_three_times();
+    events.push(deployment(
+        "SERVICE_DEPLOYMENT_FAILED",
+        470,
+        "ECS deployment circuit breaker: tasks failed to start.",
+    ));
+    s.feed(&events).feed(&events).at(3600);
+    assert_eq!(
+        s.alerts(),
+        [
+            firing(AlertName::DeploymentStarted),
+            firing(AlertName::TaskCrashed),
+            firing(AlertName::TaskCrashed),
+            firing(AlertName::TaskCrashed),
+            firing(AlertName::DeploymentFailed),
+        ]
+    );
+    let third =
+        s.fx.alerts()
+            .filter(|a| a.alert == AlertName::TaskCrashed)
+            .last()
+            .unwrap();
+    assert!(
+        third
+            .summary
+            .contains("(3 of 3 toward the circuit breaker)"),
+        "{}",
+        third.summary
+    );
+    let failed =
+        s.fx.alerts()
+            .find(|a| a.alert == AlertName::DeploymentFailed)
+            .unwrap();
+    assert!(
+        failed.summary.contains("3 new task(s) crashed"),
+        "{}",
+        failed.summary
+    );
+    assert_eq!(s.metric(MetricName::TaskCrashes), [1.0, 1.0, 1.0]);
+}
+
+/// The same crashes with the circuit breaker off: nothing will stop ECS replacing
 /// green's tasks, so the loop pages, and no crash claims to count toward a breaker
 /// the service does not have.
 #[test]
