@@ -515,3 +515,25 @@ fn without_a_circuit_breaker_green_tasks_crashing_are_a_crash_loop() {
         assert_eq!(a.details.failures, None, "{}", a.summary);
     }
 }
+
+/// ECS's breaker may not count crashes of tasks that reached RUNNING (once one ran it
+/// watches health checks only), so green can crash and be replaced until the
+/// deadline. The stall then names the crashes: "health-check failures 0, tasks failed
+/// to start 0" alone tells the on-call engineer that nothing went wrong.
+#[test]
+fn a_rollout_stalled_by_crashing_tasks_says_so() {
+    let mut s = blue_green();
+    s.feed(&green_crashes_three_times()).at(31 * MIN);
+    let stalled =
+        s.fx.alerts()
+            .find(|a| a.alert == AlertName::DeploymentStalled)
+            .unwrap();
+    assert!(
+        stalled
+            .summary
+            .contains("tasks failed to start 0, new tasks crashed 3)"),
+        "{}",
+        stalled.summary
+    );
+    assert_eq!(s.fired(AlertName::CrashLoop), 0);
+}
