@@ -537,3 +537,40 @@ fn a_rollout_stalled_by_crashing_tasks_says_so() {
     );
     assert_eq!(s.fired(AlertName::CrashLoop), 0);
 }
+
+/// A rolling deployment held by a pause hook that expires after an hour. ECS takes
+/// the timeout action then, but its HOOK_TIMED_OUT event is lost and no other word
+/// comes (replay has no API to ask; the functions' may fail). The pause holds the
+/// deadline only until it expires: 15 minutes + the hour paused after the start, the
+/// rollout is `deployment_stalled`, instead of waiting paused for ever.
+#[test]
+fn a_pause_whose_end_is_never_heard_holds_the_deadline_only_until_it_expires() {
+    let cfg = rollout_watcher::core::ServiceConfig {
+        lifecycle_hooks: vec![pause_hook("POST_SCALE_UP", "ROLLBACK")],
+        ..config(DeploymentStrategy::Rolling, 0, vec![])
+    };
+    let mut s = Story::new(Some(cfg));
+    let mut events = green_runs_beside_blue();
+    events.push(hook(
+        "HOOK_AWAITING_ACTION",
+        PAUSE,
+        "PAUSE",
+        "POST_SCALE_UP",
+        120,
+        60,
+    ));
+    s.feed(&events).at(75 * MIN - 1);
+    assert_eq!(s.fired(AlertName::DeploymentStalled), 0);
+    assert_eq!(s.end_state(), RolloutState::Paused);
+    s.at(75 * MIN).at(8 * 3600);
+    assert_eq!(s.fired(AlertName::DeploymentStalled), 1);
+    let stalled =
+        s.fx.alerts()
+            .find(|a| a.alert == AlertName::DeploymentStalled)
+            .unwrap();
+    assert!(
+        stalled.summary.contains("after 1 h 15 min"),
+        "{}",
+        stalled.summary
+    );
+}
