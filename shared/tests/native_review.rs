@@ -2,8 +2,9 @@
 //! engineer: a canary whose production-traffic hook fails, a linear rollout paused
 //! past the stall deadline, a blue/green rollback during bake time, green tasks that
 //! crash while blue serves, an old task that crashes after traffic moved, hook events
-//! duplicated and out of order, hooks of a deployment whose start never came, and two
-//! overlapping deployments of one service.
+//! duplicated and out of order, hooks of a deployment whose start never came, two
+//! overlapping deployments of one service, a pause whose end is never heard, and a
+//! hook rollback told both in place and as a rollback deployment.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 #[path = "support/native_story.rs"]
@@ -573,4 +574,54 @@ fn a_pause_whose_end_is_never_heard_holds_the_deadline_only_until_it_expires() {
         "{}",
         stalled.summary
     );
+}
+
+/// A blue/green deployment whose traffic hook fails, told with every signal ECS may
+/// send for it: the hook's failure (an in-place rollback), the deployment's FAILED,
+/// and a rollback deployment of its own, "rolling back to" blue. The rollback is
+/// paged once, from whichever signal came first, and the rollback deployment is told
+/// as one, completing without downtime.
+#[test]
+fn a_hook_rollback_told_in_place_and_as_a_rollback_deployment_pages_once() {
+    let back = "ecs-svc/4444444444444444444";
+    let shift = "PRODUCTION_TRAFFIC_SHIFT";
+    let mut s = blue_green();
+    let mut events = green_runs_beside_blue();
+    events.extend([
+        hook("HOOK_IN_PROGRESS", LAMBDA_A, "AWS_LAMBDA", shift, 120, 10),
+        hook("HOOK_FAILED", LAMBDA_A, "AWS_LAMBDA", shift, 150, 10),
+        deployment(
+            "SERVICE_DEPLOYMENT_FAILED",
+            151,
+            "deployment failed: hook execution failure(s) detected",
+        ),
+        deployment_of(
+            back,
+            "SERVICE_DEPLOYMENT_IN_PROGRESS",
+            152,
+            &format!("ECS deployment circuit breaker: rolling back to deploymentId {BLUE}."),
+        ),
+        task("green1", GREEN, 3, 60, Some(200), 200),
+        deployment_of(back, "SERVICE_DEPLOYMENT_COMPLETED", 260, ""),
+    ]);
+    s.feed(&events).feed(&events).at(3600);
+    assert_eq!(
+        s.alerts(),
+        [
+            firing(AlertName::DeploymentStarted),
+            firing(AlertName::LifecycleHookFailed),
+            firing(AlertName::DeploymentRolledBack),
+            firing(AlertName::DeploymentFailed),
+            firing(AlertName::DeploymentStarted),
+            firing(AlertName::DeploymentCompleted),
+        ]
+    );
+    assert_eq!(s.metric(MetricName::DeploymentRolledBack), [1.0]);
+    assert_eq!(s.end_state(), RolloutState::RolledBack);
+    assert_eq!(s.end_state_of(back), RolloutState::Completed);
+    let done =
+        s.fx.alerts()
+            .find(|a| a.alert == AlertName::DeploymentCompleted)
+            .unwrap();
+    assert!(done.summary.contains("downtime 0 s"), "{}", done.summary);
 }
