@@ -112,6 +112,11 @@ pub(crate) struct NativeFacts {
     /// Why, as the API says (`rollback.reason`, alarms, circuit breaker).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) rollback_reason: Option<String>,
+    /// Joined to its rollout only because that rollout was the one open at their
+    /// time (hook events name no `ecs-svc/` id): a newer rollout whose start comes
+    /// late may be theirs instead. Never set for facts the API's reading joined.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) by_time: bool,
 }
 
 fn earliest(slot: &mut Option<Timestamp>, at: Timestamp) {
@@ -332,16 +337,21 @@ impl NativeFacts {
         ends.filter_map(|h| h.ended.map(|e| e.1)).max()
     }
 
-    /// Time spent paused in pauses that ended; `None` while one is open.
+    /// Time spent paused, for the deadline: each pause from its start to its end, an
+    /// open one up to its expiry (ECS takes its timeout action then, whether or not
+    /// the event saying so arrives); `None` while one is open with no known expiry.
     pub(crate) fn paused(&self) -> Option<Millis> {
-        if self.open_pause().is_some() {
-            return None;
+        let mut total = 0_i64;
+        for h in self.hooks.iter().filter(|h| h.is_pause()) {
+            let Some(start) = h.awaiting_at else {
+                continue;
+            };
+            let end = match h.ended {
+                Some((_, at)) => at,
+                None => h.expires_at?,
+            };
+            total = total.saturating_add(end.max(start).since(start).0);
         }
-        let total = self
-            .hooks
-            .iter()
-            .filter_map(|h| Some(h.ended?.1.since(h.awaiting_at?).0))
-            .sum();
         Some(Millis(total))
     }
 }

@@ -5,11 +5,14 @@
 //! digits. A hook event names only the ARN: its facts wait, unjoined, until a rollout
 //! of the service covers their time (it had started by then and had not ended before),
 //! the service's one in-progress rollout when events come in order. Once joined, the
-//! facts move onto the rollout for good and it keeps both keys.
+//! facts move onto the rollout and it keeps both keys; facts joined by time alone go
+//! back to waiting when a newer rollout turns out to have started before them.
 
 use std::collections::BTreeMap;
 
-use crate::model::{HookChange, Millis, ServiceConfig, ServiceDeploymentView, Timestamp};
+use crate::model::{
+    DeploymentId, HookChange, Millis, ServiceConfig, ServiceDeploymentView, Timestamp,
+};
 
 use super::super::native::NativeFacts;
 use super::super::rollout::{Rollouts, StrategyKind};
@@ -70,6 +73,7 @@ pub(super) fn record_view(
         facts.merge(waiting);
     }
     facts.record_view(v, read_at);
+    facts.by_time = false;
     r.native = Some(Box::new(facts));
     if v.status == "SUCCESSFUL" {
         let at = v.finished_at.or(v.updated_at).unwrap_or(read_at);
@@ -78,9 +82,43 @@ pub(super) fn record_view(
     !existed || *r != before
 }
 
+/// The rollout whose time covers facts first seen at `at` (started by then and not
+/// ended before): the newest such, never a rollback, nor one holding other facts.
+fn target(rollouts: &Rollouts, arn: &str, at: Timestamp) -> Option<DeploymentId> {
+    let ended_before = |t: Option<Timestamp>| t.is_some_and(|t| t < at);
+    rollouts
+        .values()
+        .filter(|r| !r.is_rollback && r.native.as_ref().is_none_or(|n| n.arn == arn))
+        .filter(|r| r.start() <= at && !ended_before(r.completed_at.or(r.failed_at)))
+        .max_by_key(|r| (r.start(), r.deployment.clone()))
+        .map(|r| r.deployment.clone())
+}
+
+/// Facts joined by time whose rollout a newer one had superseded before they began
+/// go back to waiting, to join that newer rollout: its deployment event came after
+/// them (EventBridge keeps no order), and they are its hooks, not the old one's.
+fn unjoin_misplaced(rollouts: &mut Rollouts, unjoined: &mut Unjoined) {
+    let misplaced: Vec<DeploymentId> = rollouts
+        .values()
+        .filter_map(|r| {
+            let n = r.native.as_deref().filter(|n| n.by_time)?;
+            let at = n.first_at()?;
+            let newer = r.superseded.as_ref().is_some_and(|(_, s)| *s <= at);
+            let elsewhere = target(rollouts, &n.arn, at).is_some_and(|d| d != r.deployment);
+            (newer && elsewhere).then(|| r.deployment.clone())
+        })
+        .collect();
+    for d in misplaced {
+        if let Some(n) = rollouts.get_mut(&d).and_then(|r| r.native.take()) {
+            unjoined.insert(n.arn.clone(), *n);
+        }
+    }
+}
+
 /// Joins each waiting service deployment to the rollout that covers its time, and
 /// forgets the oldest beyond [`MAX_UNJOINED`].
 pub(super) fn join(rollouts: &mut Rollouts, unjoined: &mut Unjoined) {
+    unjoin_misplaced(rollouts, unjoined);
     if unjoined.is_empty() {
         return;
     }
@@ -99,18 +137,16 @@ pub(super) fn join(rollouts: &mut Rollouts, unjoined: &mut Unjoined) {
         let Some(at) = unjoined.get(&arn).and_then(NativeFacts::first_at) else {
             continue;
         };
-        let ended_before = |t: Option<Timestamp>| t.is_some_and(|t| t < at);
-        let target = rollouts
-            .values_mut()
-            .filter(|r| !r.is_rollback && r.native.as_ref().is_none_or(|n| n.arn == arn))
-            .filter(|r| r.start() <= at && !ended_before(r.completed_at.or(r.failed_at)))
-            .max_by_key(|r| (r.start(), r.deployment.clone()));
-        if let Some(r) = target
-            && let Some(facts) = unjoined.remove(&arn)
-        {
+        let Some(r) = target(rollouts, &arn, at).and_then(|d| rollouts.get_mut(&d)) else {
+            continue;
+        };
+        if let Some(mut facts) = unjoined.remove(&arn) {
             match r.native.as_deref_mut() {
                 Some(n) => n.merge(facts),
-                None => r.native = Some(Box::new(facts)),
+                None => {
+                    facts.by_time = true;
+                    r.native = Some(Box::new(facts));
+                }
             }
         }
     }

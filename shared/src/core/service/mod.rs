@@ -191,6 +191,8 @@ impl ServiceState {
                     last_stop: &mut self.last_stop,
                     crashes: &mut self.crashes,
                     threshold,
+                    breaker_off: self.config.as_ref().and_then(|c| c.circuit_breaker)
+                        == Some(false),
                 };
                 parts.on_task(t, input.time, &mut out)
             }

@@ -8,8 +8,10 @@
 //! crash; so is one of a task whose own deployment failed or was rolled back (ECS
 //! stops such tasks in the second between the failure and the rollback's start: they
 //! never served as the service's settled tasks, and the failure already counts them). Only a task of a rollout open at the instant it stopped counts toward that
-//! rollout's circuit breaker ("n of threshold"); outside a rollout nothing counts, and
-//! no text says it does. Capacity taken back, scheduler and user stops are not
+//! rollout's circuit breaker ("n of threshold"); outside a rollout, or when the
+//! service's breaker is off, nothing counts, and no text says it does. A crash the
+//! breaker counts is not one of a `crash_loop`: it pages through the rollout's
+//! failure, while the old tasks serve. Capacity taken back, scheduler and user stops are not
 //! failures ([`StopClass::is_failure`]).
 
 use crate::model::{DeploymentId, TaskObservation, Timestamp, task_id};
@@ -90,9 +92,16 @@ impl TaskParts<'_> {
             Some(stats) if counted || own_rollout => Some(stats.count_failure(&stop)),
             _ => None,
         };
-        let breaker = failures.filter(|_| own_rollout).map(|n| (n, threshold));
+        let breaker = failures
+            .filter(|_| own_rollout && !self.breaker_off)
+            .map(|n| (n, threshold));
         if crashed {
-            self.crashes.record(at, task_id(&stop.task_arn));
+            // A crash its rollout's circuit breaker counts is the breaker's: the old
+            // tasks still serve, and the rollout's failure pages if it trips. A loop
+            // is made of the crashes nothing else acts on.
+            if breaker.is_none() {
+                self.crashes.record(at, task_id(&stop.task_arn));
+            }
             out.push(Occurrence::TaskCrashed {
                 stop: stop.clone(),
                 deployment: dep,

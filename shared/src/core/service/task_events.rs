@@ -31,6 +31,9 @@ pub(super) struct TaskParts<'a> {
     pub(super) crashes: &'a mut Crashes,
     /// The circuit breaker's threshold, for the failure's words.
     pub(super) threshold: u32,
+    /// The service's settings say its circuit breaker is off: no failure counts
+    /// toward one (unknown settings: ECS may count them, and the words say so).
+    pub(super) breaker_off: bool,
 }
 
 impl TaskParts<'_> {

@@ -4,9 +4,9 @@
 //!
 //! What ECS says outright still wins (completed, failed), a rollback ECS began itself
 //! (a hook failed or timed out into ROLLBACK, or the API says so) ends the rollout
-//! `rolled_back`, and a paused deployment is never `stalled`: the deadline does not
-//! count time paused nor the bake time, which is what these deployments spend on
-//! purpose.
+//! `rolled_back`, and a paused deployment is not `stalled` before its pause expires:
+//! the deadline does not count time paused nor the bake time, which is what these
+//! deployments spend on purpose.
 
 use crate::model::{Millis, Timestamp};
 
@@ -89,7 +89,9 @@ impl Strategy for Native {
 
     /// `stall-after` + the bake time (per step for linear and canary) + time paused.
     /// Without the service's configuration the bakes the facts show stand in for the
-    /// configured one, and an open bake, like an open pause, holds the deadline.
+    /// configured one, and an open bake holds the deadline. An open pause holds it
+    /// until it expires, when ECS takes its timeout action: past that, with no word of
+    /// what ECS did, it counts as paused until then and the rollout may be overdue.
     fn deadline(&self, r: &Rollout) -> Timestamp {
         let Some(n) = r.native() else {
             return r
@@ -107,8 +109,11 @@ impl Strategy for Native {
                 None => return NEVER,
             },
         };
-        r.start()
+        let due = r
+            .start()
             .plus(r.stall_after)
-            .plus(Millis(bake.0.saturating_add(paused.0)))
+            .plus(Millis(bake.0.saturating_add(paused.0)));
+        let expiry = n.open_pause().and_then(|h| h.expires_at);
+        expiry.map_or(due, |e| due.max(e))
     }
 }

@@ -241,10 +241,16 @@ pub(super) fn stalled(
     out: &mut Vec<Effect>,
 ) {
     let (svc, what) = (service.name(), what(r));
+    // Crashes of new tasks may be what holds it (a breaker that watches health checks
+    // once a task ran does not count them): named when there were any.
+    let crashed = match f.crashes {
+        0 => String::new(),
+        n => format!(", new tasks crashed {n}"),
+    };
     let e = rollout_alert(service, AlertName::DeploymentStalled, at, r).build(
         &format!("{what} stalled"),
         format!(
-            "{svc}: {what} is still in progress after {} (health-check failures {}, tasks failed to start {}).",
+            "{svc}: {what} is still in progress after {} (health-check failures {}, tasks failed to start {}{crashed}).",
             after.human(),
             f.health_checks,
             f.starts
