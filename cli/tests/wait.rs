@@ -658,3 +658,40 @@ fn ctrl_c_leaves_the_deployment_alone() {
     );
     only_reads(&endpoint.calls.lock().unwrap());
 }
+
+/// In JSON each lifecycle stage is one `stage` object, in the order the stages
+/// came: the state machine's own stage effects are the same stages `wait` reads, so
+/// a consumer counting stages (or acting on one) must not see any of them twice.
+#[test]
+fn each_stage_is_one_json_object() {
+    let b = base();
+    let hook = |status: &str| json!({"hookId": HOOK, "targetType": "PAUSE", "status": status, "expiresAt": at(b, 630.0), "timeoutAction": "ROLLBACK"});
+    let mut done = pause_phase(b, "CLEAN_UP", vec![hook("SUCCEEDED")]);
+    done.service = Some(service(
+        vec![deployment(
+            D2,
+            "PRIMARY",
+            "COMPLETED",
+            "",
+            at(b, 0.0),
+            at(b, 90.0),
+        )],
+        1,
+    ));
+    let endpoint = ecs_endpoint::start(vec![
+        pause_phase(b, "SCALE_UP", vec![]),
+        pause_phase(b, "POST_SCALE_UP", vec![hook("AWAITING_ACTION")]),
+        pause_phase(b, "POST_SCALE_UP", vec![hook("SUCCEEDED")]),
+        done,
+    ]);
+    let out = wait(&endpoint.url, &["--format", "json"]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    let stages: Vec<String> = stdout
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|l| l["type"] == "stage")
+        .map(|l| l["stage"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(stages, ["SCALE_UP", "POST_SCALE_UP", "CLEAN_UP"], "{stdout}");
+}

@@ -246,7 +246,14 @@ impl<W: Write> Report for JsonReport<W> {
     }
 
     fn effects(&mut self, effects: &Effects) -> std::io::Result<()> {
-        for e in effects.items.iter().filter(|e| self.subject.concerns(e)) {
+        // Stages are written from wait's own readings (`stage`), as in the text: the
+        // state machine's stage effects are the same stages, and printing both gave
+        // every stage twice.
+        for e in effects
+            .items
+            .iter()
+            .filter(|e| self.subject.concerns(e) && !matches!(e, Effect::Stage(_)))
+        {
             writeln!(self.out, "{}", replay::effect_json(e))?;
         }
         self.out.flush()
