@@ -62,7 +62,7 @@ fn phase(service: Value, tasks: Vec<Value>) -> Phase {
     Phase {
         service: Some(service),
         tasks,
-        service_deployment: None,
+        ..Phase::default()
     }
 }
 
@@ -401,6 +401,7 @@ fn pause_phase(b: f64, stage: &str, hooks: Vec<Value>) -> Phase {
         )),
         tasks: vec![],
         service_deployment: Some(paused(b, stage, hooks)),
+        ..Phase::default()
     }
 }
 
@@ -694,4 +695,58 @@ fn each_stage_is_one_json_object() {
         .map(|l| l["stage"].as_str().unwrap().to_owned())
         .collect();
     assert_eq!(stages, ["SCALE_UP", "POST_SCALE_UP", "CLEAN_UP"], "{stdout}");
+}
+
+/// AWS errors exit 1 with one line that names the call and what ECS said: access
+/// denied on DescribeServices, a server error after the SDK's retries, and a
+/// `--deployment` that DescribeServices no longer lists while the Service
+/// Deployments API (where a finished one is found) is denied. The last must say the
+/// look-up failed, not that the deployment does not exist.
+#[test]
+fn aws_errors_exit_1_naming_the_call() {
+    let b = base();
+    let svc = || {
+        service(
+            vec![deployment(
+                D2,
+                "PRIMARY",
+                "IN_PROGRESS",
+                "",
+                at(b, 0.0),
+                at(b, 0.0),
+            )],
+            1,
+        )
+    };
+    let failing = |op: &'static str, code: &'static str| {
+        let mut p = phase(svc(), vec![]);
+        p.errors = vec![(op, code)];
+        ecs_endpoint::start(vec![p])
+    };
+    let cases: [(_, &[&str], String); 3] = [
+        (
+            failing("DescribeServices", "AccessDeniedException"),
+            &[],
+            "rollout-watcher wait: DescribeServices: access denied: service error: AccessDeniedException: the test endpoint refuses DescribeServices".to_owned(),
+        ),
+        (
+            failing("DescribeServices", "ServerException"),
+            &[],
+            "rollout-watcher wait: DescribeServices failed: service error: ServerException: the test endpoint refuses DescribeServices".to_owned(),
+        ),
+        (
+            failing("ListServiceDeployments", "AccessDeniedException"),
+            &["--deployment", D1],
+            format!(
+                "rollout-watcher wait: --deployment: service web lists no deployment {D1} (it has: {D2}), and looking for it among finished deployments failed: ListServiceDeployments: access denied: service error: AccessDeniedException: the test endpoint refuses ListServiceDeployments"
+            ),
+        ),
+    ];
+    for (endpoint, extra, want) in cases {
+        let out = wait(&endpoint.url, extra);
+        let (stdout, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{extra:?}: {stdout}{stderr}");
+        assert_eq!(stderr.trim_end(), want, "{extra:?}");
+        assert_eq!(stdout, "", "{extra:?}: nothing on stdout before the error");
+    }
 }

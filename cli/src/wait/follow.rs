@@ -132,15 +132,26 @@ impl<'a> Follower<'a> {
         } else {
             // Finished deployments leave DescribeServices; the Service Deployments
             // API keeps them for 90 days.
+            let known: Vec<&str> = view.deployments.iter().map(|d| d.id.as_str()).collect();
+            let known = if known.is_empty() {
+                "none".into()
+            } else {
+                known.join(", ")
+            };
             let briefs = match source
                 .service_deployments(&self.plan.cluster, &self.plan.service, None)
                 .await
             {
                 Ok(b) => b,
-                Err(SourceError::Throttled { operation }) => {
-                    return Err(SourceError::Throttled { operation }.into());
+                Err(e @ SourceError::Throttled { .. }) => return Err(e.into()),
+                Err(source) => {
+                    return Err(WaitError::Unresolved {
+                        service: self.plan.service.clone(),
+                        id,
+                        known,
+                        source,
+                    });
                 }
-                Err(_) => Vec::new(),
             };
             let digits = observe::deployment_digits(&id);
             let brief = briefs.into_iter().find(|b| {
@@ -151,15 +162,10 @@ impl<'a> Follower<'a> {
                         == digits
             });
             let Some(brief) = brief else {
-                let known: Vec<&str> = view.deployments.iter().map(|d| d.id.as_str()).collect();
                 return Err(WaitError::NoDeployment {
                     service: self.plan.service.clone(),
                     id,
-                    known: if known.is_empty() {
-                        "none".into()
-                    } else {
-                        known.join(", ")
-                    },
+                    known,
                 });
             };
             self.since = brief.created_at;

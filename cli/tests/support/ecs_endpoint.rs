@@ -32,6 +32,9 @@ pub(crate) struct Phase {
     pub(crate) tasks: Vec<Value>,
     /// The service deployment as DescribeServiceDeployments returns it.
     pub(crate) service_deployment: Option<Value>,
+    /// Operations that fail in this phase, with the error code ECS would send
+    /// (`AccessDeniedException`, `ThrottlingException`).
+    pub(crate) errors: Vec<(&'static str, &'static str)>,
 }
 
 /// The endpoint; stops with the test process.
@@ -198,6 +201,12 @@ fn answer(op: &str, request: &Value, state: &State) -> (&'static str, Value) {
     }
     let phase = phases[served.saturating_sub(1).min(phases.len() - 1)].clone();
     drop(guard);
+    if let Some((_, code)) = phase.errors.iter().find(|(o, _)| *o == op) {
+        return (
+            "400 Bad Request",
+            json!({"__type": code, "message": format!("the test endpoint refuses {op}")}),
+        );
+    }
     match op {
         "DescribeServices" => {
             if request["cluster"] != CLUSTER {
