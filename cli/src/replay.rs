@@ -63,8 +63,17 @@ pub struct Args {
 fn configure(replay: &mut Replay, file: &str) -> anyhow::Result<()> {
     let text = std::fs::read_to_string(file)
         .with_context(|| format!("--describe-services {file}: cannot read it"))?;
-    let described = crate::audit::parse_describe_services(file, &text)
-        .with_context(|| format!("--describe-services {file}"))?;
+    // The error names the file, then the field or line; its cause (the parser's
+    // line and column) goes on the same line, which a context would hide.
+    let described = crate::audit::parse_for_replay(file, &text).map_err(|e| {
+        let mut text = format!("--describe-services {e}");
+        let mut cause = std::error::Error::source(&e);
+        while let Some(c) = cause {
+            text.push_str(&format!(": {c}"));
+            cause = c.source();
+        }
+        anyhow::anyhow!(text)
+    })?;
     for record in described.services {
         match record.arn.as_deref().and_then(ServiceArn::parse) {
             Some(arn) => replay.set_config(&arn, record.config),

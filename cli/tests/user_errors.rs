@@ -387,3 +387,47 @@ fn replay_says_how_many_events_came_too_late_to_be_applied() {
         "{stdout}"
     );
 }
+
+/// `replay --describe-services` reads the same JSON as `audit`, and a bad one is
+/// named the same way: the field by its path, cut JSON by its line; a field only
+/// replay reads (the bake time) by its line and column. Nothing is replayed then:
+/// the settings would be wrong for every event.
+#[test]
+fn replay_names_the_field_or_line_of_bad_describe_services() {
+    let dir = Scratch::new("user-errors", "replay-describe");
+    let events = sample("deployment-state-change-in-progress");
+    let wrong = dir.file(
+        "wrong.json",
+        r#"{"services":[{"serviceName":"web","serviceArn":"arn:aws:ecs:us-west-2:111122223333:service/default/servicetest","desiredCount":1},{"serviceName":"api","desiredCount":"one"}],"failures":[]}"#,
+    );
+    let out = run(&["replay", "--describe-services", &wrong, &events], "");
+    assert_one_line(
+        &out,
+        1,
+        &[&format!(
+            "--describe-services {wrong}: services[1].desiredCount: a string (\"one\"), expected a whole number"
+        )],
+    );
+    assert!(out.stdout.is_empty());
+    let cut = dir.file("cut.json", "{\"services\": [\n  {\"serviceName\": \"web\"");
+    assert_one_line(
+        &run(&["replay", "--describe-services", &cut, &events], ""),
+        1,
+        &[
+            &format!("--describe-services {cut}: line 2 column"),
+            "the JSON ends early",
+        ],
+    );
+    let bake = dir.file(
+        "bake.json",
+        "{\"services\": [{\"serviceName\": \"web\",\n \"deploymentConfiguration\": {\"bakeTimeInMinutes\": \"15\"}}]}",
+    );
+    assert_one_line(
+        &run(&["replay", "--describe-services", &bake, &events], ""),
+        1,
+        &[
+            &format!("--describe-services {bake}: not describe-services JSON"),
+            "at line 2 column",
+        ],
+    );
+}
