@@ -57,3 +57,14 @@ fn an_unreachable_table_is_exit_1_naming_the_table() {
         "{stderr}"
     );
 }
+
+/// An absurd span is a usage error naming `--since`, not a crash (the days were
+/// multiplied out unchecked: a panic, or in a release build a window wrapped to
+/// some other time).
+#[test]
+fn an_absurd_since_is_a_usage_error_not_a_crash() {
+    assert_eq!(
+        history(&["--table", "t", "--since", "99999999999999999d"]),
+        (Some(64), "rollout-watcher history: --since: not a span (30d, 12h, 90m) or an RFC 3339 time: \"99999999999999999d\"".to_owned())
+    );
+}

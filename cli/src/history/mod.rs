@@ -85,7 +85,8 @@ pub fn since(text: &str, now: Timestamp) -> Result<Timestamp, String> {
             .parse::<i64>()
             .ok()
             .filter(|d| *d >= 0)
-            .map(|d| Millis::from_secs(d * 86_400)),
+            .and_then(|d| d.checked_mul(86_400))
+            .map(Millis::from_secs),
         None => Millis::parse_duration(t).filter(|_| !t.is_empty()),
     };
     span.map(|s| Timestamp::from_millis(now.as_millis().saturating_sub(s.0)))
