@@ -68,3 +68,29 @@ fn an_absurd_since_is_a_usage_error_not_a_crash() {
         (Some(64), "rollout-watcher history: --since: not a span (30d, 12h, 90m) or an RFC 3339 time: \"99999999999999999d\"".to_owned())
     );
 }
+
+/// A window the table cannot answer is a usage error naming `--since`, before any
+/// AWS call: a start in the future (nothing could be listed), or more than ten years
+/// back (the index is read a month at a time, and a century-long window used to lose
+/// its newest months, the current one included, without a word).
+#[test]
+fn a_window_in_the_future_or_a_century_long_is_a_usage_error() {
+    let (code, stderr) = history(&["--table", "t", "--since", "2999-01-01T00:00:00Z"]);
+    assert_eq!(code, Some(64), "{stderr}");
+    assert!(
+        stderr.starts_with("rollout-watcher history: --since: after now (")
+            && stderr.ends_with("\"2999-01-01T00:00:00Z\""),
+        "{stderr}"
+    );
+    assert_eq!(
+        history(&["--table", "t", "--since", "36500d"]),
+        (
+            Some(64),
+            "rollout-watcher history: --since: at most 3650d (ten years) back: \"36500d\""
+                .to_owned()
+        )
+    );
+    let (code, stderr) = history(&["--table", "t", "--since", "1900-01-01T00:00:00Z"]);
+    assert_eq!(code, Some(64), "{stderr}");
+    assert!(stderr.contains("at most 3650d (ten years) back"), "{stderr}");
+}

@@ -73,8 +73,30 @@ pub struct Query {
     pub now: Timestamp,
 }
 
-/// `--since`: a span back from `now` (`30d`, `12h`, `90m`, `45s`) or an instant.
+/// How far back `--since` may reach. The history index is read a month at a time,
+/// and the reader stops after 1,200 months counted from the window's start: a window
+/// of a century or more silently lost its newest months, this one included. History
+/// items expire after 90 days; ten years is far beyond any table's content.
+const MAX_BACK_DAYS: i64 = 3650;
+
+/// `--since`: a span back from `now` (`30d`, `12h`, `90m`, `45s`) or an instant, not
+/// after `now` and at most [`MAX_BACK_DAYS`] back.
 pub fn since(text: &str, now: Timestamp) -> Result<Timestamp, String> {
+    let at = window_start(text, now)?;
+    if at > now {
+        return Err(format!(
+            "--since: after now ({now}): nothing could be listed: {text:?}"
+        ));
+    }
+    if now.since(at) > Millis::from_secs(MAX_BACK_DAYS * 86_400) {
+        return Err(format!(
+            "--since: at most {MAX_BACK_DAYS}d (ten years) back: {text:?}"
+        ));
+    }
+    Ok(at)
+}
+
+fn window_start(text: &str, now: Timestamp) -> Result<Timestamp, String> {
     let t = text.trim();
     if let Some(at) = Timestamp::parse(t) {
         return Ok(at);
