@@ -94,3 +94,46 @@ fn a_window_in_the_future_or_a_century_long_is_a_usage_error() {
     assert_eq!(code, Some(64), "{stderr}");
     assert!(stderr.contains("at most 3650d (ten years) back"), "{stderr}");
 }
+
+/// Without a region, or without credentials, one line says what to set (exit 1),
+/// as for `wait` and `audit`; not the SDK's dispatch failure with its whole
+/// provider chain over several lines.
+#[test]
+fn no_region_or_no_credentials_is_one_line_saying_what_to_set() {
+    let bare = |region: bool| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_rollout-watcher"));
+        c.args(["history", "--table", "t"])
+            .env_clear()
+            .env("HOME", "/nonexistent")
+            .env("AWS_CONFIG_FILE", "/nonexistent/config")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9");
+        if region {
+            c.env("AWS_REGION", "eu-west-1");
+        } else {
+            c.env("AWS_ACCESS_KEY_ID", "testing")
+                .env("AWS_SECRET_ACCESS_KEY", "testing");
+        }
+        let out = c.output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).trim_end().to_owned(),
+        )
+    };
+    let (code, stderr) = bare(false);
+    assert_eq!(
+        (code, stderr.as_str()),
+        (
+            Some(1),
+            "rollout-watcher history: no AWS region: set AWS_REGION, or a region in the AWS profile"
+        )
+    );
+    let (code, stderr) = bare(true);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with("rollout-watcher history: no AWS credentials: set AWS_PROFILE"),
+        "{stderr}"
+    );
+}

@@ -750,3 +750,36 @@ fn aws_errors_exit_1_naming_the_call() {
         assert_eq!(stdout, "", "{extra:?}: nothing on stdout before the error");
     }
 }
+
+/// Without a region, or without credentials, one line says what to set (exit 1),
+/// before any call: not the SDK's provider chain over several lines.
+#[test]
+fn no_region_or_no_credentials_is_one_line_saying_what_to_set() {
+    let endpoint = ecs_endpoint::start(vec![Phase::default()]);
+    let mut no_region = wait_cmd(&endpoint.url, &["--cluster", "demo", "--service", "web"]);
+    no_region.env_remove("AWS_REGION").env_remove("AWS_DEFAULT_REGION");
+    let mut no_credentials = wait_cmd(&endpoint.url, &["--cluster", "demo", "--service", "web"]);
+    no_credentials
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env("HOME", "/nonexistent");
+    let out = no_region.output().unwrap();
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(
+        stderr.trim_end(),
+        "rollout-watcher wait: no AWS region: set AWS_REGION, or a region in the AWS profile"
+    );
+    let out = no_credentials.output().unwrap();
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with("rollout-watcher wait: no AWS credentials: set AWS_PROFILE"),
+        "{stderr}"
+    );
+    assert!(
+        endpoint.calls.lock().unwrap().is_empty(),
+        "no ECS call without credentials"
+    );
+}

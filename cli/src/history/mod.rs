@@ -14,7 +14,6 @@ mod stats;
 use std::io::{self, Write};
 use std::process::ExitCode;
 
-use aws_config::BehaviorVersion;
 use clap::ValueEnum;
 use rollout_watcher::adapters::dynamodb_history::DynamoHistory;
 use rollout_watcher::model::{Millis, ServiceArn, Timestamp};
@@ -244,13 +243,17 @@ pub fn run(args: &Args) -> ExitCode {
         }
     };
     let result = rt.block_on(async {
-        let sdk = aws_config::defaults(BehaviorVersion::latest()).load().await;
+        let sdk = crate::aws_env::load().await?;
         let reader = DynamoHistory::new(aws_sdk_dynamodb::Client::new(&sdk), args.table.trim());
-        collect(&reader, &query).await
+        Ok::<_, String>(collect(&reader, &query).await)
     });
     let history = match result {
-        Ok(h) => h,
+        Ok(Ok(h)) => h,
         Err(e) => {
+            eprintln!("rollout-watcher history: {e}");
+            return ExitCode::FAILURE;
+        }
+        Ok(Err(e)) => {
             eprintln!(
                 "rollout-watcher history: --table {}: {}",
                 args.table,

@@ -24,7 +24,6 @@ mod source;
 use std::io;
 use std::process::ExitCode;
 
-use aws_config::BehaviorVersion;
 use clap::ValueEnum;
 use rollout_watcher::core::Settings;
 use rollout_watcher::model::{DeploymentId, Millis};
@@ -155,10 +154,7 @@ pub fn run(args: &Args) -> ExitCode {
         }
     };
     let result = rt.block_on(async {
-        let sdk = aws_config::defaults(BehaviorVersion::latest()).load().await;
-        if sdk.region().is_none() {
-            return Err("no AWS region: set AWS_REGION, or a region in the AWS profile".to_owned());
-        }
+        let sdk = crate::aws_env::load().await?;
         let source = EcsReader::new(aws_sdk_ecs::Client::new(&sdk));
         let stdout = io::stdout();
         let waited = match args.format {
