@@ -431,3 +431,33 @@ fn replay_names_the_field_or_line_of_bad_describe_services() {
         ],
     );
 }
+
+/// Files saved "UTF-8 with BOM" (Windows editors, PowerShell's `-Encoding utf8`)
+/// are read whole: the first event is replayed and the settings are used, where the
+/// mark made the first event a bad line and the describe-services file "not JSON".
+#[test]
+fn replay_reads_files_saved_with_a_byte_order_mark() {
+    let dir = Scratch::new("user-errors", "bom");
+    let event = std::fs::read_to_string(sample("deployment-state-change-in-progress")).unwrap();
+    let event: serde_json::Value = serde_json::from_str(&event).unwrap();
+    let events = dir.file("events.jsonl", &format!("\u{feff}{event}\n"));
+    let services = dir.file(
+        "services.json",
+        "\u{feff}{\"services\":[{\"serviceName\":\"servicetest\",\"serviceArn\":\"arn:aws:ecs:us-west-2:111122223333:service/default/servicetest\",\"desiredCount\":1,\"deploymentConfiguration\":{\"minimumHealthyPercent\":0,\"maximumPercent\":100}}],\"failures\":[]}",
+    );
+    let out = run(
+        &[
+            "replay",
+            "--format",
+            "json",
+            "--describe-services",
+            &services,
+            &events,
+        ],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.contains("\"deployment_started\""), "{stdout}");
+    assert!(stdout.contains("\"unsafe_deployment_config\""), "{stdout}");
+}
