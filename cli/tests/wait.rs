@@ -783,3 +783,36 @@ fn no_region_or_no_credentials_is_one_line_saying_what_to_set() {
         "no ECS call without credentials"
     );
 }
+
+/// A stage name `wait` does not know (a typo, or a stage ECS added later) is
+/// waited for by name, and said so on stderr at the start: a pipeline with
+/// `--until BAKETIME` must not silently wait for the whole deployment instead.
+#[test]
+fn an_unknown_until_stage_is_named_on_stderr() {
+    let b = base();
+    let endpoint = ecs_endpoint::start(vec![phase(
+        service(
+            vec![deployment(
+                D2,
+                "PRIMARY",
+                "COMPLETED",
+                "",
+                at(b, 0.0),
+                at(b, 30.0),
+            )],
+            1,
+        ),
+        vec![],
+    )]);
+    let out = wait(&endpoint.url, &["--until", "BAKETIME"]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(
+        stderr.starts_with(
+            "rollout-watcher wait: --until BAKETIME: not a lifecycle stage this version knows (RECONCILE_SERVICE, "
+        ),
+        "{stderr}"
+    );
+    let out = wait(&endpoint.url, &["--until", "BAKE_TIME"]);
+    assert_eq!(text(&out).1, "", "a known stage is no news");
+}

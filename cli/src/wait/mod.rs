@@ -143,6 +143,17 @@ pub fn run(args: &Args) -> ExitCode {
             return ExitCode::from(EXIT_USAGE);
         }
     };
+    if let Until::Stage(stage) = &plan.until
+        && !STAGES.contains(&stage.as_str())
+    {
+        // Not refused: ECS adds stages. But a typo would otherwise wait, silently,
+        // for the whole deployment.
+        eprintln!(
+            "rollout-watcher wait: --until {stage}: not a lifecycle stage this version knows ({}); \
+             waiting for a stage of that name, or the deployment's end",
+            STAGES.join(", ")
+        );
+    }
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
