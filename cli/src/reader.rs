@@ -529,17 +529,14 @@ mod tests {
     /// in the input is not skipped.
     #[test]
     fn a_byte_order_mark_at_the_start_is_not_a_bad_line() {
-        assert_eq!(
-            lines("\u{feff}{\"a\":1}\n{\"a\":2}\n"),
-            vec![Ok(1), Ok(2)]
-        );
+        assert_eq!(lines("\u{feff}{\"a\":1}\n{\"a\":2}\n"), vec![Ok(1), Ok(2)]);
         assert_eq!(lines("\u{feff}[\n{\"a\":1}\n]\n"), vec![Ok(2)]);
-        assert_eq!(
-            lines("{\"a\":1}\n\u{feff}{\"a\":2}\n"),
-            vec![Ok(1), Err(2)]
-        );
+        assert_eq!(lines("{\"a\":1}\n\u{feff}{\"a\":2}\n"), vec![Ok(1), Err(2)]);
         let mut reader = Reader::new(Trickle("\u{feff}{\"a\":1}\n".as_bytes()));
-        assert_eq!(reader.next_event().unwrap().unwrap().unwrap().text, "{\"a\":1}");
+        assert_eq!(
+            reader.next_event().unwrap().unwrap().unwrap().text,
+            "{\"a\":1}"
+        );
     }
 
     #[test]

@@ -92,7 +92,10 @@ fn a_window_in_the_future_or_a_century_long_is_a_usage_error() {
     );
     let (code, stderr) = history(&["--table", "t", "--since", "1900-01-01T00:00:00Z"]);
     assert_eq!(code, Some(64), "{stderr}");
-    assert!(stderr.contains("at most 3650d (ten years) back"), "{stderr}");
+    assert!(
+        stderr.contains("at most 3650d (ten years) back"),
+        "{stderr}"
+    );
 }
 
 /// Without a region, or without credentials, one line says what to set (exit 1),

@@ -694,7 +694,11 @@ fn each_stage_is_one_json_object() {
         .filter(|l| l["type"] == "stage")
         .map(|l| l["stage"].as_str().unwrap().to_owned())
         .collect();
-    assert_eq!(stages, ["SCALE_UP", "POST_SCALE_UP", "CLEAN_UP"], "{stdout}");
+    assert_eq!(
+        stages,
+        ["SCALE_UP", "POST_SCALE_UP", "CLEAN_UP"],
+        "{stdout}"
+    );
 }
 
 /// AWS errors exit 1 with one line that names the call and what ECS said: access
@@ -757,7 +761,9 @@ fn aws_errors_exit_1_naming_the_call() {
 fn no_region_or_no_credentials_is_one_line_saying_what_to_set() {
     let endpoint = ecs_endpoint::start(vec![Phase::default()]);
     let mut no_region = wait_cmd(&endpoint.url, &["--cluster", "demo", "--service", "web"]);
-    no_region.env_remove("AWS_REGION").env_remove("AWS_DEFAULT_REGION");
+    no_region
+        .env_remove("AWS_REGION")
+        .env_remove("AWS_DEFAULT_REGION");
     let mut no_credentials = wait_cmd(&endpoint.url, &["--cluster", "demo", "--service", "web"]);
     no_credentials
         .env_remove("AWS_ACCESS_KEY_ID")
@@ -815,4 +821,71 @@ fn an_unknown_until_stage_is_named_on_stderr() {
     );
     let out = wait(&endpoint.url, &["--until", "BAKE_TIME"]);
     assert_eq!(text(&out).1, "", "a known stage is no news");
+}
+
+/// A pipeline step that starts `wait` late, after the circuit breaker failed the
+/// deployment and ECS began rolling back, without `--deployment`: the PRIMARY is
+/// then ECS's rollback deployment, which completes. The gate must not pass (it
+/// exited 0): it follows the deployment the rollback undoes (rolled back, exit 2);
+/// when that one is no longer listed, the rollback itself says the deployment
+/// failed (exit 2). Asked for by id, the rollback is followed as any deployment.
+#[test]
+fn a_wait_started_during_ecs_rollback_does_not_pass_the_gate() {
+    let b = base();
+    let reason = format!("ECS deployment circuit breaker: rolling back to deploymentId {D1}.");
+    let rollback = |state: &str, updated: f64| {
+        deployment(D3, "PRIMARY", state, &reason, at(b, 58.0), at(b, updated))
+    };
+    let failed = deployment(
+        D2,
+        "ACTIVE",
+        "FAILED",
+        "ECS deployment circuit breaker: tasks failed to start.",
+        at(b, 0.0),
+        at(b, 57.0),
+    );
+    let phases = |with_failed: bool| {
+        let first = if with_failed {
+            vec![rollback("IN_PROGRESS", 58.0), failed.clone()]
+        } else {
+            vec![rollback("IN_PROGRESS", 58.0)]
+        };
+        vec![
+            phase(service(first, 1), vec![]),
+            phase(service(vec![rollback("COMPLETED", 70.0)], 1), vec![]),
+        ]
+    };
+    let verdict = |out: &Output| -> Value {
+        let (stdout, stderr) = text(out);
+        serde_json::from_str(stdout.lines().last().unwrap_or_default())
+            .unwrap_or_else(|e| panic!("{e}: {stdout}{stderr}"))
+    };
+
+    let out = wait(
+        &ecs_endpoint::start(phases(true)).url,
+        &["--format", "json"],
+    );
+    assert_eq!(out.status.code(), Some(2), "{:?}", text(&out));
+    let v = verdict(&out);
+    assert_eq!(
+        (v["verdict"].as_str(), v["deployment_id"].as_str()),
+        (Some("rolled_back"), Some(D2))
+    );
+
+    let out = wait(&ecs_endpoint::start(phases(false)).url, &[]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stdout}{stderr}");
+    assert!(
+        stdout.contains(&format!(
+            "note: the PRIMARY deployment {D3} is ECS's rollback to {D1}"
+        )),
+        "{stdout}"
+    );
+
+    let out = wait(
+        &ecs_endpoint::start(phases(false)).url,
+        &["--deployment", D3, "--format", "json"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{:?}", text(&out));
+    assert_eq!(verdict(&out)["verdict"], "completed");
 }

@@ -73,6 +73,9 @@ struct Follower<'a> {
     stage: Option<String>,
     announced: BTreeMap<String, HookView>,
     seen_events: HashSet<String>,
+    /// The followed deployment is ECS's rollback, picked as the PRIMARY, and the
+    /// deployment it undoes is no longer listed: the verdict is "rolled back".
+    rollback_primary: bool,
 }
 
 impl<'a> Follower<'a> {
@@ -87,6 +90,7 @@ impl<'a> Follower<'a> {
             stage: None,
             announced: BTreeMap::new(),
             seen_events: HashSet::new(),
+            rollback_primary: false,
         }
     }
 
@@ -107,25 +111,66 @@ impl<'a> Follower<'a> {
         Ok(ending)
     }
 
-    /// Picks the deployment to follow from the first reading.
+    /// The deployment to follow without `--deployment`: the PRIMARY one, unless it
+    /// is ECS's own rollback. A pipeline step that starts after the circuit breaker
+    /// failed its deployment would otherwise follow the rollback to completion and
+    /// pass the gate; the deployment the rollback undoes is the one it deployed.
+    /// Gives the note that says so, if any.
+    fn default_deployment(
+        &mut self,
+        view: &ServiceView,
+    ) -> Result<(DeploymentId, Option<String>), WaitError> {
+        let primary = view
+            .deployments
+            .iter()
+            .find(|d| d.status == "PRIMARY")
+            .ok_or_else(|| WaitError::NoPrimary(self.plan.service.clone()))?;
+        let Some(target) = observe::rollback_target(primary.reason.as_deref()) else {
+            return Ok((primary.id.clone(), None));
+        };
+        let undone = view
+            .deployments
+            .iter()
+            .filter(|d| d.id != primary.id && Some(&d.id) != target.as_ref())
+            .filter(|d| d.created_at <= primary.created_at)
+            .max_by_key(|d| d.created_at);
+        let target = target.map_or_else(|| "an earlier deployment".to_owned(), |t| t.to_string());
+        Ok(match undone {
+            Some(d) => (
+                d.id.clone(),
+                Some(format!(
+                    "the PRIMARY deployment {} is ECS's rollback to {target}: following {}, the deployment it undoes",
+                    primary.id, d.id
+                )),
+            ),
+            None => {
+                self.rollback_primary = true;
+                (
+                    primary.id.clone(),
+                    Some(format!(
+                        "the PRIMARY deployment {} is ECS's rollback to {target}: the deployment it undoes is no longer listed; it failed",
+                        primary.id
+                    )),
+                )
+            }
+        })
+    }
+
+    /// Picks the deployment to follow from the first reading (and a note on why, when
+    /// it is not simply the one asked for or the PRIMARY).
     async fn resolve<S: EcsSource>(
         &mut self,
         source: &S,
         view: &ServiceView,
-    ) -> Result<(ServiceArn, DeploymentId), WaitError> {
+    ) -> Result<(ServiceArn, DeploymentId, Option<String>), WaitError> {
         let arn = view.arn.clone().ok_or_else(|| SourceError::NoService {
             service: self.plan.service.clone(),
             cluster: self.plan.cluster.clone(),
             why: " (DescribeServices gave no ARN)".into(),
         })?;
-        let id = match &self.plan.deployment {
-            Some(id) => id.clone(),
-            None => view
-                .deployments
-                .iter()
-                .find(|d| d.status == "PRIMARY")
-                .map(|d| d.id.clone())
-                .ok_or_else(|| WaitError::NoPrimary(self.plan.service.clone()))?,
+        let (id, note) = match &self.plan.deployment {
+            Some(id) => (id.clone(), None),
+            None => self.default_deployment(view)?,
         };
         if let Some(d) = view.deployments.iter().find(|d| d.id == id) {
             self.since = d.created_at;
@@ -171,7 +216,7 @@ impl<'a> Follower<'a> {
             self.since = brief.created_at;
             self.sd_arn = Some(brief.arn);
         }
-        Ok((arn, id))
+        Ok((arn, id, note))
     }
 
     /// The followed service deployment, once ListServiceDeployments names it.
@@ -217,13 +262,16 @@ impl<'a> Follower<'a> {
         let (arn, id) = match (&self.state, &self.followed) {
             (Some(s), Some(id)) => (s.service().clone(), id.clone()),
             _ => {
-                let (arn, id) = self.resolve(source, &view).await?;
+                let (arn, id, note) = self.resolve(source, &view).await?;
                 let td = view
                     .deployments
                     .iter()
                     .find(|d| d.id == id)
                     .and_then(|d| d.task_definition.clone());
                 out.start(&arn, &id, td.as_deref(), self.since)?;
+                if let Some(note) = note {
+                    out.note(now, &note)?;
+                }
                 self.state = Some(ServiceState::new(arn.clone()));
                 self.followed = Some(id.clone());
                 (arn, id)
@@ -366,6 +414,9 @@ impl<'a> Follower<'a> {
     }
 
     fn decide(&self, p: &Progress) -> Option<Verdict> {
+        if self.rollback_primary {
+            return Some(Verdict::RolledBack);
+        }
         match self.summary().map(|s| s.state) {
             Some(RolloutState::Completed) => return Some(Verdict::Completed),
             Some(RolloutState::Failed) => return Some(Verdict::Failed),

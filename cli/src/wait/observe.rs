@@ -120,6 +120,15 @@ pub(crate) fn deployment_digits(id: &DeploymentId) -> Option<&str> {
     id.as_str().strip_prefix("ecs-svc/")
 }
 
+/// `Some` when a deployment's reason says it is ECS's rollback ("ECS deployment
+/// circuit breaker: rolling back to deploymentId ecs-svc/1."), not a deployment
+/// anybody asked for; inside, the deployment it rolls back to, when named.
+pub(crate) fn rollback_target(reason: Option<&str>) -> Option<Option<DeploymentId>> {
+    let r = reason?;
+    let at = r.find("rolling back to")?;
+    Some(DeploymentId::find_in(&r[at..]))
+}
+
 fn change(
     service: &ServiceArn,
     deployment: &DeploymentId,
@@ -129,10 +138,7 @@ fn change(
 ) -> Input {
     let rollback_to = reason
         .filter(|_| phase == DeploymentPhase::InProgress)
-        .and_then(|r| {
-            let at = r.find("rolling back to")?;
-            Some(DeploymentId::find_in(&r[at..]))
-        });
+        .and_then(|r| rollback_target(Some(r)));
     Input {
         service: service.clone(),
         event_id: None,

@@ -194,6 +194,10 @@ impl<W: Write> Report for TextReport<W> {
             (Verdict::InProgress { .. }, None) => {
                 "--timeout passed before ECS showed the deployment".into()
             }
+            // The followed deployment is ECS's rollback (see the note above).
+            (Verdict::RolledBack, Some(s)) if s.state != RolloutState::RolledBack => {
+                "rolled back (ECS is rolling the service back)".into()
+            }
             (_, Some(s)) => render::verdict(s),
             (v, None) => v.name().replace('_', " "),
         };
