@@ -34,6 +34,12 @@ fn a_malformed_since_or_service_is_a_usage_error_naming_the_flag() {
         history(&["--table", "t", "--service", "arn:aws:ecs:eu-west-1:1:cluster/demo"]),
         (Some(64), "rollout-watcher history: --service: not an ECS service ARN: \"arn:aws:ecs:eu-west-1:1:cluster/demo\"".to_owned())
     );
+    // A negative span reaches the check that names the flag (clap took "-3d" for a
+    // flag of its own).
+    assert_eq!(
+        history(&["--table", "t", "--since", "-3d"]),
+        (Some(64), "rollout-watcher history: --since: not a span (30d, 12h, 90m) or an RFC 3339 time: \"-3d\"".to_owned())
+    );
     let (code, stderr) = history(&["--since", "30d"]);
     assert_eq!(code, Some(64));
     assert!(stderr.contains("--table"), "{stderr}");

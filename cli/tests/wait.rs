@@ -588,6 +588,22 @@ fn malformed_flags_exit_64_naming_the_flag() {
         assert_eq!(out.status.code(), Some(64), "{flag}: {stderr}");
         assert_eq!(stderr.trim_end(), want);
     }
+    // A negative duration reaches the check that names the flag (clap took "-5m"
+    // for a flag of its own and named neither).
+    for (flag, value) in [("--timeout", "-5m"), ("--interval", "-1s")] {
+        let out = wait_cmd(
+            &endpoint.url,
+            &["--cluster", "demo", "--service", "web", flag, value],
+        )
+        .output()
+        .unwrap();
+        let (_, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(64), "{flag}: {stderr}");
+        assert_eq!(
+            stderr.trim_end(),
+            format!("rollout-watcher wait: {flag}: not a duration (90s, 30m, 2h): \"{value}\"")
+        );
+    }
     let out = wait_cmd(&endpoint.url, &["--service", "web"])
         .output()
         .unwrap();

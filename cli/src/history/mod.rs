@@ -52,7 +52,8 @@ pub struct Args {
     #[arg(long)]
     pub service: Option<String>,
     /// How far back: `30d`, `12h`, `90m`, or an RFC 3339 time.
-    #[arg(long, default_value = "30d")]
+    // Hyphen values reach the check that names the flag: `-3d` is no span.
+    #[arg(long, default_value = "30d", allow_hyphen_values = true)]
     pub since: String,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]

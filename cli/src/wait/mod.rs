@@ -73,10 +73,11 @@ pub struct Args {
     #[arg(long, default_value = "completed")]
     pub until: String,
     /// Give up after this long (exit 3): `90s`, `30m`, `2h`.
-    #[arg(long, default_value = "30m")]
+    // Hyphen values reach the check that names the flag: `-5m` is no duration.
+    #[arg(long, default_value = "30m", allow_hyphen_values = true)]
     pub timeout: String,
     /// Time between polls (with ±10 % jitter; doubled while ECS throttles).
-    #[arg(long, default_value = "5s")]
+    #[arg(long, default_value = "5s", allow_hyphen_values = true)]
     pub interval: String,
     /// On a PAUSE hook awaiting action: keep waiting, or exit 5.
     #[arg(long, value_enum, default_value_t = OnPause::Wait)]
