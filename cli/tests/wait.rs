@@ -370,6 +370,13 @@ fn a_deployment_superseded_by_a_newer_one_exits_4() {
             .any(|l| l["type"] == "rollout" && l["state"] == "superseded"),
         "{stdout}"
     );
+    // The metrics are this deployment's: the newer one's start is not counted here
+    // (its transitions and alerts were never printed either).
+    let started: Vec<&Value> = lines
+        .iter()
+        .filter(|l| l["type"] == "metric" && l["name"] == "DeploymentStarted")
+        .collect();
+    assert_eq!(started.len(), 1, "{stdout}");
 }
 
 /// The Service Deployments API view of a deployment paused at a PAUSE hook.

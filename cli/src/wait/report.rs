@@ -56,9 +56,26 @@ impl Subject {
                 false
             }
             Effect::Alert(a) => a.deployment_id.is_none() || a.deployment_id == self.deployment,
-            Effect::Metric(_) => true,
+            Effect::Metric(m) => {
+                let of = self
+                    .service
+                    .as_ref()
+                    .and_then(|s| metric_deployment(&m.dedup_key, s));
+                of.is_none_or(|d| Some(d) == self.deployment.as_ref().map(DeploymentId::as_str))
+            }
         }
     }
+}
+
+/// The deployment a data point is about, from its dedup key
+/// (`{service}|{deployment}|{Name}|{occurrence}`, the policy's stable shape): `None`
+/// for a point of the whole service (`-`, or a sampled one). A metric carries no
+/// deployment field, and the newer deployment that supersedes the followed one has
+/// its own `DeploymentStarted`, `DeploymentSucceeded`, `DeploymentDuration`.
+fn metric_deployment<'k>(key: &'k str, service: &ServiceArn) -> Option<&'k str> {
+    let rest = key.strip_prefix(service.as_str())?.strip_prefix('|')?;
+    let deployment = rest.split('|').next()?;
+    (deployment != "-").then_some(deployment)
 }
 
 /// The timeline, for people.
