@@ -61,8 +61,14 @@ pub struct Args {
 
 /// Gives each service `--describe-services` describes its configuration.
 fn configure(replay: &mut Replay, file: &str) -> anyhow::Result<()> {
-    let text = std::fs::read_to_string(file)
-        .with_context(|| format!("--describe-services {file}: cannot read it"))?;
+    // `-` is stdin, as for `audit` (the caller made sure the events are not there).
+    let text = if file == "-" {
+        let mut text = String::new();
+        io::stdin().lock().read_to_string(&mut text).map(|_| text)
+    } else {
+        std::fs::read_to_string(file)
+    }
+    .with_context(|| format!("--describe-services {file}: cannot read it"))?;
     // The error names the file, then the field or line; its cause (the parser's
     // line and column) goes on the same line, which a context would hide.
     // A file saved "UTF-8 with BOM" is the same JSON.
@@ -384,6 +390,14 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         &args.crash_loop,
     )?);
     if let Some(file) = &args.describe_services {
+        if file == "-" && (args.files.is_empty() || args.files.iter().any(|f| f == "-")) {
+            return Err(Usage(
+                "--describe-services -: stdin carries the events; give the events as files, \
+                 or the settings as a file"
+                    .to_owned(),
+            )
+            .into());
+        }
         configure(&mut replay, file)?;
     }
     let files: Vec<String> = if args.files.is_empty() {

@@ -461,3 +461,31 @@ fn replay_reads_files_saved_with_a_byte_order_mark() {
     assert!(stdout.contains("\"deployment_started\""), "{stdout}");
     assert!(stdout.contains("\"unsafe_deployment_config\""), "{stdout}");
 }
+
+/// `--describe-services -` reads the settings from stdin, as `audit` does (`aws ecs
+/// describe-services ... | rollout-watcher replay --describe-services - events.json`);
+/// when stdin carries the events as well, it is a usage error naming the flag.
+#[test]
+fn replay_reads_describe_services_from_stdin_when_the_events_are_in_files() {
+    let services = "{\"services\":[{\"serviceName\":\"servicetest\",\"serviceArn\":\"arn:aws:ecs:us-west-2:111122223333:service/default/servicetest\",\"desiredCount\":1,\"deploymentConfiguration\":{\"minimumHealthyPercent\":0,\"maximumPercent\":100}}],\"failures\":[]}";
+    let events = sample("deployment-state-change-in-progress");
+    let out = run(
+        &[
+            "replay",
+            "--format",
+            "json",
+            "--describe-services",
+            "-",
+            &events,
+        ],
+        services,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.contains("\"unsafe_deployment_config\""), "{stdout}");
+    assert_one_line(
+        &run(&["replay", "--describe-services", "-"], services),
+        64,
+        &["--describe-services -: stdin carries the events"],
+    );
+}
