@@ -194,7 +194,7 @@ impl<'a> Follower<'a> {
                         service: self.plan.service.clone(),
                         id,
                         known,
-                        source,
+                        source: Box::new(source),
                     });
                 }
             };

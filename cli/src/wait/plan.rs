@@ -145,9 +145,9 @@ pub enum WaitError {
         id: DeploymentId,
         /// The ids DescribeServices lists.
         known: String,
-        /// Why the Service Deployments API failed.
+        /// Why the Service Deployments API failed (boxed: the variant stays small).
         #[source]
-        source: SourceError,
+        source: Box<SourceError>,
     },
     /// The service has no PRIMARY deployment to follow.
     #[error("--service: service {0} has no PRIMARY deployment to follow")]
