@@ -912,3 +912,77 @@ fn a_wait_started_during_ecs_rollback_does_not_pass_the_gate() {
     assert_eq!(out.status.code(), Some(0), "{:?}", text(&out));
     assert_eq!(verdict(&out)["verdict"], "completed");
 }
+
+/// Ctrl-C during a JSON wait: exit 130, and what was printed is whole JSON lines (a
+/// consumer reading stdout line by line never gets half an object), with no
+/// `verdict` line, since there is none.
+#[test]
+fn ctrl_c_in_json_leaves_only_whole_lines_and_no_verdict() {
+    let b = base();
+    let endpoint = ecs_endpoint::start(vec![phase(
+        service(
+            vec![deployment(
+                D2,
+                "PRIMARY",
+                "IN_PROGRESS",
+                "",
+                at(b, 0.0),
+                at(b, 0.0),
+            )],
+            1,
+        ),
+        vec![],
+    )]);
+    let child = wait_cmd(
+        &endpoint.url,
+        &[
+            "--cluster",
+            "demo",
+            "--service",
+            "web",
+            "--interval",
+            "100ms",
+            "--format",
+            "json",
+        ],
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let started = Instant::now();
+    while endpoint
+        .calls
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|c| *c == "DescribeServices")
+        .count()
+        < 3
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "wait never polled"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let out = child.wait_with_output().unwrap();
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(130), "{stdout}{stderr}");
+    assert!(stdout.ends_with('\n'), "{stdout:?}");
+    let lines: Vec<Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l:?}")))
+        .collect();
+    assert!(lines.iter().any(|l| l["type"] == "transition"), "{stdout}");
+    assert!(!lines.iter().any(|l| l["type"] == "verdict"), "{stdout}");
+    assert_eq!(
+        stderr.trim_end(),
+        "rollout-watcher wait: interrupted; the deployment was left as it is"
+    );
+}
