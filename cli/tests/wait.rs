@@ -986,3 +986,56 @@ fn ctrl_c_in_json_leaves_only_whole_lines_and_no_verdict() {
         "rollout-watcher wait: interrupted; the deployment was left as it is"
     );
 }
+
+/// `--cluster` and `--service` take ARNs as well as names (the flags say so, and a
+/// pipeline often has the ARNs from Terraform): every call gets what ECS takes
+/// there, the service's name for ListTasks, whose `serviceName` is a name.
+#[test]
+fn cluster_and_service_arns_are_followed_like_names() {
+    let b = base();
+    let endpoint = ecs_endpoint::start(vec![phase(
+        service(
+            vec![deployment(
+                D2,
+                "PRIMARY",
+                "COMPLETED",
+                "",
+                at(b, 0.0),
+                at(b, 30.0),
+            )],
+            1,
+        ),
+        vec![task(
+            "new2",
+            D2,
+            "RUNNING",
+            "RUNNING",
+            2,
+            &[("createdAt", at(b, 2.0)), ("startedAt", at(b, 20.0))],
+        )],
+    )]);
+    let cluster = format!(
+        "arn:aws:ecs:{}:{}:cluster/demo",
+        ecs_endpoint::REGION,
+        ecs_endpoint::ACCOUNT
+    );
+    let service_arn = ecs_endpoint::service_arn();
+    let out = wait_cmd(
+        &endpoint.url,
+        &[
+            "--cluster",
+            &cluster,
+            "--service",
+            &service_arn,
+            "--interval",
+            "100ms",
+            "--timeout",
+            "20s",
+        ],
+    )
+    .output()
+    .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains("(exit 0)"), "{stdout}");
+}
