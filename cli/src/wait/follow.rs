@@ -14,6 +14,7 @@ use std::collections::{BTreeMap, HashSet};
 use rollout_watcher::core::{Effects, Observation, RolloutState, RolloutSummary, ServiceState};
 use rollout_watcher::model::{DeploymentId, Millis, ServiceArn, Timestamp};
 
+use super::choose;
 use super::clock::{Pacer, next_wait};
 use super::observe::{self, Progress, Reading};
 use super::plan::{Ending, OnPause, Pause, Plan, Until, Verdict, WaitError};
@@ -111,51 +112,6 @@ impl<'a> Follower<'a> {
         Ok(ending)
     }
 
-    /// The deployment to follow without `--deployment`: the PRIMARY one, unless it
-    /// is ECS's own rollback. A pipeline step that starts after the circuit breaker
-    /// failed its deployment would otherwise follow the rollback to completion and
-    /// pass the gate; the deployment the rollback undoes is the one it deployed.
-    /// Gives the note that says so, if any.
-    fn default_deployment(
-        &mut self,
-        view: &ServiceView,
-    ) -> Result<(DeploymentId, Option<String>), WaitError> {
-        let primary = view
-            .deployments
-            .iter()
-            .find(|d| d.status == "PRIMARY")
-            .ok_or_else(|| WaitError::NoPrimary(self.plan.service.clone()))?;
-        let Some(target) = observe::rollback_target(primary.reason.as_deref()) else {
-            return Ok((primary.id.clone(), None));
-        };
-        let undone = view
-            .deployments
-            .iter()
-            .filter(|d| d.id != primary.id && Some(&d.id) != target.as_ref())
-            .filter(|d| d.created_at <= primary.created_at)
-            .max_by_key(|d| d.created_at);
-        let target = target.map_or_else(|| "an earlier deployment".to_owned(), |t| t.to_string());
-        Ok(match undone {
-            Some(d) => (
-                d.id.clone(),
-                Some(format!(
-                    "the PRIMARY deployment {} is ECS's rollback to {target}: following {}, the deployment it undoes",
-                    primary.id, d.id
-                )),
-            ),
-            None => {
-                self.rollback_primary = true;
-                (
-                    primary.id.clone(),
-                    Some(format!(
-                        "the PRIMARY deployment {} is ECS's rollback to {target}: the deployment it undoes is no longer listed; it failed",
-                        primary.id
-                    )),
-                )
-            }
-        })
-    }
-
     /// Picks the deployment to follow from the first reading (and a note on why, when
     /// it is not simply the one asked for or the PRIMARY).
     async fn resolve<S: EcsSource>(
@@ -170,7 +126,12 @@ impl<'a> Follower<'a> {
         })?;
         let (id, note) = match &self.plan.deployment {
             Some(id) => (id.clone(), None),
-            None => self.default_deployment(view)?,
+            None => {
+                let c = choose::default_deployment(view)
+                    .ok_or_else(|| WaitError::NoPrimary(self.plan.service.clone()))?;
+                self.rollback_primary = c.rollback_only;
+                (c.id, c.note)
+            }
         };
         if let Some(d) = view.deployments.iter().find(|d| d.id == id) {
             self.since = d.created_at;

@@ -6,13 +6,15 @@
 //! # Layout
 //! - `source`: the ECS reading port and its views; `ecs`: the aws-sdk-ecs adapter.
 //! - `observe`: readings into the state machine's inputs; stages and pauses.
-//! - `plan`: the flags' meaning and the verdicts; `follow`: the poll loop;
+//! - `plan`: the flags' meaning and the verdicts; `choose`: the deployment
+//!   followed without `--deployment`; `follow`: the poll loop;
 //!   `clock`: time and back-off.
 //! - `report`: the timeline (text) or JSON Lines as it goes.
 //!
 //! Why only reads: a CI gate that could change a deployment would need write
 //! permissions on production services. Ctrl-C stops the polling and nothing else.
 
+mod choose;
 mod clock;
 mod ecs;
 mod follow;
