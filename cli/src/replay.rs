@@ -69,10 +69,10 @@ fn configure(replay: &mut Replay, file: &str) -> anyhow::Result<()> {
         std::fs::read_to_string(file)
     }
     .with_context(|| format!("--describe-services {file}: cannot read it"))?;
-    // The error names the file, then the field or line; its cause (the parser's
-    // line and column) goes on the same line, which a context would hide.
     // A file saved "UTF-8 with BOM" is the same JSON.
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    // The error names the file, then the field or line; its cause (the parser's
+    // line and column) goes on the same line, which a context would hide.
     let described = crate::audit::parse_for_replay(file, text).map_err(|e| {
         let mut text = format!("--describe-services {e}");
         let mut cause = std::error::Error::source(&e);
