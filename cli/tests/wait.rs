@@ -1039,3 +1039,46 @@ fn cluster_and_service_arns_are_followed_like_names() {
     assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
     assert!(stdout.contains("(exit 0)"), "{stdout}");
 }
+
+/// ECS throttles ListTasks on every poll (many pipelines polling one account) while
+/// DescribeServices says the deployment completed: the gate passes on what it could
+/// read (exit 0), where the throttled task listing used to throw the whole reading
+/// away until `--timeout` (exit 3, "before ECS showed the deployment").
+#[test]
+fn a_throttled_task_listing_does_not_hide_the_verdict() {
+    let b = base();
+    let mut p = phase(
+        service(
+            vec![deployment(
+                D2,
+                "PRIMARY",
+                "COMPLETED",
+                "",
+                at(b, 0.0),
+                at(b, 30.0),
+            )],
+            1,
+        ),
+        vec![],
+    );
+    p.errors = vec![("ListTasks", "ThrottlingException")];
+    let endpoint = ecs_endpoint::start(vec![p]);
+    let out = wait_cmd(
+        &endpoint.url,
+        &[
+            "--cluster",
+            "demo",
+            "--service",
+            "web",
+            "--interval",
+            "100ms",
+            "--timeout",
+            "3s",
+        ],
+    )
+    .output()
+    .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains("verdict: completed"), "{stdout}");
+}

@@ -238,9 +238,14 @@ impl<'a> Follower<'a> {
                 (arn, id)
             }
         };
-        let tasks = source
-            .tasks(&plan.cluster, &plan.service, TASK_LIMIT)
-            .await?;
+        // A throttled task listing costs this round its task events, not its
+        // verdict: DescribeServices alone can say the deployment ended.
+        let (tasks, tasks_throttled) =
+            match source.tasks(&plan.cluster, &plan.service, TASK_LIMIT).await {
+                Ok(t) => (t, None),
+                Err(SourceError::Throttled { operation }) => (Vec::new(), Some(operation)),
+                Err(e) => return Err(e.into()),
+            };
         let deployment = if self.sd_off {
             None
         } else {
@@ -271,7 +276,10 @@ impl<'a> Follower<'a> {
         out.effects(&effects)?;
         let progress = observe::progress(reading.deployment.as_ref());
         self.report_progress(&progress, &reading, out)?;
-        Ok(self.decide(&progress))
+        match (self.decide(&progress), tasks_throttled) {
+            (None, Some(operation)) => Err(SourceError::Throttled { operation }.into()),
+            (verdict, _) => Ok(verdict),
+        }
     }
 
     /// Feeds one reading through the state machine, then lets time pass to `now`.
