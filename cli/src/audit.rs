@@ -123,6 +123,14 @@ pub enum AuditError {
     Runtime(#[source] io::Error),
 }
 
+/// Reads describe-services output for `replay --describe-services`: the audit's
+/// reading, and when that fails, the audit's checks name the field by its path or the
+/// line where the JSON breaks (the parser alone says neither). Unlike the audit, a file
+/// that describes no service is no error here: replay then follows events alone.
+pub fn parse_for_replay(source: &str, text: &str) -> Result<Described, AuditError> {
+    parse_describe_services(source, text).map_err(|e| input::check(source, text).err().unwrap_or(e))
+}
+
 /// Runs the subcommand: prints the report and returns the exit code (errors are
 /// printed on stderr and exit 1, so that 2 always means "unsafe"). `verbose` adds
 /// the SDK's error chain to an error.

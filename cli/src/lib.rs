@@ -4,6 +4,7 @@
 pub mod alloc;
 pub mod archive;
 pub mod audit;
+pub mod aws_env;
 pub mod demo;
 pub mod history;
 pub mod html;

@@ -71,6 +71,8 @@ pub struct Reader<R> {
     skip_line: bool,
     /// The text of the last event when it is not a slice of `buf`.
     owned: String,
+    /// Whether the start of the input was checked for a byte order mark.
+    started: bool,
 }
 
 impl<R: Read> Reader<R> {
@@ -86,11 +88,28 @@ impl<R: Read> Reader<R> {
             array_line: 0,
             skip_line: false,
             owned: String::new(),
+            started: false,
         }
+    }
+
+    /// Skips a UTF-8 byte order mark at the very start of the input: a file saved
+    /// "UTF-8 with BOM" (Windows editors, PowerShell) would otherwise lose its first
+    /// event as a bad line.
+    fn skip_bom(&mut self) -> io::Result<()> {
+        const BOM: &[u8] = b"\xEF\xBB\xBF";
+        self.started = true;
+        while self.buf.len() < BOM.len() && self.fill()? {}
+        if self.buf.starts_with(BOM) {
+            self.pos = BOM.len();
+        }
+        Ok(())
     }
 
     /// The next event or bad line; `None` at the end of the input.
     pub fn next_event(&mut self) -> io::Result<Option<Result<Located<'_>, BadLine>>> {
+        if !self.started {
+            self.skip_bom()?;
+        }
         let found = loop {
             self.compact();
             let step = if self.skip_line {
@@ -503,6 +522,21 @@ mod tests {
     fn a_broken_array_element_is_reported_and_the_elements_after_it_are_read() {
         let text = "[\n{\"a\":\n{\"a\":3},\n{\"a\":4}\n]\n";
         assert_eq!(lines(text), vec![Err(2), Ok(3), Ok(4), Err(5)]);
+    }
+
+    /// A file saved "UTF-8 with BOM" (Windows editors, PowerShell's `-Encoding utf8`)
+    /// starts with U+FEFF: its first event is an event, not a bad line; a BOM later
+    /// in the input is not skipped.
+    #[test]
+    fn a_byte_order_mark_at_the_start_is_not_a_bad_line() {
+        assert_eq!(lines("\u{feff}{\"a\":1}\n{\"a\":2}\n"), vec![Ok(1), Ok(2)]);
+        assert_eq!(lines("\u{feff}[\n{\"a\":1}\n]\n"), vec![Ok(2)]);
+        assert_eq!(lines("{\"a\":1}\n\u{feff}{\"a\":2}\n"), vec![Ok(1), Err(2)]);
+        let mut reader = Reader::new(Trickle("\u{feff}{\"a\":1}\n".as_bytes()));
+        assert_eq!(
+            reader.next_event().unwrap().unwrap().unwrap().text,
+            "{\"a\":1}"
+        );
     }
 
     #[test]

@@ -61,10 +61,27 @@ pub struct Args {
 
 /// Gives each service `--describe-services` describes its configuration.
 fn configure(replay: &mut Replay, file: &str) -> anyhow::Result<()> {
-    let text = std::fs::read_to_string(file)
-        .with_context(|| format!("--describe-services {file}: cannot read it"))?;
-    let described = crate::audit::parse_describe_services(file, &text)
-        .with_context(|| format!("--describe-services {file}"))?;
+    // `-` is stdin, as for `audit` (the caller made sure the events are not there).
+    let text = if file == "-" {
+        let mut text = String::new();
+        io::stdin().lock().read_to_string(&mut text).map(|_| text)
+    } else {
+        std::fs::read_to_string(file)
+    }
+    .with_context(|| format!("--describe-services {file}: cannot read it"))?;
+    // A file saved "UTF-8 with BOM" is the same JSON.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    // The error names the file, then the field or line; its cause (the parser's
+    // line and column) goes on the same line, which a context would hide.
+    let described = crate::audit::parse_for_replay(file, text).map_err(|e| {
+        let mut text = format!("--describe-services {e}");
+        let mut cause = std::error::Error::source(&e);
+        while let Some(c) = cause {
+            text.push_str(&format!(": {c}"));
+            cause = c.source();
+        }
+        anyhow::anyhow!(text)
+    })?;
     for record in described.services {
         match record.arn.as_deref().and_then(ServiceArn::parse) {
             Some(arn) => replay.set_config(&arn, record.config),
@@ -373,6 +390,14 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         &args.crash_loop,
     )?);
     if let Some(file) = &args.describe_services {
+        if file == "-" && (args.files.is_empty() || args.files.iter().any(|f| f == "-")) {
+            return Err(Usage(
+                "--describe-services -: stdin carries the events; give the events as files, \
+                 or the settings as a file"
+                    .to_owned(),
+            )
+            .into());
+        }
         configure(&mut replay, file)?;
     }
     let files: Vec<String> = if args.files.is_empty() {

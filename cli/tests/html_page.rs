@@ -417,3 +417,18 @@ fn a_page_filled_by_hand_draws_stages_without_lanes() {
     assert!(page.contains("No task events for this rollout."));
     assert_eq!(page.matches(r#"<g class="lane"#).count(), 0);
 }
+
+/// An empty page (a replay of nothing the watcher follows, a history window with no
+/// rollout) says so in words, rather than heading an empty table with "0 service(s),
+/// 0 rollout(s), worst first".
+#[test]
+fn a_page_with_no_rollout_says_so_instead_of_an_empty_table() {
+    let page = html::document(&Page {
+        title: "rollout-watcher history".to_owned(),
+        subtitle: None,
+        services: Vec::new(),
+    });
+    assert!(page.contains("No rollout to show"), "{page}");
+    assert!(!page.contains("<table"), "an empty table: {page}");
+    assert!(page.contains("</main>") && page.contains("</html>"));
+}

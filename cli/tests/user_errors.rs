@@ -387,3 +387,105 @@ fn replay_says_how_many_events_came_too_late_to_be_applied() {
         "{stdout}"
     );
 }
+
+/// `replay --describe-services` reads the same JSON as `audit`, and a bad one is
+/// named the same way: the field by its path, cut JSON by its line; a field only
+/// replay reads (the bake time) by its line and column. Nothing is replayed then:
+/// the settings would be wrong for every event.
+#[test]
+fn replay_names_the_field_or_line_of_bad_describe_services() {
+    let dir = Scratch::new("user-errors", "replay-describe");
+    let events = sample("deployment-state-change-in-progress");
+    let wrong = dir.file(
+        "wrong.json",
+        r#"{"services":[{"serviceName":"web","serviceArn":"arn:aws:ecs:us-west-2:111122223333:service/default/servicetest","desiredCount":1},{"serviceName":"api","desiredCount":"one"}],"failures":[]}"#,
+    );
+    let out = run(&["replay", "--describe-services", &wrong, &events], "");
+    assert_one_line(
+        &out,
+        1,
+        &[&format!(
+            "--describe-services {wrong}: services[1].desiredCount: a string (\"one\"), expected a whole number"
+        )],
+    );
+    assert!(out.stdout.is_empty());
+    let cut = dir.file("cut.json", "{\"services\": [\n  {\"serviceName\": \"web\"");
+    assert_one_line(
+        &run(&["replay", "--describe-services", &cut, &events], ""),
+        1,
+        &[
+            &format!("--describe-services {cut}: line 2 column"),
+            "the JSON ends early",
+        ],
+    );
+    let bake = dir.file(
+        "bake.json",
+        "{\"services\": [{\"serviceName\": \"web\",\n \"deploymentConfiguration\": {\"bakeTimeInMinutes\": \"15\"}}]}",
+    );
+    assert_one_line(
+        &run(&["replay", "--describe-services", &bake, &events], ""),
+        1,
+        &[
+            &format!("--describe-services {bake}: not describe-services JSON"),
+            "at line 2 column",
+        ],
+    );
+}
+
+/// Files saved "UTF-8 with BOM" (Windows editors, PowerShell's `-Encoding utf8`)
+/// are read whole: the first event is replayed and the settings are used, where the
+/// mark made the first event a bad line and the describe-services file "not JSON".
+#[test]
+fn replay_reads_files_saved_with_a_byte_order_mark() {
+    let dir = Scratch::new("user-errors", "bom");
+    let event = std::fs::read_to_string(sample("deployment-state-change-in-progress")).unwrap();
+    let event: serde_json::Value = serde_json::from_str(&event).unwrap();
+    let events = dir.file("events.jsonl", &format!("\u{feff}{event}\n"));
+    let services = dir.file(
+        "services.json",
+        "\u{feff}{\"services\":[{\"serviceName\":\"servicetest\",\"serviceArn\":\"arn:aws:ecs:us-west-2:111122223333:service/default/servicetest\",\"desiredCount\":1,\"deploymentConfiguration\":{\"minimumHealthyPercent\":0,\"maximumPercent\":100}}],\"failures\":[]}",
+    );
+    let out = run(
+        &[
+            "replay",
+            "--format",
+            "json",
+            "--describe-services",
+            &services,
+            &events,
+        ],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.contains("\"deployment_started\""), "{stdout}");
+    assert!(stdout.contains("\"unsafe_deployment_config\""), "{stdout}");
+}
+
+/// `--describe-services -` reads the settings from stdin, as `audit` does (`aws ecs
+/// describe-services ... | rollout-watcher replay --describe-services - events.json`);
+/// when stdin carries the events as well, it is a usage error naming the flag.
+#[test]
+fn replay_reads_describe_services_from_stdin_when_the_events_are_in_files() {
+    let services = "{\"services\":[{\"serviceName\":\"servicetest\",\"serviceArn\":\"arn:aws:ecs:us-west-2:111122223333:service/default/servicetest\",\"desiredCount\":1,\"deploymentConfiguration\":{\"minimumHealthyPercent\":0,\"maximumPercent\":100}}],\"failures\":[]}";
+    let events = sample("deployment-state-change-in-progress");
+    let out = run(
+        &[
+            "replay",
+            "--format",
+            "json",
+            "--describe-services",
+            "-",
+            &events,
+        ],
+        services,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.contains("\"unsafe_deployment_config\""), "{stdout}");
+    assert_one_line(
+        &run(&["replay", "--describe-services", "-"], services),
+        64,
+        &["--describe-services -: stdin carries the events"],
+    );
+}

@@ -62,7 +62,7 @@ fn phase(service: Value, tasks: Vec<Value>) -> Phase {
     Phase {
         service: Some(service),
         tasks,
-        service_deployment: None,
+        ..Phase::default()
     }
 }
 
@@ -370,6 +370,13 @@ fn a_deployment_superseded_by_a_newer_one_exits_4() {
             .any(|l| l["type"] == "rollout" && l["state"] == "superseded"),
         "{stdout}"
     );
+    // The metrics are this deployment's: the newer one's start is not counted here
+    // (its transitions and alerts were never printed either).
+    let started: Vec<&Value> = lines
+        .iter()
+        .filter(|l| l["type"] == "metric" && l["name"] == "DeploymentStarted")
+        .collect();
+    assert_eq!(started.len(), 1, "{stdout}");
 }
 
 /// The Service Deployments API view of a deployment paused at a PAUSE hook.
@@ -401,6 +408,7 @@ fn pause_phase(b: f64, stage: &str, hooks: Vec<Value>) -> Phase {
         )),
         tasks: vec![],
         service_deployment: Some(paused(b, stage, hooks)),
+        ..Phase::default()
     }
 }
 
@@ -587,6 +595,22 @@ fn malformed_flags_exit_64_naming_the_flag() {
         assert_eq!(out.status.code(), Some(64), "{flag}: {stderr}");
         assert_eq!(stderr.trim_end(), want);
     }
+    // A negative duration reaches the check that names the flag (clap took "-5m"
+    // for a flag of its own and named neither).
+    for (flag, value) in [("--timeout", "-5m"), ("--interval", "-1s")] {
+        let out = wait_cmd(
+            &endpoint.url,
+            &["--cluster", "demo", "--service", "web", flag, value],
+        )
+        .output()
+        .unwrap();
+        let (_, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(64), "{flag}: {stderr}");
+        assert_eq!(
+            stderr.trim_end(),
+            format!("rollout-watcher wait: {flag}: not a duration (90s, 30m, 2h): \"{value}\"")
+        );
+    }
     let out = wait_cmd(&endpoint.url, &["--service", "web"])
         .output()
         .unwrap();
@@ -657,4 +681,404 @@ fn ctrl_c_leaves_the_deployment_alone() {
             .contains("interrupted; the deployment was left as it is")
     );
     only_reads(&endpoint.calls.lock().unwrap());
+}
+
+/// In JSON each lifecycle stage is one `stage` object, in the order the stages
+/// came: the state machine's own stage effects are the same stages `wait` reads, so
+/// a consumer counting stages (or acting on one) must not see any of them twice.
+#[test]
+fn each_stage_is_one_json_object() {
+    let b = base();
+    let hook = |status: &str| json!({"hookId": HOOK, "targetType": "PAUSE", "status": status, "expiresAt": at(b, 630.0), "timeoutAction": "ROLLBACK"});
+    let mut done = pause_phase(b, "CLEAN_UP", vec![hook("SUCCEEDED")]);
+    done.service = Some(service(
+        vec![deployment(
+            D2,
+            "PRIMARY",
+            "COMPLETED",
+            "",
+            at(b, 0.0),
+            at(b, 90.0),
+        )],
+        1,
+    ));
+    let endpoint = ecs_endpoint::start(vec![
+        pause_phase(b, "SCALE_UP", vec![]),
+        pause_phase(b, "POST_SCALE_UP", vec![hook("AWAITING_ACTION")]),
+        pause_phase(b, "POST_SCALE_UP", vec![hook("SUCCEEDED")]),
+        done,
+    ]);
+    let out = wait(&endpoint.url, &["--format", "json"]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    let stages: Vec<String> = stdout
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|l| l["type"] == "stage")
+        .map(|l| l["stage"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        stages,
+        ["SCALE_UP", "POST_SCALE_UP", "CLEAN_UP"],
+        "{stdout}"
+    );
+}
+
+/// AWS errors exit 1 with one line that names the call and what ECS said: access
+/// denied on DescribeServices, a server error after the SDK's retries, and a
+/// `--deployment` that DescribeServices no longer lists while the Service
+/// Deployments API (where a finished one is found) is denied. The last must say the
+/// look-up failed, not that the deployment does not exist.
+#[test]
+fn aws_errors_exit_1_naming_the_call() {
+    let b = base();
+    let svc = || {
+        service(
+            vec![deployment(
+                D2,
+                "PRIMARY",
+                "IN_PROGRESS",
+                "",
+                at(b, 0.0),
+                at(b, 0.0),
+            )],
+            1,
+        )
+    };
+    let failing = |op: &'static str, code: &'static str| {
+        let mut p = phase(svc(), vec![]);
+        p.errors = vec![(op, code)];
+        ecs_endpoint::start(vec![p])
+    };
+    let cases: [(_, &[&str], String); 3] = [
+        (
+            failing("DescribeServices", "AccessDeniedException"),
+            &[],
+            "rollout-watcher wait: DescribeServices: access denied: service error: AccessDeniedException: the test endpoint refuses DescribeServices".to_owned(),
+        ),
+        (
+            failing("DescribeServices", "ServerException"),
+            &[],
+            "rollout-watcher wait: DescribeServices failed: service error: ServerException: the test endpoint refuses DescribeServices".to_owned(),
+        ),
+        (
+            failing("ListServiceDeployments", "AccessDeniedException"),
+            &["--deployment", D1],
+            format!(
+                "rollout-watcher wait: --deployment: service web lists no deployment {D1} (it has: {D2}), and looking for it among finished deployments failed: ListServiceDeployments: access denied: service error: AccessDeniedException: the test endpoint refuses ListServiceDeployments"
+            ),
+        ),
+    ];
+    for (endpoint, extra, want) in cases {
+        let out = wait(&endpoint.url, extra);
+        let (stdout, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{extra:?}: {stdout}{stderr}");
+        assert_eq!(stderr.trim_end(), want, "{extra:?}");
+        assert_eq!(stdout, "", "{extra:?}: nothing on stdout before the error");
+    }
+}
+
+/// Without a region, or without credentials, one line says what to set (exit 1),
+/// before any call: not the SDK's provider chain over several lines.
+#[test]
+fn no_region_or_no_credentials_is_one_line_saying_what_to_set() {
+    let endpoint = ecs_endpoint::start(vec![Phase::default()]);
+    let mut no_region = wait_cmd(&endpoint.url, &["--cluster", "demo", "--service", "web"]);
+    no_region
+        .env_remove("AWS_REGION")
+        .env_remove("AWS_DEFAULT_REGION");
+    let mut no_credentials = wait_cmd(&endpoint.url, &["--cluster", "demo", "--service", "web"]);
+    no_credentials
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env("HOME", "/nonexistent");
+    let out = no_region.output().unwrap();
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(
+        stderr.trim_end(),
+        "rollout-watcher wait: no AWS region: set AWS_REGION, or a region in the AWS profile"
+    );
+    let out = no_credentials.output().unwrap();
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with("rollout-watcher wait: no AWS credentials: set AWS_PROFILE"),
+        "{stderr}"
+    );
+    assert!(
+        endpoint.calls.lock().unwrap().is_empty(),
+        "no ECS call without credentials"
+    );
+}
+
+/// A stage name `wait` does not know (a typo, or a stage ECS added later) is
+/// waited for by name, and said so on stderr at the start: a pipeline with
+/// `--until BAKETIME` must not silently wait for the whole deployment instead.
+#[test]
+fn an_unknown_until_stage_is_named_on_stderr() {
+    let b = base();
+    let endpoint = ecs_endpoint::start(vec![phase(
+        service(
+            vec![deployment(
+                D2,
+                "PRIMARY",
+                "COMPLETED",
+                "",
+                at(b, 0.0),
+                at(b, 30.0),
+            )],
+            1,
+        ),
+        vec![],
+    )]);
+    let out = wait(&endpoint.url, &["--until", "BAKETIME"]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(
+        stderr.starts_with(
+            "rollout-watcher wait: --until BAKETIME: not a lifecycle stage this version knows (RECONCILE_SERVICE, "
+        ),
+        "{stderr}"
+    );
+    let out = wait(&endpoint.url, &["--until", "BAKE_TIME"]);
+    assert_eq!(text(&out).1, "", "a known stage is no news");
+}
+
+/// A pipeline step that starts `wait` late, after the circuit breaker failed the
+/// deployment and ECS began rolling back, without `--deployment`: the PRIMARY is
+/// then ECS's rollback deployment, which completes. The gate must not pass (it
+/// exited 0): it follows the deployment the rollback undoes (rolled back, exit 2);
+/// when that one is no longer listed, the rollback itself says the deployment
+/// failed (exit 2). Asked for by id, the rollback is followed as any deployment.
+#[test]
+fn a_wait_started_during_ecs_rollback_does_not_pass_the_gate() {
+    let b = base();
+    let reason = format!("ECS deployment circuit breaker: rolling back to deploymentId {D1}.");
+    let rollback = |state: &str, updated: f64| {
+        deployment(D3, "PRIMARY", state, &reason, at(b, 58.0), at(b, updated))
+    };
+    let failed = deployment(
+        D2,
+        "ACTIVE",
+        "FAILED",
+        "ECS deployment circuit breaker: tasks failed to start.",
+        at(b, 0.0),
+        at(b, 57.0),
+    );
+    let phases = |with_failed: bool| {
+        let first = if with_failed {
+            vec![rollback("IN_PROGRESS", 58.0), failed.clone()]
+        } else {
+            vec![rollback("IN_PROGRESS", 58.0)]
+        };
+        vec![
+            phase(service(first, 1), vec![]),
+            phase(service(vec![rollback("COMPLETED", 70.0)], 1), vec![]),
+        ]
+    };
+    let verdict = |out: &Output| -> Value {
+        let (stdout, stderr) = text(out);
+        serde_json::from_str(stdout.lines().last().unwrap_or_default())
+            .unwrap_or_else(|e| panic!("{e}: {stdout}{stderr}"))
+    };
+
+    let out = wait(
+        &ecs_endpoint::start(phases(true)).url,
+        &["--format", "json"],
+    );
+    assert_eq!(out.status.code(), Some(2), "{:?}", text(&out));
+    let v = verdict(&out);
+    assert_eq!(
+        (v["verdict"].as_str(), v["deployment_id"].as_str()),
+        (Some("rolled_back"), Some(D2))
+    );
+
+    let out = wait(&ecs_endpoint::start(phases(false)).url, &[]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stdout}{stderr}");
+    assert!(
+        stdout.contains(&format!(
+            "note: the PRIMARY deployment {D3} is ECS's rollback to {D1}"
+        )),
+        "{stdout}"
+    );
+
+    let out = wait(
+        &ecs_endpoint::start(phases(false)).url,
+        &["--deployment", D3, "--format", "json"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{:?}", text(&out));
+    assert_eq!(verdict(&out)["verdict"], "completed");
+}
+
+/// Ctrl-C during a JSON wait: exit 130, and what was printed is whole JSON lines (a
+/// consumer reading stdout line by line never gets half an object), with no
+/// `verdict` line, since there is none.
+#[test]
+fn ctrl_c_in_json_leaves_only_whole_lines_and_no_verdict() {
+    let b = base();
+    let endpoint = ecs_endpoint::start(vec![phase(
+        service(
+            vec![deployment(
+                D2,
+                "PRIMARY",
+                "IN_PROGRESS",
+                "",
+                at(b, 0.0),
+                at(b, 0.0),
+            )],
+            1,
+        ),
+        vec![],
+    )]);
+    let child = wait_cmd(
+        &endpoint.url,
+        &[
+            "--cluster",
+            "demo",
+            "--service",
+            "web",
+            "--interval",
+            "100ms",
+            "--format",
+            "json",
+        ],
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let started = Instant::now();
+    while endpoint
+        .calls
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|c| *c == "DescribeServices")
+        .count()
+        < 3
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "wait never polled"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let out = child.wait_with_output().unwrap();
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(130), "{stdout}{stderr}");
+    assert!(stdout.ends_with('\n'), "{stdout:?}");
+    let lines: Vec<Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l:?}")))
+        .collect();
+    assert!(lines.iter().any(|l| l["type"] == "transition"), "{stdout}");
+    assert!(!lines.iter().any(|l| l["type"] == "verdict"), "{stdout}");
+    assert_eq!(
+        stderr.trim_end(),
+        "rollout-watcher wait: interrupted; the deployment was left as it is"
+    );
+}
+
+/// `--cluster` and `--service` take ARNs as well as names (the flags say so, and a
+/// pipeline often has the ARNs from Terraform): every call gets what ECS takes
+/// there, the service's name for ListTasks, whose `serviceName` is a name.
+#[test]
+fn cluster_and_service_arns_are_followed_like_names() {
+    let b = base();
+    let endpoint = ecs_endpoint::start(vec![phase(
+        service(
+            vec![deployment(
+                D2,
+                "PRIMARY",
+                "COMPLETED",
+                "",
+                at(b, 0.0),
+                at(b, 30.0),
+            )],
+            1,
+        ),
+        vec![task(
+            "new2",
+            D2,
+            "RUNNING",
+            "RUNNING",
+            2,
+            &[("createdAt", at(b, 2.0)), ("startedAt", at(b, 20.0))],
+        )],
+    )]);
+    let cluster = format!(
+        "arn:aws:ecs:{}:{}:cluster/demo",
+        ecs_endpoint::REGION,
+        ecs_endpoint::ACCOUNT
+    );
+    let service_arn = ecs_endpoint::service_arn();
+    let out = wait_cmd(
+        &endpoint.url,
+        &[
+            "--cluster",
+            &cluster,
+            "--service",
+            &service_arn,
+            "--interval",
+            "100ms",
+            "--timeout",
+            "20s",
+        ],
+    )
+    .output()
+    .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains("(exit 0)"), "{stdout}");
+}
+
+/// ECS throttles ListTasks on every poll (many pipelines polling one account) while
+/// DescribeServices says the deployment completed: the gate passes on what it could
+/// read (exit 0), where the throttled task listing used to throw the whole reading
+/// away until `--timeout` (exit 3, "before ECS showed the deployment").
+#[test]
+fn a_throttled_task_listing_does_not_hide_the_verdict() {
+    let b = base();
+    let mut p = phase(
+        service(
+            vec![deployment(
+                D2,
+                "PRIMARY",
+                "COMPLETED",
+                "",
+                at(b, 0.0),
+                at(b, 30.0),
+            )],
+            1,
+        ),
+        vec![],
+    );
+    p.errors = vec![("ListTasks", "ThrottlingException")];
+    let endpoint = ecs_endpoint::start(vec![p]);
+    let out = wait_cmd(
+        &endpoint.url,
+        &[
+            "--cluster",
+            "demo",
+            "--service",
+            "web",
+            "--interval",
+            "100ms",
+            "--timeout",
+            "3s",
+        ],
+    )
+    .output()
+    .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains("verdict: completed"), "{stdout}");
 }

@@ -14,7 +14,6 @@ mod stats;
 use std::io::{self, Write};
 use std::process::ExitCode;
 
-use aws_config::BehaviorVersion;
 use clap::ValueEnum;
 use rollout_watcher::adapters::dynamodb_history::DynamoHistory;
 use rollout_watcher::model::{Millis, ServiceArn, Timestamp};
@@ -53,7 +52,8 @@ pub struct Args {
     #[arg(long)]
     pub service: Option<String>,
     /// How far back: `30d`, `12h`, `90m`, or an RFC 3339 time.
-    #[arg(long, default_value = "30d")]
+    // Hyphen values reach the check that names the flag: `-3d` is no span.
+    #[arg(long, default_value = "30d", allow_hyphen_values = true)]
     pub since: String,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -73,8 +73,30 @@ pub struct Query {
     pub now: Timestamp,
 }
 
-/// `--since`: a span back from `now` (`30d`, `12h`, `90m`, `45s`) or an instant.
+/// How far back `--since` may reach. The history index is read a month at a time,
+/// and the reader stops after 1,200 months counted from the window's start: a window
+/// of a century or more silently lost its newest months, this one included. History
+/// items expire after 90 days; ten years is far beyond any table's content.
+const MAX_BACK_DAYS: i64 = 3650;
+
+/// `--since`: a span back from `now` (`30d`, `12h`, `90m`, `45s`) or an instant, not
+/// after `now` and at most [`MAX_BACK_DAYS`] back.
 pub fn since(text: &str, now: Timestamp) -> Result<Timestamp, String> {
+    let at = window_start(text, now)?;
+    if at > now {
+        return Err(format!(
+            "--since: after now ({now}): nothing could be listed: {text:?}"
+        ));
+    }
+    if now.since(at) > Millis::from_secs(MAX_BACK_DAYS * 86_400) {
+        return Err(format!(
+            "--since: at most {MAX_BACK_DAYS}d (ten years) back: {text:?}"
+        ));
+    }
+    Ok(at)
+}
+
+fn window_start(text: &str, now: Timestamp) -> Result<Timestamp, String> {
     let t = text.trim();
     if let Some(at) = Timestamp::parse(t) {
         return Ok(at);
@@ -85,7 +107,8 @@ pub fn since(text: &str, now: Timestamp) -> Result<Timestamp, String> {
             .parse::<i64>()
             .ok()
             .filter(|d| *d >= 0)
-            .map(|d| Millis::from_secs(d * 86_400)),
+            .and_then(|d| d.checked_mul(86_400))
+            .map(Millis::from_secs),
         None => Millis::parse_duration(t).filter(|_| !t.is_empty()),
     };
     span.map(|s| Timestamp::from_millis(now.as_millis().saturating_sub(s.0)))
@@ -221,13 +244,17 @@ pub fn run(args: &Args) -> ExitCode {
         }
     };
     let result = rt.block_on(async {
-        let sdk = aws_config::defaults(BehaviorVersion::latest()).load().await;
+        let sdk = crate::aws_env::load().await?;
         let reader = DynamoHistory::new(aws_sdk_dynamodb::Client::new(&sdk), args.table.trim());
-        collect(&reader, &query).await
+        Ok::<_, String>(collect(&reader, &query).await)
     });
     let history = match result {
-        Ok(h) => h,
+        Ok(Ok(h)) => h,
         Err(e) => {
+            eprintln!("rollout-watcher history: {e}");
+            return ExitCode::FAILURE;
+        }
+        Ok(Err(e)) => {
             eprintln!(
                 "rollout-watcher history: --table {}: {}",
                 args.table,

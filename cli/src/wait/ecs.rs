@@ -177,13 +177,16 @@ impl EcsSource for EcsReader {
         service: &str,
         limit: usize,
     ) -> Result<Vec<TaskObservation>, SourceError> {
+        // ListTasks' `serviceName` is the service's name, where the other calls take
+        // a name or an ARN: `--service` may be either.
+        let name = service.rsplit('/').next().unwrap_or(service);
         let mut arns = Vec::new();
         for desired in [DesiredStatus::Running, DesiredStatus::Stopped] {
             let out = self
                 .client
                 .list_tasks()
                 .cluster(cluster)
-                .service_name(service)
+                .service_name(name)
                 .desired_status(desired)
                 .max_results(i32::try_from(limit.min(DESCRIBE_TASKS_MAX)).unwrap_or(100))
                 .send()

@@ -14,6 +14,7 @@ use std::collections::{BTreeMap, HashSet};
 use rollout_watcher::core::{Effects, Observation, RolloutState, RolloutSummary, ServiceState};
 use rollout_watcher::model::{DeploymentId, Millis, ServiceArn, Timestamp};
 
+use super::choose;
 use super::clock::{Pacer, next_wait};
 use super::observe::{self, Progress, Reading};
 use super::plan::{Ending, OnPause, Pause, Plan, Until, Verdict, WaitError};
@@ -73,6 +74,9 @@ struct Follower<'a> {
     stage: Option<String>,
     announced: BTreeMap<String, HookView>,
     seen_events: HashSet<String>,
+    /// The followed deployment is ECS's rollback, picked as the PRIMARY, and the
+    /// deployment it undoes is no longer listed: the verdict is "rolled back".
+    rollback_primary: bool,
 }
 
 impl<'a> Follower<'a> {
@@ -87,6 +91,7 @@ impl<'a> Follower<'a> {
             stage: None,
             announced: BTreeMap::new(),
             seen_events: HashSet::new(),
+            rollback_primary: false,
         }
     }
 
@@ -107,40 +112,52 @@ impl<'a> Follower<'a> {
         Ok(ending)
     }
 
-    /// Picks the deployment to follow from the first reading.
+    /// Picks the deployment to follow from the first reading (and a note on why, when
+    /// it is not simply the one asked for or the PRIMARY).
     async fn resolve<S: EcsSource>(
         &mut self,
         source: &S,
         view: &ServiceView,
-    ) -> Result<(ServiceArn, DeploymentId), WaitError> {
+    ) -> Result<(ServiceArn, DeploymentId, Option<String>), WaitError> {
         let arn = view.arn.clone().ok_or_else(|| SourceError::NoService {
             service: self.plan.service.clone(),
             cluster: self.plan.cluster.clone(),
             why: " (DescribeServices gave no ARN)".into(),
         })?;
-        let id = match &self.plan.deployment {
-            Some(id) => id.clone(),
-            None => view
-                .deployments
-                .iter()
-                .find(|d| d.status == "PRIMARY")
-                .map(|d| d.id.clone())
-                .ok_or_else(|| WaitError::NoPrimary(self.plan.service.clone()))?,
+        let (id, note) = match &self.plan.deployment {
+            Some(id) => (id.clone(), None),
+            None => {
+                let c = choose::default_deployment(view)
+                    .ok_or_else(|| WaitError::NoPrimary(self.plan.service.clone()))?;
+                self.rollback_primary = c.rollback_only;
+                (c.id, c.note)
+            }
         };
         if let Some(d) = view.deployments.iter().find(|d| d.id == id) {
             self.since = d.created_at;
         } else {
             // Finished deployments leave DescribeServices; the Service Deployments
             // API keeps them for 90 days.
+            let known: Vec<&str> = view.deployments.iter().map(|d| d.id.as_str()).collect();
+            let known = if known.is_empty() {
+                "none".into()
+            } else {
+                known.join(", ")
+            };
             let briefs = match source
                 .service_deployments(&self.plan.cluster, &self.plan.service, None)
                 .await
             {
                 Ok(b) => b,
-                Err(SourceError::Throttled { operation }) => {
-                    return Err(SourceError::Throttled { operation }.into());
+                Err(e @ SourceError::Throttled { .. }) => return Err(e.into()),
+                Err(source) => {
+                    return Err(WaitError::Unresolved {
+                        service: self.plan.service.clone(),
+                        id,
+                        known,
+                        source: Box::new(source),
+                    });
                 }
-                Err(_) => Vec::new(),
             };
             let digits = observe::deployment_digits(&id);
             let brief = briefs.into_iter().find(|b| {
@@ -151,21 +168,16 @@ impl<'a> Follower<'a> {
                         == digits
             });
             let Some(brief) = brief else {
-                let known: Vec<&str> = view.deployments.iter().map(|d| d.id.as_str()).collect();
                 return Err(WaitError::NoDeployment {
                     service: self.plan.service.clone(),
                     id,
-                    known: if known.is_empty() {
-                        "none".into()
-                    } else {
-                        known.join(", ")
-                    },
+                    known,
                 });
             };
             self.since = brief.created_at;
             self.sd_arn = Some(brief.arn);
         }
-        Ok((arn, id))
+        Ok((arn, id, note))
     }
 
     /// The followed service deployment, once ListServiceDeployments names it.
@@ -211,21 +223,29 @@ impl<'a> Follower<'a> {
         let (arn, id) = match (&self.state, &self.followed) {
             (Some(s), Some(id)) => (s.service().clone(), id.clone()),
             _ => {
-                let (arn, id) = self.resolve(source, &view).await?;
+                let (arn, id, note) = self.resolve(source, &view).await?;
                 let td = view
                     .deployments
                     .iter()
                     .find(|d| d.id == id)
                     .and_then(|d| d.task_definition.clone());
                 out.start(&arn, &id, td.as_deref(), self.since)?;
+                if let Some(note) = note {
+                    out.note(now, &note)?;
+                }
                 self.state = Some(ServiceState::new(arn.clone()));
                 self.followed = Some(id.clone());
                 (arn, id)
             }
         };
-        let tasks = source
-            .tasks(&plan.cluster, &plan.service, TASK_LIMIT)
-            .await?;
+        // A throttled task listing costs this round its task events, not its
+        // verdict: DescribeServices alone can say the deployment ended.
+        let (tasks, tasks_throttled) =
+            match source.tasks(&plan.cluster, &plan.service, TASK_LIMIT).await {
+                Ok(t) => (t, None),
+                Err(SourceError::Throttled { operation }) => (Vec::new(), Some(operation)),
+                Err(e) => return Err(e.into()),
+            };
         let deployment = if self.sd_off {
             None
         } else {
@@ -256,7 +276,10 @@ impl<'a> Follower<'a> {
         out.effects(&effects)?;
         let progress = observe::progress(reading.deployment.as_ref());
         self.report_progress(&progress, &reading, out)?;
-        Ok(self.decide(&progress))
+        match (self.decide(&progress), tasks_throttled) {
+            (None, Some(operation)) => Err(SourceError::Throttled { operation }.into()),
+            (verdict, _) => Ok(verdict),
+        }
     }
 
     /// Feeds one reading through the state machine, then lets time pass to `now`.
@@ -360,6 +383,9 @@ impl<'a> Follower<'a> {
     }
 
     fn decide(&self, p: &Progress) -> Option<Verdict> {
+        if self.rollback_primary {
+            return Some(Verdict::RolledBack);
+        }
         match self.summary().map(|s| s.state) {
             Some(RolloutState::Completed) => return Some(Verdict::Completed),
             Some(RolloutState::Failed) => return Some(Verdict::Failed),

@@ -6,13 +6,15 @@
 //! # Layout
 //! - `source`: the ECS reading port and its views; `ecs`: the aws-sdk-ecs adapter.
 //! - `observe`: readings into the state machine's inputs; stages and pauses.
-//! - `plan`: the flags' meaning and the verdicts; `follow`: the poll loop;
+//! - `plan`: the flags' meaning and the verdicts; `choose`: the deployment
+//!   followed without `--deployment`; `follow`: the poll loop;
 //!   `clock`: time and back-off.
 //! - `report`: the timeline (text) or JSON Lines as it goes.
 //!
 //! Why only reads: a CI gate that could change a deployment would need write
 //! permissions on production services. Ctrl-C stops the polling and nothing else.
 
+mod choose;
 mod clock;
 mod ecs;
 mod follow;
@@ -24,7 +26,6 @@ mod source;
 use std::io;
 use std::process::ExitCode;
 
-use aws_config::BehaviorVersion;
 use clap::ValueEnum;
 use rollout_watcher::core::Settings;
 use rollout_watcher::model::{DeploymentId, Millis};
@@ -74,10 +75,11 @@ pub struct Args {
     #[arg(long, default_value = "completed")]
     pub until: String,
     /// Give up after this long (exit 3): `90s`, `30m`, `2h`.
-    #[arg(long, default_value = "30m")]
+    // Hyphen values reach the check that names the flag: `-5m` is no duration.
+    #[arg(long, default_value = "30m", allow_hyphen_values = true)]
     pub timeout: String,
     /// Time between polls (with ±10 % jitter; doubled while ECS throttles).
-    #[arg(long, default_value = "5s")]
+    #[arg(long, default_value = "5s", allow_hyphen_values = true)]
     pub interval: String,
     /// On a PAUSE hook awaiting action: keep waiting, or exit 5.
     #[arg(long, value_enum, default_value_t = OnPause::Wait)]
@@ -144,6 +146,17 @@ pub fn run(args: &Args) -> ExitCode {
             return ExitCode::from(EXIT_USAGE);
         }
     };
+    if let Until::Stage(stage) = &plan.until
+        && !STAGES.contains(&stage.as_str())
+    {
+        // Not refused: ECS adds stages. But a typo would otherwise wait, silently,
+        // for the whole deployment.
+        eprintln!(
+            "rollout-watcher wait: --until {stage}: not a lifecycle stage this version knows ({}); \
+             waiting for a stage of that name, or the deployment's end",
+            STAGES.join(", ")
+        );
+    }
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -155,10 +168,7 @@ pub fn run(args: &Args) -> ExitCode {
         }
     };
     let result = rt.block_on(async {
-        let sdk = aws_config::defaults(BehaviorVersion::latest()).load().await;
-        if sdk.region().is_none() {
-            return Err("no AWS region: set AWS_REGION, or a region in the AWS profile".to_owned());
-        }
+        let sdk = crate::aws_env::load().await?;
         let source = EcsReader::new(aws_sdk_ecs::Client::new(&sdk));
         let stdout = io::stdout();
         let waited = match args.format {

@@ -21,7 +21,7 @@ use rollout_watcher::model::{
     Timestamp,
 };
 
-use super::source::{HookView, ServiceDeploymentView, ServiceView};
+use super::source::{DeploymentView, HookView, ServiceDeploymentView, ServiceView};
 
 /// Lifecycle stages in the order ECS goes through them (an open set: a stage not
 /// listed here is only ever "reached" by name).
@@ -120,6 +120,15 @@ pub(crate) fn deployment_digits(id: &DeploymentId) -> Option<&str> {
     id.as_str().strip_prefix("ecs-svc/")
 }
 
+/// `Some` when a deployment's reason says it is ECS's rollback ("ECS deployment
+/// circuit breaker: rolling back to deploymentId ecs-svc/1."), not a deployment
+/// anybody asked for; inside, the deployment it rolls back to, when named.
+pub(crate) fn rollback_target(reason: Option<&str>) -> Option<Option<DeploymentId>> {
+    let r = reason?;
+    let at = r.find("rolling back to")?;
+    Some(DeploymentId::find_in(&r[at..]))
+}
+
 fn change(
     service: &ServiceArn,
     deployment: &DeploymentId,
@@ -129,10 +138,7 @@ fn change(
 ) -> Input {
     let rollback_to = reason
         .filter(|_| phase == DeploymentPhase::InProgress)
-        .and_then(|r| {
-            let at = r.find("rolling back to")?;
-            Some(DeploymentId::find_in(&r[at..]))
-        });
+        .and_then(|r| rollback_target(Some(r)));
     Input {
         service: service.clone(),
         event_id: None,
@@ -193,6 +199,17 @@ pub(crate) fn inputs(
                 updated,
                 d.reason.as_deref(),
             )),
+            // ECS reports no rolloutState for a service behind a Classic Load
+            // Balancer: its deployment is over once it is the only one left and runs
+            // the desired count (what `aws ecs wait services-stable` checks). Without
+            // this, and without the Service Deployments API, such a wait never ended.
+            None if &d.id == followed && steady(&r.service, d) => out.push(change(
+                service,
+                &d.id,
+                DeploymentPhase::Completed,
+                updated,
+                None,
+            )),
             _ => {}
         }
     }
@@ -217,6 +234,11 @@ pub(crate) fn inputs(
     // Deployment facts first at equal times: a task joins a rollout that exists.
     out.sort_by_key(|i| (i.time, !matches!(i.kind, InputKind::Deployment(_))));
     out
+}
+
+/// The deployment is the service's only one, PRIMARY, and runs the desired count.
+fn steady(v: &ServiceView, d: &DeploymentView) -> bool {
+    v.deployments.len() == 1 && d.status == "PRIMARY" && d.running == v.desired
 }
 
 /// The outcome the Service Deployments API states: SUCCESSFUL is a completion; a
@@ -272,7 +294,6 @@ fn outcome(
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::wait::source::DeploymentView;
 
     fn t(s: i64) -> Timestamp {
         Timestamp::from_millis(1_700_000_000_000 + s * 1000)
@@ -357,6 +378,40 @@ mod tests {
                 ("ecs-svc/3".into(), DeploymentPhase::InProgress, true),
             ]
         );
+    }
+
+    /// Without a rolloutState (a service behind a Classic Load Balancer), the
+    /// followed deployment completes once it is alone and runs the desired count;
+    /// not while the old one is still listed, nor short of the count.
+    #[test]
+    fn without_a_rollout_state_a_lone_deployment_at_its_count_completed() {
+        let followed = DeploymentId::parse("ecs-svc/2").unwrap();
+        let lone = |running: u32, with_old: bool| {
+            let mut new = dep("ecs-svc/2", "IN_PROGRESS", 100, None);
+            new.rollout_state = None;
+            new.running = running;
+            let mut deployments = vec![new];
+            if with_old {
+                let mut old = dep("ecs-svc/1", "COMPLETED", 0, None);
+                old.status = "ACTIVE".into();
+                deployments.push(old);
+            }
+            let reading = Reading {
+                service: ServiceView {
+                    desired: 2,
+                    deployments,
+                    ..ServiceView::default()
+                },
+                at: t(400),
+                ..Reading::default()
+            };
+            phases(&inputs(&arn(), &followed, Some(t(100)), &reading))
+        };
+        let started = ("ecs-svc/2".to_owned(), DeploymentPhase::InProgress, false);
+        let completed = ("ecs-svc/2".to_owned(), DeploymentPhase::Completed, false);
+        assert_eq!(lone(2, false), vec![started.clone(), completed]);
+        assert_eq!(lone(2, true), vec![started.clone()]);
+        assert_eq!(lone(1, false), vec![started]);
     }
 
     /// In the Service Deployments API a rollback is a status of the failed

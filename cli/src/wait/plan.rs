@@ -132,6 +132,23 @@ pub enum WaitError {
         /// The ids DescribeServices lists.
         known: String,
     },
+    /// `--deployment` is not in DescribeServices, and the Service Deployments API,
+    /// where a finished one would be, could not be read: say why, rather than
+    /// claiming the deployment does not exist.
+    #[error(
+        "--deployment: service {service} lists no deployment {id} (it has: {known}), and looking for it among finished deployments failed"
+    )]
+    Unresolved {
+        /// The service.
+        service: String,
+        /// The id asked for.
+        id: DeploymentId,
+        /// The ids DescribeServices lists.
+        known: String,
+        /// Why the Service Deployments API failed (boxed: the variant stays small).
+        #[source]
+        source: Box<SourceError>,
+    },
     /// The service has no PRIMARY deployment to follow.
     #[error("--service: service {0} has no PRIMARY deployment to follow")]
     NoPrimary(String),

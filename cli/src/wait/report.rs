@@ -56,9 +56,26 @@ impl Subject {
                 false
             }
             Effect::Alert(a) => a.deployment_id.is_none() || a.deployment_id == self.deployment,
-            Effect::Metric(_) => true,
+            Effect::Metric(m) => {
+                let of = self
+                    .service
+                    .as_ref()
+                    .and_then(|s| metric_deployment(&m.dedup_key, s));
+                of.is_none_or(|d| Some(d) == self.deployment.as_ref().map(DeploymentId::as_str))
+            }
         }
     }
+}
+
+/// The deployment a data point is about, from its dedup key
+/// (`{service}|{deployment}|{Name}|{occurrence}`, the policy's stable shape): `None`
+/// for a point of the whole service (`-`, or a sampled one). A metric carries no
+/// deployment field, and the newer deployment that supersedes the followed one has
+/// its own `DeploymentStarted`, `DeploymentSucceeded`, `DeploymentDuration`.
+fn metric_deployment<'k>(key: &'k str, service: &ServiceArn) -> Option<&'k str> {
+    let rest = key.strip_prefix(service.as_str())?.strip_prefix('|')?;
+    let deployment = rest.split('|').next()?;
+    (deployment != "-").then_some(deployment)
 }
 
 /// The timeline, for people.
@@ -194,6 +211,10 @@ impl<W: Write> Report for TextReport<W> {
             (Verdict::InProgress { .. }, None) => {
                 "--timeout passed before ECS showed the deployment".into()
             }
+            // The followed deployment is ECS's rollback (see the note above).
+            (Verdict::RolledBack, Some(s)) if s.state != RolloutState::RolledBack => {
+                "rolled back (ECS is rolling the service back)".into()
+            }
             (_, Some(s)) => render::verdict(s),
             (v, None) => v.name().replace('_', " "),
         };
@@ -246,7 +267,14 @@ impl<W: Write> Report for JsonReport<W> {
     }
 
     fn effects(&mut self, effects: &Effects) -> std::io::Result<()> {
-        for e in effects.items.iter().filter(|e| self.subject.concerns(e)) {
+        // Stages are written from wait's own readings (`stage`), as in the text: the
+        // state machine's stage effects are the same stages, and printing both gave
+        // every stage twice.
+        for e in effects
+            .items
+            .iter()
+            .filter(|e| self.subject.concerns(e) && !matches!(e, Effect::Stage(_)))
+        {
             writeln!(self.out, "{}", replay::effect_json(e))?;
         }
         self.out.flush()

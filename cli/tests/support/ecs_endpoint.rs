@@ -32,6 +32,9 @@ pub(crate) struct Phase {
     pub(crate) tasks: Vec<Value>,
     /// The service deployment as DescribeServiceDeployments returns it.
     pub(crate) service_deployment: Option<Value>,
+    /// Operations that fail in this phase, with the error code ECS would send
+    /// (`AccessDeniedException`, `ThrottlingException`).
+    pub(crate) errors: Vec<(&'static str, &'static str)>,
 }
 
 /// The endpoint; stops with the test process.
@@ -198,16 +201,36 @@ fn answer(op: &str, request: &Value, state: &State) -> (&'static str, Value) {
     }
     let phase = phases[served.saturating_sub(1).min(phases.len() - 1)].clone();
     drop(guard);
+    if let Some((_, code)) = phase.errors.iter().find(|(o, _)| *o == op) {
+        return (
+            "400 Bad Request",
+            json!({"__type": code, "message": format!("the test endpoint refuses {op}")}),
+        );
+    }
+    // ECS takes a cluster's name or ARN everywhere, a service's name or ARN in
+    // DescribeServices and ListServiceDeployments; ListTasks' `serviceName` is "the
+    // name of the service" (its API reference), and ECS checks names against
+    // `^[a-zA-Z0-9\-_]{1,255}$`.
+    let cluster_arn = format!("arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/{CLUSTER}");
+    let known_cluster = request["cluster"] == CLUSTER || request["cluster"] == cluster_arn.as_str();
+    let named = |v: &Value| {
+        v.as_str().is_some_and(|n| {
+            (1..=255).contains(&n.len())
+                && n.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+    };
     match op {
         "DescribeServices" => {
-            if request["cluster"] != CLUSTER {
+            if !known_cluster {
                 return (
                     "400 Bad Request",
                     json!({"__type": "ClusterNotFoundException", "message": "Cluster not found."}),
                 );
             }
+            let asked = &request["services"][0];
             match phase.service {
-                Some(s) if request["services"][0] == SERVICE => {
+                Some(s) if asked == SERVICE || *asked == service_arn().as_str() => {
                     ("200 OK", json!({"services": [s], "failures": []}))
                 }
                 _ => (
@@ -217,6 +240,12 @@ fn answer(op: &str, request: &Value, state: &State) -> (&'static str, Value) {
             }
         }
         "ListTasks" => {
+            if !named(&request["serviceName"]) {
+                return (
+                    "400 Bad Request",
+                    json!({"__type": "InvalidParameterException", "message": format!("Service name must match ^[a-zA-Z0-9\\-_]{{1,255}}$, but was {}", request["serviceName"])}),
+                );
+            }
             let desired = request["desiredStatus"].as_str().unwrap_or("RUNNING");
             let arns: Vec<&Value> = phase
                 .tasks
