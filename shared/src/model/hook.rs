@@ -120,9 +120,17 @@ pub(super) fn read(
         ));
     }
     let service = match d.service_arn.as_deref() {
-        Some(arn) => ServiceArn::parse(arn).ok_or_else(|| {
-            ModelError::invalid("detail.serviceArn", "not an ECS service ARN", arn)
-        })?,
+        // A service created before 2021 may keep the short ARN (no cluster); the
+        // service deployment's ARN always names the cluster.
+        Some(arn) => ServiceArn::parse(arn)
+            .or_else(|| {
+                ServiceArn::is_short_form(arn)
+                    .then(|| service_of_deployment(&sd))
+                    .flatten()
+            })
+            .ok_or_else(|| {
+                ModelError::invalid("detail.serviceArn", "not an ECS service ARN", arn)
+            })?,
         None => service_of_deployment(&sd)
             .ok_or_else(|| ModelError::invalid(field, "names no service", &sd))?,
     };

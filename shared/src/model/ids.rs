@@ -38,6 +38,39 @@ impl ServiceArn {
         Some(Self(text.to_owned()))
     }
 
+    /// [`ServiceArn::parse`], and also the short form (`service/NAME`, no cluster)
+    /// that services created before 2021 keep until someone migrates them: their
+    /// deployment and service-action events carry it in `resources`, while their
+    /// task events place them by cluster and name. The short form is placed in
+    /// `cluster_arn`, the cluster the event names, when that is of the same
+    /// partition, region and account, so that every event of one service agrees on
+    /// the long form as its identity. Without a cluster it stays unusable.
+    pub fn parse_in_cluster(text: &str, cluster_arn: Option<&str>) -> Option<Self> {
+        if let Some(arn) = Self::parse(text) {
+            return Some(arn);
+        }
+        if text.len() > MAX_ARN {
+            return None;
+        }
+        let short = ArnParts::split(text)?;
+        let name = short.resource.strip_prefix("service/")?;
+        let cluster_arn = cluster_arn?;
+        let cluster = ArnParts::split(cluster_arn)?;
+        let same_place = short.partition == cluster.partition
+            && short.region == cluster.region
+            && short.account == cluster.account;
+        same_place
+            .then(|| Self::from_cluster(cluster_arn, name))
+            .flatten()
+    }
+
+    /// Whether `text` is a service ARN in the short form (no cluster in it).
+    pub fn is_short_form(text: &str) -> bool {
+        ArnParts::split(text)
+            .and_then(|p| p.resource.strip_prefix("service/"))
+            .is_some_and(|name| !name.is_empty() && !name.contains('/'))
+    }
+
     /// Builds the ARN of service `name` in the cluster `cluster_arn`
     /// (`arn:aws:ecs:REGION:ACCOUNT:cluster/CLUSTER`), as task events require.
     pub fn from_cluster(cluster_arn: &str, name: &str) -> Option<Self> {
@@ -227,6 +260,40 @@ mod tests {
         ] {
             assert_eq!(ServiceArn::parse(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn a_short_service_arn_is_placed_in_the_cluster_its_event_names() {
+        let cluster = "arn:aws:ecs:eu-west-1:123456789012:cluster/prod";
+        let long = ServiceArn::parse("arn:aws:ecs:eu-west-1:123456789012:service/prod/web");
+        let short = "arn:aws:ecs:eu-west-1:123456789012:service/web";
+        assert!(ServiceArn::is_short_form(short));
+        assert_eq!(ServiceArn::parse_in_cluster(short, Some(cluster)), long);
+        // The long form needs no cluster and keeps its own.
+        let other = "arn:aws:ecs:eu-west-1:123456789012:cluster/other";
+        assert_eq!(
+            ServiceArn::parse_in_cluster(
+                "arn:aws:ecs:eu-west-1:123456789012:service/prod/web",
+                Some(other)
+            ),
+            long
+        );
+        // Without a cluster, or with one of another account or region, it stays unusable.
+        for cluster in [
+            None,
+            Some("arn:aws:ecs:eu-west-1:999999999999:cluster/prod"),
+            Some("arn:aws:ecs:us-east-1:123456789012:cluster/prod"),
+            Some("not an arn"),
+        ] {
+            assert_eq!(
+                ServiceArn::parse_in_cluster(short, cluster),
+                None,
+                "{cluster:?}"
+            );
+        }
+        assert!(!ServiceArn::is_short_form(
+            "arn:aws:ecs:eu-west-1:123456789012:service/prod/web"
+        ));
     }
 
     #[test]

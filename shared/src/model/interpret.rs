@@ -57,7 +57,7 @@ impl EcsEvent {
                     .deployment_id
                     .as_deref()
                     .ok_or(ModelError::Missing("detail.deploymentId"))?;
-                envelope.deployment(id, phase, d.updated_at, d.reason)
+                envelope.deployment(id, phase, d.updated_at, d.reason, d.cluster_arn.as_deref())
             }
             Detail::ServiceAction(d) => envelope.service_action(d),
             Detail::Task(t) => envelope.task(*t),
@@ -87,13 +87,22 @@ struct Envelope {
 }
 
 impl Envelope {
-    fn service_from_resources(&self) -> Result<ServiceArn, ModelError> {
+    /// The service named in `resources`, placed in `cluster` (the event's
+    /// `detail.clusterArn`) when it is in the short form of services created before
+    /// 2021.
+    fn service_from_resources(&self, cluster: Option<&str>) -> Result<ServiceArn, ModelError> {
         let first = self
             .resources
             .first()
             .ok_or(ModelError::Missing("resources[0]"))?;
-        ServiceArn::parse(first)
-            .ok_or_else(|| ModelError::invalid("resources[0]", "not an ECS service ARN", first))
+        ServiceArn::parse_in_cluster(first, cluster).ok_or_else(|| {
+            let problem = if ServiceArn::is_short_form(first) {
+                "a short service ARN (a service created before 2021) without a detail.clusterArn of its account and region to place it in"
+            } else {
+                "not an ECS service ARN"
+            };
+            ModelError::invalid("resources[0]", problem, first)
+        })
     }
 
     /// The id that deduplicates the event. An empty id would make every other event
@@ -117,8 +126,9 @@ impl Envelope {
         phase: DeploymentPhase,
         updated_at: Option<Timestamp>,
         reason: Option<String>,
+        cluster: Option<&str>,
     ) -> Result<Interpreted, ModelError> {
-        let service = self.service_from_resources()?;
+        let service = self.service_from_resources(cluster)?;
         let deployment = DeploymentId::parse(id)
             .ok_or_else(|| ModelError::invalid("detail.deploymentId", "empty or too long", id))?;
         let time = self.time_or(updated_at)?;
@@ -149,7 +159,9 @@ impl Envelope {
         // id they are the same facts as a deployment state change (and dedup as such).
         if let Some(phase) = deployment_phase(name) {
             return match d.deployment_id.as_deref() {
-                Some(id) => self.deployment(id, phase, d.created_at, d.reason),
+                Some(id) => {
+                    self.deployment(id, phase, d.created_at, d.reason, d.cluster_arn.as_deref())
+                }
                 None => Ok(Interpreted::Ignore(Ignored::EventName(name.to_owned()))),
             };
         }
@@ -159,7 +171,7 @@ impl Envelope {
             "SERVICE_TASK_CONFIGURATION_FAILURE" => ServiceActionKind::ConfigurationFailure,
             other => return Ok(Interpreted::Ignore(Ignored::EventName(other.to_owned()))),
         };
-        let service = self.service_from_resources()?;
+        let service = self.service_from_resources(d.cluster_arn.as_deref())?;
         let time = self.time_or(d.created_at)?;
         Ok(Interpreted::Use(Input {
             service,
