@@ -226,6 +226,51 @@ async fn watched_service_down_before_any_event_pages_after_the_grace() {
     );
 }
 
+/// A watched cluster's service created before 2021 keeps its short ARN
+/// (`service/web`, no cluster), and ListServices returns it so: the sweeper places
+/// it in its cluster as the events do, and pages its silent zero under the long
+/// ARN, once. (moto names services in the short form when the account opts out of
+/// the long one.)
+#[tokio::test]
+async fn watched_pre_2021_service_with_a_short_arn_is_swept_under_its_long_arn() {
+    let moto = Moto::start_with(&[("MOTO_ECS_SERVICE_RUNNING", "0")])
+        .await
+        .unwrap();
+    let ecs = aws_sdk_ecs::Client::new(&moto.sdk_config().await);
+    ecs.put_account_setting()
+        .name(aws_sdk_ecs::types::SettingName::ServiceLongArnFormat)
+        .value("disabled")
+        .send()
+        .await
+        .unwrap();
+    let stack = stack::create(&moto, true).await.unwrap();
+    let cluster = "arn:aws:ecs:eu-west-1:123456789012:cluster/demo-cluster";
+    let listed = ecs.list_services().cluster(cluster).send().await.unwrap();
+    assert_eq!(
+        listed.service_arns(),
+        ["arn:aws:ecs:eu-west-1:123456789012:service/web"],
+        "the emulator gives the short form"
+    );
+    let (sink, _lines) = emf();
+    let start = time_of(&events(Scenario::Success)[0]);
+    let w = stack.watcher(sink, Arc::new(ManualClock::at(start)));
+    let cfg = SweepConfig {
+        max_services: 100,
+        watch_clusters: vec![cluster.into()],
+    };
+    for (i, secs) in [0, 60, 120].into_iter().enumerate() {
+        w.clock.set(start.plus(Millis::from_secs(secs)));
+        let report = w.sweep(&cfg, &format!("tick-{i}")).await.unwrap();
+        assert_eq!((report.services, report.failed), (1, 0));
+    }
+    let messages = stack.messages().await.unwrap();
+    assert_eq!(names(&messages), ["zero_running_tasks"]);
+    assert_eq!(
+        messages[0].body["metadata"]["relatedResources"][0],
+        "arn:aws:ecs:eu-west-1:123456789012:service/demo-cluster/web"
+    );
+}
+
 type MemWatcher = Watcher<(
     Arc<MemoryStore>,
     Arc<RecordingNotifier>,

@@ -67,7 +67,9 @@ impl ServiceInspector for EcsInspector {
             .client
             .describe_services()
             .cluster(service.cluster_arn())
-            .services(service.as_str())
+            // By name in its cluster: a service created before 2021 may keep its
+            // short ARN, which the long form this watcher keys on is not.
+            .services(service.name())
             .include(ServiceField::Tags)
             .send()
             .await
@@ -134,7 +136,10 @@ impl ServiceInspector for EcsInspector {
                     .describe_services()
                     .cluster(&cluster)
                     .set_services(Some(
-                        chunk.iter().map(|i| services[*i].to_string()).collect(),
+                        chunk
+                            .iter()
+                            .map(|i| services[*i].name().to_owned())
+                            .collect(),
                     ))
                     .include(ServiceField::Tags)
                     .send()
@@ -178,7 +183,7 @@ impl ServiceInspector for EcsInspector {
             out.extend(
                 page.service_arns()
                     .iter()
-                    .filter_map(|a| ServiceArn::parse(a)),
+                    .filter_map(|a| ServiceArn::parse_in_cluster(a, Some(cluster_arn))),
             );
             token = page.next_token().map(str::to_owned);
             if token.is_none() || out.len() >= MAX_LISTED_SERVICES {
@@ -201,7 +206,7 @@ impl ServiceInspector for EcsInspector {
             .client
             .list_service_deployments()
             .cluster(service.cluster_arn())
-            .service(service.as_str())
+            .service(service.name())
             .set_created_at(created)
             .max_results(i32::try_from(LIST_DEPLOYMENTS_PAGE).unwrap_or(20))
             .send()
