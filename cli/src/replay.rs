@@ -83,7 +83,15 @@ fn configure(replay: &mut Replay, file: &str) -> anyhow::Result<()> {
         anyhow::anyhow!(text)
     })?;
     for record in described.services {
-        match record.arn.as_deref().and_then(ServiceArn::parse) {
+        // A service created before 2021 may keep a short ARN, without its cluster;
+        // the events place it in its cluster, and so does this.
+        let arn = record.arn.as_deref().and_then(|a| {
+            let cluster_arn = a
+                .split_once(":service/")
+                .map(|(head, _)| format!("{head}:cluster/{}", record.cluster));
+            ServiceArn::parse_in_cluster(a, cluster_arn.as_deref())
+        });
+        match arn {
             Some(arn) => replay.set_config(&arn, record.config),
             None => eprintln!(
                 "rollout-watcher replay: --describe-services {file}: service {} of cluster {} \

@@ -34,6 +34,20 @@ fn a_malformed_since_or_service_is_a_usage_error_naming_the_flag() {
         history(&["--table", "t", "--service", "arn:aws:ecs:eu-west-1:1:cluster/demo"]),
         (Some(64), "rollout-watcher history: --service: not an ECS service ARN: \"arn:aws:ecs:eu-west-1:1:cluster/demo\"".to_owned())
     );
+    // A pre-2021 service's short ARN names no cluster: the error says what to give.
+    let (code, stderr) = history(&[
+        "--table",
+        "t",
+        "--service",
+        "arn:aws:ecs:eu-west-1:1:service/legacy-api",
+    ]);
+    assert_eq!(code, Some(64));
+    assert!(
+        stderr.contains("--service")
+            && stderr.contains("short service ARN")
+            && stderr.contains("service's name"),
+        "{stderr}"
+    );
     // A negative span reaches the check that names the flag (clap took "-3d" for a
     // flag of its own).
     assert_eq!(

@@ -131,6 +131,13 @@ impl Query {
             && s.starts_with("arn:")
             && ServiceArn::parse(s).is_none()
         {
+            if ServiceArn::is_short_form(s) {
+                return Err(format!(
+                    "--service {s:?}: a short service ARN (a service created before 2021) \
+                     names no cluster, and the history keeps services by cluster: give the \
+                     service's name, with --cluster if names repeat across clusters"
+                ));
+            }
             return Err(format!("--service: not an ECS service ARN: {s:?}"));
         }
         Ok(Self {
