@@ -186,3 +186,120 @@ async fn history_reads_back_what_the_handler_wrote() {
     assert_eq!(html.matches("<article").count(), rollouts, "{html}");
     assert!(html.contains("web (demo-cluster)") && !html.contains("<script"));
 }
+
+/// A damaged item (written by a newer version, or edited by hand): one history item
+/// whose summary is not JSON, and the live item of the service with an open rollout
+/// whose state is not JSON. The history still lists every other rollout, and names
+/// each damaged item (service and attribute) instead of failing as a whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_damaged_item_is_named_and_the_rest_still_listed() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+
+    // given: web completed, api rolled back, worker in progress, through the handler
+    let moto = Moto::start().await.unwrap();
+    let stack = stack::create(&moto, true).await.unwrap();
+    create_service(&stack.sdk, "api").await;
+    create_service(&stack.sdk, "worker").await;
+    let web = stream(&params(Scenario::Success, "web"));
+    let api = stream(&params(Scenario::HealthCheckRollback, "api"));
+    let worker = stream(&params(Scenario::Success, "worker"));
+    let half = &worker[..worker.len() / 2];
+    let (metrics, _lines) = emf();
+    for events in [&web[..], &api[..], half] {
+        let w = stack.watcher(
+            Arc::clone(&metrics),
+            integration_tests::scenario::clock_for(events),
+        );
+        for r in drive(&w, events).await {
+            r.unwrap();
+        }
+    }
+    // and: api's history item copied under another key with a summary cut short,
+    // and worker's live state replaced by text that is not JSON
+    let ddb = aws_sdk_dynamodb::Client::new(&stack.sdk);
+    let items = ddb.scan().table_name(TABLE).send().await.unwrap();
+    let mut api_history = items
+        .items()
+        .iter()
+        .find(|i| {
+            let text = |k: &str| match i.get(k) {
+                Some(AttributeValue::S(s)) => s.clone(),
+                _ => String::new(),
+            };
+            text("pk").ends_with("/api") && text("sk").starts_with("rollout#")
+        })
+        .unwrap()
+        .clone();
+    let sk = match &api_history["sk"] {
+        AttributeValue::S(s) => format!("{s}-copy"),
+        _ => unreachable!(),
+    };
+    api_history.insert("sk".into(), AttributeValue::S(sk));
+    api_history.insert(
+        "summary".into(),
+        AttributeValue::S("{\"deployment_id\":".into()),
+    );
+    ddb.put_item()
+        .table_name(TABLE)
+        .set_item(Some(api_history))
+        .send()
+        .await
+        .unwrap();
+    let worker_arn = "arn:aws:ecs:eu-west-1:123456789012:service/demo-cluster/worker";
+    ddb.update_item()
+        .table_name(TABLE)
+        .key("pk", AttributeValue::S(worker_arn.into()))
+        .key("sk", AttributeValue::S("service".into()))
+        .update_expression("SET #s = :bad REMOVE #z")
+        .expression_attribute_names("#s", "state")
+        .expression_attribute_names("#z", "state_z")
+        .expression_attribute_values(":bad", AttributeValue::S("not json".into()))
+        .send()
+        .await
+        .unwrap();
+    let first = web.iter().chain(&api).map(time_of).min().unwrap();
+    let last = web
+        .iter()
+        .chain(&api)
+        .chain(half)
+        .map(time_of)
+        .max()
+        .unwrap();
+    let since = Timestamp::from_millis(first.as_millis() - 3_600_000);
+    let now = Timestamp::from_millis(last.as_millis() + 60_000);
+    let reader = DynamoHistory::new(ddb, TABLE);
+
+    // when
+    let h = history::collect(&reader, &query(Some("demo-cluster"), None, since, now))
+        .await
+        .unwrap();
+
+    // then: web's and api's rollouts listed, worker's open one left out
+    let rows: Vec<(&str, RolloutState)> = h
+        .rollouts
+        .iter()
+        .map(|r| (r.service.name(), r.state))
+        .collect();
+    assert!(rows.contains(&("web", RolloutState::Completed)), "{rows:?}");
+    assert!(
+        rows.contains(&("api", RolloutState::RolledBack)),
+        "{rows:?}"
+    );
+    assert!(rows.iter().all(|(s, _)| *s != "worker"), "{rows:?}");
+    // and: both damaged items named, by service and attribute
+    assert_eq!(h.unreadable.len(), 2, "{:?}", h.unreadable);
+    assert!(
+        h.unreadable
+            .iter()
+            .any(|e| e.contains("/api") && e.contains("summary")),
+        "{:?}",
+        h.unreadable
+    );
+    assert!(
+        h.unreadable
+            .iter()
+            .any(|e| e.contains("/worker") && e.contains("state")),
+        "{:?}",
+        h.unreadable
+    );
+}

@@ -186,7 +186,13 @@ pub async fn collect<R: HistoryReader>(reader: &R, q: &Query) -> Result<History,
                 .await?
         }
     };
+    let mut unreadable: Vec<String> = finished
+        .unreadable
+        .iter()
+        .map(|e| crate::wait::chain(e))
+        .collect();
     let mut rows: Vec<Row> = finished
+        .rollouts
         .iter()
         .filter(|r| q.matches(&r.service))
         .map(|r| Row::of(r, false))
@@ -201,8 +207,15 @@ pub async fn collect<R: HistoryReader>(reader: &R, q: &Query) -> Result<History,
             .collect(),
     };
     for service in open {
-        let Some(state) = reader.live(&service).await? else {
-            continue;
+        // A damaged live item loses that service's open rollouts, not the history.
+        let state = match reader.live(&service).await {
+            Ok(Some(state)) => state,
+            Ok(None) => continue,
+            Err(e @ StoreError::Corrupt { .. }) => {
+                unreadable.push(crate::wait::chain(&e));
+                continue;
+            }
+            Err(e) => return Err(e),
         };
         rows.extend(
             state
@@ -212,7 +225,9 @@ pub async fn collect<R: HistoryReader>(reader: &R, q: &Query) -> Result<History,
                 .map(|r| Row::of(r, true)),
         );
     }
-    Ok(History::new(q.since, q.now, rows))
+    let mut history = History::new(q.since, q.now, rows);
+    history.unreadable = unreadable;
+    Ok(history)
 }
 
 /// Writes the history in `format`.
@@ -270,6 +285,12 @@ pub fn run(args: &Args) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    for item in &history.unreadable {
+        eprintln!(
+            "rollout-watcher history: --table {}: left out, unreadable: {item}",
+            args.table
+        );
+    }
     let mut out = io::stdout().lock();
     match write(&mut out, &history, args.format).and_then(|()| out.flush()) {
         Ok(()) => ExitCode::SUCCESS,

@@ -152,6 +152,9 @@ pub struct History {
     pub services: Vec<Stats>,
     /// All services together.
     pub all: Stats,
+    /// Items of the table that could not be decoded, each naming its service and
+    /// attribute: left out of the figures, said on stderr.
+    pub unreadable: Vec<String>,
 }
 
 impl History {
@@ -188,6 +191,7 @@ impl History {
             rollouts,
             services,
             all,
+            unreadable: Vec::new(),
         }
     }
 }

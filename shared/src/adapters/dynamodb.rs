@@ -36,7 +36,7 @@ use aws_sdk_dynamodb::types::{
 
 use crate::core::RolloutSummary;
 use crate::model::{Millis, ServiceArn, Timestamp};
-use crate::ports::{SaveRequest, StateStore, StoreError};
+use crate::ports::{HistoryRead, SaveRequest, StateStore, StoreError};
 use crate::record::ServiceRecord;
 
 pub use super::dynamodb_ext::{
@@ -90,12 +90,13 @@ impl DynamoStore {
 
 /// A service's finished rollouts, read by key (`rollout#` items under its `pk`), in
 /// the table's order: the store's history and `history --service` share this query.
+/// An item that cannot be decoded is set aside, not fatal: the caller decides.
 pub(super) async fn history_of(
     client: &Client,
     table: &str,
     service: &ServiceArn,
-) -> Result<Vec<RolloutSummary>, StoreError> {
-    let mut out = Vec::new();
+) -> Result<HistoryRead, StoreError> {
+    let mut out = HistoryRead::default();
     let mut start: Option<Item> = None;
     loop {
         let page = client
@@ -109,7 +110,10 @@ pub(super) async fn history_of(
             .await
             .map_err(|e| DynamoStore::backend("Query")(Box::new(e)))?;
         for item in page.items() {
-            out.push(summary_from_item(service, item)?);
+            match summary_from_item(service, item) {
+                Ok(r) => out.rollouts.push(r),
+                Err(e) => out.unreadable.push(e),
+            }
         }
         start = page.last_evaluated_key().cloned();
         if start.is_none() {
@@ -232,7 +236,12 @@ impl StateStore for DynamoStore {
     }
 
     async fn history(&self, service: &ServiceArn) -> Result<Vec<RolloutSummary>, StoreError> {
-        let mut out = history_of(&self.client, &self.table, service).await?;
+        // The functions' own read stays strict: a damaged item is an error to see.
+        let read = history_of(&self.client, &self.table, service).await?;
+        if let Some(e) = read.unreadable.into_iter().next() {
+            return Err(e);
+        }
+        let mut out = read.rollouts;
         out.sort_by_key(|r| (r.started_at.or(r.finished_at), r.deployment_id.clone()));
         Ok(out)
     }

@@ -15,7 +15,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::core::{RolloutSummary, ServiceState};
 use crate::model::{ServiceArn, Timestamp};
-use crate::ports::{HistoryReader, StoreError};
+use crate::ports::{HistoryRead, HistoryReader, StoreError};
 
 use super::dynamodb::{DUE_INDEX, Item, history_of};
 use super::dynamodb_ext::{DUE_PK, LIVE_SK, n, record_from_item, s, summary_from_item};
@@ -88,9 +88,10 @@ impl HistoryReader for DynamoHistory {
         &self,
         service: &ServiceArn,
         since: Timestamp,
-    ) -> Result<Vec<RolloutSummary>, StoreError> {
+    ) -> Result<HistoryRead, StoreError> {
         let mut out = history_of(&self.client, &self.table, service).await?;
-        out.retain(|r| ended(r).is_some_and(|e| e >= since));
+        out.rollouts
+            .retain(|r| ended(r).is_some_and(|e| e >= since));
         Ok(out)
     }
 
@@ -99,8 +100,8 @@ impl HistoryReader for DynamoHistory {
         since: Timestamp,
         until: Timestamp,
         filter: Option<&str>,
-    ) -> Result<Vec<RolloutSummary>, StoreError> {
-        let mut out = Vec::new();
+    ) -> Result<HistoryRead, StoreError> {
+        let mut out = HistoryRead::default();
         for month in months(since, until) {
             let mut start: Option<Item> = None;
             loop {
@@ -122,7 +123,10 @@ impl HistoryReader for DynamoHistory {
                 let page = q.send().await.map_err(|e| backend("Query")(Box::new(e)))?;
                 for item in page.items() {
                     let Some(service) = pk_of(item) else { continue };
-                    out.push(summary_from_item(&service, item)?);
+                    match summary_from_item(&service, item) {
+                        Ok(r) => out.rollouts.push(r),
+                        Err(e) => out.unreadable.push(e),
+                    }
                 }
                 start = page.last_evaluated_key().cloned();
                 if start.is_none() {

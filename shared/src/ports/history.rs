@@ -12,6 +12,18 @@ use crate::model::{ServiceArn, Timestamp};
 
 use super::StoreError;
 
+/// What a history read gives: the rollouts it could decode, and the items it could
+/// not. One damaged item (written by a newer version, or edited by hand) must not
+/// hide every other rollout of the window: the reader keeps reading and names it.
+#[derive(Debug, Default)]
+pub struct HistoryRead {
+    /// The finished rollouts read.
+    pub rollouts: Vec<RolloutSummary>,
+    /// The items that could not be decoded ([`StoreError::Corrupt`], naming the
+    /// service and the attribute).
+    pub unreadable: Vec<StoreError>,
+}
+
 /// Reads finished rollouts and live states back.
 #[async_trait]
 pub trait HistoryReader: Send + Sync {
@@ -21,7 +33,7 @@ pub trait HistoryReader: Send + Sync {
         &self,
         service: &ServiceArn,
         since: Timestamp,
-    ) -> Result<Vec<RolloutSummary>, StoreError>;
+    ) -> Result<HistoryRead, StoreError>;
 
     /// Finished rollouts of every service that ended in `[since, until]` (Queries
     /// of the history index, one per calendar month), optionally only those whose
@@ -31,7 +43,7 @@ pub trait HistoryReader: Send + Sync {
         since: Timestamp,
         until: Timestamp,
         filter: Option<&str>,
-    ) -> Result<Vec<RolloutSummary>, StoreError>;
+    ) -> Result<HistoryRead, StoreError>;
 
     /// Services with something open (a rollout in progress, a zero window): the
     /// sweeper's due index.

@@ -22,7 +22,7 @@ use crate::model::{
 use crate::record::ServiceRecord;
 
 pub use errors::{InspectError, MetricsError, NotifyError, Source, StoreError};
-pub use history::HistoryReader;
+pub use history::{HistoryRead, HistoryReader};
 
 /// One conditional write of a service's live item (plus its finished rollouts).
 #[derive(Clone, Copy, Debug)]
