@@ -39,6 +39,22 @@ fn assert_messages(got: &[SnsMessage], want: &[Alert]) {
     }
 }
 
+/// The demo service's settings as the deployed watcher reads them from the
+/// emulator's DescribeServices, for a replay that knows what the handler knows.
+async fn as_ecs_reports(
+    stack: &stack::Stack,
+) -> Vec<(
+    rollout_watcher::model::ServiceArn,
+    rollout_watcher::core::ServiceConfig,
+)> {
+    use rollout_watcher::ports::ServiceInspector;
+    let service = rollout_watcher::model::ServiceArn::parse(SERVICE).unwrap();
+    let inspector =
+        rollout_watcher::adapters::ecs::EcsInspector::new(aws_sdk_ecs::Client::new(&stack.sdk));
+    let view = inspector.describe(&service).await.unwrap().unwrap();
+    vec![(service, view.config)]
+}
+
 /// Every EMF line written, as data points.
 fn points(lines: &[String]) -> Vec<expect::EmfPoint> {
     lines.iter().flat_map(|l| parse_emf(l).unwrap()).collect()
@@ -168,7 +184,7 @@ async fn health_check_rollback_alerts_once_each() {
     for r in drive(&w, &events).await {
         r.unwrap();
     }
-    let (alerts, _) = expect::replay(&events);
+    let (alerts, _) = expect::replay_knowing(&events, &as_ecs_reports(&stack).await);
     let got = stack.messages().await.unwrap();
     assert_messages(&got, &alerts);
     let names: Vec<&str> = got.iter().map(SnsMessage::alert).collect();
@@ -185,8 +201,12 @@ async fn health_check_rollback_alerts_once_each() {
         .find(|m| m.alert() == "health_check_failed")
         .unwrap();
     assert_eq!(first_hc.attributes["severity"], "warning");
+    // The emulator's DescribeServices reports no deploymentConfiguration (moto does
+    // not model one), which reads as ECS's default, the breaker off: no stop is
+    // counted toward a breaker the service is not known to have. (With the breaker
+    // on, "1 of 3": the core's and the demo's tests.)
     let description = first_hc.body["content"]["description"].as_str().unwrap();
-    assert!(description.contains("1 of 3"), "{description}");
+    assert!(!description.contains("of 3"), "{description}");
     let rolled = got
         .iter()
         .find(|m| m.alert() == "deployment_rolled_back")
@@ -270,10 +290,10 @@ async fn zero_not_confirmed_by_ecs_does_not_page() {
 #[tokio::test]
 async fn duplicates_and_reordering_add_no_message() {
     let events = events(Scenario::HealthCheckRollback);
-    let (alerts, _) = expect::replay(&events);
 
     let moto = Moto::start().await.unwrap();
     let stack = stack::create(&moto, true).await.unwrap();
+    let (alerts, _) = expect::replay_knowing(&events, &as_ecs_reports(&stack).await);
     let twice: Vec<Value> = events.iter().flat_map(|e| [e.clone(), e.clone()]).collect();
     let (sink, _) = emf();
     let w = stack.watcher(sink, clock_for(&events));
