@@ -17,7 +17,7 @@ use rollout_watcher::adapters::recording::{
 };
 use rollout_watcher::core::ServiceConfig;
 use rollout_watcher::delivery::{SweepConfig, Watcher, WatcherConfig};
-use rollout_watcher::model::{Millis, ServiceArn};
+use rollout_watcher::model::{Millis, ServiceArn, Timestamp};
 use rollout_watcher::ports::{Clock, DeploymentView, ServiceView, StateStore};
 use rollout_watcher::replay::Replay;
 use rollout_watcher_cli::simulate::Scenario;
@@ -280,7 +280,7 @@ async fn missed_completion_is_finished_from_describe_services() {
             reason: Some("ECS deployment completed.".into()),
             updated_at: lost["detail"]["updatedAt"]
                 .as_str()
-                .and_then(rollout_watcher::model::Timestamp::parse),
+                .and_then(Timestamp::parse),
         }],
     }));
     w.clock.set(time_of(&lost).plus(Millis::from_secs(120)));
@@ -337,4 +337,95 @@ async fn concurrent_sweeps_alert_once_and_ticks_are_bounded() {
     }
     w.clock.set(w.clock.now().plus(Millis::from_secs(16 * 60)));
     assert_eq!(w.sweep(&bounded, "tick-c").await.unwrap().services, 1);
+}
+
+// ── Adversarial scenarios: silence, outages and races around the sweeper ──
+
+fn published(w: &MemWatcher) -> Vec<String> {
+    w.notifier
+        .published()
+        .iter()
+        .map(|a| a.alert.as_str().to_owned())
+        .collect()
+}
+
+fn count(w: &MemWatcher, alert: &str) -> usize {
+    published(w).iter().filter(|a| *a == alert).count()
+}
+
+/// ECS's answer for the demo service: `running` of 1 desired, and these deployments.
+fn view(running: u32, deployments: Vec<DeploymentView>) -> ServiceView {
+    ServiceView {
+        config: ServiceConfig::default(),
+        desired: 1,
+        running,
+        deployments,
+    }
+}
+
+fn deployment(event: &serde_json::Value, rollout_state: &str, at: Timestamp) -> DeploymentView {
+    DeploymentView {
+        id: event["detail"]["deploymentId"].as_str().unwrap().to_owned(),
+        status: Some("PRIMARY".into()),
+        rollout_state: Some(rollout_state.into()),
+        reason: None,
+        updated_at: Some(at),
+    }
+}
+
+/// The success rollout told up to (not including) its COMPLETED event, and that event.
+fn success_without_completion() -> (Vec<serde_json::Value>, serde_json::Value) {
+    let mut events = events(Scenario::Success);
+    let i = events
+        .iter()
+        .rposition(|e| e["detail"]["eventName"] == "SERVICE_DEPLOYMENT_COMPLETED")
+        .unwrap();
+    let completed = events.remove(i);
+    events.truncate(i);
+    (events, completed)
+}
+
+/// When the stream's rollout started (its IN_PROGRESS event).
+fn started_at(events: &[serde_json::Value]) -> Timestamp {
+    events
+        .iter()
+        .find(|e| e["detail"]["eventName"] == "SERVICE_DEPLOYMENT_IN_PROGRESS")
+        .map(time_of)
+        .unwrap()
+}
+
+async fn due_now(w: &MemWatcher) -> bool {
+    let service = ServiceArn::parse(SERVICE).unwrap();
+    w.store
+        .due(w.clock.now(), 100)
+        .await
+        .unwrap()
+        .contains(&service)
+}
+
+/// A rollout completes at 14 min 50 s, just inside its 15-minute deadline, and its
+/// COMPLETED event is lost. The sweeper's next tick, at 15 min 20 s, finds ECS saying
+/// COMPLETED (updated 14 min 50 s): the rollout is closed from that answer with
+/// `deployment_completed`, and no `deployment_stalled` pages for a rollout that
+/// finished in time.
+#[tokio::test]
+async fn lost_completion_found_past_the_deadline_is_not_a_stall() {
+    let (events, completed) = success_without_completion();
+    let w = memory_world(&events);
+    for r in drive(&w, &events).await {
+        r.unwrap();
+    }
+    let start = started_at(&events);
+    let finished = start.plus(Millis::from_secs(14 * 60 + 50));
+    w.inspector.set_view(Some(view(
+        1,
+        vec![deployment(&completed, "COMPLETED", finished)],
+    )));
+    w.clock.set(start.plus(Millis::from_secs(15 * 60 + 20)));
+    w.sweep(&sweep_config(), "tick-1").await.unwrap();
+    w.clock.set(start.plus(Millis::from_secs(16 * 60 + 20)));
+    w.sweep(&sweep_config(), "tick-2").await.unwrap();
+    assert_eq!(count(&w, "deployment_completed"), 1, "{:?}", published(&w));
+    assert_eq!(count(&w, "deployment_stalled"), 0, "{:?}", published(&w));
+    assert!(!due_now(&w).await, "nothing is left for the sweeper");
 }

@@ -197,8 +197,10 @@ impl<P: Ports> Watcher<P> {
 
     /// The Service Deployments API's readings first (a pause it reports keeps the
     /// rollout from stalling; a SUCCESSFUL, STOPPED or ROLLBACK_* one finishes it as
-    /// its events would have), then time passes to `now`; ECS's word settles a
-    /// waiting zero and finishes rollouts whose terminal event never arrived.
+    /// its events would have), then DescribeServices' COMPLETED and FAILED finish
+    /// rollouts whose terminal event never arrived, and only then time passes to
+    /// `now` (a deadline is judged on every outcome ECS knows); ECS's counts settle
+    /// a waiting zero.
     fn reconcile(
         &self,
         rec: &mut ServiceRecord,
@@ -212,8 +214,8 @@ impl<P: Ports> Watcher<P> {
             let input = Input::service_deployment(rec.state.service().clone(), r.clone(), now);
             effects.extend(rec.state.apply(&input, settings));
         }
-        effects.extend(rec.state.tick(now, settings));
         let Some(view) = view else {
+            effects.extend(rec.state.tick(now, settings));
             return effects;
         };
         let open = rec.state.open_rollouts();
@@ -240,6 +242,9 @@ impl<P: Ports> Watcher<P> {
             };
             effects.extend(rec.state.apply(&input, settings));
         }
+        // Time passes only once ECS's outcomes are in: a rollout that finished inside
+        // its deadline and whose event was lost is not stalled at a later tick.
+        effects.extend(rec.state.tick(now, settings));
         // Always: ECS's counts confirm or stand down a waiting zero, and also find the
         // zero (or the recovery) whose task events never arrived.
         {
