@@ -429,3 +429,71 @@ async fn lost_completion_found_past_the_deadline_is_not_a_stall() {
     assert_eq!(count(&w, "deployment_stalled"), 0, "{:?}", published(&w));
     assert!(!due_now(&w).await, "nothing is left for the sweeper");
 }
+
+/// The zero-running rollout told until its last serving task stops (no event
+/// follows), on the in-memory world; returns it and when the gap began.
+async fn silent_gap() -> (MemWatcher, Timestamp) {
+    let events = events(Scenario::ZeroRunning);
+    let w = memory_world(&events);
+    let service = ServiceArn::parse(SERVICE).unwrap();
+    let mut served = false;
+    for (i, e) in events.iter().enumerate() {
+        w.clock.set(time_of(e).max(w.clock.now()));
+        w.handle(e, &format!("req-{i}")).await.unwrap();
+        let rec = w.store.load(&service).await.unwrap().unwrap();
+        served |= rec.state.serving_now() > 0;
+        if served && rec.state.serving_now() == 0 {
+            return (w, time_of(e));
+        }
+    }
+    panic!("the stream has a zero window");
+}
+
+/// ECS throttles DescribeServices for the whole tick at which a zero window passes
+/// its grace: nothing pages on the watcher's guess. The next tick asks again, ECS
+/// says 0 of 1 running, and `zero_running_tasks` pages then, once.
+#[tokio::test]
+async fn throttled_describe_services_defers_the_zero_page_to_the_next_tick() {
+    let (w, gap) = silent_gap().await;
+    w.inspector.set_view(Some(view(0, vec![])));
+    w.inspector.set_failing(true);
+    w.clock.set(gap.plus(Millis::from_secs(45)));
+    let _ = w.sweep(&sweep_config(), "tick-1").await;
+    assert_eq!(count(&w, "zero_running_tasks"), 0, "{:?}", published(&w));
+    assert!(due_now(&w).await, "the zero still waits for ECS's word");
+    w.inspector.set_failing(false);
+    for (i, s) in [105, 165].into_iter().enumerate() {
+        w.clock.set(gap.plus(Millis::from_secs(s)));
+        w.sweep(&sweep_config(), &format!("tick-{}", i + 2))
+            .await
+            .unwrap();
+    }
+    assert_eq!(count(&w, "zero_running_tasks"), 1, "{:?}", published(&w));
+}
+
+/// `zero_running_tasks` paged from ECS's counts; the RUNNING event of the task that
+/// ends the outage is lost. The sweeper sees ECS running 1 and resolves the alert,
+/// once, however many ticks follow; the service then leaves the sweeper's index.
+#[tokio::test]
+async fn zero_whose_running_event_was_lost_is_resolved_from_the_running_count() {
+    let (w, gap) = silent_gap().await;
+    w.inspector.set_view(Some(view(0, vec![])));
+    w.clock.set(gap.plus(Millis::from_secs(45)));
+    w.sweep(&sweep_config(), "tick-1").await.unwrap();
+    assert_eq!(count(&w, "zero_running_tasks"), 1);
+    w.inspector.set_view(Some(view(1, vec![])));
+    for (i, s) in [105, 165, 225].into_iter().enumerate() {
+        w.clock.set(gap.plus(Millis::from_secs(s)));
+        w.sweep(&sweep_config(), &format!("tick-{}", i + 2))
+            .await
+            .unwrap();
+    }
+    let zero: Vec<_> = w
+        .notifier
+        .published()
+        .into_iter()
+        .filter(|a| a.alert.as_str() == "zero_running_tasks")
+        .map(|a| a.status.as_str().to_owned())
+        .collect();
+    assert_eq!(zero, ["firing", "resolved"]);
+}
