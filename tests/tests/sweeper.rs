@@ -18,7 +18,7 @@ use rollout_watcher::adapters::recording::{
 use rollout_watcher::core::ServiceConfig;
 use rollout_watcher::delivery::{SweepConfig, Watcher, WatcherConfig};
 use rollout_watcher::model::{Millis, ServiceArn, Timestamp};
-use rollout_watcher::ports::{Clock, DeploymentView, ServiceView, StateStore};
+use rollout_watcher::ports::{Clock, DeploymentView, SaveRequest, ServiceView, StateStore};
 use rollout_watcher::replay::Replay;
 use rollout_watcher_cli::simulate::Scenario;
 
@@ -234,12 +234,15 @@ type MemWatcher = Watcher<(
     Arc<ManualClock>,
 )>;
 
+/// The in-memory world, ECS describing the service as running its one task.
 fn memory_world(events: &[serde_json::Value]) -> MemWatcher {
+    let inspector = StaticInspector::new();
+    inspector.set_view(Some(view(1, vec![])));
     Watcher {
         store: Arc::new(MemoryStore::new()),
         notifier: Arc::new(RecordingNotifier::new()),
         metrics: Arc::new(RecordingMetrics::new()),
-        inspector: Arc::new(StaticInspector::new()),
+        inspector: Arc::new(inspector),
         clock: clock_for(events),
         config: WatcherConfig::default(),
     }
@@ -496,4 +499,112 @@ async fn zero_whose_running_event_was_lost_is_resolved_from_the_running_count() 
         .map(|a| a.status.as_str().to_owned())
         .collect();
     assert_eq!(zero, ["firing", "resolved"]);
+}
+
+/// The bad-image rollout's last invocation wrote its state, outbox and claim, then
+/// died before publishing (its claim holds for the lease, 2 minutes); SNS is down
+/// besides, through the sweeper's first ticks. The tick inside the lease leaves the
+/// dead invocation's claim alone, the tick past it fails to publish and lets go,
+/// and once SNS is back one tick publishes every alert the clean run does, in
+/// order, each once; later ticks publish nothing more.
+#[tokio::test]
+async fn handler_death_before_publish_and_an_sns_outage_deliver_each_alert_once() {
+    let events = events(Scenario::BadImage);
+    let clean = memory_world(&events);
+    for r in drive(&clean, &events).await {
+        r.unwrap();
+    }
+    let w = memory_world(&events);
+    w.notifier.set_failing(true);
+    let failed = drive(&w, &events)
+        .await
+        .into_iter()
+        .filter(|r| r.as_ref().is_err_and(|e| e.error_type() == "Retryable"))
+        .count();
+    assert!(failed > 0);
+    // The last invocation's write landed with its claim; it died before publishing.
+    let service = ServiceArn::parse(SERVICE).unwrap();
+    let mut rec = w.store.load(&service).await.unwrap().unwrap();
+    let died = w.clock.now();
+    assert!(!rec.outbox.claim("req-dead", died, Millis::from_secs(120)).is_empty());
+    let expected = rec.revision;
+    rec.sign(expected, "req-dead");
+    w.store
+        .save(SaveRequest {
+            record: &rec,
+            expected,
+            due_at: Some(died),
+            finished: &[],
+        })
+        .await
+        .unwrap();
+
+    let attempts = w.notifier.attempts();
+    w.clock.set(died.plus(Millis::from_secs(60)));
+    w.sweep(&sweep_config(), "tick-1").await.unwrap();
+    assert_eq!(w.notifier.attempts(), attempts, "the live claim is left alone");
+    w.clock.set(died.plus(Millis::from_secs(180)));
+    assert!(w.sweep(&sweep_config(), "tick-2").await.is_err());
+    assert!(w.notifier.published().is_empty());
+    w.notifier.set_failing(false);
+    for (i, s) in [240, 300, 360].into_iter().enumerate() {
+        w.clock.set(died.plus(Millis::from_secs(s)));
+        w.sweep(&sweep_config(), &format!("tick-{}", i + 3))
+            .await
+            .unwrap();
+    }
+    let keys = |w: &MemWatcher| -> Vec<String> {
+        w.notifier
+            .published()
+            .iter()
+            .map(|a| a.dedup_key.clone())
+            .collect()
+    };
+    assert!(!keys(&clean).is_empty());
+    assert_eq!(keys(&w), keys(&clean));
+    assert!(w.store.load(&service).await.unwrap().unwrap().outbox.is_empty());
+}
+
+/// The service is deleted (`DeleteService --force`) while its rollout is open, so
+/// its last events never come: DescribeServices no longer describes it (INACTIVE,
+/// then MISSING). Ticks past the deadline page no `deployment_stalled` for a
+/// service that no longer exists, and the sweeper lets it go: the live item leaves
+/// the due index (and says when it was let go) instead of costing a look every
+/// minute for ever. Against the emulator, so the table's item is the real one.
+#[tokio::test]
+async fn a_service_deleted_mid_rollout_is_let_go_without_a_stall_page() {
+    let moto = Moto::start_with(&[("MOTO_ECS_SERVICE_RUNNING", "1")])
+        .await
+        .unwrap();
+    let stack = stack::create(&moto, true).await.unwrap();
+    let (events, _) = success_without_completion();
+    let (sink, _) = emf();
+    let w = stack.watcher(sink, clock_for(&events));
+    for r in drive(&w, &events).await {
+        r.unwrap();
+    }
+    let _ = stack.messages().await.unwrap();
+    let start = started_at(&events);
+    w.clock.set(start.plus(Millis::from_secs(4 * 60)));
+    w.sweep(&sweep_config(), "tick-0").await.unwrap();
+    assert!(stack.live_item(SERVICE).await.unwrap().contains_key("due_pk"));
+
+    aws_sdk_ecs::Client::new(&stack.sdk)
+        .delete_service()
+        .cluster("demo-cluster")
+        .service("web")
+        .force(true)
+        .send()
+        .await
+        .unwrap();
+    for (i, m) in [5, 16, 17, 60].into_iter().enumerate() {
+        w.clock.set(start.plus(Millis::from_secs(m * 60)));
+        w.sweep(&sweep_config(), &format!("tick-{}", i + 1))
+            .await
+            .unwrap();
+    }
+    assert!(names(&stack.messages().await.unwrap()).is_empty());
+    let item = stack.live_item(SERVICE).await.unwrap();
+    assert!(!item.contains_key("due_pk"), "the deleted service is let go");
+    assert!(item.contains_key("gone_at"));
 }

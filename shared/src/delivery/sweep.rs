@@ -7,6 +7,8 @@
 //! alert): let time pass (`deployment_stalled` past the deadline), confirm or stand
 //! down a zero waiting for ECS, finish a rollout ECS reports COMPLETED or FAILED
 //! whose event never arrived, and flush what a crashed invocation left in the outbox.
+//! A service ECS no longer knows (deleted) gets its waiting effects delivered and
+//! nothing new: it is let go, so its open rollout neither stalls nor stays due.
 //! For open rollouts of ECS-native strategies it also reads the Service Deployments
 //! API (see `native`): stages, pauses, rollbacks and finishes no event reported.
 //! Every service looked at also gets a `RunningTaskCount` data point, so an alarm on
@@ -50,6 +52,17 @@ pub struct SweepReport {
     pub failed: usize,
 }
 
+/// What DescribeServices said of one service this tick.
+#[derive(Clone, Copy)]
+enum Ecs<'a> {
+    /// It describes the service.
+    Knows(&'a ServiceView),
+    /// It answered without it: MISSING, DRAINING or INACTIVE (deleted).
+    Gone,
+    /// No answer (throttled, failing): the tick goes on from the state alone.
+    Silent,
+}
+
 impl<P: Ports> Watcher<P> {
     /// One tick. Fails (after handling every service it could) when any service
     /// failed, with the first error, so the failure shows in the function's metrics.
@@ -76,11 +89,13 @@ impl<P: Ports> Watcher<P> {
             }
         }
         services.truncate(sweep.max_services);
+        // `None`: ECS did not answer (sweep from state alone). An answer without a
+        // service: ECS no longer knows it (deleted).
         let views = match self.inspector.describe_many(&services).await {
-            Ok(v) => v,
+            Ok(v) => Some(v),
             Err(e) => {
                 tracing::warn!(error = %error_chain(&e), "DescribeServices failed; sweeping from state alone");
-                vec![None; services.len()]
+                None
             }
         };
         let mut report = SweepReport {
@@ -89,8 +104,14 @@ impl<P: Ports> Watcher<P> {
         };
         let mut gauges = Vec::new();
         let mut first_error = None;
-        for (service, view) in services.iter().zip(&views) {
-            if let Some(v) = view {
+        for (i, service) in services.iter().enumerate() {
+            let view = views.as_ref().and_then(|v| v.get(i)).cloned().flatten();
+            let ecs = match (&views, view.as_ref()) {
+                (_, Some(v)) => Ecs::Knows(v),
+                (Some(_), None) => Ecs::Gone,
+                (None, None) => Ecs::Silent,
+            };
+            if let Some(v) = &view {
                 gauges.push(sampled_metric(
                     service,
                     MetricName::RunningTaskCount,
@@ -99,7 +120,7 @@ impl<P: Ports> Watcher<P> {
                 ));
             }
             match self
-                .sweep_one(service, view.as_ref(), now, invocation)
+                .sweep_one(service, ecs, now, invocation)
                 .await
             {
                 Ok((alerts, metrics)) => {
@@ -137,10 +158,14 @@ impl<P: Ports> Watcher<P> {
     async fn sweep_one(
         &self,
         service: &ServiceArn,
-        view: Option<&ServiceView>,
+        ecs: Ecs<'_>,
         now: Timestamp,
         invocation: &str,
     ) -> Result<(usize, usize), HandlerError> {
+        let view = match ecs {
+            Ecs::Knows(v) => Some(v),
+            Ecs::Gone | Ecs::Silent => None,
+        };
         let mut fresh = None;
         // Read once per tick, applied again on a conflict retry.
         let mut readings = None;
@@ -159,15 +184,25 @@ impl<P: Ports> Watcher<P> {
                 }
                 None => return Ok((0, 0)),
             };
-            if readings.is_none() {
-                readings = Some(self.service_deployment_readings(&rec).await);
-            }
             let expected = rec.revision;
             let before = finished(&rec.state);
-            let readings = readings.as_deref().unwrap_or_default();
-            let effects = self.reconcile(&mut rec, view, readings, now);
+            // A deleted service: deliver what waits, raise nothing new, let it go.
+            let gone = matches!(ecs, Ecs::Gone);
+            let (effects, changed) = if gone {
+                let newly = rec.let_go(now);
+                if newly {
+                    tracing::info!(service = %service, open = ?rec.state.open_rollouts(), "ECS no longer knows the service: let go");
+                }
+                (Effects::default(), newly)
+            } else {
+                if readings.is_none() {
+                    readings = Some(self.service_deployment_readings(&rec).await);
+                }
+                let readings = readings.as_deref().unwrap_or_default();
+                (self.reconcile(&mut rec, view, readings, now), true)
+            };
             let done = match self
-                .commit(&mut rec, expected, &effects, true, &before, invocation)
+                .commit(&mut rec, expected, &effects, changed, &before, invocation)
                 .await?
             {
                 Write::Done(done) => done,
