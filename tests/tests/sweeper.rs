@@ -608,3 +608,133 @@ async fn a_service_deleted_mid_rollout_is_let_go_without_a_stall_page() {
     assert!(!item.contains_key("due_pk"), "the deleted service is let go");
     assert!(item.contains_key("gone_at"));
 }
+
+/// A table that answers slowly (throttled: the SDK's retries take their time): each
+/// call moves the manual clock on by `delay` ms, as if it had taken that long.
+#[derive(Default)]
+struct SlowStore {
+    inner: MemoryStore,
+    clock: Arc<ManualClock>,
+    delay: std::sync::atomic::AtomicI64,
+}
+
+impl SlowStore {
+    fn wait(&self) {
+        let ms = self.delay.load(std::sync::atomic::Ordering::SeqCst);
+        self.clock.set(self.clock.now().plus(Millis(ms)));
+    }
+}
+
+#[async_trait::async_trait]
+impl StateStore for SlowStore {
+    async fn load(
+        &self,
+        s: &ServiceArn,
+    ) -> Result<Option<rollout_watcher::record::ServiceRecord>, rollout_watcher::ports::StoreError>
+    {
+        self.wait();
+        self.inner.load(s).await
+    }
+    async fn save(&self, r: SaveRequest<'_>) -> Result<(), rollout_watcher::ports::StoreError> {
+        self.wait();
+        self.inner.save(r).await
+    }
+    async fn history(
+        &self,
+        s: &ServiceArn,
+    ) -> Result<Vec<rollout_watcher::core::RolloutSummary>, rollout_watcher::ports::StoreError>
+    {
+        self.inner.history(s).await
+    }
+    async fn due(
+        &self,
+        until: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<ServiceArn>, rollout_watcher::ports::StoreError> {
+        self.wait();
+        self.inner.due(until, limit).await
+    }
+}
+
+/// Forty services stall at once and the table answers slowly (2 s a call). A tick
+/// given the 50 s the sweeper's Lambda has stops starting services while there is
+/// still time to finish the one in hand and send the gauges, and says how many it
+/// left; those stay due, earliest first, and the next ticks take them: every
+/// `deployment_stalled` is paged once, no tick runs past its deadline.
+#[tokio::test]
+async fn a_slow_table_and_many_due_services_fit_each_tick_in_its_time() {
+    let base = events(Scenario::Stalled);
+    let clock = clock_for(&base);
+    let store = SlowStore {
+        clock: clock.clone(),
+        ..SlowStore::default()
+    };
+    let inspector = StaticInspector::new();
+    inspector.set_view(Some(view(1, vec![])));
+    let w: Watcher<(
+        Arc<SlowStore>,
+        Arc<RecordingNotifier>,
+        Arc<RecordingMetrics>,
+        Arc<StaticInspector>,
+        Arc<ManualClock>,
+    )> = Watcher {
+        store: Arc::new(store),
+        notifier: Arc::new(RecordingNotifier::new()),
+        metrics: Arc::new(RecordingMetrics::new()),
+        inspector: Arc::new(inspector),
+        clock,
+        config: WatcherConfig::default(),
+    };
+    let services = 40;
+    for i in 0..services {
+        let renamed: Vec<serde_json::Value> = base
+            .iter()
+            .map(|e| {
+                serde_json::from_str(
+                    &e.to_string()
+                        .replace("service/demo-cluster/web", &format!("service/demo-cluster/s{i}"))
+                        .replace("service:web", &format!("service:s{i}")),
+                )
+                .unwrap()
+            })
+            .collect();
+        for r in drive(&w, &renamed).await {
+            r.unwrap();
+        }
+    }
+    w.store
+        .delay
+        .store(2_000, std::sync::atomic::Ordering::SeqCst);
+    w.clock
+        .set(time_of(base.last().unwrap()).plus(Millis::from_secs(16 * 60)));
+    let mut ticks = 0;
+    let stalled = || -> usize {
+        w.notifier
+            .published()
+            .iter()
+            .filter(|a| a.alert.as_str() == "deployment_stalled")
+            .count()
+    };
+    while stalled() < services && ticks < 20 {
+        ticks += 1;
+        let deadline = w.clock.now().plus(Millis::from_secs(50));
+        let report = w
+            .sweep_within(&sweep_config(), &format!("tick-{ticks}"), deadline)
+            .await
+            .unwrap();
+        assert!(w.clock.now() <= deadline, "tick {ticks} ran past its time");
+        assert!(report.deferred > 0 || stalled() == services);
+        w.clock.set(deadline.plus(Millis::from_secs(10)));
+    }
+    assert!(ticks > 1);
+    assert_eq!(stalled(), services);
+    for (i, a) in w.notifier.published().iter().enumerate() {
+        assert!(
+            !w.notifier.published()[..i]
+                .iter()
+                .any(|b| b.dedup_key == a.dedup_key),
+            "{} twice",
+            a.dedup_key
+        );
+    }
+}

@@ -20,7 +20,7 @@ use serde::Serialize;
 use crate::core::{Effects, MetricName, Observation};
 use crate::error_chain;
 use crate::model::{
-    DeploymentChange, DeploymentId, DeploymentPhase, Input, InputKind, ServiceArn,
+    DeploymentChange, DeploymentId, DeploymentPhase, Input, InputKind, Millis, ServiceArn,
     ServiceDeploymentView, Timestamp,
 };
 use crate::policy::sampled_metric;
@@ -50,7 +50,14 @@ pub struct SweepReport {
     pub metrics_sent: usize,
     /// Services whose handling failed (retried next tick).
     pub failed: usize,
+    /// Due services left for the next tick because this one's time ran short.
+    pub deferred: usize,
 }
+
+/// Time kept back at the end of a tick: no service is started with less left, so
+/// the one in hand (a few store calls, each bounded at 10 s with its retries by
+/// the SDK clients) and the gauges finish before Lambda ends the invocation.
+pub const SWEEP_MARGIN: Millis = Millis::from_secs(15);
 
 /// What DescribeServices said of one service this tick.
 #[derive(Clone, Copy)]
@@ -64,12 +71,27 @@ enum Ecs<'a> {
 }
 
 impl<P: Ports> Watcher<P> {
-    /// One tick. Fails (after handling every service it could) when any service
-    /// failed, with the first error, so the failure shows in the function's metrics.
+    /// One tick with no time limit (tests, tools); see [`Self::sweep_within`].
     pub async fn sweep(
         &self,
         sweep: &SweepConfig,
         invocation: &str,
+    ) -> Result<SweepReport, HandlerError> {
+        self.sweep_within(sweep, invocation, Timestamp::from_millis(i64::MAX))
+            .await
+    }
+
+    /// One tick that starts no service within [`SWEEP_MARGIN`] of `deadline` (the
+    /// Lambda invocation's): a tick cut off by Lambda's timeout would report
+    /// nothing, send no gauge, and hold its claims for a lease. What is left stays
+    /// due and is taken first next tick. Fails (after handling every service it
+    /// could) when any service failed, with the first error, so the failure shows
+    /// in the function's metrics.
+    pub async fn sweep_within(
+        &self,
+        sweep: &SweepConfig,
+        invocation: &str,
+        deadline: Timestamp,
     ) -> Result<SweepReport, HandlerError> {
         let now = self.clock.now();
         // Due services first (earliest first), then those of watched clusters.
@@ -106,11 +128,6 @@ impl<P: Ports> Watcher<P> {
         let mut first_error = None;
         for (i, service) in services.iter().enumerate() {
             let view = views.as_ref().and_then(|v| v.get(i)).cloned().flatten();
-            let ecs = match (&views, view.as_ref()) {
-                (_, Some(v)) => Ecs::Knows(v),
-                (Some(_), None) => Ecs::Gone,
-                (None, None) => Ecs::Silent,
-            };
             if let Some(v) = &view {
                 gauges.push(sampled_metric(
                     service,
@@ -119,6 +136,22 @@ impl<P: Ports> Watcher<P> {
                     now,
                 ));
             }
+        }
+        for (i, service) in services.iter().enumerate() {
+            if self.clock.now().plus(SWEEP_MARGIN) >= deadline {
+                report.deferred = services.len() - i;
+                tracing::warn!(
+                    deferred = report.deferred,
+                    "tick out of time; the rest is due next tick"
+                );
+                break;
+            }
+            let view = views.as_ref().and_then(|v| v.get(i)).cloned().flatten();
+            let ecs = match (&views, view.as_ref()) {
+                (_, Some(v)) => Ecs::Knows(v),
+                (Some(_), None) => Ecs::Gone,
+                (None, None) => Ecs::Silent,
+            };
             match self
                 .sweep_one(service, ecs, now, invocation)
                 .await
@@ -147,6 +180,7 @@ impl<P: Ports> Watcher<P> {
             published = report.alerts_published,
             metrics_sent = report.metrics_sent,
             failed = report.failed,
+            deferred = report.deferred,
             "sweep"
         );
         match first_error {
