@@ -20,9 +20,9 @@ use rollout_watcher::delivery::{SweepConfig, Watcher, WatcherConfig};
 use rollout_watcher::model::{Millis, ServiceArn, Timestamp};
 use rollout_watcher::ports::{Clock, DeploymentView, SaveRequest, ServiceView, StateStore};
 use rollout_watcher::replay::Replay;
-use rollout_watcher_cli::simulate::Scenario;
+use rollout_watcher_cli::simulate::{Params, Scenario};
 
-use integration_tests::scenario::{SERVICE, clock_for, drive, emf, events, time_of};
+use integration_tests::scenario::{SERVICE, clock_for, drive, emf, events, stream, time_of};
 
 fn sweep_config() -> SweepConfig {
     SweepConfig {
@@ -737,4 +737,66 @@ async fn a_slow_table_and_many_due_services_fit_each_tick_in_its_time() {
             a.dedup_key
         );
     }
+}
+
+/// Every time in an event moved on by `by` (a stream told again later).
+fn shifted(v: &serde_json::Value, by: Millis) -> serde_json::Value {
+    match v {
+        serde_json::Value::String(s) => match Timestamp::parse(s) {
+            Some(t) if s.len() >= 20 => serde_json::Value::String(t.plus(by).to_string()),
+            _ => v.clone(),
+        },
+        serde_json::Value::Array(a) => a.iter().map(|x| shifted(x, by)).collect(),
+        serde_json::Value::Object(o) => o
+            .iter()
+            .map(|(k, x)| (k.clone(), shifted(x, by)))
+            .collect::<serde_json::Map<_, _>>()
+            .into(),
+        _ => v.clone(),
+    }
+}
+
+/// The service is deleted mid-rollout and let go; two hours later a service of the
+/// same name is created and rolled out. The new rollout is watched as any other
+/// (started, completed, the sweeper looking while it is open), and the rollout
+/// the deleted service left open pages nothing.
+#[tokio::test]
+async fn a_service_created_again_after_being_let_go_is_watched_again() {
+    let (events, _) = success_without_completion();
+    let w = memory_world(&events);
+    for r in drive(&w, &events).await {
+        r.unwrap();
+    }
+    let start = started_at(&events);
+    w.inspector.set_view(None);
+    w.clock.set(start.plus(Millis::from_secs(5 * 60)));
+    w.sweep(&sweep_config(), "tick-gone").await.unwrap();
+    assert!(!due_now(&w).await);
+
+    let again: Vec<serde_json::Value> = stream(&Params {
+        seed: 7,
+        ..Params::defaults(Scenario::Success)
+    })
+    .iter()
+    .map(|e| shifted(e, Millis::from_secs(2 * 3600)))
+    .collect();
+    w.inspector.set_view(Some(view(1, vec![])));
+    let before = published(&w).len();
+    let i = again
+        .iter()
+        .position(|e| e["detail"]["eventName"] == "SERVICE_DEPLOYMENT_IN_PROGRESS")
+        .unwrap();
+    for r in drive(&w, &again[..=i]).await {
+        r.unwrap();
+    }
+    assert!(due_now(&w).await, "the new rollout is looked at");
+    for r in drive(&w, &again[i + 1..]).await {
+        r.unwrap();
+    }
+    w.clock.set(w.clock.now().plus(Millis::from_secs(20 * 60)));
+    w.sweep(&sweep_config(), "tick-later").await.unwrap();
+    assert_eq!(
+        published(&w)[before..],
+        ["deployment_started", "deployment_completed"]
+    );
 }
