@@ -800,3 +800,100 @@ async fn a_service_created_again_after_being_let_go_is_watched_again() {
         ["deployment_started", "deployment_completed"]
     );
 }
+
+/// SNS that holds its first publish (once `first` is cleared) until told (a slow
+/// reply), then records.
+#[derive(Default)]
+struct SlowSns {
+    inner: RecordingNotifier,
+    held: tokio::sync::Notify,
+    release: tokio::sync::Notify,
+    first: std::sync::atomic::AtomicBool,
+}
+
+#[async_trait::async_trait]
+impl rollout_watcher::ports::Notifier for SlowSns {
+    async fn publish(
+        &self,
+        alert: &rollout_watcher::core::Alert,
+    ) -> Result<(), rollout_watcher::ports::NotifyError> {
+        if !self.first.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            self.held.notify_one();
+            self.release.notified().await;
+        }
+        self.inner.publish(alert).await
+    }
+}
+
+/// A slow tick overlaps the next: SNS was down, the bad-image rollout's alerts
+/// wait in the outbox; tick A claims them and its first publish hangs; tick B, a
+/// minute later, finds them claimed and leaves them to A; A finishes. Every alert
+/// is published once, in order, and nothing is left.
+#[tokio::test]
+async fn overlapping_ticks_leave_claimed_entries_to_the_slow_one() {
+    let events = events(Scenario::BadImage);
+    let inspector = StaticInspector::new();
+    inspector.set_view(Some(view(1, vec![])));
+    let sns = Arc::new(SlowSns::default());
+    let w: Watcher<(
+        Arc<MemoryStore>,
+        Arc<SlowSns>,
+        Arc<RecordingMetrics>,
+        Arc<StaticInspector>,
+        Arc<ManualClock>,
+    )> = Watcher {
+        store: Arc::new(MemoryStore::new()),
+        notifier: sns.clone(),
+        metrics: Arc::new(RecordingMetrics::new()),
+        inspector: Arc::new(inspector),
+        clock: clock_for(&events),
+        config: WatcherConfig::default(),
+    };
+    // Not held yet: every publish of the stream fails at once.
+    sns.first.store(true, std::sync::atomic::Ordering::SeqCst);
+    sns.inner.set_failing(true);
+    let _ = drive(&w, &events).await;
+    sns.inner.set_failing(false);
+    sns.first.store(false, std::sync::atomic::Ordering::SeqCst);
+    let waiting = w
+        .store
+        .load(&ServiceArn::parse(SERVICE).unwrap())
+        .await
+        .unwrap()
+        .unwrap()
+        .outbox
+        .entries()
+        .len();
+    assert!(waiting >= 2);
+    let t0 = w.clock.now().plus(Millis::from_secs(60));
+    w.clock.set(t0);
+    let cfg = sweep_config();
+    let a = w.sweep(&cfg, "tick-a");
+    let b = async {
+        sns.held.notified().await;
+        w.clock.set(t0.plus(Millis::from_secs(60)));
+        let b = w.sweep(&sweep_config(), "tick-b").await.unwrap();
+        sns.release.notify_one();
+        b
+    };
+    let (a, b) = tokio::join!(a, b);
+    assert_eq!(b.alerts_published, 0, "tick B left A's entries alone");
+    assert_eq!(a.unwrap().alerts_published, waiting);
+    let keys: Vec<String> = sns
+        .inner
+        .published()
+        .iter()
+        .map(|a| a.dedup_key.clone())
+        .collect();
+    let mut unique = keys.clone();
+    unique.dedup();
+    assert_eq!(keys.len(), waiting);
+    assert_eq!(keys, unique);
+    let rec = w
+        .store
+        .load(&ServiceArn::parse(SERVICE).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(rec.outbox.is_empty());
+}
