@@ -526,7 +526,11 @@ async fn handler_death_before_publish_and_an_sns_outage_deliver_each_alert_once(
     let service = ServiceArn::parse(SERVICE).unwrap();
     let mut rec = w.store.load(&service).await.unwrap().unwrap();
     let died = w.clock.now();
-    assert!(!rec.outbox.claim("req-dead", died, Millis::from_secs(120)).is_empty());
+    assert!(
+        !rec.outbox
+            .claim("req-dead", died, Millis::from_secs(120))
+            .is_empty()
+    );
     let expected = rec.revision;
     rec.sign(expected, "req-dead");
     w.store
@@ -542,7 +546,11 @@ async fn handler_death_before_publish_and_an_sns_outage_deliver_each_alert_once(
     let attempts = w.notifier.attempts();
     w.clock.set(died.plus(Millis::from_secs(60)));
     w.sweep(&sweep_config(), "tick-1").await.unwrap();
-    assert_eq!(w.notifier.attempts(), attempts, "the live claim is left alone");
+    assert_eq!(
+        w.notifier.attempts(),
+        attempts,
+        "the live claim is left alone"
+    );
     w.clock.set(died.plus(Millis::from_secs(180)));
     assert!(w.sweep(&sweep_config(), "tick-2").await.is_err());
     assert!(w.notifier.published().is_empty());
@@ -562,7 +570,15 @@ async fn handler_death_before_publish_and_an_sns_outage_deliver_each_alert_once(
     };
     assert!(!keys(&clean).is_empty());
     assert_eq!(keys(&w), keys(&clean));
-    assert!(w.store.load(&service).await.unwrap().unwrap().outbox.is_empty());
+    assert!(
+        w.store
+            .load(&service)
+            .await
+            .unwrap()
+            .unwrap()
+            .outbox
+            .is_empty()
+    );
 }
 
 /// The service is deleted (`DeleteService --force`) while its rollout is open, so
@@ -587,7 +603,13 @@ async fn a_service_deleted_mid_rollout_is_let_go_without_a_stall_page() {
     let start = started_at(&events);
     w.clock.set(start.plus(Millis::from_secs(4 * 60)));
     w.sweep(&sweep_config(), "tick-0").await.unwrap();
-    assert!(stack.live_item(SERVICE).await.unwrap().contains_key("due_pk"));
+    assert!(
+        stack
+            .live_item(SERVICE)
+            .await
+            .unwrap()
+            .contains_key("due_pk")
+    );
 
     aws_sdk_ecs::Client::new(&stack.sdk)
         .delete_service()
@@ -605,9 +627,20 @@ async fn a_service_deleted_mid_rollout_is_let_go_without_a_stall_page() {
     }
     assert!(names(&stack.messages().await.unwrap()).is_empty());
     let item = stack.live_item(SERVICE).await.unwrap();
-    assert!(!item.contains_key("due_pk"), "the deleted service is let go");
+    assert!(
+        !item.contains_key("due_pk"),
+        "the deleted service is let go"
+    );
     assert!(item.contains_key("gone_at"));
 }
+
+type SlowWatcher = Watcher<(
+    Arc<SlowStore>,
+    Arc<RecordingNotifier>,
+    Arc<RecordingMetrics>,
+    Arc<StaticInspector>,
+    Arc<ManualClock>,
+)>;
 
 /// A table that answers slowly (throttled: the SDK's retries take their time): each
 /// call moves the manual clock on by `delay` ms, as if it had taken that long.
@@ -671,13 +704,7 @@ async fn a_slow_table_and_many_due_services_fit_each_tick_in_its_time() {
     };
     let inspector = StaticInspector::new();
     inspector.set_view(Some(view(1, vec![])));
-    let w: Watcher<(
-        Arc<SlowStore>,
-        Arc<RecordingNotifier>,
-        Arc<RecordingMetrics>,
-        Arc<StaticInspector>,
-        Arc<ManualClock>,
-    )> = Watcher {
+    let w: SlowWatcher = Watcher {
         store: Arc::new(store),
         notifier: Arc::new(RecordingNotifier::new()),
         metrics: Arc::new(RecordingMetrics::new()),
@@ -692,7 +719,10 @@ async fn a_slow_table_and_many_due_services_fit_each_tick_in_its_time() {
             .map(|e| {
                 serde_json::from_str(
                     &e.to_string()
-                        .replace("service/demo-cluster/web", &format!("service/demo-cluster/s{i}"))
+                        .replace(
+                            "service/demo-cluster/web",
+                            &format!("service/demo-cluster/s{i}"),
+                        )
                         .replace("service:web", &format!("service:s{i}")),
                 )
                 .unwrap()
@@ -801,6 +831,14 @@ async fn a_service_created_again_after_being_let_go_is_watched_again() {
     );
 }
 
+type SlowSnsWatcher = Watcher<(
+    Arc<MemoryStore>,
+    Arc<SlowSns>,
+    Arc<RecordingMetrics>,
+    Arc<StaticInspector>,
+    Arc<ManualClock>,
+)>;
+
 /// SNS that holds its first publish (once `first` is cleared) until told (a slow
 /// reply), then records.
 #[derive(Default)]
@@ -835,13 +873,7 @@ async fn overlapping_ticks_leave_claimed_entries_to_the_slow_one() {
     let inspector = StaticInspector::new();
     inspector.set_view(Some(view(1, vec![])));
     let sns = Arc::new(SlowSns::default());
-    let w: Watcher<(
-        Arc<MemoryStore>,
-        Arc<SlowSns>,
-        Arc<RecordingMetrics>,
-        Arc<StaticInspector>,
-        Arc<ManualClock>,
-    )> = Watcher {
+    let w: SlowSnsWatcher = Watcher {
         store: Arc::new(MemoryStore::new()),
         notifier: sns.clone(),
         metrics: Arc::new(RecordingMetrics::new()),

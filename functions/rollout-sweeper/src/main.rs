@@ -7,10 +7,10 @@
 use lambda_runtime::{LambdaEvent, service_fn};
 use rollout_watcher::adapters::sdk::load_sdk_config;
 use rollout_watcher::delivery::{HandlerError, SweepConfig, SweepReport};
-use rollout_watcher::model::Timestamp;
 use rollout_watcher::lambda::{
     AwsWatcher, ConfigError, EnvConfig, aws_watcher, report_init_error, sweep_config,
 };
+use rollout_watcher::model::Timestamp;
 use serde_json::Value;
 
 fn config() -> Result<(EnvConfig, SweepConfig), ConfigError> {

@@ -152,10 +152,7 @@ impl<P: Ports> Watcher<P> {
                 (Some(_), None) => Ecs::Gone,
                 (None, None) => Ecs::Silent,
             };
-            match self
-                .sweep_one(service, ecs, now, invocation)
-                .await
-            {
+            match self.sweep_one(service, ecs, now, invocation).await {
                 Ok((alerts, metrics)) => {
                     report.alerts_published += alerts;
                     report.metrics_sent += metrics;
