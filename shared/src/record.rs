@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 use serde::{Deserialize, Serialize};
 
 use crate::core::ServiceState;
-use crate::model::ServiceArn;
+use crate::model::{ServiceArn, Timestamp};
 use crate::outbox::Outbox;
 
 /// Everything kept about one service in its live item: the state machine, the
@@ -27,6 +27,12 @@ pub struct ServiceRecord {
     /// effects it recorded are delivered once instead of lost or repeated.
     #[serde(default, skip_serializing_if = "VecDeque::is_empty")]
     pub writes: VecDeque<(u64, String)>,
+    /// When the sweeper found that ECS no longer knows the service (deleted:
+    /// MISSING, DRAINING or INACTIVE), by the wall clock. A rollout left open by a
+    /// deleted service never ends by any event, so without this it would page
+    /// `deployment_stalled` and keep the sweeper looking every minute for ever.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gone_at: Option<Timestamp>,
 }
 
 /// Writes remembered in [`ServiceRecord::writes`].
@@ -40,6 +46,20 @@ impl ServiceRecord {
         while self.writes.len() > WRITES_KEPT {
             self.writes.pop_front();
         }
+    }
+
+    /// Marks the service gone at `now`; whether it was not marked yet.
+    pub fn let_go(&mut self, now: Timestamp) -> bool {
+        let newly = self.gone_at.is_none();
+        self.gone_at.get_or_insert(now);
+        newly
+    }
+
+    /// Whether the service was found deleted and no event has come since (an event
+    /// dated after that look is a service of that name created again).
+    pub fn is_gone(&self) -> bool {
+        self.gone_at
+            .is_some_and(|gone| self.state.clock().is_none_or(|c| c <= gone))
     }
 
     /// Whether `owner` wrote `revision` of this record.
@@ -58,6 +78,7 @@ impl ServiceRecord {
             outbox: Outbox::default(),
             revision: 0,
             writes: VecDeque::new(),
+            gone_at: None,
         }
     }
 }

@@ -1,8 +1,8 @@
 //! rollout-sweeper: invoked on a schedule (EventBridge Scheduler, every minute by
 //! default) to see what events cannot show, silence: rollouts past their deadline,
 //! zeros waiting for ECS's word, outcomes whose event never came, effects a crashed
-//! invocation left behind. The library's `Watcher::sweep` does the work; the
-//! scheduler's payload is ignored.
+//! invocation left behind. The library's `Watcher::sweep_within` does the work,
+//! within the invocation's deadline; the scheduler's payload is ignored.
 
 use lambda_runtime::{LambdaEvent, service_fn};
 use rollout_watcher::adapters::sdk::load_sdk_config;
@@ -10,6 +10,7 @@ use rollout_watcher::delivery::{HandlerError, SweepConfig, SweepReport};
 use rollout_watcher::lambda::{
     AwsWatcher, ConfigError, EnvConfig, aws_watcher, report_init_error, sweep_config,
 };
+use rollout_watcher::model::Timestamp;
 use serde_json::Value;
 
 fn config() -> Result<(EnvConfig, SweepConfig), ConfigError> {
@@ -35,5 +36,14 @@ async fn tick(
     watcher: &AwsWatcher,
     sweep: &SweepConfig,
 ) -> Result<SweepReport, HandlerError> {
-    watcher.sweep(sweep, &event.context.request_id).await
+    // Lambda's deadline (epoch ms): the tick stops starting services in time to
+    // report and send its gauges rather than being cut off.
+    let deadline = i64::try_from(event.context.deadline).unwrap_or(i64::MAX);
+    watcher
+        .sweep_within(
+            sweep,
+            &event.context.request_id,
+            Timestamp::from_millis(deadline),
+        )
+        .await
 }

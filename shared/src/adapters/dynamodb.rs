@@ -15,6 +15,7 @@
 //!   sparse GSI `history-index` that `rollout-watcher history` queries by month.
 //!   `writes` (S) the last few revisions with the invocation that wrote each, as
 //!   JSON, so a writer whose reply was lost can tell whether its write landed.
+//!   `gone_at` (N, epoch ms) once the sweeper found the service deleted.
 //! - A state or outbox document over 8 KiB is stored deflated as `state_z` /
 //!   `outbox_z` (B) instead (see `dynamodb_ext`).
 //!

@@ -110,6 +110,9 @@ pub fn live_item(request: &SaveRequest<'_>) -> Result<Item, StoreError> {
             .map_err(|e| corrupt(service, "writes", Box::new(e)))?;
         item.insert("writes".into(), s(writes));
     }
+    if let Some(gone) = rec.gone_at {
+        item.insert("gone_at".into(), n(gone.as_millis()));
+    }
     if let Some(due) = request.due_at {
         item.insert("due_pk".into(), s(DUE_PK));
         item.insert("due_at".into(), n(epoch_secs(due)));
@@ -129,11 +132,19 @@ pub fn record_from_item(service: &ServiceArn, item: &Item) -> Result<ServiceReco
         .ok_or_else(|| corrupt(service, "state", "missing".into()))?;
     let outbox = get_doc(item, service, "outbox")?.unwrap_or_default();
     let writes = get_doc(item, service, "writes")?.unwrap_or_default();
+    let gone_at = match item.get("gone_at") {
+        Some(AttributeValue::N(v)) => Some(Timestamp::from_millis(
+            v.parse::<i64>()
+                .map_err(|e| corrupt(service, "gone_at", Box::new(e)))?,
+        )),
+        _ => None,
+    };
     Ok(ServiceRecord {
         state,
         outbox,
         revision,
         writes,
+        gone_at,
     })
 }
 

@@ -145,10 +145,12 @@ impl ServiceInspector for EcsInspector {
                     .send()
                     .await
                     .map_err(|e| err("DescribeServices", first)(Box::new(e)))?;
+                // A service being deleted (DRAINING) or deleted (INACTIVE) is left
+                // out, as ECS leaves out one it does not know (MISSING).
                 for svc in resp
                     .services()
                     .iter()
-                    .filter(|s| s.status() != Some("INACTIVE"))
+                    .filter(|s| !matches!(s.status(), Some("INACTIVE" | "DRAINING")))
                 {
                     let name = svc.service_name().unwrap_or_default();
                     let arn = svc.service_arn().unwrap_or_default();

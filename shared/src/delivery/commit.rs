@@ -217,8 +217,13 @@ impl<P: Ports> Watcher<P> {
     /// progress: the sweeper checks ECS for an outcome whose event was lost, and
     /// its deadline; a zero window: the service is down and gets its gauge every
     /// tick); otherwise at the next deadline, if any; otherwise never (the item
-    /// leaves the sparse index).
+    /// leaves the sparse index). A service ECS no longer knows is due only while
+    /// effects wait.
     pub(crate) fn due_at(&self, rec: &ServiceRecord, now: Timestamp) -> Option<Timestamp> {
+        // A deleted service's open work never ends: only what waits keeps it due.
+        if rec.is_gone() {
+            return (!rec.outbox.is_empty()).then_some(now);
+        }
         let open = rec.state.has_open_work() || rec.state.needs_observation();
         if open || !rec.outbox.is_empty() {
             return Some(now);

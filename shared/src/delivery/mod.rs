@@ -56,7 +56,7 @@ use crate::ports::{NotifyError, Ports, StoreError};
 pub use crate::ports::MetricsError;
 pub use batch::{BatchOutcome, QueuedEvent};
 pub use queue::{BatchResponse, ItemFailure, Response};
-pub use sweep::{SweepConfig, SweepReport};
+pub use sweep::{SWEEP_MARGIN, SweepConfig, SweepReport};
 
 /// Knobs of the delivery layer (the state machine's own are in [`Settings`]).
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -4,7 +4,7 @@
 //! (`handle`) or a service's events in batch order (`handle_batch`) on one record,
 //! then writes once.
 
-use crate::core::{Effects, Observation};
+use crate::core::{Effects, Observation, ServiceState};
 use crate::error_chain;
 use crate::model::{
     DeploymentPhase, Input, InputKind, Millis, ServiceArn, ServiceDeploymentView, TaskObservation,
@@ -48,6 +48,14 @@ impl<P: Ports> Watcher<P> {
         let settings = &self.config.settings;
         let now = self.clock.now();
         let mut changed = false;
+        // The sweeper found the service deleted before this event happened: this is
+        // a service of that name created again, and the deleted one's open rollout
+        // (which no event will ever end) must not stall under the new one's clock.
+        if rec.gone_at.is_some_and(|gone| input.time > gone) {
+            rec.state = ServiceState::new(input.service.clone());
+            rec.gone_at = None;
+            changed = true;
+        }
         if self.wants_config(rec, input, now)
             && let Some(Some(view)) = self.view(&input.service, lookups).await
         {

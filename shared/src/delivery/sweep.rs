@@ -7,6 +7,8 @@
 //! alert): let time pass (`deployment_stalled` past the deadline), confirm or stand
 //! down a zero waiting for ECS, finish a rollout ECS reports COMPLETED or FAILED
 //! whose event never arrived, and flush what a crashed invocation left in the outbox.
+//! A service ECS no longer knows (deleted) gets its waiting effects delivered and
+//! nothing new: it is let go, so its open rollout neither stalls nor stays due.
 //! For open rollouts of ECS-native strategies it also reads the Service Deployments
 //! API (see `native`): stages, pauses, rollbacks and finishes no event reported.
 //! Every service looked at also gets a `RunningTaskCount` data point, so an alarm on
@@ -18,7 +20,7 @@ use serde::Serialize;
 use crate::core::{Effects, MetricName, Observation};
 use crate::error_chain;
 use crate::model::{
-    DeploymentChange, DeploymentId, DeploymentPhase, Input, InputKind, ServiceArn,
+    DeploymentChange, DeploymentId, DeploymentPhase, Input, InputKind, Millis, ServiceArn,
     ServiceDeploymentView, Timestamp,
 };
 use crate::policy::sampled_metric;
@@ -48,15 +50,48 @@ pub struct SweepReport {
     pub metrics_sent: usize,
     /// Services whose handling failed (retried next tick).
     pub failed: usize,
+    /// Due services left for the next tick because this one's time ran short.
+    pub deferred: usize,
+}
+
+/// Time kept back at the end of a tick: no service is started with less left, so
+/// the one in hand (a few store calls, each bounded at 10 s with its retries by
+/// the SDK clients) and the gauges finish before Lambda ends the invocation.
+pub const SWEEP_MARGIN: Millis = Millis::from_secs(15);
+
+/// What DescribeServices said of one service this tick.
+#[derive(Clone, Copy)]
+enum Ecs<'a> {
+    /// It describes the service.
+    Knows(&'a ServiceView),
+    /// It answered without it: MISSING, DRAINING or INACTIVE (deleted).
+    Gone,
+    /// No answer (throttled, failing): the tick goes on from the state alone.
+    Silent,
 }
 
 impl<P: Ports> Watcher<P> {
-    /// One tick. Fails (after handling every service it could) when any service
-    /// failed, with the first error, so the failure shows in the function's metrics.
+    /// One tick with no time limit (tests, tools); see [`Self::sweep_within`].
     pub async fn sweep(
         &self,
         sweep: &SweepConfig,
         invocation: &str,
+    ) -> Result<SweepReport, HandlerError> {
+        self.sweep_within(sweep, invocation, Timestamp::from_millis(i64::MAX))
+            .await
+    }
+
+    /// One tick that starts no service within [`SWEEP_MARGIN`] of `deadline` (the
+    /// Lambda invocation's): a tick cut off by Lambda's timeout would report
+    /// nothing, send no gauge, and hold its claims for a lease. What is left stays
+    /// due and is taken first next tick. Fails (after handling every service it
+    /// could) when any service failed, with the first error, so the failure shows
+    /// in the function's metrics.
+    pub async fn sweep_within(
+        &self,
+        sweep: &SweepConfig,
+        invocation: &str,
+        deadline: Timestamp,
     ) -> Result<SweepReport, HandlerError> {
         let now = self.clock.now();
         // Due services first (earliest first), then those of watched clusters.
@@ -76,11 +111,13 @@ impl<P: Ports> Watcher<P> {
             }
         }
         services.truncate(sweep.max_services);
+        // `None`: ECS did not answer (sweep from state alone). An answer without a
+        // service: ECS no longer knows it (deleted).
         let views = match self.inspector.describe_many(&services).await {
-            Ok(v) => v,
+            Ok(v) => Some(v),
             Err(e) => {
                 tracing::warn!(error = %error_chain(&e), "DescribeServices failed; sweeping from state alone");
-                vec![None; services.len()]
+                None
             }
         };
         let mut report = SweepReport {
@@ -89,8 +126,9 @@ impl<P: Ports> Watcher<P> {
         };
         let mut gauges = Vec::new();
         let mut first_error = None;
-        for (service, view) in services.iter().zip(&views) {
-            if let Some(v) = view {
+        for (i, service) in services.iter().enumerate() {
+            let view = views.as_ref().and_then(|v| v.get(i)).cloned().flatten();
+            if let Some(v) = &view {
                 gauges.push(sampled_metric(
                     service,
                     MetricName::RunningTaskCount,
@@ -98,10 +136,23 @@ impl<P: Ports> Watcher<P> {
                     now,
                 ));
             }
-            match self
-                .sweep_one(service, view.as_ref(), now, invocation)
-                .await
-            {
+        }
+        for (i, service) in services.iter().enumerate() {
+            if self.clock.now().plus(SWEEP_MARGIN) >= deadline {
+                report.deferred = services.len() - i;
+                tracing::warn!(
+                    deferred = report.deferred,
+                    "tick out of time; the rest is due next tick"
+                );
+                break;
+            }
+            let view = views.as_ref().and_then(|v| v.get(i)).cloned().flatten();
+            let ecs = match (&views, view.as_ref()) {
+                (_, Some(v)) => Ecs::Knows(v),
+                (Some(_), None) => Ecs::Gone,
+                (None, None) => Ecs::Silent,
+            };
+            match self.sweep_one(service, ecs, now, invocation).await {
                 Ok((alerts, metrics)) => {
                     report.alerts_published += alerts;
                     report.metrics_sent += metrics;
@@ -126,6 +177,7 @@ impl<P: Ports> Watcher<P> {
             published = report.alerts_published,
             metrics_sent = report.metrics_sent,
             failed = report.failed,
+            deferred = report.deferred,
             "sweep"
         );
         match first_error {
@@ -137,10 +189,14 @@ impl<P: Ports> Watcher<P> {
     async fn sweep_one(
         &self,
         service: &ServiceArn,
-        view: Option<&ServiceView>,
+        ecs: Ecs<'_>,
         now: Timestamp,
         invocation: &str,
     ) -> Result<(usize, usize), HandlerError> {
+        let view = match ecs {
+            Ecs::Knows(v) => Some(v),
+            Ecs::Gone | Ecs::Silent => None,
+        };
         let mut fresh = None;
         // Read once per tick, applied again on a conflict retry.
         let mut readings = None;
@@ -159,15 +215,25 @@ impl<P: Ports> Watcher<P> {
                 }
                 None => return Ok((0, 0)),
             };
-            if readings.is_none() {
-                readings = Some(self.service_deployment_readings(&rec).await);
-            }
             let expected = rec.revision;
             let before = finished(&rec.state);
-            let readings = readings.as_deref().unwrap_or_default();
-            let effects = self.reconcile(&mut rec, view, readings, now);
+            // A deleted service: deliver what waits, raise nothing new, let it go.
+            let gone = matches!(ecs, Ecs::Gone);
+            let (effects, changed) = if gone {
+                let newly = rec.let_go(now);
+                if newly {
+                    tracing::info!(service = %service, open = ?rec.state.open_rollouts(), "ECS no longer knows the service: let go");
+                }
+                (Effects::default(), newly)
+            } else {
+                if readings.is_none() {
+                    readings = Some(self.service_deployment_readings(&rec).await);
+                }
+                let readings = readings.as_deref().unwrap_or_default();
+                (self.reconcile(&mut rec, view, readings, now), true)
+            };
             let done = match self
-                .commit(&mut rec, expected, &effects, true, &before, invocation)
+                .commit(&mut rec, expected, &effects, changed, &before, invocation)
                 .await?
             {
                 Write::Done(done) => done,
@@ -197,8 +263,10 @@ impl<P: Ports> Watcher<P> {
 
     /// The Service Deployments API's readings first (a pause it reports keeps the
     /// rollout from stalling; a SUCCESSFUL, STOPPED or ROLLBACK_* one finishes it as
-    /// its events would have), then time passes to `now`; ECS's word settles a
-    /// waiting zero and finishes rollouts whose terminal event never arrived.
+    /// its events would have), then DescribeServices' COMPLETED and FAILED finish
+    /// rollouts whose terminal event never arrived, and only then time passes to
+    /// `now` (a deadline is judged on every outcome ECS knows); ECS's counts settle
+    /// a waiting zero.
     fn reconcile(
         &self,
         rec: &mut ServiceRecord,
@@ -212,8 +280,8 @@ impl<P: Ports> Watcher<P> {
             let input = Input::service_deployment(rec.state.service().clone(), r.clone(), now);
             effects.extend(rec.state.apply(&input, settings));
         }
-        effects.extend(rec.state.tick(now, settings));
         let Some(view) = view else {
+            effects.extend(rec.state.tick(now, settings));
             return effects;
         };
         let open = rec.state.open_rollouts();
@@ -240,6 +308,9 @@ impl<P: Ports> Watcher<P> {
             };
             effects.extend(rec.state.apply(&input, settings));
         }
+        // Time passes only once ECS's outcomes are in: a rollout that finished inside
+        // its deadline and whose event was lost is not stalled at a later tick.
+        effects.extend(rec.state.tick(now, settings));
         // Always: ECS's counts confirm or stand down a waiting zero, and also find the
         // zero (or the recovery) whose task events never arrived.
         {

@@ -123,7 +123,8 @@ pub trait ServiceInspector: Send + Sync {
     ) -> Result<Vec<TaskObservation>, InspectError>;
 
     /// DescribeServices for many services (the sweeper): the ECS adapter batches
-    /// them by cluster, 10 per call. One entry per service asked, in order.
+    /// them by cluster, 10 per call. One entry per service asked, in order; `None`
+    /// for a service ECS does not know or is deleting (MISSING, DRAINING, INACTIVE).
     async fn describe_many(
         &self,
         services: &[ServiceArn],

@@ -144,3 +144,51 @@ async fn a_landed_write_is_recognised_under_a_later_one() {
         "the memory of writers is bounded"
     );
 }
+
+/// The sweeper's tick past a rollout's deadline loses its conditional write twice
+/// to other writers of the item (the handler's events): it re-reads, lets time pass
+/// again on the winner's record and writes on top of it, and pages
+/// `deployment_stalled` once; the next tick pages nothing more.
+#[tokio::test]
+async fn a_sweeper_that_loses_its_write_reapplies_and_pages_the_stall_once() {
+    let w = world(safe());
+    let [started, running, _] = rollout();
+    for (i, e) in [started, running].iter().enumerate() {
+        w.handle(e, &format!("req-{i}")).await.unwrap();
+    }
+    let config = super::super::SweepConfig {
+        max_services: 100,
+        watch_clusters: Vec::new(),
+    };
+    let before = w
+        .store
+        .load(&ServiceArn::parse(SVC).unwrap())
+        .await
+        .unwrap()
+        .unwrap()
+        .revision;
+    w.clock
+        .set(Timestamp::parse("2026-03-02T10:16:00Z").unwrap());
+    w.store.races.store(2, Ordering::SeqCst);
+    w.sweep(&config, "tick-1").await.unwrap();
+    assert_eq!(names(&w), ["deployment_started", "deployment_stalled"]);
+    let rec = w
+        .store
+        .load(&ServiceArn::parse(SVC).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        rec.written_by(before + 2, "sweeper"),
+        "the others wrote twice"
+    );
+    assert!(
+        rec.written_by(before + 3, "tick-1"),
+        "then the tick, on top"
+    );
+    assert!(rec.outbox.is_empty());
+    w.clock
+        .set(Timestamp::parse("2026-03-02T10:17:00Z").unwrap());
+    w.sweep(&config, "tick-2").await.unwrap();
+    assert_eq!(names(&w), ["deployment_started", "deployment_stalled"]);
+}
