@@ -48,13 +48,17 @@ fn query(cluster: Option<&str>, service: Option<&str>, since: Timestamp, now: Ti
     }
 }
 
-/// A completed rollout (web), a rollback (api) and one still in progress (worker):
-/// the rows, the per-service and overall figures, in text and JSON Lines.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn history_reads_back_what_the_handler_wrote() {
-    // given: three services and their streams through the real handler
-    let moto = Moto::start().await.unwrap();
-    let stack = stack::create(&moto, true).await.unwrap();
+/// What the stories start from: web's rollout completed, api's rolled back and
+/// worker's half way through, written by the real handler, and the window that
+/// holds them.
+struct Written {
+    stack: stack::Stack,
+    since: Timestamp,
+    now: Timestamp,
+}
+
+async fn three_services_written(moto: &Moto) -> Written {
+    let stack = stack::create(moto, true).await.unwrap();
     create_service(&stack.sdk, "api").await;
     create_service(&stack.sdk, "worker").await;
     let web = stream(&params(Scenario::Success, "web"));
@@ -77,8 +81,20 @@ async fn history_reads_back_what_the_handler_wrote() {
         .map(time_of)
         .max()
         .unwrap();
-    let since = Timestamp::from_millis(first.as_millis() - 3_600_000);
-    let now = Timestamp::from_millis(last.as_millis() + 60_000);
+    Written {
+        stack,
+        since: Timestamp::from_millis(first.as_millis() - 3_600_000),
+        now: Timestamp::from_millis(last.as_millis() + 60_000),
+    }
+}
+
+/// A completed rollout (web), a rollback (api) and one still in progress (worker):
+/// the rows, the per-service and overall figures, in text and JSON Lines.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_reads_back_what_the_handler_wrote() {
+    // given: three services and their streams through the real handler
+    let moto = Moto::start().await.unwrap();
+    let Written { stack, since, now } = three_services_written(&moto).await;
     let reader = DynamoHistory::new(aws_sdk_dynamodb::Client::new(&stack.sdk), TABLE);
 
     // when: every service of the cluster (Queries of the history index)
@@ -197,23 +213,7 @@ async fn a_damaged_item_is_named_and_the_rest_still_listed() {
 
     // given: web completed, api rolled back, worker in progress, through the handler
     let moto = Moto::start().await.unwrap();
-    let stack = stack::create(&moto, true).await.unwrap();
-    create_service(&stack.sdk, "api").await;
-    create_service(&stack.sdk, "worker").await;
-    let web = stream(&params(Scenario::Success, "web"));
-    let api = stream(&params(Scenario::HealthCheckRollback, "api"));
-    let worker = stream(&params(Scenario::Success, "worker"));
-    let half = &worker[..worker.len() / 2];
-    let (metrics, _lines) = emf();
-    for events in [&web[..], &api[..], half] {
-        let w = stack.watcher(
-            Arc::clone(&metrics),
-            integration_tests::scenario::clock_for(events),
-        );
-        for r in drive(&w, events).await {
-            r.unwrap();
-        }
-    }
+    let Written { stack, since, now } = three_services_written(&moto).await;
     // and: api's history item copied under another key with a summary cut short,
     // and worker's live state replaced by text that is not JSON
     let ddb = aws_sdk_dynamodb::Client::new(&stack.sdk);
@@ -257,16 +257,6 @@ async fn a_damaged_item_is_named_and_the_rest_still_listed() {
         .send()
         .await
         .unwrap();
-    let first = web.iter().chain(&api).map(time_of).min().unwrap();
-    let last = web
-        .iter()
-        .chain(&api)
-        .chain(half)
-        .map(time_of)
-        .max()
-        .unwrap();
-    let since = Timestamp::from_millis(first.as_millis() - 3_600_000);
-    let now = Timestamp::from_millis(last.as_millis() + 60_000);
     let reader = DynamoHistory::new(ddb, TABLE);
 
     // when
