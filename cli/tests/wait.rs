@@ -622,9 +622,9 @@ fn malformed_flags_exit_64_naming_the_flag() {
     );
 }
 
-/// Ctrl-C while waiting: the gate stops polling and exits 130; ECS was only read.
-#[test]
-fn ctrl_c_leaves_the_deployment_alone() {
+/// `wait` on a deployment that stays in progress, interrupted (SIGINT) once it has
+/// polled DescribeServices `polls` times: its output and the calls ECS saw.
+fn interrupted(extra: &[&str], polls: usize) -> (Output, Vec<String>) {
     let b = base();
     let endpoint = ecs_endpoint::start(vec![phase(
         service(
@@ -640,28 +640,29 @@ fn ctrl_c_leaves_the_deployment_alone() {
         ),
         vec![],
     )]);
-    let child = wait_cmd(
-        &endpoint.url,
-        &[
-            "--cluster",
-            "demo",
-            "--service",
-            "web",
-            "--interval",
-            "100ms",
-        ],
-    )
-    .stdout(Stdio::null())
-    .stderr(Stdio::piped())
-    .spawn()
-    .unwrap();
+    let mut args = vec![
+        "--cluster",
+        "demo",
+        "--service",
+        "web",
+        "--interval",
+        "100ms",
+    ];
+    args.extend_from_slice(extra);
+    let child = wait_cmd(&endpoint.url, &args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     let started = Instant::now();
-    while !endpoint
+    while endpoint
         .calls
         .lock()
         .unwrap()
         .iter()
-        .any(|c| c == "DescribeServices")
+        .filter(|c| *c == "DescribeServices")
+        .count()
+        < polls
     {
         assert!(
             started.elapsed() < Duration::from_secs(30),
@@ -675,12 +676,20 @@ fn ctrl_c_leaves_the_deployment_alone() {
         .unwrap();
     assert!(kill.success());
     let out = child.wait_with_output().unwrap();
+    let calls = endpoint.calls.lock().unwrap().clone();
+    (out, calls)
+}
+
+/// Ctrl-C while waiting: the gate stops polling and exits 130; ECS was only read.
+#[test]
+fn ctrl_c_leaves_the_deployment_alone() {
+    let (out, calls) = interrupted(&[], 1);
     assert_eq!(out.status.code(), Some(130));
     assert!(
         String::from_utf8_lossy(&out.stderr)
             .contains("interrupted; the deployment was left as it is")
     );
-    only_reads(&endpoint.calls.lock().unwrap());
+    only_reads(&calls);
 }
 
 /// In JSON each lifecycle stage is one `stage` object, in the order the stages
@@ -918,60 +927,7 @@ fn a_wait_started_during_ecs_rollback_does_not_pass_the_gate() {
 /// `verdict` line, since there is none.
 #[test]
 fn ctrl_c_in_json_leaves_only_whole_lines_and_no_verdict() {
-    let b = base();
-    let endpoint = ecs_endpoint::start(vec![phase(
-        service(
-            vec![deployment(
-                D2,
-                "PRIMARY",
-                "IN_PROGRESS",
-                "",
-                at(b, 0.0),
-                at(b, 0.0),
-            )],
-            1,
-        ),
-        vec![],
-    )]);
-    let child = wait_cmd(
-        &endpoint.url,
-        &[
-            "--cluster",
-            "demo",
-            "--service",
-            "web",
-            "--interval",
-            "100ms",
-            "--format",
-            "json",
-        ],
-    )
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped())
-    .spawn()
-    .unwrap();
-    let started = Instant::now();
-    while endpoint
-        .calls
-        .lock()
-        .unwrap()
-        .iter()
-        .filter(|c| *c == "DescribeServices")
-        .count()
-        < 3
-    {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "wait never polled"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let kill = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(kill.success());
-    let out = child.wait_with_output().unwrap();
+    let (out, _) = interrupted(&["--format", "json"], 3);
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(130), "{stdout}{stderr}");
     assert!(stdout.ends_with('\n'), "{stdout:?}");
