@@ -5,17 +5,16 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::path::Path;
-use std::process::Command;
+#[path = "support/cli.rs"]
+mod cli;
+use cli::Scratch;
 
 const LONG: &str = "service/demo-cluster/web";
 const SHORT: &str = "service/web";
 
+/// The binary's standard output, which must succeed.
 fn run(args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_rollout-watcher"))
-        .args(args)
-        .output()
-        .unwrap();
+    let out = cli::run(args, "");
     assert!(
         out.status.success(),
         "{}",
@@ -40,33 +39,30 @@ fn alerts(json: &str) -> Vec<(String, String, String)> {
 fn a_pre_2021_service_replays_as_the_same_service_with_its_settings() {
     // given: the zero-running rollout and its settings, once as ECS names a service
     // created today and once with the short ARN of one created before 2021
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("short-arns");
-    std::fs::create_dir_all(&dir).unwrap();
-    let (ds, events) = (dir.join("ds.json"), dir.join("events.jsonl"));
-    let ds_long = ds.to_str().unwrap();
+    let dir = Scratch::new("short-arns", "replay");
+    let ds = dir.file("ds.json", "");
     let text = run(&[
         "simulate",
         "--scenario",
         "zero-running",
         "--describe-services-out",
-        ds_long,
+        &ds,
     ]);
-    std::fs::write(&events, &text).unwrap();
-    let (ds_short, events_short) = (dir.join("ds-short.json"), dir.join("events-short.jsonl"));
     let settings = std::fs::read_to_string(&ds).unwrap();
     assert!(settings.contains(LONG) && text.contains(LONG));
-    std::fs::write(&ds_short, settings.replace(LONG, SHORT)).unwrap();
-    std::fs::write(&events_short, text.replace(LONG, SHORT)).unwrap();
+    let events = dir.file("events.jsonl", &text);
+    let ds_short = dir.file("ds-short.json", &settings.replace(LONG, SHORT));
+    let events_short = dir.file("events-short.jsonl", &text.replace(LONG, SHORT));
 
     // when
-    let replay = |ds: &Path, events: &Path| {
+    let replay = |ds: &str, events: &str| {
         run(&[
             "replay",
             "--format",
             "json",
             "--describe-services",
-            ds.to_str().unwrap(),
-            events.to_str().unwrap(),
+            ds,
+            events,
         ])
     };
     let long = alerts(&replay(&ds, &events));
