@@ -12,12 +12,7 @@ async fn completed_rollout_publishes_each_alert_once_in_order() {
         w.handle(e, "req-1").await.unwrap();
     }
     assert_eq!(names(&w), ["deployment_started", "deployment_completed"]);
-    let rec = w
-        .store
-        .load(&ServiceArn::parse(SVC).unwrap())
-        .await
-        .unwrap()
-        .unwrap();
+    let rec = record(&w).await;
     assert!(rec.outbox.is_empty());
     let history = w
         .store
@@ -88,12 +83,7 @@ async fn muted_service_publishes_nothing() {
     );
     w.handle(&e, "req-1").await.unwrap();
     assert!(w.notifier.published().is_empty());
-    let rec = w
-        .store
-        .load(&ServiceArn::parse(SVC).unwrap())
-        .await
-        .unwrap()
-        .unwrap();
+    let rec = record(&w).await;
     assert!(rec.outbox.is_empty());
 }
 

@@ -160,24 +160,13 @@ async fn a_sweeper_that_loses_its_write_reapplies_and_pages_the_stall_once() {
         max_services: 100,
         watch_clusters: Vec::new(),
     };
-    let before = w
-        .store
-        .load(&ServiceArn::parse(SVC).unwrap())
-        .await
-        .unwrap()
-        .unwrap()
-        .revision;
+    let before = record(&w).await.revision;
     w.clock
         .set(Timestamp::parse("2026-03-02T10:16:00Z").unwrap());
     w.store.races.store(2, Ordering::SeqCst);
     w.sweep(&config, "tick-1").await.unwrap();
     assert_eq!(names(&w), ["deployment_started", "deployment_stalled"]);
-    let rec = w
-        .store
-        .load(&ServiceArn::parse(SVC).unwrap())
-        .await
-        .unwrap()
-        .unwrap();
+    let rec = record(&w).await;
     assert!(
         rec.written_by(before + 2, "sweeper"),
         "the others wrote twice"

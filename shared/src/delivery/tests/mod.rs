@@ -202,6 +202,15 @@ fn task(n: u32, deployment: &str, status: &str, version: u64, time: &str) -> Val
     })
 }
 
+/// The service's stored record.
+async fn record(w: &World) -> ServiceRecord {
+    w.store
+        .load(&ServiceArn::parse(SVC).unwrap())
+        .await
+        .unwrap()
+        .unwrap()
+}
+
 fn names(w: &World) -> Vec<&'static str> {
     w.notifier
         .published()

@@ -75,14 +75,6 @@ fn sweep_config() -> SweepConfig {
     }
 }
 
-async fn record(w: &World) -> ServiceRecord {
-    w.store
-        .load(&ServiceArn::parse(SVC).unwrap())
-        .await
-        .unwrap()
-        .unwrap()
-}
-
 fn paused_alerts(w: &World) -> Vec<Alert> {
     w.notifier
         .published()
