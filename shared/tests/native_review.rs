@@ -50,6 +50,17 @@ fn green_runs_beside_blue() -> Vec<String> {
     ]
 }
 
+/// Then the production-traffic hook moves traffic to green (120 s to 150 s).
+fn traffic_moved_to_green() -> Vec<String> {
+    let shift = "PRODUCTION_TRAFFIC_SHIFT";
+    let mut events = green_runs_beside_blue();
+    events.extend([
+        hook("HOOK_IN_PROGRESS", LAMBDA_A, "AWS_LAMBDA", shift, 120, 10),
+        hook("HOOK_SUCCEEDED", LAMBDA_A, "AWS_LAMBDA", shift, 150, 10),
+    ]);
+    events
+}
+
 /// Canary 10 % with a 10-minute canary bake: the canary's traffic hook succeeds, the
 /// canary bakes, then the hook that moves the rest of production traffic fails. ECS
 /// re-invokes the traffic hook to move traffic back to blue, stops green and fails
@@ -64,10 +75,8 @@ fn a_canary_whose_production_traffic_hook_fails_after_the_canary_bake_rolls_back
     });
     let mut s = Story::new(Some(cfg));
     let shift = "PRODUCTION_TRAFFIC_SHIFT";
-    let mut events = green_runs_beside_blue();
+    let mut events = traffic_moved_to_green();
     events.extend([
-        hook("HOOK_IN_PROGRESS", LAMBDA_A, "AWS_LAMBDA", shift, 120, 10),
-        hook("HOOK_SUCCEEDED", LAMBDA_A, "AWS_LAMBDA", shift, 150, 10),
         hook(
             "HOOK_IN_PROGRESS",
             LAMBDA_B,
@@ -196,25 +205,8 @@ fn a_linear_rollout_paused_past_the_deadline_is_a_pause_until_it_resumes() {
 #[test]
 fn a_blue_green_rollback_during_bake_time() {
     let mut s = blue_green();
-    let mut events = green_runs_beside_blue();
-    events.extend([
-        hook(
-            "HOOK_IN_PROGRESS",
-            LAMBDA_A,
-            "AWS_LAMBDA",
-            "PRODUCTION_TRAFFIC_SHIFT",
-            120,
-            10,
-        ),
-        hook(
-            "HOOK_SUCCEEDED",
-            LAMBDA_A,
-            "AWS_LAMBDA",
-            "PRODUCTION_TRAFFIC_SHIFT",
-            150,
-            10,
-        ),
-    ]);
+    let mut events = traffic_moved_to_green();
+    events.extend([]);
     s.feed(&events);
     assert_eq!(s.states().last(), Some(&RolloutState::Baking));
     let view = ServiceDeploymentView {
@@ -271,24 +263,8 @@ fn a_blue_green_rollback_during_bake_time() {
 #[test]
 fn an_old_task_that_crashes_after_traffic_moved_is_no_failure_of_the_rollout() {
     let mut s = blue_green();
-    let mut events = green_runs_beside_blue();
+    let mut events = traffic_moved_to_green();
     events.extend([
-        hook(
-            "HOOK_IN_PROGRESS",
-            LAMBDA_A,
-            "AWS_LAMBDA",
-            "PRODUCTION_TRAFFIC_SHIFT",
-            120,
-            10,
-        ),
-        hook(
-            "HOOK_SUCCEEDED",
-            LAMBDA_A,
-            "AWS_LAMBDA",
-            "PRODUCTION_TRAFFIC_SHIFT",
-            150,
-            10,
-        ),
         crash("blue1", BLUE, 3, 0, 300),
         deployment("SERVICE_DEPLOYMENT_COMPLETED", 150 + 16 * MIN, ""),
     ]);
