@@ -293,6 +293,15 @@ fn memory_world(events: &[serde_json::Value]) -> MemWatcher {
     }
 }
 
+/// [`memory_world`] with `fed` handled by it, every event applied.
+async fn fed_memory_world(events: &[serde_json::Value], fed: &[serde_json::Value]) -> MemWatcher {
+    let w = memory_world(events);
+    for r in drive(&w, fed).await {
+        r.unwrap();
+    }
+    w
+}
+
 /// The COMPLETED event of a rollout never arrives; DescribeServices says the
 /// deployment completed. The sweeper finishes the rollout with the same alert the
 /// event would have given (moto's deployments have random ids, hence the doubles).
@@ -305,10 +314,7 @@ async fn missed_completion_is_finished_from_describe_services() {
         .unwrap();
     let mut lossy = events.clone();
     let lost = lossy.remove(completed);
-    let w = memory_world(&events);
-    for r in drive(&w, &lossy).await {
-        r.unwrap();
-    }
+    let w = fed_memory_world(&events, &lossy).await;
     let published = |w: &MemWatcher| -> Vec<&'static str> {
         w.notifier
             .published()
@@ -347,10 +353,7 @@ async fn missed_completion_is_finished_from_describe_services() {
 #[tokio::test]
 async fn concurrent_sweeps_alert_once_and_ticks_are_bounded() {
     let events = events(Scenario::Stalled);
-    let w = memory_world(&events);
-    for r in drive(&w, &events).await {
-        r.unwrap();
-    }
+    let w = fed_memory_world(&events, &events).await;
     w.clock
         .set(time_of(events.last().unwrap()).plus(Millis::from_secs(16 * 60)));
     let cfg = sweep_config();
@@ -459,10 +462,7 @@ async fn due_now(w: &MemWatcher) -> bool {
 #[tokio::test]
 async fn lost_completion_found_past_the_deadline_is_not_a_stall() {
     let (events, completed) = success_without_completion();
-    let w = memory_world(&events);
-    for r in drive(&w, &events).await {
-        r.unwrap();
-    }
+    let w = fed_memory_world(&events, &events).await;
     let start = started_at(&events);
     let finished = start.plus(Millis::from_secs(14 * 60 + 50));
     w.inspector.set_view(Some(view(
@@ -838,10 +838,7 @@ fn shifted(v: &serde_json::Value, by: Millis) -> serde_json::Value {
 #[tokio::test]
 async fn a_service_created_again_after_being_let_go_is_watched_again() {
     let (events, _) = success_without_completion();
-    let w = memory_world(&events);
-    for r in drive(&w, &events).await {
-        r.unwrap();
-    }
+    let w = fed_memory_world(&events, &events).await;
     let start = started_at(&events);
     w.inspector.set_view(None);
     w.clock.set(start.plus(Millis::from_secs(5 * 60)));
