@@ -70,6 +70,9 @@ pub struct BatchOutcome {
     pub metrics_sent: usize,
     /// Conditional-write attempts, summed over the batch's services.
     pub attempts: u32,
+    /// Messages handed back because the invocation's deadline was too near to
+    /// start their service (in `failed` too).
+    pub deferred: usize,
     /// Services whose write landed but whose alerts or metrics could not all be
     /// sent or marked sent: the outbox keeps them for the sweeper. A publish whose
     /// marking failed is published again then (the at-least-once window).
@@ -112,6 +115,15 @@ const ROUND_PAUSE: Millis = Millis(500);
 /// batch stays well inside the function's timeout.
 const ROUNDS_WITHIN: Millis = Millis(5_000);
 
+/// A batch starts a service (after its first) only while this much of the
+/// invocation is left: about one hung AWS call (the SDK clients' operation timeout,
+/// 10 s) and the service's write after it. A batch that Lambda's timeout cuts off
+/// answers nothing: every message of it returns to the queue, the services it
+/// finished included, and when the same slow call cuts off every try, the events
+/// it never reached go to the dead-letter queue unapplied. Handed back instead,
+/// they wait the same visibility timeout, and the finished ones are deleted.
+const BATCH_MARGIN: Millis = Millis::from_secs(12);
+
 /// The longest part of a rejected body a log line carries: enough to recover any ECS
 /// event, short of CloudWatch Logs' 256 KiB event limit.
 const LOGGED_BODY: usize = 8 * 1024;
@@ -121,6 +133,17 @@ impl<P: Ports> Watcher<P> {
     /// Lambda request id): it owns the outbox entries it claims. Never fails as a
     /// whole: what must be retried is in [`BatchOutcome::failed`].
     pub async fn handle_batch(&self, batch: &[QueuedEvent<'_>], invocation: &str) -> BatchOutcome {
+        self.handle_batch_within(batch, invocation, Timestamp::from_millis(i64::MAX))
+            .await
+    }
+
+    /// [`Self::handle_batch`] for an invocation that Lambda stops at `deadline`.
+    pub async fn handle_batch_within(
+        &self,
+        batch: &[QueuedEvent<'_>],
+        invocation: &str,
+        deadline: Timestamp,
+    ) -> BatchOutcome {
         let started = self.clock.now();
         let mut out = BatchOutcome::default();
         let groups = self.group(batch, &mut out);
@@ -128,6 +151,14 @@ impl<P: Ports> Watcher<P> {
             self.count_rejected(out.rejected).await;
         }
         for (g, group) in groups.iter().enumerate() {
+            // The first service always runs, so that a batch makes progress under
+            // any function timeout; a later one only with time to finish.
+            if g > 0 && self.clock.now().plus(BATCH_MARGIN) >= deadline {
+                out.failed = handed_back(batch, &groups[g..]);
+                out.deferred = out.failed.len();
+                tracing::warn!(service = %group.service, handed_back = out.deferred, "batch out of time; this service's messages and later services' go back to the queue");
+                break;
+            }
             match self.run_service_rounds(group, invocation, started).await {
                 Ok(done) => {
                     out.services += 1;
@@ -140,16 +171,8 @@ impl<P: Ports> Watcher<P> {
                     out.unsettled += usize::from(done.unsettled);
                 }
                 Err(e) => {
-                    let mut handed_back: Vec<usize> = groups[g..]
-                        .iter()
-                        .flat_map(|s| s.events.iter().map(|q| q.at))
-                        .collect();
-                    handed_back.sort_unstable();
-                    tracing::error!(service = %group.service, error = %e.chain(), error_type = e.error_type(), handed_back = handed_back.len(), "service failed; its messages and later services' go back to the queue");
-                    out.failed = handed_back
-                        .into_iter()
-                        .map(|i| batch[i].message_id.to_owned())
-                        .collect();
+                    out.failed = handed_back(batch, &groups[g..]);
+                    tracing::error!(service = %group.service, error = %e.chain(), error_type = e.error_type(), handed_back = out.failed.len(), "service failed; its messages and later services' go back to the queue");
                     break;
                 }
             }
@@ -163,6 +186,7 @@ impl<P: Ports> Watcher<P> {
             ignored = out.ignored,
             rejected = out.rejected,
             failed = out.failed.len(),
+            deferred = out.deferred,
             published = out.alerts_published,
             metrics_sent = out.metrics_sent,
             attempts = out.attempts,
@@ -324,6 +348,18 @@ impl<P: Ports> Watcher<P> {
             unsettled: result.is_err(),
         })
     }
+}
+
+/// The message ids of these services' events, in batch order.
+fn handed_back(batch: &[QueuedEvent<'_>], services: &[ServiceEvents<'_>]) -> Vec<String> {
+    let mut at: Vec<usize> = services
+        .iter()
+        .flat_map(|s| s.events.iter().map(|q| q.at))
+        .collect();
+    at.sort_unstable();
+    at.into_iter()
+        .map(|i| batch[i].message_id.to_owned())
+        .collect()
 }
 
 /// At most [`LOGGED_BODY`] bytes of `body`, cut at a character boundary.

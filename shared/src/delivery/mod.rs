@@ -31,6 +31,9 @@
 //!   A store failure a retry can mend is first met by running the service again,
 //!   within the batch's first seconds: a message handed back holds the account's
 //!   queue for its visibility timeout.
+//!   A service is started (after the batch's first) only with time left to finish
+//!   it before the invocation's deadline; the rest is handed back the same way,
+//!   where a batch cut off by Lambda's timeout would send every message back.
 //!   The redelivered messages are retries as above: applied at most once. An SNS or
 //!   CloudWatch failure after the write hands nothing back: what was not sent waits
 //!   in the outbox, and the sweeper delivers it (once per key, as above).

@@ -7,6 +7,7 @@
 //! - [`refused`]: events that are malformed, unfollowed, or from the future;
 //! - [`native`]: ECS-native rollouts read through the Service Deployments API;
 //! - [`batch`]: queued events in batches, one write per service;
+//! - [`deadline`]: a batch against the invocation's deadline;
 //! - [`config`]: when the service's configuration is read from ECS.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -29,6 +30,7 @@ use crate::record::ServiceRecord;
 use super::{Watcher, WatcherConfig};
 mod batch;
 mod config;
+mod deadline;
 mod delivered;
 mod failing;
 mod native;
