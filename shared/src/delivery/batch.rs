@@ -12,11 +12,16 @@
 //! A service whose write did not land (run again, a few times within the batch's
 //! first seconds, when the table failed for a reason a retry can mend) hands back
 //! its messages and those of every service after it, so that no service's events
-//! are applied out of order; services before it stay done. A service whose write landed is done even when its alerts
-//! or metrics could not be sent (SNS or CloudWatch down): they wait in the outbox,
-//! which the sweeper delivers within the minute. Handing the messages back would
-//! only hold the account's queue behind the outage, and an outage longer than the
-//! queue's receives would send events never applied to the dead-letter queue.
+//! are applied out of order; services before it stay done. So does a service the
+//! batch has no time left to start before the invocation's deadline.
+//!
+//! A service whose write landed is done even when its alerts or metrics could not
+//! be sent (SNS or CloudWatch down): they wait in the outbox, which the sweeper
+//! delivers within the minute; once SNS or CloudWatch failed in a batch, its later
+//! services leave theirs there at once (see `held`). Handing the messages back
+//! would only hold the account's queue behind the outage, and an outage longer
+//! than the queue's receives would send events never applied to the dead-letter
+//! queue.
 //!
 //! A message a retry cannot mend (malformed, or dated far ahead) is counted, logged
 //! with its body and acknowledged: in one FIFO message group it would otherwise hold
@@ -31,6 +36,7 @@ use crate::record::ServiceRecord;
 
 use super::commit::{Committed, Write, finished};
 use super::event::{Accepted, Written, log_event};
+use super::held::Down;
 use super::step::Lookups;
 use super::{HandlerError, Watcher};
 
@@ -147,6 +153,7 @@ impl<P: Ports> Watcher<P> {
         let started = self.clock.now();
         let mut out = BatchOutcome::default();
         let groups = self.group(batch, &mut out);
+        let mut down = Down::default();
         if out.rejected > 0 {
             self.count_rejected(out.rejected).await;
         }
@@ -159,7 +166,10 @@ impl<P: Ports> Watcher<P> {
                 tracing::warn!(service = %group.service, handed_back = out.deferred, "batch out of time; this service's messages and later services' go back to the queue");
                 break;
             }
-            match self.run_service_rounds(group, invocation, started).await {
+            match self
+                .run_service_rounds(group, invocation, started, &mut down)
+                .await
+            {
                 Ok(done) => {
                     out.services += 1;
                     out.duplicate += done.duplicates;
@@ -247,10 +257,11 @@ impl<P: Ports> Watcher<P> {
         group: &ServiceEvents<'_>,
         invocation: &str,
         started: Timestamp,
+        down: &mut Down,
     ) -> Result<ServiceDone, HandlerError> {
         let mut round = 1;
         loop {
-            match self.run_service(group, invocation).await {
+            match self.run_service(group, invocation, down).await {
                 Err(e)
                     if e.error_type() == "Retryable"
                         && round < SERVICE_ROUNDS
@@ -270,6 +281,7 @@ impl<P: Ports> Watcher<P> {
         &self,
         group: &ServiceEvents<'_>,
         invocation: &str,
+        down: &mut Down,
     ) -> Result<ServiceDone, HandlerError> {
         let mut lookups = Lookups::default();
         let mut fresh = None;
@@ -295,7 +307,7 @@ impl<P: Ports> Watcher<P> {
             {
                 Write::Done(done) => {
                     return self
-                        .finish_service(group, rec, &each, &done, invocation, attempt)
+                        .finish_service(group, rec, &each, &done, (invocation, attempt), down)
                         .await;
                 }
                 Write::Lost(stored) => {
@@ -321,10 +333,10 @@ impl<P: Ports> Watcher<P> {
         rec: ServiceRecord,
         each: &[Effects],
         done: &Committed,
-        invocation: &str,
-        attempt: u32,
+        (invocation, attempt): (&str, u32),
+        down: &mut Down,
     ) -> Result<ServiceDone, HandlerError> {
-        let (delivered, result) = self.deliver_and_settle(rec, done, invocation).await;
+        let (delivered, result, held) = self.deliver_sparing(rec, done, invocation, down).await;
         let written = Written {
             done,
             delivered: &delivered,
@@ -345,7 +357,7 @@ impl<P: Ports> Watcher<P> {
             alerts: delivered.alerts,
             metrics: delivered.metrics,
             attempts: attempt,
-            unsettled: result.is_err(),
+            unsettled: result.is_err() || held > 0,
         })
     }
 }

@@ -36,7 +36,8 @@
 //!   where a batch cut off by Lambda's timeout would send every message back.
 //!   The redelivered messages are retries as above: applied at most once. An SNS or
 //!   CloudWatch failure after the write hands nothing back: what was not sent waits
-//!   in the outbox, and the sweeper delivers it (once per key, as above).
+//!   in the outbox, and the sweeper delivers it (once per key, as above); the
+//!   batch's later services leave theirs there too instead of trying it again.
 //! - A queued event that a retry cannot mend (malformed, or dated too far ahead) is
 //!   counted as `EventsRejected`, logged at ERROR with its message id and body, and
 //!   acknowledged: in a FIFO queue it would hold back every later event.
@@ -44,6 +45,7 @@
 mod batch;
 mod commit;
 mod event;
+mod held;
 mod native;
 mod queue;
 mod step;

@@ -1,7 +1,9 @@
-//! A batch against the invocation's deadline: Lambda stops the function at its
+//! A batch against slow and failing AWS calls: Lambda stops the function at its
 //! timeout, and a batch cut off there hands nothing back: the whole batch returns to
-//! the queue, the services it had finished included, and when the same slow call
-//! cuts off every try, its unreached events end in the dead-letter queue unapplied.
+//! the queue, the services it had finished included, and when the same slow calls
+//! cut off every try, its unreached events end in the dead-letter queue unapplied.
+
+use std::sync::atomic::AtomicU8;
 
 use crate::adapters::recording::Injected;
 use crate::delivery::{QueuedEvent, SweepConfig};
@@ -13,49 +15,59 @@ use super::*;
 const API: &str = "arn:aws:ecs:eu-west-1:123456789012:service/prod/api";
 const JOBS: &str = "arn:aws:ecs:eu-west-1:123456789012:service/prod/jobs";
 
-/// What one hung SNS call costs before the SDK gives up: its operation timeout.
-const HUNG_CALL: Millis = Millis::from_secs(10);
+/// What one slow or hung SNS call costs: the SDK clients' operation timeout.
+const SLOW_CALL: Millis = Millis::from_secs(10);
 
 /// The handler's timeout in the module (`infra/variables.tf`).
 const FUNCTION_TIMEOUT: Millis = Millis::from_secs(30);
 
-/// SNS that, while `hung`, answers every publish only when the SDK's operation
-/// timeout runs out (the clock moves on by [`HUNG_CALL`]), with an error.
-struct HungSns {
+/// SNS answering at once ([`UP`]), after [`SLOW_CALL`] ([`SLOW`]), or only when the
+/// SDK gives up after [`SLOW_CALL`], with an error ([`HUNG`]). The clock moves on by
+/// the time a call takes.
+struct TimedSns {
     recorded: Arc<RecordingNotifier>,
     clock: Arc<ManualClock>,
-    hung: AtomicBool,
+    mode: AtomicU8,
 }
 
+const UP: u8 = 0;
+const SLOW: u8 = 1;
+const HUNG: u8 = 2;
+
 #[async_trait]
-impl Notifier for HungSns {
+impl Notifier for TimedSns {
     async fn publish(&self, alert: &Alert) -> Result<(), NotifyError> {
-        if self.hung.load(Ordering::SeqCst) {
-            self.clock.set(self.clock.now().plus(HUNG_CALL));
-            return Err(NotifyError {
-                dedup_key: alert.dedup_key.clone(),
-                source: Box::new(Injected),
-            });
+        let mode = self.mode.load(Ordering::SeqCst);
+        if mode != UP {
+            self.clock.set(self.clock.now().plus(SLOW_CALL));
         }
-        self.recorded.publish(alert).await
+        if mode == HUNG {
+            self.recorded.set_failing(true);
+        }
+        let result = self.recorded.publish(alert).await;
+        self.recorded.set_failing(false);
+        result.map_err(|e| NotifyError {
+            dedup_key: e.dedup_key,
+            source: Box::new(Injected),
+        })
     }
 }
 
-type HungWorld = Watcher<(
+type TimedWorld = Watcher<(
     Arc<ConflictingStore>,
-    HungSns,
+    TimedSns,
     Arc<RecordingMetrics>,
     Arc<StaticInspector>,
     Arc<ManualClock>,
 )>;
 
-fn hung_world() -> HungWorld {
+fn timed_world(mode: u8) -> TimedWorld {
     let w = world(safe());
     Watcher {
-        notifier: HungSns {
+        notifier: TimedSns {
             recorded: w.notifier.clone(),
             clock: w.clock.clone(),
-            hung: AtomicBool::new(true),
+            mode: AtomicU8::new(mode),
         },
         store: w.store,
         metrics: w.metrics,
@@ -71,33 +83,60 @@ fn started(name: &str) -> Value {
     serde_json::from_str(&e.replace("service/prod/web", &format!("service/prod/{name}"))).unwrap()
 }
 
-/// SNS hangs while three services start rolling in one batch: each service's write
-/// lands, then its first publish holds it for ten seconds. The batch starts no
-/// service it could not finish before the function's timeout: it ends in time,
-/// hands back only the service it did not start (web and api are done, their
-/// alerts waiting in the outbox), and once SNS answers again the handed-back
-/// message and the sweeper's tick publish every start once.
-#[tokio::test]
-async fn a_batch_hands_back_what_it_has_no_time_for_instead_of_being_cut_off() {
-    let w = hung_world();
-    let messages: Vec<(String, String)> = ["web", "api", "jobs"]
+/// Messages `m-0`.. each starting a rollout of one of these services.
+fn starts(names: &[&str]) -> Vec<(String, String)> {
+    names
         .iter()
         .enumerate()
         .map(|(n, name)| (format!("m-{n}"), started(name).to_string()))
-        .collect();
-    let batch: Vec<QueuedEvent<'_>> = messages
+        .collect()
+}
+
+fn queued(messages: &[(String, String)]) -> Vec<QueuedEvent<'_>> {
+    messages
         .iter()
         .map(|(id, body)| QueuedEvent {
             message_id: id,
             body,
         })
+        .collect()
+}
+
+/// The services whose start was published, each once, after the sweeper's tick.
+async fn published_starts(w: &TimedWorld) -> Vec<String> {
+    let config = SweepConfig {
+        max_services: 100,
+        watch_clusters: Vec::new(),
+    };
+    w.sweep(&config, "sweep-1").await.unwrap();
+    let mut started: Vec<String> = w
+        .notifier
+        .recorded
+        .published()
+        .iter()
+        .map(|a| {
+            assert_eq!(a.alert, AlertName::DeploymentStarted);
+            a.service.to_string()
+        })
         .collect();
-    let deadline = w.clock.now().plus(FUNCTION_TIMEOUT);
+    started.sort_unstable();
+    started
+}
+
+/// SNS answers each publish only after ten seconds while three services start
+/// rolling in one batch. The batch starts no service it could not finish before
+/// the function's timeout: it ends in time and hands back only the service it did
+/// not start (web and api are done and published); the handed-back message, sent
+/// again, publishes the last start. Each start is published once.
+#[tokio::test]
+async fn a_batch_hands_back_what_it_has_no_time_for_instead_of_being_cut_off() {
+    let w = timed_world(SLOW);
+    let messages = starts(&["web", "api", "jobs"]);
+    let batch = queued(&messages);
+    let start = w.clock.now();
+    let deadline = start.plus(FUNCTION_TIMEOUT);
     let out = w.handle_batch_within(&batch, "req-1", deadline).await;
-    let ran = w
-        .clock
-        .now()
-        .since(deadline.plus(Millis(-FUNCTION_TIMEOUT.0)));
+    let ran = w.clock.now().since(start);
     assert!(
         w.clock.now() < deadline,
         "the batch ran {} s; Lambda stops it at {} s",
@@ -105,26 +144,42 @@ async fn a_batch_hands_back_what_it_has_no_time_for_instead_of_being_cut_off() {
         FUNCTION_TIMEOUT.as_secs_f64()
     );
     assert_eq!(out.failed, ["m-2"]);
-    assert_eq!((out.services, out.applied, out.unsettled), (2, 2, 2));
+    assert_eq!(
+        (out.services, out.deferred, out.alerts_published),
+        (2, 1, 2)
+    );
 
-    w.notifier.hung.store(false, Ordering::SeqCst);
     let deadline = w.clock.now().plus(FUNCTION_TIMEOUT);
     let retry = w.handle_batch_within(&batch[2..], "req-2", deadline).await;
     assert!(retry.failed.is_empty(), "{retry:?}");
     assert_eq!((retry.applied, retry.alerts_published), (1, 1));
-    let config = SweepConfig {
-        max_services: 100,
-        watch_clusters: Vec::new(),
-    };
-    w.sweep(&config, "sweep-1").await.unwrap();
-    let published = w.notifier.recorded.published();
-    let mut started: Vec<&str> = published
-        .iter()
-        .map(|a| {
-            assert_eq!(a.alert, AlertName::DeploymentStarted);
-            a.service.as_str()
-        })
-        .collect();
-    started.sort_unstable();
-    assert_eq!(started, [API, JOBS, SVC]);
+    assert_eq!(published_starts(&w).await, [API, JOBS, SVC]);
+}
+
+/// SNS hangs (every publish fails when the SDK's timeout runs out) while three
+/// services start rolling in one batch. The first service's publish finds it down;
+/// the later services leave their alerts in the outbox at once instead of waiting
+/// on SNS in turn, so the batch hands nothing back and holds the queue for no
+/// visibility timeout. Once SNS answers, the sweeper publishes each start once.
+#[tokio::test]
+async fn once_sns_failed_in_a_batch_later_services_leave_their_alerts_to_the_sweeper() {
+    let w = timed_world(HUNG);
+    let messages = starts(&["web", "api", "jobs"]);
+    let batch = queued(&messages);
+    let start = w.clock.now();
+    let out = w
+        .handle_batch_within(&batch, "req-1", start.plus(FUNCTION_TIMEOUT))
+        .await;
+    assert!(out.failed.is_empty(), "handed back: {:?}", out.failed);
+    assert_eq!((out.services, out.applied, out.unsettled), (3, 3, 3));
+    assert_eq!(w.notifier.recorded.attempts(), 1, "one publish tried");
+    assert_eq!(w.clock.now().since(start), SLOW_CALL);
+    for service in [SVC, API, JOBS] {
+        let rec = w.store.load(&ServiceArn::parse(service).unwrap()).await;
+        let waiting = rec.unwrap().unwrap().outbox.entries().len();
+        assert_eq!(waiting, 1, "{service}: its start waits, unclaimed");
+    }
+
+    w.notifier.mode.store(UP, Ordering::SeqCst);
+    assert_eq!(published_starts(&w).await, [API, JOBS, SVC]);
 }
