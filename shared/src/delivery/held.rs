@@ -1,17 +1,28 @@
-//! What a batch learned from its earlier services' deliveries. Once SNS (or
+//! A batch's delivery of one service's claimed entries.
+//!
+//! What a batch learned from its earlier services' deliveries: once SNS (or
 //! CloudWatch) failed for one service, the batch's later services do not try it
 //! again: their entries stay in the outbox, released at once, for the sweeper's next
 //! tick. An SNS that hangs costs each publish the SDK's operation timeout (10 s); tried
 //! for every service of a batch, it would hold the batch past the function's
 //! timeout, or make it hand its later services back to the queue, which holds every
 //! later event of the account for the visibility timeout.
+//!
+//! A write marking published entries sent that the table refuses quickly is tried
+//! again after a pause (`settle_again`).
 
+use crate::model::{Millis, ServiceArn};
 use crate::outbox::Pending;
-use crate::ports::Ports;
+use crate::ports::{Clock, Ports};
 use crate::record::ServiceRecord;
 
 use super::commit::{Committed, Delivered};
 use super::{HandlerError, Watcher};
+
+/// A failed mark-sent answered within this is tried again.
+const QUICK: Millis = Millis::from_secs(5);
+/// The pause before it is.
+const PAUSE: Millis = Millis(500);
 
 /// The delivery ports found failing earlier in the batch.
 #[derive(Debug, Default)]
@@ -62,21 +73,54 @@ impl<P: Ports> Watcher<P> {
         owner: &str,
         down: &mut Down,
     ) -> (Delivered, Result<(), HandlerError>, usize) {
-        let (delivered, result, held) = match down.spare(done) {
-            None => {
-                let (delivered, result) = self.deliver_and_settle(rec, done, owner).await;
-                (delivered, result, 0)
+        let spared = down.spare(done);
+        let (now, held) = spared.as_ref().map_or((done, 0), |(c, n)| (c, *n));
+        let service = rec.state.service().clone();
+        if held > 0 {
+            tracing::info!(service = %service, held, "SNS or CloudWatch failed earlier in this batch; the outbox keeps what would go there, for the sweeper");
+        }
+        let mut delivered = self.deliver(now).await;
+        let settled = if done.needs_settling() {
+            self.settle_again(rec, &service, owner, &delivered.keys)
+                .await
+        } else {
+            Ok(())
+        };
+        let result = match delivered.failure.take() {
+            Some(failure) => {
+                if let Err(e) = settled {
+                    tracing::warn!(service = %service, error = %e.chain(), "could not release the outbox claims");
+                }
+                Err(failure)
             }
-            Some((now, held)) => {
-                let service = rec.state.service().clone();
-                tracing::info!(service = %service, held, "SNS or CloudWatch failed earlier in this batch; the outbox keeps what would go there, for the sweeper");
-                let mut delivered = self.deliver(&now).await;
-                let settled = self.settle(rec, owner, &delivered.keys).await;
-                let result = delivered.failure.take().map_or(settled, Err);
-                (delivered, result, held)
-            }
+            None => settled,
         };
         down.learn(&result);
         (delivered, result, held)
+    }
+
+    /// [`Self::settle`], and once more after a pause when the table refused it
+    /// quickly for a reason a retry can mend (throttled, a 5xx). Entries published
+    /// but not marked sent are published again once their claim's lease is over:
+    /// the pause spares a blip of the table a second alert. A table that took the
+    /// SDK's timeouts to fail is not asked again: the batch's time is short.
+    async fn settle_again(
+        &self,
+        rec: ServiceRecord,
+        service: &ServiceArn,
+        owner: &str,
+        delivered: &[String],
+    ) -> Result<(), HandlerError> {
+        let asked = self.clock.now();
+        let first = self.settle(rec, owner, delivered).await;
+        match &first {
+            Err(e) if e.error_type() == "Retryable" && self.clock.now().since(asked) < QUICK => {
+                tracing::warn!(service = %service, error = %e.chain(), "marking the delivered entries sent failed; trying again");
+            }
+            _ => return first,
+        }
+        self.clock.pause(PAUSE).await;
+        let rec = self.load_or_new(service).await?;
+        self.settle(rec, owner, delivered).await
     }
 }

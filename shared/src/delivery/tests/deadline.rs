@@ -22,23 +22,26 @@ const SLOW_CALL: Millis = Millis::from_secs(10);
 const FUNCTION_TIMEOUT: Millis = Millis::from_secs(30);
 
 /// SNS answering at once ([`UP`]), after [`SLOW_CALL`] ([`SLOW`]), or only when the
-/// SDK gives up after [`SLOW_CALL`], with an error ([`HUNG`]). The clock moves on by
-/// the time a call takes.
+/// SDK gives up after [`SLOW_CALL`], with an error ([`HUNG`]); or at once, the table
+/// then throttling the next write, past the SDK's retries ([`THROTTLED_AFTER`]). The
+/// clock moves on by the time a call takes.
 struct TimedSns {
     recorded: Arc<RecordingNotifier>,
     clock: Arc<ManualClock>,
+    table: Arc<ConflictingStore>,
     mode: AtomicU8,
 }
 
 const UP: u8 = 0;
 const SLOW: u8 = 1;
 const HUNG: u8 = 2;
+const THROTTLED_AFTER: u8 = 3;
 
 #[async_trait]
 impl Notifier for TimedSns {
     async fn publish(&self, alert: &Alert) -> Result<(), NotifyError> {
         let mode = self.mode.load(Ordering::SeqCst);
-        if mode != UP {
+        if mode == SLOW || mode == HUNG {
             self.clock.set(self.clock.now().plus(SLOW_CALL));
         }
         if mode == HUNG {
@@ -46,6 +49,9 @@ impl Notifier for TimedSns {
         }
         let result = self.recorded.publish(alert).await;
         self.recorded.set_failing(false);
+        if mode == THROTTLED_AFTER {
+            self.table.failing_saves.store(1, Ordering::SeqCst);
+        }
         result.map_err(|e| NotifyError {
             dedup_key: e.dedup_key,
             source: Box::new(Injected),
@@ -67,6 +73,7 @@ fn timed_world(mode: u8) -> TimedWorld {
         notifier: TimedSns {
             recorded: w.notifier.clone(),
             clock: w.clock.clone(),
+            table: w.store.clone(),
             mode: AtomicU8::new(mode),
         },
         store: w.store,
@@ -182,4 +189,34 @@ async fn once_sns_failed_in_a_batch_later_services_leave_their_alerts_to_the_swe
 
     w.notifier.mode.store(UP, Ordering::SeqCst);
     assert_eq!(published_starts(&w).await, [API, JOBS, SVC]);
+}
+
+/// The table throttles the write that marks a batch's published start as sent
+/// (past the SDK's own retries), for half a second. The batch marks it again after
+/// a pause: the sweeper, once the publish's lease is over, finds nothing to send,
+/// and the start is published once, not a second time two minutes later.
+#[tokio::test]
+async fn a_throttled_mark_sent_is_written_again_instead_of_publishing_twice() {
+    let w = timed_world(THROTTLED_AFTER);
+    let messages = starts(&["web"]);
+    let out = w
+        .handle_batch_within(
+            &queued(&messages),
+            "req-1",
+            w.clock.now().plus(FUNCTION_TIMEOUT),
+        )
+        .await;
+    assert!(out.failed.is_empty(), "handed back: {:?}", out.failed);
+    assert_eq!((out.alerts_published, out.unsettled), (1, 0));
+    w.notifier.mode.store(UP, Ordering::SeqCst);
+    let rec = w.store.load(&ServiceArn::parse(SVC).unwrap()).await;
+    assert!(rec.unwrap().unwrap().outbox.entries().is_empty());
+
+    w.clock.set(
+        w.clock
+            .now()
+            .plus(w.config.lease)
+            .plus(Millis::from_secs(60)),
+    );
+    assert_eq!(published_starts(&w).await, [SVC]);
 }
