@@ -127,7 +127,8 @@ const ROUNDS_WITHIN: Millis = Millis(5_000);
 /// answers nothing: every message of it returns to the queue, the services it
 /// finished included, and when the same slow call cuts off every try, the events
 /// it never reached go to the dead-letter queue unapplied. Handed back instead,
-/// they wait the same visibility timeout, and the finished ones are deleted.
+/// they wait the same visibility timeout, and the finished ones are deleted. Under
+/// a timeout shorter than twice this, half the invocation's time is kept instead.
 const BATCH_MARGIN: Millis = Millis::from_secs(12);
 
 /// The longest part of a rejected body a log line carries: enough to recover any ECS
@@ -154,13 +155,16 @@ impl<P: Ports> Watcher<P> {
         let mut out = BatchOutcome::default();
         let groups = self.group(batch, &mut out);
         let mut down = Down::default();
+        // Half the invocation's time under a short function timeout, where the
+        // full margin would leave a quick batch one service per invocation.
+        let margin = BATCH_MARGIN.min(Millis(deadline.since(started).0 / 2));
         if out.rejected > 0 {
             self.count_rejected(out.rejected).await;
         }
         for (g, group) in groups.iter().enumerate() {
             // The first service always runs, so that a batch makes progress under
             // any function timeout; a later one only with time to finish.
-            if g > 0 && self.clock.now().plus(BATCH_MARGIN) >= deadline {
+            if g > 0 && self.clock.now().plus(margin) >= deadline {
                 out.failed = handed_back(batch, &groups[g..]);
                 out.deferred = out.failed.len();
                 tracing::warn!(service = %group.service, handed_back = out.deferred, "batch out of time; this service's messages and later services' go back to the queue");

@@ -220,3 +220,19 @@ async fn a_throttled_mark_sent_is_written_again_instead_of_publishing_twice() {
     );
     assert_eq!(published_starts(&w).await, [SVC]);
 }
+
+/// A handler deployed with a 10 s timeout (shorter than the margin a batch keeps
+/// for a hung call under the default 30 s): its quick batches are still taken
+/// whole, not one service per invocation with the rest handed back to wait a
+/// visibility timeout each.
+#[tokio::test]
+async fn a_short_function_timeout_still_takes_a_quick_batch_whole() {
+    let w = timed_world(UP);
+    let messages = starts(&["web", "api", "jobs"]);
+    let deadline = w.clock.now().plus(Millis::from_secs(10));
+    let out = w
+        .handle_batch_within(&queued(&messages), "req-1", deadline)
+        .await;
+    assert!(out.failed.is_empty(), "handed back: {:?}", out.failed);
+    assert_eq!((out.services, out.alerts_published), (3, 3));
+}

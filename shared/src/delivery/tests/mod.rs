@@ -7,7 +7,7 @@
 //! - [`refused`]: events that are malformed, unfollowed, or from the future;
 //! - [`native`]: ECS-native rollouts read through the Service Deployments API;
 //! - [`batch`]: queued events in batches, one write per service;
-//! - [`deadline`]: a batch against the invocation's deadline;
+//! - [`deadline`]: a batch against slow or failing AWS calls and its deadline;
 //! - [`config`]: when the service's configuration is read from ECS.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
