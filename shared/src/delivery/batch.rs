@@ -13,7 +13,9 @@
 //! first seconds, when the table failed for a reason a retry can mend) hands back
 //! its messages and those of every service after it, so that no service's events
 //! are applied out of order; services before it stay done. So does a service the
-//! batch has no time left to start before the invocation's deadline.
+//! batch has no time left to start before the invocation's deadline. A service
+//! whose stored item cannot be decoded hands back its own messages only: no retry
+//! mends it, and the batch's other services go on.
 //!
 //! A service whose write landed is done even when its alerts or metrics could not
 //! be sent (SNS or CloudWatch down): they wait in the outbox, which the sweeper
@@ -31,11 +33,11 @@ use serde::Serialize;
 
 use crate::core::Effects;
 use crate::model::{EcsEvent, Input, Millis, ServiceArn, Timestamp};
-use crate::ports::{Clock, Ports};
+use crate::ports::{Clock, Ports, StoreError};
 use crate::record::ServiceRecord;
 
 use super::commit::{Committed, Write, finished};
-use super::event::{Accepted, Written, log_event};
+use super::event::{Accepted, Written, capped, log_event};
 use super::held::Down;
 use super::step::Lookups;
 use super::{HandlerError, Watcher};
@@ -131,10 +133,6 @@ const ROUNDS_WITHIN: Millis = Millis(5_000);
 /// a timeout shorter than twice this, half the invocation's time is kept instead.
 const BATCH_MARGIN: Millis = Millis::from_secs(12);
 
-/// The longest part of a rejected body a log line carries: enough to recover any ECS
-/// event, short of CloudWatch Logs' 256 KiB event limit.
-const LOGGED_BODY: usize = 8 * 1024;
-
 impl<P: Ports> Watcher<P> {
     /// Handles one batch of queued events. `invocation` identifies the caller (the
     /// Lambda request id): it owns the outbox entries it claims. Never fails as a
@@ -161,12 +159,13 @@ impl<P: Ports> Watcher<P> {
         if out.rejected > 0 {
             self.count_rejected(out.rejected).await;
         }
+        let mut back: Vec<&ServiceEvents<'_>> = Vec::new();
         for (g, group) in groups.iter().enumerate() {
             // The first service always runs, so that a batch makes progress under
             // any function timeout; a later one only with time to finish.
             if g > 0 && self.clock.now().plus(margin) >= deadline {
-                out.failed = handed_back(batch, &groups[g..]);
-                out.deferred = out.failed.len();
+                back.extend(&groups[g..]);
+                out.deferred = groups[g..].iter().map(|s| s.events.len()).sum();
                 tracing::warn!(service = %group.service, handed_back = out.deferred, "batch out of time; this service's messages and later services' go back to the queue");
                 break;
             }
@@ -184,13 +183,20 @@ impl<P: Ports> Watcher<P> {
                     out.attempts += done.attempts;
                     out.unsettled += usize::from(done.unsettled);
                 }
+                // Its own item: the batch's other services go on.
+                Err(e) if unreadable(&e) => {
+                    tracing::error!(service = %group.service, error = %e.chain(), handed_back = group.events.len(), "the service's stored item cannot be decoded; its messages go back to the queue, and to its dead-letter queue after its receives");
+                    back.push(group);
+                }
                 Err(e) => {
-                    out.failed = handed_back(batch, &groups[g..]);
-                    tracing::error!(service = %group.service, error = %e.chain(), error_type = e.error_type(), handed_back = out.failed.len(), "service failed; its messages and later services' go back to the queue");
+                    back.extend(&groups[g..]);
+                    let n: usize = groups[g..].iter().map(|s| s.events.len()).sum();
+                    tracing::error!(service = %group.service, error = %e.chain(), error_type = e.error_type(), handed_back = n, "service failed; its messages and later services' go back to the queue");
                     break;
                 }
             }
         }
+        out.failed = handed_back(batch, back);
         tracing::info!(
             messages = batch.len(),
             services = out.services,
@@ -268,6 +274,7 @@ impl<P: Ports> Watcher<P> {
             match self.run_service(group, invocation, down).await {
                 Err(e)
                     if e.error_type() == "Retryable"
+                        && !unreadable(&e)
                         && round < SERVICE_ROUNDS
                         && self.clock.now().since(started) < ROUNDS_WITHIN =>
                 {
@@ -366,33 +373,20 @@ impl<P: Ports> Watcher<P> {
     }
 }
 
+/// A stored item that cannot be decoded: no retry mends it, and it is that
+/// service's alone.
+fn unreadable(e: &HandlerError) -> bool {
+    matches!(e, HandlerError::Store(StoreError::Corrupt { .. }))
+}
+
 /// The message ids of these services' events, in batch order.
-fn handed_back(batch: &[QueuedEvent<'_>], services: &[ServiceEvents<'_>]) -> Vec<String> {
+fn handed_back(batch: &[QueuedEvent<'_>], services: Vec<&ServiceEvents<'_>>) -> Vec<String> {
     let mut at: Vec<usize> = services
-        .iter()
+        .into_iter()
         .flat_map(|s| s.events.iter().map(|q| q.at))
         .collect();
     at.sort_unstable();
     at.into_iter()
         .map(|i| batch[i].message_id.to_owned())
         .collect()
-}
-
-/// At most [`LOGGED_BODY`] bytes of `body`, cut at a character boundary.
-fn capped(body: &str) -> &str {
-    &body[..body.floor_char_boundary(LOGGED_BODY.min(body.len()))]
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{LOGGED_BODY, capped};
-
-    #[test]
-    fn a_logged_body_is_cut_at_a_character_boundary() {
-        assert_eq!(capped("{}"), "{}");
-        let long = "é".repeat(LOGGED_BODY);
-        let cut = capped(&long);
-        assert!(cut.len() <= LOGGED_BODY && cut.len() >= LOGGED_BODY - 1);
-        assert!(long.starts_with(cut));
-    }
 }

@@ -31,6 +31,8 @@
 //!   A store failure a retry can mend is first met by running the service again,
 //!   within the batch's first seconds: a message handed back holds the account's
 //!   queue for its visibility timeout.
+//!   A service whose stored item cannot be decoded hands back its own messages
+//!   only (they reach the dead-letter queue after the queue's receives).
 //!   A service is started (after the batch's first) only with time left to finish
 //!   it before the invocation's deadline; the rest is handed back the same way,
 //!   where a batch cut off by Lambda's timeout would send every message back.
