@@ -54,9 +54,10 @@ pub struct QueuedEvent<'a> {
 /// What one batch did (the Lambda response is built from `failed`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct BatchOutcome {
-    /// Message ids to hand back to the queue (FIFO: the first failed message of a
-    /// service and every later one of that service, plus every message not reached),
-    /// in batch order.
+    /// Message ids to hand back to the queue, in batch order: the messages of a
+    /// service whose write did not land and of every service after it (of a
+    /// service whose item cannot be decoded, its own only), or of the services
+    /// there was no time left to start.
     pub failed: Vec<String>,
     /// Events applied.
     pub applied: usize,
