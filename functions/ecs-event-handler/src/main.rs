@@ -11,6 +11,7 @@ use lambda_runtime::{LambdaEvent, service_fn};
 use rollout_watcher::adapters::sdk::load_sdk_config;
 use rollout_watcher::delivery::{HandlerError, Response};
 use rollout_watcher::lambda::{AwsWatcher, EnvConfig, aws_watcher, report_init_error};
+use rollout_watcher::model::Timestamp;
 use serde_json::value::RawValue;
 
 #[tokio::main(flavor = "current_thread")]
@@ -31,7 +32,14 @@ async fn handle(
     event: LambdaEvent<Box<RawValue>>,
     watcher: &AwsWatcher,
 ) -> Result<Response, HandlerError> {
+    // Lambda's deadline (epoch ms): a batch hands back what it has no time to
+    // start rather than being cut off with nothing answered.
+    let deadline = i64::try_from(event.context.deadline).unwrap_or(i64::MAX);
     watcher
-        .handle_invocation(event.payload.get(), &event.context.request_id)
+        .handle_invocation_within(
+            event.payload.get(),
+            &event.context.request_id,
+            Timestamp::from_millis(deadline),
+        )
         .await
 }

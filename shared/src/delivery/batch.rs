@@ -12,11 +12,18 @@
 //! A service whose write did not land (run again, a few times within the batch's
 //! first seconds, when the table failed for a reason a retry can mend) hands back
 //! its messages and those of every service after it, so that no service's events
-//! are applied out of order; services before it stay done. A service whose write landed is done even when its alerts
-//! or metrics could not be sent (SNS or CloudWatch down): they wait in the outbox,
-//! which the sweeper delivers within the minute. Handing the messages back would
-//! only hold the account's queue behind the outage, and an outage longer than the
-//! queue's receives would send events never applied to the dead-letter queue.
+//! are applied out of order; services before it stay done. So does a service the
+//! batch has no time left to start before the invocation's deadline. A service
+//! whose stored item cannot be decoded hands back its own messages only: no retry
+//! mends it, and the batch's other services go on.
+//!
+//! A service whose write landed is done even when its alerts or metrics could not
+//! be sent (SNS or CloudWatch down): they wait in the outbox, which the sweeper
+//! delivers within the minute; once SNS or CloudWatch failed in a batch, its later
+//! services leave theirs there at once (see `held`). Handing the messages back
+//! would only hold the account's queue behind the outage, and an outage longer
+//! than the queue's receives would send events never applied to the dead-letter
+//! queue.
 //!
 //! A message a retry cannot mend (malformed, or dated far ahead) is counted, logged
 //! with its body and acknowledged: in one FIFO message group it would otherwise hold
@@ -26,11 +33,12 @@ use serde::Serialize;
 
 use crate::core::Effects;
 use crate::model::{EcsEvent, Input, Millis, ServiceArn, Timestamp};
-use crate::ports::{Clock, Ports};
+use crate::ports::{Clock, Ports, StoreError};
 use crate::record::ServiceRecord;
 
 use super::commit::{Committed, Write, finished};
-use super::event::{Accepted, Written, log_event};
+use super::event::{Accepted, Written, capped, log_event};
+use super::held::Down;
 use super::step::Lookups;
 use super::{HandlerError, Watcher};
 
@@ -46,9 +54,10 @@ pub struct QueuedEvent<'a> {
 /// What one batch did (the Lambda response is built from `failed`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct BatchOutcome {
-    /// Message ids to hand back to the queue (FIFO: the first failed message of a
-    /// service and every later one of that service, plus every message not reached),
-    /// in batch order.
+    /// Message ids to hand back to the queue, in batch order: the messages of a
+    /// service whose write did not land and of every service after it (of a
+    /// service whose item cannot be decoded, its own only), or of the services
+    /// there was no time left to start.
     pub failed: Vec<String>,
     /// Events applied.
     pub applied: usize,
@@ -70,6 +79,9 @@ pub struct BatchOutcome {
     pub metrics_sent: usize,
     /// Conditional-write attempts, summed over the batch's services.
     pub attempts: u32,
+    /// Messages handed back because the invocation's deadline was too near to
+    /// start their service (in `failed` too).
+    pub deferred: usize,
     /// Services whose write landed but whose alerts or metrics could not all be
     /// sent or marked sent: the outbox keeps them for the sweeper. A publish whose
     /// marking failed is published again then (the at-least-once window).
@@ -112,23 +124,56 @@ const ROUND_PAUSE: Millis = Millis(500);
 /// batch stays well inside the function's timeout.
 const ROUNDS_WITHIN: Millis = Millis(5_000);
 
-/// The longest part of a rejected body a log line carries: enough to recover any ECS
-/// event, short of CloudWatch Logs' 256 KiB event limit.
-const LOGGED_BODY: usize = 8 * 1024;
+/// A batch starts a service (after its first) only while this much of the
+/// invocation is left: about one hung AWS call (the SDK clients' operation timeout,
+/// 10 s) and the service's write after it. A batch that Lambda's timeout cuts off
+/// answers nothing: every message of it returns to the queue, the services it
+/// finished included, and when the same slow call cuts off every try, the events
+/// it never reached go to the dead-letter queue unapplied. Handed back instead,
+/// they wait the same visibility timeout, and the finished ones are deleted. Under
+/// a timeout shorter than twice this, half the invocation's time is kept instead.
+const BATCH_MARGIN: Millis = Millis::from_secs(12);
 
 impl<P: Ports> Watcher<P> {
     /// Handles one batch of queued events. `invocation` identifies the caller (the
     /// Lambda request id): it owns the outbox entries it claims. Never fails as a
     /// whole: what must be retried is in [`BatchOutcome::failed`].
     pub async fn handle_batch(&self, batch: &[QueuedEvent<'_>], invocation: &str) -> BatchOutcome {
+        self.handle_batch_within(batch, invocation, Timestamp::from_millis(i64::MAX))
+            .await
+    }
+
+    /// [`Self::handle_batch`] for an invocation that Lambda stops at `deadline`.
+    pub async fn handle_batch_within(
+        &self,
+        batch: &[QueuedEvent<'_>],
+        invocation: &str,
+        deadline: Timestamp,
+    ) -> BatchOutcome {
         let started = self.clock.now();
         let mut out = BatchOutcome::default();
         let groups = self.group(batch, &mut out);
+        let mut down = Down::default();
+        // Half the invocation's time under a short function timeout, where the
+        // full margin would leave a quick batch one service per invocation.
+        let margin = BATCH_MARGIN.min(Millis(deadline.since(started).0 / 2));
         if out.rejected > 0 {
             self.count_rejected(out.rejected).await;
         }
+        let mut back: Vec<&ServiceEvents<'_>> = Vec::new();
         for (g, group) in groups.iter().enumerate() {
-            match self.run_service_rounds(group, invocation, started).await {
+            // The first service always runs, so that a batch makes progress under
+            // any function timeout; a later one only with time to finish.
+            if g > 0 && self.clock.now().plus(margin) >= deadline {
+                back.extend(&groups[g..]);
+                out.deferred = groups[g..].iter().map(|s| s.events.len()).sum();
+                tracing::warn!(service = %group.service, handed_back = out.deferred, "batch out of time; this service's messages and later services' go back to the queue");
+                break;
+            }
+            match self
+                .run_service_rounds(group, invocation, started, &mut down)
+                .await
+            {
                 Ok(done) => {
                     out.services += 1;
                     out.duplicate += done.duplicates;
@@ -139,21 +184,20 @@ impl<P: Ports> Watcher<P> {
                     out.attempts += done.attempts;
                     out.unsettled += usize::from(done.unsettled);
                 }
+                // Its own item: the batch's other services go on.
+                Err(e) if unreadable(&e) => {
+                    tracing::error!(service = %group.service, error = %e.chain(), handed_back = group.events.len(), "the service's stored item cannot be decoded; its messages go back to the queue, and to its dead-letter queue after its receives");
+                    back.push(group);
+                }
                 Err(e) => {
-                    let mut handed_back: Vec<usize> = groups[g..]
-                        .iter()
-                        .flat_map(|s| s.events.iter().map(|q| q.at))
-                        .collect();
-                    handed_back.sort_unstable();
-                    tracing::error!(service = %group.service, error = %e.chain(), error_type = e.error_type(), handed_back = handed_back.len(), "service failed; its messages and later services' go back to the queue");
-                    out.failed = handed_back
-                        .into_iter()
-                        .map(|i| batch[i].message_id.to_owned())
-                        .collect();
+                    back.extend(&groups[g..]);
+                    let n: usize = groups[g..].iter().map(|s| s.events.len()).sum();
+                    tracing::error!(service = %group.service, error = %e.chain(), error_type = e.error_type(), handed_back = n, "service failed; its messages and later services' go back to the queue");
                     break;
                 }
             }
         }
+        out.failed = handed_back(batch, back);
         tracing::info!(
             messages = batch.len(),
             services = out.services,
@@ -163,6 +207,7 @@ impl<P: Ports> Watcher<P> {
             ignored = out.ignored,
             rejected = out.rejected,
             failed = out.failed.len(),
+            deferred = out.deferred,
             published = out.alerts_published,
             metrics_sent = out.metrics_sent,
             attempts = out.attempts,
@@ -223,12 +268,14 @@ impl<P: Ports> Watcher<P> {
         group: &ServiceEvents<'_>,
         invocation: &str,
         started: Timestamp,
+        down: &mut Down,
     ) -> Result<ServiceDone, HandlerError> {
         let mut round = 1;
         loop {
-            match self.run_service(group, invocation).await {
+            match self.run_service(group, invocation, down).await {
                 Err(e)
                     if e.error_type() == "Retryable"
+                        && !unreadable(&e)
                         && round < SERVICE_ROUNDS
                         && self.clock.now().since(started) < ROUNDS_WITHIN =>
                 {
@@ -246,6 +293,7 @@ impl<P: Ports> Watcher<P> {
         &self,
         group: &ServiceEvents<'_>,
         invocation: &str,
+        down: &mut Down,
     ) -> Result<ServiceDone, HandlerError> {
         let mut lookups = Lookups::default();
         let mut fresh = None;
@@ -271,7 +319,7 @@ impl<P: Ports> Watcher<P> {
             {
                 Write::Done(done) => {
                     return self
-                        .finish_service(group, rec, &each, &done, invocation, attempt)
+                        .finish_service(group, rec, &each, &done, (invocation, attempt), down)
                         .await;
                 }
                 Write::Lost(stored) => {
@@ -297,10 +345,10 @@ impl<P: Ports> Watcher<P> {
         rec: ServiceRecord,
         each: &[Effects],
         done: &Committed,
-        invocation: &str,
-        attempt: u32,
+        (invocation, attempt): (&str, u32),
+        down: &mut Down,
     ) -> Result<ServiceDone, HandlerError> {
-        let (delivered, result) = self.deliver_and_settle(rec, done, invocation).await;
+        let (delivered, result, held) = self.deliver_sparing(rec, done, invocation, down).await;
         let written = Written {
             done,
             delivered: &delivered,
@@ -321,26 +369,25 @@ impl<P: Ports> Watcher<P> {
             alerts: delivered.alerts,
             metrics: delivered.metrics,
             attempts: attempt,
-            unsettled: result.is_err(),
+            unsettled: result.is_err() || held > 0,
         })
     }
 }
 
-/// At most [`LOGGED_BODY`] bytes of `body`, cut at a character boundary.
-fn capped(body: &str) -> &str {
-    &body[..body.floor_char_boundary(LOGGED_BODY.min(body.len()))]
+/// A stored item that cannot be decoded: no retry mends it, and it is that
+/// service's alone.
+fn unreadable(e: &HandlerError) -> bool {
+    matches!(e, HandlerError::Store(StoreError::Corrupt { .. }))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::{LOGGED_BODY, capped};
-
-    #[test]
-    fn a_logged_body_is_cut_at_a_character_boundary() {
-        assert_eq!(capped("{}"), "{}");
-        let long = "é".repeat(LOGGED_BODY);
-        let cut = capped(&long);
-        assert!(cut.len() <= LOGGED_BODY && cut.len() >= LOGGED_BODY - 1);
-        assert!(long.starts_with(cut));
-    }
+/// The message ids of these services' events, in batch order.
+fn handed_back(batch: &[QueuedEvent<'_>], services: Vec<&ServiceEvents<'_>>) -> Vec<String> {
+    let mut at: Vec<usize> = services
+        .into_iter()
+        .flat_map(|s| s.events.iter().map(|q| q.at))
+        .collect();
+    at.sort_unstable();
+    at.into_iter()
+        .map(|i| batch[i].message_id.to_owned())
+        .collect()
 }

@@ -223,3 +223,26 @@ pub(super) fn log_event(
         "event"
     );
 }
+
+/// The longest part of a rejected body a log line carries: enough to recover any ECS
+/// event, short of CloudWatch Logs' 256 KiB event limit.
+const LOGGED_BODY: usize = 8 * 1024;
+
+/// At most [`LOGGED_BODY`] bytes of `body`, cut at a character boundary.
+pub(super) fn capped(body: &str) -> &str {
+    &body[..body.floor_char_boundary(LOGGED_BODY.min(body.len()))]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{LOGGED_BODY, capped};
+
+    #[test]
+    fn a_logged_body_is_cut_at_a_character_boundary() {
+        assert_eq!(capped("{}"), "{}");
+        let long = "é".repeat(LOGGED_BODY);
+        let cut = capped(&long);
+        assert!(cut.len() <= LOGGED_BODY && cut.len() >= LOGGED_BODY - 1);
+        assert!(long.starts_with(cut));
+    }
+}

@@ -31,9 +31,15 @@
 //!   A store failure a retry can mend is first met by running the service again,
 //!   within the batch's first seconds: a message handed back holds the account's
 //!   queue for its visibility timeout.
+//!   A service whose stored item cannot be decoded hands back its own messages
+//!   only (they reach the dead-letter queue after the queue's receives).
+//!   A service is started (after the batch's first) only with time left to finish
+//!   it before the invocation's deadline; the rest is handed back the same way,
+//!   where a batch cut off by Lambda's timeout would send every message back.
 //!   The redelivered messages are retries as above: applied at most once. An SNS or
 //!   CloudWatch failure after the write hands nothing back: what was not sent waits
-//!   in the outbox, and the sweeper delivers it (once per key, as above).
+//!   in the outbox, and the sweeper delivers it (once per key, as above); the
+//!   batch's later services leave theirs there too instead of trying it again.
 //! - A queued event that a retry cannot mend (malformed, or dated too far ahead) is
 //!   counted as `EventsRejected`, logged at ERROR with its message id and body, and
 //!   acknowledged: in a FIFO queue it would hold back every later event.
@@ -41,6 +47,7 @@
 mod batch;
 mod commit;
 mod event;
+mod held;
 mod native;
 mod queue;
 mod step;

@@ -11,7 +11,7 @@ use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::ModelError;
+use crate::model::{ModelError, Timestamp};
 use crate::ports::Ports;
 
 use super::batch::{BatchOutcome, QueuedEvent};
@@ -132,6 +132,19 @@ impl<P: Ports> Watcher<P> {
         payload: &str,
         invocation: &str,
     ) -> Result<Response, HandlerError> {
+        self.handle_invocation_within(payload, invocation, Timestamp::from_millis(i64::MAX))
+            .await
+    }
+
+    /// [`Self::handle_invocation`] for an invocation that Lambda stops at `deadline`
+    /// (its context's, epoch milliseconds): a batch hands back the services it has
+    /// no time left to start (see [`Self::handle_batch_within`]).
+    pub async fn handle_invocation_within(
+        &self,
+        payload: &str,
+        invocation: &str,
+        deadline: Timestamp,
+    ) -> Result<Response, HandlerError> {
         let Some(records) = queued(payload)? else {
             return self
                 .handle_json(payload, invocation)
@@ -145,7 +158,7 @@ impl<P: Ports> Watcher<P> {
                 body: &r.body,
             })
             .collect();
-        let out = self.handle_batch(&batch, invocation).await;
+        let out = self.handle_batch_within(&batch, invocation, deadline).await;
         Ok(Response::Batch(out.into()))
     }
 }

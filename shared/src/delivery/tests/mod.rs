@@ -7,7 +7,9 @@
 //! - [`refused`]: events that are malformed, unfollowed, or from the future;
 //! - [`native`]: ECS-native rollouts read through the Service Deployments API;
 //! - [`batch`]: queued events in batches, one write per service;
-//! - [`config`]: when the service's configuration is read from ECS.
+//! - [`deadline`]: a batch against slow or failing AWS calls and its deadline;
+//! - [`config`]: when the service's configuration is read from ECS;
+//! - [`corrupt`]: a batch with a service whose stored item cannot be read.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -29,6 +31,8 @@ use crate::record::ServiceRecord;
 use super::{Watcher, WatcherConfig};
 mod batch;
 mod config;
+mod corrupt;
+mod deadline;
 mod delivered;
 mod failing;
 mod native;
@@ -55,7 +59,8 @@ type World = Watcher<(
 /// With `races`, another writer (the sweeper) writes the item first on the next
 /// saves, so they meet the real conditional failure with its winner; with `broken`,
 /// every save of that service fails; with `failing_saves`, the next saves fail
-/// before reaching the table (throttled past the SDK's retries).
+/// before reaching the table (throttled past the SDK's retries); with `corrupt`,
+/// that service's item cannot be decoded when read.
 #[derive(Default)]
 struct ConflictingStore {
     inner: MemoryStore,
@@ -65,11 +70,21 @@ struct ConflictingStore {
     races: AtomicUsize,
     broken: Mutex<Option<ServiceArn>>,
     failing_saves: AtomicUsize,
+    corrupt: Mutex<Option<ServiceArn>>,
+    corrupt_reads: AtomicUsize,
 }
 
 #[async_trait]
 impl StateStore for ConflictingStore {
     async fn load(&self, s: &ServiceArn) -> Result<Option<ServiceRecord>, StoreError> {
+        if self.corrupt.lock().unwrap().as_ref() == Some(s) {
+            self.corrupt_reads.fetch_add(1, Ordering::SeqCst);
+            return Err(StoreError::Corrupt {
+                service: s.to_string(),
+                field: "state",
+                source: "missing field `tasks`".into(),
+            });
+        }
         self.inner.load(s).await
     }
     async fn save(&self, r: SaveRequest<'_>) -> Result<(), StoreError> {

@@ -1,0 +1,236 @@
+//! A batch against slow and failing AWS calls. Lambda stops the function at its
+//! timeout, and a batch cut off there hands nothing back: the whole batch returns to
+//! the queue, the services it had finished included, and when the same slow calls
+//! cut off every try, its unreached events end in the dead-letter queue unapplied.
+//! So a batch keeps to its deadline, tries a failing SNS once, and marks what it
+//! published sent through a blip of the table (or the sweeper publishes it again).
+
+use std::sync::atomic::AtomicU8;
+
+use crate::delivery::{QueuedEvent, SweepConfig};
+use crate::model::Millis;
+use crate::ports::{Clock, Notifier, NotifyError};
+
+use super::*;
+
+const API: &str = "arn:aws:ecs:eu-west-1:123456789012:service/prod/api";
+const JOBS: &str = "arn:aws:ecs:eu-west-1:123456789012:service/prod/jobs";
+
+/// What one slow or hung SNS call costs: the SDK clients' operation timeout.
+const SLOW_CALL: Millis = Millis::from_secs(10);
+
+/// The handler's timeout in the module (`infra/variables.tf`).
+const FUNCTION_TIMEOUT: Millis = Millis::from_secs(30);
+
+/// SNS answering at once ([`UP`]), after [`SLOW_CALL`] ([`SLOW`]), or only when the
+/// SDK gives up after [`SLOW_CALL`], with an error ([`HUNG`]); or at once, the table
+/// then throttling the next write, past the SDK's retries ([`THROTTLED_AFTER`]). The
+/// clock moves on by the time a call takes.
+struct TimedSns {
+    recorded: Arc<RecordingNotifier>,
+    clock: Arc<ManualClock>,
+    table: Arc<ConflictingStore>,
+    mode: AtomicU8,
+}
+
+const UP: u8 = 0;
+const SLOW: u8 = 1;
+const HUNG: u8 = 2;
+const THROTTLED_AFTER: u8 = 3;
+
+#[async_trait]
+impl Notifier for TimedSns {
+    async fn publish(&self, alert: &Alert) -> Result<(), NotifyError> {
+        let mode = self.mode.load(Ordering::SeqCst);
+        if mode == SLOW || mode == HUNG {
+            self.clock.set(self.clock.now().plus(SLOW_CALL));
+        }
+        if mode == HUNG {
+            self.recorded.set_failing(true);
+        }
+        let result = self.recorded.publish(alert).await;
+        self.recorded.set_failing(false);
+        if mode == THROTTLED_AFTER {
+            self.table.failing_saves.store(1, Ordering::SeqCst);
+        }
+        result
+    }
+}
+
+type TimedWorld = Watcher<(
+    Arc<ConflictingStore>,
+    TimedSns,
+    Arc<RecordingMetrics>,
+    Arc<StaticInspector>,
+    Arc<ManualClock>,
+)>;
+
+fn timed_world(mode: u8) -> TimedWorld {
+    let w = world(safe());
+    Watcher {
+        notifier: TimedSns {
+            recorded: w.notifier.clone(),
+            clock: w.clock.clone(),
+            table: w.store.clone(),
+            mode: AtomicU8::new(mode),
+        },
+        store: w.store,
+        metrics: w.metrics,
+        inspector: w.inspector,
+        clock: w.clock,
+        config: w.config,
+    }
+}
+
+/// The rollout's start, for service `name` of the cluster.
+fn started(name: &str) -> Value {
+    let e = rollout()[0].to_string();
+    serde_json::from_str(&e.replace("service/prod/web", &format!("service/prod/{name}"))).unwrap()
+}
+
+/// Messages `m-0`.. each starting a rollout of one of these services.
+fn starts(names: &[&str]) -> Vec<(String, String)> {
+    names
+        .iter()
+        .enumerate()
+        .map(|(n, name)| (format!("m-{n}"), started(name).to_string()))
+        .collect()
+}
+
+fn queued(messages: &[(String, String)]) -> Vec<QueuedEvent<'_>> {
+    messages
+        .iter()
+        .map(|(id, body)| QueuedEvent {
+            message_id: id,
+            body,
+        })
+        .collect()
+}
+
+/// The services whose start was published, each once, after the sweeper's tick.
+async fn published_starts(w: &TimedWorld) -> Vec<String> {
+    let config = SweepConfig {
+        max_services: 100,
+        watch_clusters: Vec::new(),
+    };
+    w.sweep(&config, "sweep-1").await.unwrap();
+    let mut started: Vec<String> = w
+        .notifier
+        .recorded
+        .published()
+        .iter()
+        .map(|a| {
+            assert_eq!(a.alert, AlertName::DeploymentStarted);
+            a.service.to_string()
+        })
+        .collect();
+    started.sort_unstable();
+    started
+}
+
+/// SNS answers each publish only after ten seconds while three services start
+/// rolling in one batch. The batch starts no service it could not finish before
+/// the function's timeout: it ends in time and hands back only the service it did
+/// not start (web and api are done and published); the handed-back message, sent
+/// again, publishes the last start. Each start is published once.
+#[tokio::test]
+async fn a_batch_hands_back_what_it_has_no_time_for_instead_of_being_cut_off() {
+    let w = timed_world(SLOW);
+    let messages = starts(&["web", "api", "jobs"]);
+    let batch = queued(&messages);
+    let start = w.clock.now();
+    let deadline = start.plus(FUNCTION_TIMEOUT);
+    let out = w.handle_batch_within(&batch, "req-1", deadline).await;
+    let ran = w.clock.now().since(start);
+    assert!(
+        w.clock.now() < deadline,
+        "the batch ran {} s; Lambda stops it at {} s",
+        ran.as_secs_f64(),
+        FUNCTION_TIMEOUT.as_secs_f64()
+    );
+    assert_eq!(out.failed, ["m-2"]);
+    assert_eq!(
+        (out.services, out.deferred, out.alerts_published),
+        (2, 1, 2)
+    );
+
+    let deadline = w.clock.now().plus(FUNCTION_TIMEOUT);
+    let retry = w.handle_batch_within(&batch[2..], "req-2", deadline).await;
+    assert!(retry.failed.is_empty(), "{retry:?}");
+    assert_eq!((retry.applied, retry.alerts_published), (1, 1));
+    assert_eq!(published_starts(&w).await, [API, JOBS, SVC]);
+}
+
+/// SNS hangs (every publish fails when the SDK's timeout runs out) while three
+/// services start rolling in one batch. The first service's publish finds it down;
+/// the later services leave their alerts in the outbox at once instead of waiting
+/// on SNS in turn, so the batch hands nothing back and holds the queue for no
+/// visibility timeout. Once SNS answers, the sweeper publishes each start once.
+#[tokio::test]
+async fn once_sns_failed_in_a_batch_later_services_leave_their_alerts_to_the_sweeper() {
+    let w = timed_world(HUNG);
+    let messages = starts(&["web", "api", "jobs"]);
+    let batch = queued(&messages);
+    let start = w.clock.now();
+    let out = w
+        .handle_batch_within(&batch, "req-1", start.plus(FUNCTION_TIMEOUT))
+        .await;
+    assert!(out.failed.is_empty(), "handed back: {:?}", out.failed);
+    assert_eq!((out.services, out.applied, out.unsettled), (3, 3, 3));
+    assert_eq!(w.notifier.recorded.attempts(), 1, "one publish tried");
+    assert_eq!(w.clock.now().since(start), SLOW_CALL);
+    for service in [SVC, API, JOBS] {
+        let rec = w.store.load(&ServiceArn::parse(service).unwrap()).await;
+        let waiting = rec.unwrap().unwrap().outbox.entries().len();
+        assert_eq!(waiting, 1, "{service}: its start waits, unclaimed");
+    }
+
+    w.notifier.mode.store(UP, Ordering::SeqCst);
+    assert_eq!(published_starts(&w).await, [API, JOBS, SVC]);
+}
+
+/// The table throttles the write that marks a batch's published start as sent
+/// (past the SDK's own retries), for half a second. The batch marks it again after
+/// a pause: the sweeper, once the publish's lease is over, finds nothing to send,
+/// and the start is published once, not a second time two minutes later.
+#[tokio::test]
+async fn a_throttled_mark_sent_is_written_again_instead_of_publishing_twice() {
+    let w = timed_world(THROTTLED_AFTER);
+    let messages = starts(&["web"]);
+    let out = w
+        .handle_batch_within(
+            &queued(&messages),
+            "req-1",
+            w.clock.now().plus(FUNCTION_TIMEOUT),
+        )
+        .await;
+    assert!(out.failed.is_empty(), "handed back: {:?}", out.failed);
+    assert_eq!((out.alerts_published, out.unsettled), (1, 0));
+    w.notifier.mode.store(UP, Ordering::SeqCst);
+    let rec = w.store.load(&ServiceArn::parse(SVC).unwrap()).await;
+    assert!(rec.unwrap().unwrap().outbox.entries().is_empty());
+
+    w.clock.set(
+        w.clock
+            .now()
+            .plus(w.config.lease)
+            .plus(Millis::from_secs(60)),
+    );
+    assert_eq!(published_starts(&w).await, [SVC]);
+}
+
+/// A handler deployed with a 10 s timeout (shorter than the margin a batch keeps
+/// for a hung call under the default 30 s): its quick batches are still taken
+/// whole, not one service per invocation with the rest handed back to wait a
+/// visibility timeout each.
+#[tokio::test]
+async fn a_short_function_timeout_still_takes_a_quick_batch_whole() {
+    let w = timed_world(UP);
+    let messages = starts(&["web", "api", "jobs"]);
+    let deadline = w.clock.now().plus(Millis::from_secs(10));
+    let out = w
+        .handle_batch_within(&queued(&messages), "req-1", deadline)
+        .await;
+    assert!(out.failed.is_empty(), "handed back: {:?}", out.failed);
+    assert_eq!((out.services, out.alerts_published), (3, 3));
+}
