@@ -31,3 +31,27 @@ fn make_walkthrough_prints_what_the_page_shows() {
     );
     assert_eq!(stdout.trim_end(), expected.trim_end());
 }
+
+/// The page promises that the walk-through needs Rust and `python3` only. `make
+/// walkthrough` asked for `make test`'s whole set-up, Chromium included: on a machine
+/// without it, `sudo apt-get install chromium` before anything ran, and on one without
+/// apt (macOS) "chromium did not install", exit 1. What make would run, without
+/// running it (`make -n`), must install no browser.
+#[test]
+fn make_walkthrough_installs_no_browser() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let out = Command::new("make")
+        .args(["-n", "--no-print-directory", "walkthrough"])
+        .current_dir(root)
+        .output()
+        .expect("running make -n");
+    let plan = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "make -n walkthrough failed:\n{plan}");
+    assert!(plan.contains("scripts/walkthrough.sh"), "{plan}");
+    for browser in ["chromium", "apt-get"] {
+        assert!(
+            !plan.contains(browser),
+            "make walkthrough would run {browser}:\n{plan}"
+        );
+    }
+}
