@@ -456,7 +456,10 @@ fn events_given_as_describe_services_are_refused_as_events() {
         let says: Vec<&str> = says.iter().map(String::as_str).collect();
         let out = run(&["replay", "--describe-services", file, &event], "");
         assert_one_line(&out, 1, &says);
-        assert!(out.stdout.is_empty(), "nothing replayed without the settings");
+        assert!(
+            out.stdout.is_empty(),
+            "nothing replayed without the settings"
+        );
         assert_one_line(&run(&["audit", "--describe-services", file], ""), 1, &says);
     }
 }
