@@ -11,8 +11,9 @@ demo:
 
 ## The deployed handler on this machine: a simulated rollout through the built
 ## bootstrap against the AWS emulator, then the alerts read back from a queue
-## subscribed to the topic (docs/running-locally.md). Needs python3 and Rust only.
-walkthrough: test-setup
+## subscribed to the topic (docs/running-locally.md). Needs python3 and Rust only:
+## the emulator's venv, not the rest of `make test`'s set-up (no browser).
+walkthrough: $(VENV)/.installed
 	@scripts/walkthrough.sh
 
 ## Everything CI checks, installing what the tests need (moto, checkov, ...). The Rust

@@ -12,7 +12,11 @@
 #    (a hook event's `resources` names the service deployment, and only in some
 #    of AWS's examples);
 #  - deployment state changes did not always (AWS's examples lack it), so they
-#    are matched on their service ARN, resources[0] = ...:service/CLUSTER/NAME.
+#    are matched on their service ARN, resources[0] = ...:service/CLUSTER/NAME,
+#    OR on detail.clusterArn: a service created before 2021 may keep its short
+#    ARN (...:service/NAME, no cluster in it), and the handler places it in the
+#    cluster its event names. Without a clusterArn such an event names no
+#    cluster, and the handler could not use it anyway.
 ################################################################################
 
 locals {
@@ -34,7 +38,10 @@ locals {
   # Both branches are JSON strings so that the conditional has one type.
   event_patterns = {
     "deployment-state-change" = !local.filter_clusters ? local.event_pattern_files["deployment-state-change"] : jsonencode(merge(local.deployment_pattern, {
-      resources = [for prefix in local.service_arn_prefixes : { prefix = prefix }]
+      "$or" = [
+        { resources = [for prefix in local.service_arn_prefixes : { prefix = prefix }] },
+        { detail = { clusterArn = var.cluster_arns } },
+      ]
     }))
     "hook-state-change" = !local.filter_clusters ? local.event_pattern_files["hook-state-change"] : jsonencode(merge(local.hook_pattern, {
       detail = { clusterArn = var.cluster_arns }

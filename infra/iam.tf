@@ -146,13 +146,12 @@ data "aws_iam_policy_document" "runtime" {
 data "aws_iam_policy_document" "rollout_state" {
   for_each = toset(local.rollout_functions)
 
+  # The calls the store makes: GetItem, Query, and conditional writes through
+  # TransactWriteItems, whose Put items are authorized as dynamodb:PutItem (no
+  # action of its own). Items expire by TTL; nothing deletes or updates in place.
   statement {
-    sid = "ReadWriteStateItems"
-    actions = [
-      "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem",
-      "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query",
-      "dynamodb:UpdateItem",
-    ]
+    sid       = "ReadWriteStateItems"
+    actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"]
     resources = [local.table_arn]
   }
 

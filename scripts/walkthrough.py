@@ -111,6 +111,13 @@ class RuntimeApi(ThreadingHTTPServer):
         self.posted = []
         self.cond = threading.Condition()
 
+    def handle_error(self, request, client_address):
+        # The function is stopped at the end while it waits for a next event, which
+        # resets its connection: no error of the walk-through's. Anything else is.
+        if isinstance(sys.exc_info()[1], ConnectionResetError):
+            return
+        super().handle_error(request, client_address)
+
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"

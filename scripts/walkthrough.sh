@@ -11,8 +11,12 @@ PY=.venv/bin/python
 #    deployment of demo-cluster/web that completes (what `rollout-watcher demo` shows
 #    first).
 cargo build --quiet -p ecs-event-handler -p rollout-watcher-cli
+#    Where cargo put them: target/debug, unless CARGO_TARGET_DIR or a cargo config
+#    (build.target-dir) moves the target directory.
+bin="$(cargo metadata --format-version 1 --no-deps |
+  $PY -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')/debug"
 mkdir -p target
-target/debug/rollout-watcher simulate --scenario success > target/walkthrough-events.jsonl
+"$bin/rollout-watcher" simulate --scenario success > target/walkthrough-events.jsonl
 
 # 2. The AWS emulator (moto) on a free loopback port, and the SDK pointed at it.
 #    Both region variables: boto3 and aws-cli v1 read AWS_DEFAULT_REGION, the Rust
@@ -31,7 +35,7 @@ $PY scripts/walkthrough.py setup
 
 # 4. The function, run as Lambda runs it (a local Runtime API hands it one event per
 #    invocation, as EventBridge does).
-$PY scripts/walkthrough.py invoke target/debug/ecs-event-handler target/walkthrough-events.jsonl
+$PY scripts/walkthrough.py invoke "$bin/ecs-event-handler" target/walkthrough-events.jsonl
 
 # 5. The alerts, as a subscriber receives them.
 $PY scripts/walkthrough.py alerts

@@ -123,12 +123,15 @@ pub enum AuditError {
     Runtime(#[source] io::Error),
 }
 
-/// Reads describe-services output for `replay --describe-services`: the audit's
-/// reading, and when that fails, the audit's checks name the field by its path or the
-/// line where the JSON breaks (the parser alone says neither). Unlike the audit, a file
-/// that describes no service is no error here: replay then follows events alone.
+/// Reads describe-services output for `replay --describe-services`: the audit's checks
+/// first, so that what is not describe-services output (events, another command's
+/// output) is refused as the audit refuses it, with the field by its path or the line
+/// where the JSON breaks (the parser alone says neither); then the audit's reading.
+/// Unlike the audit, a file that describes no service is no error here: replay then
+/// follows events alone.
 pub fn parse_for_replay(source: &str, text: &str) -> Result<Described, AuditError> {
-    parse_describe_services(source, text).map_err(|e| input::check(source, text).err().unwrap_or(e))
+    input::check_for_replay(source, text)?;
+    parse_describe_services(source, text)
 }
 
 /// Runs the subcommand: prints the report and returns the exit code (errors are

@@ -432,6 +432,38 @@ fn replay_names_the_field_or_line_of_bad_describe_services() {
     );
 }
 
+/// An events file given where the settings go (`replay --describe-services
+/// events.json events.json`, or `audit --describe-services` on what `simulate`
+/// writes) is refused as events, pointing to `replay`: replay took a single event
+/// for settings that describe no service and went on without them (no unsafe-config
+/// check, neutral step texts, exit 0), and JSON Lines read as "not JSON (trailing
+/// characters)" although every line was JSON.
+#[test]
+fn events_given_as_describe_services_are_refused_as_events() {
+    let dir = Scratch::new("user-errors", "events-as-services");
+    let event = sample("deployment-state-change-in-progress");
+    let one: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&event).unwrap()).unwrap();
+    let lines = dir.file("events.jsonl", &format!("{one}\n{one}\n"));
+    let array = dir.file("events.json", &format!("[{one}, {one}]"));
+    for file in [&event, &lines, &array] {
+        let says = [
+            format!("{file}: "),
+            "EventBridge event".to_owned(),
+            "not describe-services output".to_owned(),
+            format!("`rollout-watcher replay {file}` reads events"),
+        ];
+        let says: Vec<&str> = says.iter().map(String::as_str).collect();
+        let out = run(&["replay", "--describe-services", file, &event], "");
+        assert_one_line(&out, 1, &says);
+        assert!(
+            out.stdout.is_empty(),
+            "nothing replayed without the settings"
+        );
+        assert_one_line(&run(&["audit", "--describe-services", file], ""), 1, &says);
+    }
+}
+
 /// Files saved "UTF-8 with BOM" (Windows editors, PowerShell's `-Encoding utf8`)
 /// are read whole: the first event is replayed and the settings are used, where the
 /// mark made the first event a bad line and the describe-services file "not JSON".

@@ -996,6 +996,50 @@ fn cluster_and_service_arns_are_followed_like_names() {
     assert!(stdout.contains("(exit 0)"), "{stdout}");
 }
 
+/// A service created before 2021 keeps its short ARN (`service/NAME`, no cluster),
+/// and DescribeServices answers with it: the gate follows it in the cluster ECS
+/// names, where it used to stop at once with "not found ... (DescribeServices gave
+/// no ARN)", exit 1, for every pre-2021 service.
+#[test]
+fn a_pre_2021_service_with_a_short_arn_is_followed() {
+    let b = base();
+    let mut legacy = service(
+        vec![deployment(
+            D2,
+            "PRIMARY",
+            "COMPLETED",
+            "",
+            at(b, 0.0),
+            at(b, 30.0),
+        )],
+        1,
+    );
+    legacy["serviceArn"] = json!(format!(
+        "arn:aws:ecs:{}:{}:service/web",
+        ecs_endpoint::REGION,
+        ecs_endpoint::ACCOUNT
+    ));
+    let endpoint = ecs_endpoint::start(vec![phase(
+        legacy,
+        vec![task(
+            "new2",
+            D2,
+            "RUNNING",
+            "RUNNING",
+            2,
+            &[("createdAt", at(b, 2.0)), ("startedAt", at(b, 20.0))],
+        )],
+    )]);
+    let out = wait(&endpoint.url, &[]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(
+        stdout.contains(&format!("web (demo) · deployment {D2}")),
+        "{stdout}"
+    );
+    assert!(stdout.contains("(exit 0)"), "{stdout}");
+}
+
 /// ECS throttles ListTasks on every poll (many pipelines polling one account) while
 /// DescribeServices says the deployment completed: the gate passes on what it could
 /// read (exit 0), where the throttled task listing used to throw the whole reading

@@ -468,11 +468,16 @@ run "everything_on" {
   }
 
   assert {
-    condition = jsondecode(aws_cloudwatch_event_rule.this["deployment-state-change"].event_pattern).resources == [
-      { prefix = "arn:aws:ecs:eu-west-1:123456789012:service/main/" },
-      { prefix = "arn:aws:ecs:eu-west-1:999999999999:service/forwarded/" },
-    ]
-    error_message = "Deployment events must be filtered on the service ARN prefix."
+    condition = jsonencode(jsondecode(aws_cloudwatch_event_rule.this["deployment-state-change"].event_pattern)["$or"]) == jsonencode([
+      {
+        resources = [
+          { prefix = "arn:aws:ecs:eu-west-1:123456789012:service/main/" },
+          { prefix = "arn:aws:ecs:eu-west-1:999999999999:service/forwarded/" },
+        ]
+      },
+      { detail = { clusterArn = var.cluster_arns } },
+    ])
+    error_message = "Deployment events must be filtered on the service ARN prefix or, for a short service ARN (no cluster in it), on detail.clusterArn."
   }
 
   assert {

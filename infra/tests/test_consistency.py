@@ -309,6 +309,40 @@ def test_iam_statements_have_no_wildcard_action_and_justify_star_resources():
     assert not problems, "\n".join(problems)
 
 
+# What each DynamoDB SDK call needs in IAM. TransactWriteItems has no action of
+# its own: each item inside it is authorized as its single-item action
+# (DynamoDB Developer Guide, "Using IAM with DynamoDB transactions").
+DYNAMODB_CALL_ACTIONS = {
+    "get_item": "dynamodb:GetItem", "put_item": "dynamodb:PutItem", "update_item": "dynamodb:UpdateItem",
+    "delete_item": "dynamodb:DeleteItem", "query": "dynamodb:Query", "scan": "dynamodb:Scan",
+    "batch_get_item": "dynamodb:BatchGetItem", "batch_write_item": "dynamodb:BatchWriteItem",
+}
+DYNAMODB_TRANSACT_ACTIONS = {
+    "put": "dynamodb:PutItem", "update": "dynamodb:UpdateItem", "delete": "dynamodb:DeleteItem",
+    "condition_check": "dynamodb:ConditionCheckItem",
+}
+
+
+def test_state_table_actions_are_the_calls_the_functions_make():
+    """Least privilege on the state table: the handler's and sweeper's role may make
+    exactly the DynamoDB calls their store (adapters/dynamodb.rs, wired in
+    shared/src/lambda) makes; the CLI's history reader (dynamodb_history.rs) runs
+    with the user's own credentials (docs/history.md)."""
+    store = (REPO / "shared" / "src" / "adapters" / "dynamodb.rs").read_text()
+    needed = {DYNAMODB_CALL_ACTIONS[c] for c in re.findall(r"\.(\w+)\(\)\s*\n?\s*\.", store) if c in DYNAMODB_CALL_ACTIONS}
+    needed |= {DYNAMODB_TRANSACT_ACTIONS[c] for c in re.findall(r"TransactWriteItem::builder\(\)\s*\.(\w+)\(", store)}
+    assert {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"} <= needed, f"the store's calls were not found: {sorted(needed)}"
+    granted = {}
+    for _, name, statement in policy_statements():
+        if name == "aws_iam_policy_document.rollout_state":
+            for action in statement.get("actions", []):
+                if unquote(action).startswith("dynamodb:"):
+                    granted.setdefault(unquote(action), set()).add(unquote(statement.get("sid", "")))
+    assert set(granted) == needed, (
+        f"granted but never called: {sorted(set(granted) - needed)}; called but not granted: {sorted(needed - set(granted))}"
+    )
+
+
 def test_every_policy_comes_from_a_policy_document():
     """So that the IAM test above sees every statement the module writes."""
     for _, name, body in blocks("resource", all_tf_files()):

@@ -72,6 +72,9 @@ EXPECTED = {
     "noise-task-without-group.json": None,
     "noise-tasks-stopped-az-rebalancing.json": None,
     "watched-deployment-state-change-unknown-event-name.json": DEPLOYMENT,
+    # A service created before 2021 keeps its short ARN (service/NAME, no
+    # cluster) in `resources`; detail.clusterArn places it (the handler does so).
+    "watched-deployment-state-change-short-service-arn.json": DEPLOYMENT,
     "watched-hook-state-change-timed-out-without-resources.json": HOOK,
     "watched-service-action-configuration-failure.json": SERVICE_ACTION,
     "watched-service-action-deployment-failed.json": SERVICE_ACTION,
@@ -295,7 +298,7 @@ def with_cluster_filter(patterns: dict[str, str], cluster_arns: list[str]) -> di
     for name, text in patterns.items():
         pattern = json.loads(text)
         if name == DEPLOYMENT:
-            pattern["resources"] = [{"prefix": p} for p in prefixes]
+            pattern["$or"] = [{"resources": [{"prefix": p} for p in prefixes]}, {"detail": {"clusterArn": list(cluster_arns)}}]
         else:
             pattern["detail"] = {**pattern.get("detail", {}), "clusterArn": list(cluster_arns)}
         out[name] = json.dumps(pattern)
@@ -305,8 +308,9 @@ def with_cluster_filter(patterns: dict[str, str], cluster_arns: list[str]) -> di
 def test_cluster_filter_mirror_matches_events_tf():
     source = (INFRA / "events.tf").read_text()
     assert 'replace(arn, ":cluster/", ":service/")}/"' in source
-    assert "resources = [for prefix in local.service_arn_prefixes : { prefix = prefix }]" in source
-    assert source.count("{ clusterArn = var.cluster_arns }") == 3
+    assert "{ resources = [for prefix in local.service_arn_prefixes : { prefix = prefix }] }," in source
+    assert "{ detail = { clusterArn = var.cluster_arns } }," in source
+    assert source.count("{ clusterArn = var.cluster_arns }") == 4
 
 
 def test_cluster_filter_keeps_only_watched_clusters(clients):

@@ -66,12 +66,53 @@ const FAILURE: &[(&str, Kind)] = &[
 /// Checks that `text` (read from `source`, a file or `-`) is describe-services output
 /// with at least one service or failure in it.
 pub(super) fn check(source: &str, text: &str) -> Result<(), AuditError> {
+    check_shape(source, text, false)
+}
+
+/// [`check`] for `replay --describe-services`: describe-services output too, but one
+/// that describes no service is no error (replay then follows the events alone).
+pub(super) fn check_for_replay(source: &str, text: &str) -> Result<(), AuditError> {
+    check_shape(source, text, true)
+}
+
+/// What refuses EventBridge events, which the user meant for `replay`: `kind` is the
+/// first event's detail-type, `many` whether there are several.
+fn events(source: &str, kind: &str, many: bool) -> String {
+    let what = if many {
+        format!("EventBridge events (the first: {kind:?})")
+    } else {
+        format!("an EventBridge event ({kind:?})")
+    };
+    format!(
+        "{what}, not describe-services output; `rollout-watcher replay {source}` reads \
+         events; {EXPECTED}"
+    )
+}
+
+/// The detail-type of `value` when it is an EventBridge event.
+fn detail_type(value: &Value) -> Option<&str> {
+    let top = value.as_object()?;
+    top.get("detail-type")
+        .map(|kind| kind.as_str().unwrap_or("an event"))
+}
+
+fn check_shape(source: &str, text: &str, empty_is_fine: bool) -> Result<(), AuditError> {
     let refuse = |problem: String| AuditError::Input {
         source_name: source.to_owned(),
         problem,
     };
     if text.trim().is_empty() {
         return Err(refuse(format!("empty; {EXPECTED}")));
+    }
+    // Events one after another (JSON Lines, what `simulate` writes) are no single
+    // JSON value: say they are events rather than where the second one starts.
+    if serde_json::from_str::<Value>(text).is_err() {
+        let first = serde_json::Deserializer::from_str(text)
+            .into_iter::<Value>()
+            .next();
+        if let Some(kind) = first.and_then(Result::ok).as_ref().and_then(detail_type) {
+            return Err(refuse(events(source, kind, true)));
+        }
     }
     let value: Value = serde_json::from_str(text).map_err(|e| {
         let what = e.to_string();
@@ -92,7 +133,11 @@ pub(super) fn check(source: &str, text: &str) -> Result<(), AuditError> {
         )
     };
     match &value {
-        Value::Array(services) if services.is_empty() => Err(nothing()),
+        Value::Array(items) if items.first().and_then(detail_type).is_some() => {
+            let kind = items.first().and_then(detail_type).unwrap_or("an event");
+            Err(refuse(events(source, kind, items.len() > 1)))
+        }
+        Value::Array(services) if services.is_empty() && !empty_is_fine => Err(nothing()),
         Value::Array(services) => each(services, "", service).map_err(refuse),
         Value::Object(top) if top.contains_key("services") || top.contains_key("service") => {
             let services = match top.get("services") {
@@ -121,20 +166,14 @@ pub(super) fn check(source: &str, text: &str) -> Result<(), AuditError> {
             };
             each(failures, "failures", failure).map_err(refuse)?;
             let single = top.get("service").is_some_and(|s| !s.is_null());
-            if services.is_empty() && failures.is_empty() && !single {
+            if services.is_empty() && failures.is_empty() && !single && !empty_is_fine {
                 return Err(nothing());
             }
             Ok(())
         }
-        Value::Object(top) if top.contains_key("detail-type") => {
-            let kind = top
-                .get("detail-type")
-                .and_then(Value::as_str)
-                .unwrap_or("an event");
-            Err(refuse(format!(
-                "an EventBridge event ({kind:?}), not describe-services output; \
-                 `rollout-watcher replay {source}` reads events; {EXPECTED}"
-            )))
+        Value::Object(_) if detail_type(&value).is_some() => {
+            let kind = detail_type(&value).unwrap_or("an event");
+            Err(refuse(events(source, kind, false)))
         }
         Value::Object(top) => {
             let keys: Vec<&str> = top.keys().map(String::as_str).take(8).collect();

@@ -103,7 +103,11 @@ impl EcsSource for EcsReader {
         let config = s.deployment_configuration();
         let breaker = config.and_then(|c| c.deployment_circuit_breaker());
         Ok(ServiceView {
-            arn: s.service_arn().and_then(ServiceArn::parse),
+            // A service created before 2021 may keep its short ARN (no cluster in
+            // it): placed in the cluster ECS names, as the functions place it.
+            arn: s
+                .service_arn()
+                .and_then(|arn| ServiceArn::parse_in_cluster(arn, s.cluster_arn())),
             status: s.status().unwrap_or_default().to_owned(),
             desired: count(s.desired_count()),
             running: count(s.running_count()),
