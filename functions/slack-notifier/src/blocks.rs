@@ -203,12 +203,12 @@ fn seconds(s: f64) -> String {
     Millis(ms as i64).human()
 }
 
-fn section(text: &str) -> Value {
+pub(crate) fn section(text: &str) -> Value {
     json!({"type": "section", "text": mrkdwn(text, SECTION_MAX)})
 }
 
 /// A mrkdwn text object. `text` is already escaped; a too-long one is cut.
-fn mrkdwn(text: &str, max: usize) -> Value {
+pub(crate) fn mrkdwn(text: &str, max: usize) -> Value {
     let text = if text.chars().count() > max {
         let mut t: String = text.chars().take(max - 1).collect();
         // Never leave half an entity (`&am`) at the cut.

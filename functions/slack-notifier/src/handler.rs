@@ -3,7 +3,9 @@
 //! Calling contract: build one [`Notifier`] per sandbox (it caches the webhook URL
 //! and the HTTP connection pool) and call [`Notifier::handle`] per invocation. Each
 //! record's message is read back into the watcher's [`Alert`]
-//! ([`alert_from_body`]), filtered by severity and alert name, rendered and posted.
+//! ([`alert_from_body`]), filtered by severity and alert name, rendered and posted;
+//! a CloudWatch alarm notification (the module's alarms share the topic) is posted
+//! too ([`AlarmNotification`]).
 //! Any failure fails the invocation after every record was tried, so SNS redelivers
 //! it (and finally sends it to the dead-letter queue); a failed post also counts
 //! `AlertPublishFailures`, and a message that is not an alert counts
@@ -22,6 +24,7 @@ use serde::Serialize;
 use thiserror::Error;
 use tokio::time::Instant;
 
+use crate::alarm::{self, AlarmNotification};
 use crate::blocks;
 use crate::config::Config;
 use crate::emf::Emf;
@@ -50,7 +53,7 @@ pub enum HandlerError {
     /// Slack did not take the message.
     #[error("alert {dedup_key}: Slack delivery failed")]
     Post {
-        /// The alert's dedup key.
+        /// The alert's dedup key (for an alarm: its ARN, new state and time).
         dedup_key: String,
         /// Why.
         #[source]
@@ -113,15 +116,19 @@ impl<S: WebhookSource> Notifier<S> {
         let mut outcome = Outcome::default();
         let mut first_error = None;
         for record in &event.payload.records {
-            let result = match alert_from_body(&record.sns.message) {
+            let body = &record.sns.message;
+            let result = match alert_from_body(body) {
                 Ok(alert) => self.deliver(&alert, deadline, &mut outcome).await,
-                Err(source) => {
-                    self.metrics.put(MetricName::EventsRejected, 1.0);
-                    Err(HandlerError::Malformed {
-                        message_id: record.sns.message_id.clone(),
-                        source,
-                    })
-                }
+                Err(source) => match AlarmNotification::from_body(body) {
+                    Some(alarm) => self.deliver_alarm(&alarm, deadline, &mut outcome).await,
+                    None => {
+                        self.metrics.put(MetricName::EventsRejected, 1.0);
+                        Err(HandlerError::Malformed {
+                            message_id: record.sns.message_id.clone(),
+                            source,
+                        })
+                    }
+                },
             };
             if let Err(e) = result {
                 tracing::error!(error_type = e.error_type(), error = %error_chain(&e), "alert not delivered");
@@ -147,6 +154,45 @@ impl<S: WebhookSource> Notifier<S> {
             return Ok(());
         }
         let payload = blocks::message(alert, self.config.environment.as_deref()).to_string();
+        self.post(&alert.dedup_key, payload, deadline).await?;
+        tracing::info!(
+            alert = alert.alert.as_str(),
+            status = alert.status.as_str(),
+            service = %alert.service,
+            dedup_key = %alert.dedup_key,
+            "posted to Slack"
+        );
+        outcome.posted += 1;
+        Ok(())
+    }
+
+    async fn deliver_alarm(
+        &self,
+        alarm: &AlarmNotification,
+        deadline: Instant,
+        outcome: &mut Outcome,
+    ) -> Result<(), HandlerError> {
+        // An alarm is not an alert: only the severity filter can speak for it.
+        if !self.config.wants_severity(alarm.severity()) {
+            tracing::debug!(alarm = %alarm.alarm_name, state = %alarm.new_state_value, "filtered out");
+            outcome.filtered += 1;
+            return Ok(());
+        }
+        let payload = alarm::message(alarm, self.config.environment.as_deref()).to_string();
+        self.post(&alarm.key(), payload, deadline).await?;
+        tracing::info!(alarm = %alarm.alarm_name, state = %alarm.new_state_value, "posted to Slack");
+        outcome.posted += 1;
+        Ok(())
+    }
+
+    /// Posts one message; a failure is counted and, when Slack says the webhook is
+    /// gone, drops the cached URL.
+    async fn post(
+        &self,
+        key: &str,
+        payload: String,
+        deadline: Instant,
+    ) -> Result<(), HandlerError> {
         let url = match self.webhook.get().await {
             Ok(url) => url,
             Err(e) => {
@@ -156,15 +202,7 @@ impl<S: WebhookSource> Notifier<S> {
         };
         match self.slack.post(&url, Bytes::from(payload), deadline).await {
             Ok(done) => {
-                tracing::info!(
-                    alert = alert.alert.as_str(),
-                    status = alert.status.as_str(),
-                    service = %alert.service,
-                    dedup_key = %alert.dedup_key,
-                    attempts = done.attempts,
-                    "posted to Slack"
-                );
-                outcome.posted += 1;
+                tracing::debug!(key, attempts = done.attempts, "Slack accepted the message");
                 Ok(())
             }
             Err(source) => {
@@ -173,7 +211,7 @@ impl<S: WebhookSource> Notifier<S> {
                 }
                 self.metrics.put(MetricName::AlertPublishFailures, 1.0);
                 Err(HandlerError::Post {
-                    dedup_key: alert.dedup_key.clone(),
+                    dedup_key: key.to_owned(),
                     source,
                 })
             }

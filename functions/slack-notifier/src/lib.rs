@@ -13,10 +13,12 @@
 //! - `webhook`: the URL's secret store, its cache, and a type that never prints it.
 //! - `escape`: Slack mrkdwn escaping of event text.
 //! - `blocks`: an alert as a Block Kit message.
+//! - `alarm`: the module's CloudWatch alarms, which notify the same topic.
 //! - `post`: the HTTP post with retries inside the deadline.
 //! - `emf`: the function's own failure metric as EMF lines.
 //! - `handler`: one invocation.
 
+mod alarm;
 mod blocks;
 mod config;
 mod emf;
@@ -25,6 +27,7 @@ mod handler;
 mod post;
 mod webhook;
 
+pub use alarm::AlarmNotification;
 pub use blocks::{emoji, headline, message};
 pub use config::{
     ALERT_FILTER, Config, ConfigError, DEFAULT_NAMESPACE, ENVIRONMENT, METRICS_NAMESPACE,
