@@ -10,7 +10,8 @@
 //! it (and finally sends it to the dead-letter queue); a failed post also counts
 //! `AlertPublishFailures`, and a message that is not an alert counts
 //! `EventsRejected`. SNS gives a Lambda subscription one record per invocation, so a
-//! retry never re-posts another record's message.
+//! retry never re-posts another record's message; an alert whose dedup key this
+//! sandbox already posted is dropped as a repeat ([`Posted`]).
 
 use std::time::{Duration, SystemTime};
 
@@ -29,6 +30,7 @@ use crate::blocks;
 use crate::config::Config;
 use crate::emf::Emf;
 use crate::post::{PostError, SlackClient};
+use crate::seen::Posted;
 use crate::webhook::{CachedWebhook, SecretError, WebhookSource};
 
 /// Kept back from the Lambda deadline to return the error and flush the logs.
@@ -88,6 +90,8 @@ pub struct Outcome {
     pub posted: usize,
     /// Alerts left out by the filters.
     pub filtered: usize,
+    /// Alerts this sandbox had already posted (the same dedup key), not posted again.
+    pub repeats: usize,
 }
 
 /// The function's state across invocations.
@@ -97,6 +101,7 @@ pub struct Notifier<S> {
     webhook: CachedWebhook<S>,
     slack: SlackClient,
     metrics: Emf,
+    posted: Posted,
 }
 
 impl<S: WebhookSource> Notifier<S> {
@@ -107,6 +112,7 @@ impl<S: WebhookSource> Notifier<S> {
             webhook: CachedWebhook::new(source),
             slack,
             metrics,
+            posted: Posted::default(),
         }
     }
 
@@ -153,8 +159,14 @@ impl<S: WebhookSource> Notifier<S> {
             outcome.filtered += 1;
             return Ok(());
         }
+        if self.posted.contains(&alert.dedup_key) {
+            tracing::info!(dedup_key = %alert.dedup_key, "already posted: repeat dropped");
+            outcome.repeats += 1;
+            return Ok(());
+        }
         let payload = blocks::message(alert, self.config.environment.as_deref()).to_string();
         self.post(&alert.dedup_key, payload, deadline).await?;
+        self.posted.insert(&alert.dedup_key);
         tracing::info!(
             alert = alert.alert.as_str(),
             status = alert.status.as_str(),

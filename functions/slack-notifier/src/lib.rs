@@ -15,6 +15,7 @@
 //! - `blocks`: an alert as a Block Kit message.
 //! - `alarm`: the module's CloudWatch alarms, which notify the same topic.
 //! - `post`: the HTTP post with retries inside the deadline.
+//! - `seen`: the dedup keys this sandbox posted, to drop repeats.
 //! - `emf`: the function's own failure metric as EMF lines.
 //! - `handler`: one invocation.
 
@@ -25,6 +26,7 @@ mod emf;
 mod escape;
 mod handler;
 mod post;
+mod seen;
 mod webhook;
 
 pub use alarm::AlarmNotification;
@@ -39,6 +41,7 @@ pub use handler::{DEADLINE_MARGIN, HandlerError, Notifier, Outcome};
 pub use post::{Delivered, Failure, PostError, RetryPolicy, SlackClient};
 /// An error and its sources on one line (the library's one chain).
 pub use rollout_watcher::error_chain as chain;
+pub use seen::{Posted, REMEMBERED};
 pub use webhook::{
     AwsSecretStore, BoxError, CachedWebhook, SecretError, StaticWebhook, WebhookSource, WebhookUrl,
 };

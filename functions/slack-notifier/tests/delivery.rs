@@ -175,17 +175,22 @@ async fn the_secret_is_read_once_and_again_after_slack_says_the_webhook_is_gone(
         reads: reads.clone(),
     };
     let (notifier, _) = notifier_with(source, config(&[]), quick_retries(3));
-    let alert = common::alerts::health_check_failed;
+    // three different alerts: the same one again would be dropped as a repeat
+    let [first, second, third] = [
+        common::alerts::health_check_failed(),
+        common::alerts::task_failed_to_start(),
+        common::alerts::every_kind().remove(0),
+    ];
 
     notifier
-        .handle(invocation(&[alert()], Duration::from_secs(10)))
+        .handle(invocation(&[first], Duration::from_secs(10)))
         .await
         .unwrap();
     let gone = notifier
-        .handle(invocation(&[alert()], Duration::from_secs(10)))
+        .handle(invocation(&[second], Duration::from_secs(10)))
         .await;
     notifier
-        .handle(invocation(&[alert()], Duration::from_secs(10)))
+        .handle(invocation(&[third], Duration::from_secs(10)))
         .await
         .unwrap();
 
