@@ -16,7 +16,7 @@ use rollout_watcher::core::Severity;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::blocks::{mrkdwn, section};
+use crate::blocks::{cut, mrkdwn, section};
 use crate::escape::{escape, escape_within};
 
 /// The fields of CloudWatch's SNS notification that a person needs.
@@ -149,6 +149,31 @@ pub(crate) fn message(alarm: &AlarmNotification, environment: Option<&str>) -> V
         "unfurl_links": false,
         "unfurl_media": false,
     })
+}
+
+/// The alarm as one mrkdwn text, for when Slack refuses the layout.
+pub(crate) fn text_only(alarm: &AlarmNotification, environment: Option<&str>) -> Value {
+    let env = environment.map(|e| format!("[{e}] ")).unwrap_or_default();
+    let mut lines = vec![
+        format!(
+            "*{}*",
+            escape(&format!(
+                "{env}{}: {} → {}",
+                alarm.alarm_name,
+                alarm.old_state_value.as_deref().unwrap_or("?"),
+                alarm.new_state_value
+            ))
+        ),
+        escape(
+            alarm
+                .new_state_reason
+                .as_deref()
+                .unwrap_or("CloudWatch gave no reason"),
+        )
+        .into_owned(),
+    ];
+    lines.extend(console_link(alarm));
+    json!({"text": cut(&lines.join("\n"), 3900), "unfurl_links": false, "unfurl_media": false})
 }
 
 /// `<https://REGION.console.aws.amazon.com/cloudwatch/…#alarmsV2:alarm/NAME|…>`, the

@@ -164,8 +164,10 @@ impl<S: WebhookSource> Notifier<S> {
             outcome.repeats += 1;
             return Ok(());
         }
-        let payload = blocks::message(alert, self.config.environment.as_deref()).to_string();
-        self.post(&alert.dedup_key, payload, deadline).await?;
+        let env = self.config.environment.as_deref();
+        let payload = blocks::message(alert, env).to_string();
+        let text = || blocks::text_only(alert, env).to_string();
+        self.post(&alert.dedup_key, payload, text, deadline).await?;
         self.posted.insert(&alert.dedup_key);
         tracing::info!(
             alert = alert.alert.as_str(),
@@ -190,19 +192,23 @@ impl<S: WebhookSource> Notifier<S> {
             outcome.filtered += 1;
             return Ok(());
         }
-        let payload = alarm::message(alarm, self.config.environment.as_deref()).to_string();
-        self.post(&alarm.key(), payload, deadline).await?;
+        let env = self.config.environment.as_deref();
+        let payload = alarm::message(alarm, env).to_string();
+        let text = || alarm::text_only(alarm, env).to_string();
+        self.post(&alarm.key(), payload, text, deadline).await?;
         tracing::info!(alarm = %alarm.alarm_name, state = %alarm.new_state_value, "posted to Slack");
         outcome.posted += 1;
         Ok(())
     }
 
-    /// Posts one message; a failure is counted and, when Slack says the webhook is
-    /// gone, drops the cached URL.
+    /// Posts one message; when Slack refuses its layout, posts `text_only()` instead
+    /// (a page in plain text beats a page in the dead-letter queue). A failure is
+    /// counted and, when Slack says the webhook is gone, drops the cached URL.
     async fn post(
         &self,
         key: &str,
         payload: String,
+        text_only: impl FnOnce() -> String,
         deadline: Instant,
     ) -> Result<(), HandlerError> {
         let url = match self.webhook.get().await {
@@ -212,7 +218,17 @@ impl<S: WebhookSource> Notifier<S> {
                 return Err(e.into());
             }
         };
-        match self.slack.post(&url, Bytes::from(payload), deadline).await {
+        let mut result = self.slack.post(&url, Bytes::from(payload), deadline).await;
+        if let Err(e) = &result
+            && e.layout_refused()
+        {
+            tracing::error!(key, error = %error_chain(e), "Slack refused the layout; posting the alert as text");
+            result = self
+                .slack
+                .post(&url, Bytes::from(text_only()), deadline)
+                .await;
+        }
+        match result {
             Ok(done) => {
                 tracing::debug!(key, attempts = done.attempts, "Slack accepted the message");
                 Ok(())

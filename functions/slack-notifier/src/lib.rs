@@ -30,7 +30,7 @@ mod seen;
 mod webhook;
 
 pub use alarm::AlarmNotification;
-pub use blocks::{emoji, headline, message};
+pub use blocks::{emoji, headline, message, text_only};
 pub use config::{
     ALERT_FILTER, Config, ConfigError, DEFAULT_NAMESPACE, ENVIRONMENT, METRICS_NAMESPACE,
     SEVERITY_FILTER, SLACK_WEBHOOK_SECRET_ARN, SecretRef,

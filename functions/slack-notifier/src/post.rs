@@ -103,6 +103,16 @@ pub enum PostError {
 }
 
 impl PostError {
+    /// Whether Slack refused the message's blocks (`invalid_blocks`,
+    /// `invalid_blocks_format`) rather than the message: the same alert as text
+    /// can still go through.
+    pub fn layout_refused(&self) -> bool {
+        matches!(
+            self,
+            Self::Rejected(Failure::Status { status: 400, body }) if body.trim().starts_with("invalid_blocks")
+        )
+    }
+
     /// Whether Slack says the webhook itself is gone (revoked, rotated, channel
     /// deleted): then the cached URL is stale.
     pub fn webhook_gone(&self) -> bool {
