@@ -6,8 +6,10 @@
 //! ([`alert_from_body`]), filtered by severity and alert name, rendered and posted;
 //! a CloudWatch alarm notification (the module's alarms share the topic) is posted
 //! too ([`AlarmNotification`]).
-//! Any failure fails the invocation after every record was tried, so SNS redelivers
-//! it (and finally sends it to the dead-letter queue); a failed post also counts
+//! Any failure fails the invocation after every record was tried. SNS invokes the
+//! function asynchronously, so Lambda retries a failed invocation twice (about one,
+//! then two minutes later) and then sends it to the function's on-failure
+//! destination (the module's dead-letter queue); a failed post also counts
 //! `AlertPublishFailures`, and a message that is not an alert counts
 //! `EventsRejected`. SNS gives a Lambda subscription one record per invocation, so a
 //! retry never re-posts another record's message; an alert whose dedup key this
