@@ -44,7 +44,7 @@ pub fn subject(alert: &Alert, environment: Option<&str>) -> String {
     let place = format!(" ({} {})", alert.service.account(), alert.service.region());
     let fits = |s: &str| s.chars().count() <= SUBJECT_MAX;
     let line = format!("{env}{}", alert.title);
-    let headline = alert.alert.headline(alert.status == AlertStatus::Resolved);
+    let headline = alert.headline();
     let label = alert.label();
     let short = format!("{env}[{label}] {}: {headline}", alert.service_name);
     for candidate in [format!("{line}{place}"), line, format!("{short}{place}")] {

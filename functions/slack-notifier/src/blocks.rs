@@ -40,7 +40,7 @@ pub fn emoji(alert: &Alert) -> &'static str {
 
 /// What happened, in a few words (the policy's headline for the alert kind).
 pub fn headline(alert: &Alert) -> &'static str {
-    alert.alert.headline(alert.status == AlertStatus::Resolved)
+    alert.headline()
 }
 
 /// The whole message: `text` (the notification's fallback) and `blocks`.

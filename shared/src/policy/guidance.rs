@@ -12,6 +12,19 @@ impl Alert {
     pub const fn label(&self) -> &'static str {
         label(self.status, self.severity)
     }
+
+    /// What happened, in a few words: the kind's headline, except for a zero-running
+    /// page closed by a desired count of 0, where nothing serves "again".
+    pub fn headline(&self) -> &'static str {
+        let resolved = self.status == AlertStatus::Resolved;
+        if resolved
+            && self.alert == AlertName::ZeroRunningTasks
+            && self.details.desired_count == Some(0)
+        {
+            return "desired count 0: nothing to serve";
+        }
+        self.alert.headline(resolved)
+    }
 }
 
 /// See [`Alert::label`].
