@@ -75,3 +75,38 @@ async fn other_refusals_do_not_fall_back() {
     assert_eq!(slack.received().len(), 1);
     assert_eq!(metrics.values("AlertPublishFailures"), [1.0]);
 }
+
+/// The same for a CloudWatch alarm on the topic: its layout refused, the alarm
+/// arrives as text with its name, state change, reason and link.
+#[tokio::test]
+async fn a_refused_alarm_layout_falls_back_to_text() {
+    let slack = FakeSlack::start(vec![Reply::status(400, "invalid_blocks_format")]).await;
+    let (notifier, _) = notifier(&slack.url, config(&[]), quick_retries(3));
+    let alarm = serde_json::json!({
+        "AlarmName": "rw-event-queue-behind",
+        "NewStateValue": "ALARM",
+        "OldStateValue": "OK",
+        "NewStateReason": "Threshold Crossed: 1 datapoint [912.0] was > 600.0",
+        "AlarmArn": "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:rw-event-queue-behind"
+    })
+    .to_string();
+
+    let outcome = notifier
+        .handle(common::raw_invocation(&[alarm], Duration::from_secs(10)))
+        .await
+        .unwrap();
+
+    assert_eq!(outcome.posted, 1);
+    let received = slack.received();
+    assert_eq!(received.len(), 2);
+    let text = received[1].body["text"].as_str().unwrap();
+    assert!(
+        text.starts_with("*rw-event-queue-behind: OK → ALARM*"),
+        "{text}"
+    );
+    assert!(text.contains("was &gt; 600.0"), "{text}");
+    assert!(
+        text.contains("#alarmsV2:alarm/rw-event-queue-behind|Open the alarm in CloudWatch>"),
+        "{text}"
+    );
+}
