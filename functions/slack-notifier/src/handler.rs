@@ -92,7 +92,8 @@ pub struct Outcome {
     pub posted: usize,
     /// Alerts left out by the filters.
     pub filtered: usize,
-    /// Alerts this sandbox had already posted (the same dedup key), not posted again.
+    /// Alerts (or alarm notifications) this sandbox had already posted (the same
+    /// key), not posted again.
     pub repeats: usize,
 }
 
@@ -194,10 +195,17 @@ impl<S: WebhookSource> Notifier<S> {
             outcome.filtered += 1;
             return Ok(());
         }
+        let key = alarm.key();
+        if self.posted.contains(&key) {
+            tracing::info!(key, "already posted: repeat dropped");
+            outcome.repeats += 1;
+            return Ok(());
+        }
         let env = self.config.environment.as_deref();
         let payload = alarm::message(alarm, env).to_string();
         let text = || alarm::text_only(alarm, env).to_string();
-        self.post(&alarm.key(), payload, text, deadline).await?;
+        self.post(&key, payload, text, deadline).await?;
+        self.posted.insert(&key);
         tracing::info!(alarm = %alarm.alarm_name, state = %alarm.new_state_value, "posted to Slack");
         outcome.posted += 1;
         Ok(())

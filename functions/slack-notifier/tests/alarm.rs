@@ -157,3 +157,29 @@ async fn the_severity_filter_treats_a_firing_alarm_as_critical() {
     assert_eq!((cleared.posted, cleared.filtered), (0, 1));
     assert_eq!(slack.received().len(), 1);
 }
+
+/// CloudWatch's notification delivered twice (SNS delivers at least once): one
+/// message in the channel.
+#[tokio::test]
+async fn a_repeated_alarm_notification_is_posted_once() {
+    let slack = FakeSlack::start(vec![]).await;
+    let (notifier, _) = notifier(&slack.url, config(&[]), quick_retries(3));
+    let message = alarm_message(
+        "rw-web-deployment-failed",
+        "OK",
+        "ALARM",
+        "Threshold Crossed",
+    );
+
+    for _ in 0..2 {
+        notifier
+            .handle(raw_invocation(
+                std::slice::from_ref(&message),
+                Duration::from_secs(10),
+            ))
+            .await
+            .unwrap();
+    }
+
+    assert_eq!(slack.received().len(), 1);
+}
