@@ -13,7 +13,7 @@
 //! size limits (header 150, field 2000, section 3000 characters, 10 fields) are kept,
 //! because Slack rejects the whole message when one part is too long.
 
-use rollout_watcher::core::{Alert, AlertStatus, Severity};
+use rollout_watcher::core::{Alert, AlertName, AlertStatus, Severity};
 use rollout_watcher::message::when;
 use rollout_watcher::model::{Millis, task_id};
 use rollout_watcher::policy::task_console_url;
@@ -117,6 +117,10 @@ fn fields(alert: &Alert, environment: Option<&str>) -> Vec<Value> {
     }
     match (d.failures, d.threshold) {
         (Some(n), Some(t)) => f.push(("Circuit breaker", format!("{n} of {t} failed tasks"))),
+        // A crash loop's count is crashes of any task, not a rollout's failures.
+        (Some(n), None) if alert.alert == AlertName::CrashLoop => {
+            f.push(("Crashes", n.to_string()));
+        }
         (Some(n), None) => f.push(("Failed tasks", n.to_string())),
         _ => {}
     }
