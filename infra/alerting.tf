@@ -112,6 +112,18 @@ locals {
     for attribute, values in { severity = var.slack_notifier.severities, alert = var.slack_notifier.alerts } :
     attribute => values if length(values) > 0
   }
+
+  # The module's CloudWatch alarms notify this topic too, and CloudWatch sets no
+  # message attributes: SNS drops a message that lacks an attribute the policy
+  # names, so a bare filter on `severity` would never deliver an alarm (the
+  # default email filter included). Every watcher alert carries `alert`, so the
+  # second branch admits exactly the messages that are not alerts: the alarms.
+  alarms_pass = { alert = [{ exists = false }] }
+
+  subscription_filter_policies = {
+    for key, f in local.subscription_filters : key => length(f) == 0 ? null : jsonencode({ "$or" = [f, local.alarms_pass] })
+  }
+  slack_notifier_filter_policy = length(local.slack_notifier_filter) == 0 ? null : jsonencode({ "$or" = [local.slack_notifier_filter, local.alarms_pass] })
 }
 
 resource "aws_sns_topic_subscription" "this" {
@@ -122,8 +134,8 @@ resource "aws_sns_topic_subscription" "this" {
   endpoint             = each.value.endpoint
   raw_message_delivery = each.value.raw_message_delivery
 
-  filter_policy       = length(local.subscription_filters[each.key]) == 0 ? null : jsonencode(local.subscription_filters[each.key])
-  filter_policy_scope = length(local.subscription_filters[each.key]) == 0 ? null : "MessageAttributes"
+  filter_policy       = local.subscription_filter_policies[each.key]
+  filter_policy_scope = local.subscription_filter_policies[each.key] == null ? null : "MessageAttributes"
 
   # Email cannot be redriven; the others keep undeliverable alerts.
   redrive_policy = contains(["sqs", "https", "lambda"], each.value.protocol) ? jsonencode({
@@ -161,9 +173,10 @@ resource "aws_sns_topic_subscription" "slack_notifier" {
   endpoint  = aws_lambda_function.this["slack-notifier"].arn
 
   # The same filter the function applies (SEVERITY_FILTER, ALERT_FILTER), here
-  # so that filtered-out alerts do not cost an invocation.
-  filter_policy       = length(local.slack_notifier_filter) == 0 ? null : jsonencode(local.slack_notifier_filter)
-  filter_policy_scope = length(local.slack_notifier_filter) == 0 ? null : "MessageAttributes"
+  # so that filtered-out alerts do not cost an invocation; the alarms pass (the
+  # function posts them, ALARM as critical, OK as info).
+  filter_policy       = local.slack_notifier_filter_policy
+  filter_policy_scope = local.slack_notifier_filter_policy == null ? null : "MessageAttributes"
 
   redrive_policy = jsonencode({
     deadLetterTargetArn = aws_sqs_queue.delivery_dlq[0].arn

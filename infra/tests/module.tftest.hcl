@@ -453,18 +453,18 @@ run "everything_on" {
   }
 
   assert {
-    condition     = jsondecode(aws_sns_topic_subscription.this["incidents"].filter_policy) == { severity = ["critical"], status = ["firing"] }
-    error_message = "Subscription filters must become a filter policy on severity and status."
+    condition     = jsondecode(aws_sns_topic_subscription.this["incidents"].filter_policy) == { "$or" = [{ severity = ["critical"], status = ["firing"] }, { alert = [{ exists = false }] }] }
+    error_message = "Subscription filters must become a filter policy on severity and status that lets the alarms (no attributes) through (test_alert_filters.py)."
   }
 
   assert {
-    condition     = jsondecode(aws_sns_topic_subscription.this["email:oncall@example.com"].filter_policy) == { severity = ["warning", "critical"] }
-    error_message = "Email subscriptions get email_severities."
+    condition     = jsondecode(aws_sns_topic_subscription.this["email:oncall@example.com"].filter_policy) == { "$or" = [{ severity = ["warning", "critical"] }, { alert = [{ exists = false }] }] }
+    error_message = "Email subscriptions get email_severities, and the alarms."
   }
 
   assert {
-    condition     = jsondecode(aws_sns_topic_subscription.slack_notifier[0].filter_policy) == { severity = ["warning", "critical"] }
-    error_message = "The notifier's subscription filters like the notifier."
+    condition     = jsondecode(aws_sns_topic_subscription.slack_notifier[0].filter_policy) == { "$or" = [{ severity = ["warning", "critical"] }, { alert = [{ exists = false }] }] }
+    error_message = "The notifier's subscription filters like the notifier, and lets the alarms through."
   }
 
   assert {

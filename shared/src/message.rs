@@ -33,18 +33,35 @@ pub enum MessageError {
 
 /// The subject line: severity, service, what happened (and the environment), then
 /// the account and region when they fit in SNS's 99 characters.
+///
+/// Titles end in what happened ("deployment ecs-svc/… (web:42) failed"), so cutting
+/// one at 99 characters would cut exactly that, and a long service name would make
+/// a start and a failure read the same in a mailbox. When the title does not fit,
+/// the subject falls back to the alert's headline ("deployment failed"), and when
+/// even that does not, the service name is cut, never the severity or the headline.
 pub fn subject(alert: &Alert, environment: Option<&str>) -> String {
     let env = environment.map(|e| format!("[{e}] ")).unwrap_or_default();
+    let place = format!(" ({} {})", alert.service.account(), alert.service.region());
+    let fits = |s: &str| s.chars().count() <= SUBJECT_MAX;
     let line = format!("{env}{}", alert.title);
-    let with_place = format!(
-        "{line} ({} {})",
-        alert.service.account(),
-        alert.service.region()
-    );
-    if with_place.chars().count() <= SUBJECT_MAX {
-        with_place
-    } else {
-        truncate(&line, SUBJECT_MAX)
+    let headline = alert.headline();
+    let label = alert.label();
+    let short = format!("{env}[{label}] {}: {headline}", alert.service_name);
+    for candidate in [format!("{line}{place}"), line, format!("{short}{place}")] {
+        if fits(&candidate) {
+            return candidate;
+        }
+    }
+    if fits(&short) {
+        return short;
+    }
+    let fixed = format!("{env}[{label}] : {headline}").chars().count();
+    match SUBJECT_MAX.checked_sub(fixed) {
+        Some(room) if room >= 8 => format!(
+            "{env}[{label}] {}: {headline}",
+            truncate(&alert.service_name, room)
+        ),
+        _ => truncate(&short, SUBJECT_MAX),
     }
 }
 
@@ -174,11 +191,13 @@ fn next_steps(alert: &Alert) -> Vec<&'static str> {
     alert.alert.next_steps()
 }
 
+/// Cuts to `max` characters, ending in `...` (ASCII: SNS wants an ASCII subject, and
+/// `…` would grow to three characters there and push the end out).
 fn truncate(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
         return text.to_owned();
     }
-    let mut s: String = text.chars().take(max - 1).collect();
-    s.push('…');
+    let mut s: String = text.chars().take(max.saturating_sub(3)).collect();
+    s.push_str("...");
     s
 }

@@ -629,25 +629,29 @@ async fn notifier_run(bin: &Path) -> anyhow::Result<Value> {
         .send()
         .await?;
     let arn = secret.arn().unwrap_or_default().to_owned();
-    // Alerts as the handler publishes them: the bodies of a rollback's alerts.
+    // Alerts as the handler publishes them: a rollback's alerts.
     let mut replay = rollout_watcher::replay::Replay::default();
     let mut alerts = Vec::new();
     for e in simulate(&Params::defaults(Scenario::HealthCheckRollback))?.events {
         for fx in replay.apply_json(&e.to_string())?.items {
             if let rollout_watcher::core::Effect::Alert(a) = fx {
-                alerts.push(rollout_watcher::message::body(&a, Some("bench")).to_string());
+                alerts.push(*a);
             }
         }
     }
     let events: Vec<Value> = (0..EVENTS)
         .map(|i| {
+            // Each event a new dedup key: the notifier drops a key it already posted.
+            let mut alert = alerts[i % alerts.len()].clone();
+            alert.dedup_key = format!("{}|bench-{i}", alert.dedup_key);
+            let body = rollout_watcher::message::body(&alert, Some("bench")).to_string();
             json!({"Records": [{
                 "EventSource": "aws:sns", "EventVersion": "1.0",
                 "EventSubscriptionArn": "arn:aws:sns:eu-west-1:123456789012:rollout-watcher-alerts:1",
                 "Sns": {
                     "Type": "Notification", "MessageId": format!("m-{i}"),
                     "TopicArn": "arn:aws:sns:eu-west-1:123456789012:rollout-watcher-alerts",
-                    "Subject": "rollout-watcher", "Message": alerts[i % alerts.len()],
+                    "Subject": "rollout-watcher", "Message": body,
                     "Timestamp": "2026-03-02T10:15:02.000Z", "SignatureVersion": "1",
                     "Signature": "EXAMPLE", "SigningCertUrl": "https://example.com/c.pem",
                     "UnsubscribeUrl": "https://example.com/u", "MessageAttributes": {}

@@ -218,8 +218,8 @@ async fn no_log_line_carries_the_webhook_url_or_a_secret() {
     let messages = stack.messages().await.unwrap();
     assert!(messages.len() >= 5, "{} alerts", messages.len());
 
-    // when: every alert through the Slack notifier, then one more after the
-    // webhook is gone
+    // when: every alert but the last through the Slack notifier, then the last
+    // after the webhook is gone (a new alert: a repeat would not be posted)
     let api = RuntimeApi::start().await.unwrap();
     let notifier = spawn(
         "slack-notifier",
@@ -230,11 +230,12 @@ async fn no_log_line_carries_the_webhook_url_or_a_secret() {
             ("ENVIRONMENT", "test"),
         ],
     );
-    for (i, m) in messages.iter().enumerate() {
+    let (last, before) = messages.split_last().unwrap();
+    for (i, m) in before.iter().enumerate() {
         api.invoke(&format!("s-{i}"), sns_event(m, i)).await;
     }
     let posted = api
-        .wait_posted(messages.len(), Duration::from_secs(120))
+        .wait_posted(before.len(), Duration::from_secs(120))
         .await
         .unwrap();
     assert!(
@@ -242,10 +243,9 @@ async fn no_log_line_carries_the_webhook_url_or_a_secret() {
         "{posted:?}"
     );
     slack.gone.store(true, std::sync::atomic::Ordering::SeqCst);
-    api.invoke("s-gone", sns_event(&messages[0], messages.len()))
-        .await;
+    api.invoke("s-gone", sns_event(last, before.len())).await;
     let posted = api
-        .wait_posted(messages.len() + 1, Duration::from_secs(120))
+        .wait_posted(messages.len(), Duration::from_secs(120))
         .await
         .unwrap();
     let Some(Posted::Error(_, err)) = posted.last() else {
@@ -255,7 +255,7 @@ async fn no_log_line_carries_the_webhook_url_or_a_secret() {
 
     // then: the URL was used, and no log line carries it or the keys
     let paths = slack.paths.lock().unwrap().clone();
-    assert!(paths.len() > messages.len(), "{} posts", paths.len());
+    assert!(paths.len() > before.len(), "{} posts", paths.len());
     assert!(paths.iter().all(|p| p.ends_with(TOKEN)));
     let mut secrets = vec![url.clone(), TOKEN.to_owned(), AWS_SECRET.to_owned()];
     secrets.extend(TOKEN.split('/').map(str::to_owned));

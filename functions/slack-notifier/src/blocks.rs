@@ -13,7 +13,7 @@
 //! size limits (header 150, field 2000, section 3000 characters, 10 fields) are kept,
 //! because Slack rejects the whole message when one part is too long.
 
-use rollout_watcher::core::{Alert, AlertStatus, Severity};
+use rollout_watcher::core::{Alert, AlertName, AlertStatus, Severity};
 use rollout_watcher::message::when;
 use rollout_watcher::model::{Millis, task_id};
 use rollout_watcher::policy::task_console_url;
@@ -25,6 +25,8 @@ const HEADER_MAX: usize = 150;
 const FIELD_MAX: usize = 2000;
 const SECTION_MAX: usize = 3000;
 const FIELDS_MAX: usize = 10;
+/// Slack truncates a message's `text` past 40,000 characters and advises 4,000.
+const TEXT_MAX: usize = 3900;
 
 /// The emoji that leads the header: how loud, at a glance.
 pub fn emoji(alert: &Alert) -> &'static str {
@@ -38,7 +40,7 @@ pub fn emoji(alert: &Alert) -> &'static str {
 
 /// What happened, in a few words (the policy's headline for the alert kind).
 pub fn headline(alert: &Alert) -> &'static str {
-    alert.alert.headline(alert.status == AlertStatus::Resolved)
+    alert.headline()
 }
 
 /// The whole message: `text` (the notification's fallback) and `blocks`.
@@ -115,6 +117,10 @@ fn fields(alert: &Alert, environment: Option<&str>) -> Vec<Value> {
     }
     match (d.failures, d.threshold) {
         (Some(n), Some(t)) => f.push(("Circuit breaker", format!("{n} of {t} failed tasks"))),
+        // A crash loop's count is crashes of any task, not a rollout's failures.
+        (Some(n), None) if alert.alert == AlertName::CrashLoop => {
+            f.push(("Crashes", n.to_string()));
+        }
         (Some(n), None) => f.push(("Failed tasks", n.to_string())),
         _ => {}
     }
@@ -203,22 +209,69 @@ fn seconds(s: f64) -> String {
     Millis(ms as i64).human()
 }
 
-fn section(text: &str) -> Value {
+pub(crate) fn section(text: &str) -> Value {
     json!({"type": "section", "text": mrkdwn(text, SECTION_MAX)})
 }
 
 /// A mrkdwn text object. `text` is already escaped; a too-long one is cut.
-fn mrkdwn(text: &str, max: usize) -> Value {
-    let text = if text.chars().count() > max {
-        let mut t: String = text.chars().take(max - 1).collect();
-        // Never leave half an entity (`&am`) at the cut.
-        if let Some(amp) = t.rfind('&').filter(|i| !t[*i..].contains(';')) {
-            t.truncate(amp);
-        }
-        t.push('…');
-        t
-    } else {
-        text.to_owned()
-    };
-    json!({"type": "mrkdwn", "text": text, "verbatim": true})
+pub(crate) fn mrkdwn(text: &str, max: usize) -> Value {
+    json!({"type": "mrkdwn", "text": cut(text, max), "verbatim": true})
+}
+
+/// Cuts escaped text to `max` characters, never inside an entity.
+pub(crate) fn cut(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let mut t: String = text.chars().take(max.saturating_sub(1)).collect();
+    // Never leave half an entity (`&am`) at the cut.
+    if let Some(amp) = t.rfind('&').filter(|i| !t[*i..].contains(';')) {
+        t.truncate(amp);
+    }
+    t.push('…');
+    t
+}
+
+/// The alert as one mrkdwn text with no blocks: what is posted when Slack refuses
+/// the layout (`invalid_blocks`), so the page still arrives with its facts and link.
+pub fn text_only(alert: &Alert, environment: Option<&str>) -> Value {
+    let env = environment.map(|e| format!("[{e}] ")).unwrap_or_default();
+    let code = |s: &str| format!("`{}`", escape(s));
+    let d = &alert.details;
+    let mut lines = vec![
+        format!(
+            "*{}*",
+            escape(&format!(
+                "{} {env}{}: {}",
+                emoji(alert),
+                alert.service_name,
+                headline(alert)
+            ))
+        ),
+        escape(&alert.summary).into_owned(),
+        format!(
+            "*Service:* {} · *Cluster:* {}",
+            code(&alert.service_name),
+            code(&alert.cluster)
+        ),
+        format!(
+            "*Account:* {} · *Region:* {} · *When:* {}",
+            code(alert.service.account()),
+            code(alert.service.region()),
+            when(alert)
+        ),
+    ];
+    if let Some(id) = &alert.deployment_id {
+        lines.push(format!("*Deployment:* {}", code(id.as_str())));
+    }
+    if let Some(t) = &d.task_definition {
+        lines.push(format!("*Task definition:* {}", code(t)));
+    }
+    lines.extend(evidence(alert));
+    lines.push(links(alert).join("  ·  "));
+    json!({
+        "text": cut(&lines.join("\n"), TEXT_MAX),
+        "unfurl_links": false,
+        "unfurl_media": false,
+    })
 }

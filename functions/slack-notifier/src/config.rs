@@ -172,10 +172,14 @@ impl Config {
 
     /// Whether an alert of this name and severity is posted.
     pub fn wants(&self, alert: AlertName, severity: Severity) -> bool {
+        self.wants_severity(severity) && self.alerts.as_ref().is_none_or(|a| a.contains(&alert))
+    }
+
+    /// Whether the severity filter lets this severity through.
+    pub fn wants_severity(&self, severity: Severity) -> bool {
         self.severities
             .as_ref()
             .is_none_or(|s| s.contains(&severity))
-            && self.alerts.as_ref().is_none_or(|a| a.contains(&alert))
     }
 }
 

@@ -3,12 +3,17 @@
 //! Calling contract: build one [`Notifier`] per sandbox (it caches the webhook URL
 //! and the HTTP connection pool) and call [`Notifier::handle`] per invocation. Each
 //! record's message is read back into the watcher's [`Alert`]
-//! ([`alert_from_body`]), filtered by severity and alert name, rendered and posted.
-//! Any failure fails the invocation after every record was tried, so SNS redelivers
-//! it (and finally sends it to the dead-letter queue); a failed post also counts
+//! ([`alert_from_body`]), filtered by severity and alert name, rendered and posted;
+//! a CloudWatch alarm notification (the module's alarms share the topic) is posted
+//! too ([`AlarmNotification`]).
+//! Any failure fails the invocation after every record was tried. SNS invokes the
+//! function asynchronously, so Lambda retries a failed invocation twice (about one,
+//! then two minutes later) and then sends it to the function's on-failure
+//! destination (the module's dead-letter queue); a failed post also counts
 //! `AlertPublishFailures`, and a message that is not an alert counts
 //! `EventsRejected`. SNS gives a Lambda subscription one record per invocation, so a
-//! retry never re-posts another record's message.
+//! retry never re-posts another record's message; an alert whose dedup key this
+//! sandbox already posted is dropped as a repeat ([`Posted`]).
 
 use std::time::{Duration, SystemTime};
 
@@ -22,10 +27,12 @@ use serde::Serialize;
 use thiserror::Error;
 use tokio::time::Instant;
 
+use crate::alarm::{self, AlarmNotification};
 use crate::blocks;
 use crate::config::Config;
 use crate::emf::Emf;
 use crate::post::{PostError, SlackClient};
+use crate::seen::Posted;
 use crate::webhook::{CachedWebhook, SecretError, WebhookSource};
 
 /// Kept back from the Lambda deadline to return the error and flush the logs.
@@ -50,7 +57,7 @@ pub enum HandlerError {
     /// Slack did not take the message.
     #[error("alert {dedup_key}: Slack delivery failed")]
     Post {
-        /// The alert's dedup key.
+        /// The alert's dedup key (for an alarm: its ARN, new state and time).
         dedup_key: String,
         /// Why.
         #[source]
@@ -85,6 +92,9 @@ pub struct Outcome {
     pub posted: usize,
     /// Alerts left out by the filters.
     pub filtered: usize,
+    /// Alerts (or alarm notifications) this sandbox had already posted (the same
+    /// key), not posted again.
+    pub repeats: usize,
 }
 
 /// The function's state across invocations.
@@ -94,6 +104,7 @@ pub struct Notifier<S> {
     webhook: CachedWebhook<S>,
     slack: SlackClient,
     metrics: Emf,
+    posted: Posted,
 }
 
 impl<S: WebhookSource> Notifier<S> {
@@ -104,6 +115,7 @@ impl<S: WebhookSource> Notifier<S> {
             webhook: CachedWebhook::new(source),
             slack,
             metrics,
+            posted: Posted::default(),
         }
     }
 
@@ -113,15 +125,19 @@ impl<S: WebhookSource> Notifier<S> {
         let mut outcome = Outcome::default();
         let mut first_error = None;
         for record in &event.payload.records {
-            let result = match alert_from_body(&record.sns.message) {
+            let body = &record.sns.message;
+            let result = match alert_from_body(body) {
                 Ok(alert) => self.deliver(&alert, deadline, &mut outcome).await,
-                Err(source) => {
-                    self.metrics.put(MetricName::EventsRejected, 1.0);
-                    Err(HandlerError::Malformed {
-                        message_id: record.sns.message_id.clone(),
-                        source,
-                    })
-                }
+                Err(source) => match AlarmNotification::from_body(body) {
+                    Some(alarm) => self.deliver_alarm(&alarm, deadline, &mut outcome).await,
+                    None => {
+                        self.metrics.put(MetricName::EventsRejected, 1.0);
+                        Err(HandlerError::Malformed {
+                            message_id: record.sns.message_id.clone(),
+                            source,
+                        })
+                    }
+                },
             };
             if let Err(e) = result {
                 tracing::error!(error_type = e.error_type(), error = %error_chain(&e), "alert not delivered");
@@ -146,7 +162,65 @@ impl<S: WebhookSource> Notifier<S> {
             outcome.filtered += 1;
             return Ok(());
         }
-        let payload = blocks::message(alert, self.config.environment.as_deref()).to_string();
+        if self.posted.contains(&alert.dedup_key) {
+            tracing::info!(dedup_key = %alert.dedup_key, "already posted: repeat dropped");
+            outcome.repeats += 1;
+            return Ok(());
+        }
+        let env = self.config.environment.as_deref();
+        let payload = blocks::message(alert, env).to_string();
+        let text = || blocks::text_only(alert, env).to_string();
+        self.post(&alert.dedup_key, payload, text, deadline).await?;
+        self.posted.insert(&alert.dedup_key);
+        tracing::info!(
+            alert = alert.alert.as_str(),
+            status = alert.status.as_str(),
+            service = %alert.service,
+            dedup_key = %alert.dedup_key,
+            "posted to Slack"
+        );
+        outcome.posted += 1;
+        Ok(())
+    }
+
+    async fn deliver_alarm(
+        &self,
+        alarm: &AlarmNotification,
+        deadline: Instant,
+        outcome: &mut Outcome,
+    ) -> Result<(), HandlerError> {
+        // An alarm is not an alert: only the severity filter can speak for it.
+        if !self.config.wants_severity(alarm.severity()) {
+            tracing::debug!(alarm = %alarm.alarm_name, state = %alarm.new_state_value, "filtered out");
+            outcome.filtered += 1;
+            return Ok(());
+        }
+        let key = alarm.key();
+        if self.posted.contains(&key) {
+            tracing::info!(key, "already posted: repeat dropped");
+            outcome.repeats += 1;
+            return Ok(());
+        }
+        let env = self.config.environment.as_deref();
+        let payload = alarm::message(alarm, env).to_string();
+        let text = || alarm::text_only(alarm, env).to_string();
+        self.post(&key, payload, text, deadline).await?;
+        self.posted.insert(&key);
+        tracing::info!(alarm = %alarm.alarm_name, state = %alarm.new_state_value, "posted to Slack");
+        outcome.posted += 1;
+        Ok(())
+    }
+
+    /// Posts one message; when Slack refuses its layout, posts `text_only()` instead
+    /// (a page in plain text beats a page in the dead-letter queue). A failure is
+    /// counted and, when Slack says the webhook is gone, drops the cached URL.
+    async fn post(
+        &self,
+        key: &str,
+        payload: String,
+        text_only: impl FnOnce() -> String,
+        deadline: Instant,
+    ) -> Result<(), HandlerError> {
         let url = match self.webhook.get().await {
             Ok(url) => url,
             Err(e) => {
@@ -154,17 +228,19 @@ impl<S: WebhookSource> Notifier<S> {
                 return Err(e.into());
             }
         };
-        match self.slack.post(&url, Bytes::from(payload), deadline).await {
+        let mut result = self.slack.post(&url, Bytes::from(payload), deadline).await;
+        if let Err(e) = &result
+            && e.layout_refused()
+        {
+            tracing::error!(key, error = %error_chain(e), "Slack refused the layout; posting the alert as text");
+            result = self
+                .slack
+                .post(&url, Bytes::from(text_only()), deadline)
+                .await;
+        }
+        match result {
             Ok(done) => {
-                tracing::info!(
-                    alert = alert.alert.as_str(),
-                    status = alert.status.as_str(),
-                    service = %alert.service,
-                    dedup_key = %alert.dedup_key,
-                    attempts = done.attempts,
-                    "posted to Slack"
-                );
-                outcome.posted += 1;
+                tracing::debug!(key, attempts = done.attempts, "Slack accepted the message");
                 Ok(())
             }
             Err(source) => {
@@ -173,7 +249,7 @@ impl<S: WebhookSource> Notifier<S> {
                 }
                 self.metrics.put(MetricName::AlertPublishFailures, 1.0);
                 Err(HandlerError::Post {
-                    dedup_key: alert.dedup_key.clone(),
+                    dedup_key: key.to_owned(),
                     source,
                 })
             }

@@ -3,12 +3,13 @@
 //!
 //! Slack answers 429 with `Retry-After` (seconds) when a channel gets more than about
 //! one message per second, and 5xx when it is having a bad moment. Both are worth
-//! another try here: it is cheaper than failing the invocation and having SNS
-//! redeliver later. But a retry must never outlive the function's timeout: a Lambda
+//! another try here: it is cheaper than failing the invocation and having Lambda
+//! retry it a minute later. But a retry must never outlive the function's timeout: a Lambda
 //! killed mid-sleep reports nothing useful, and its failure is not counted. So every
 //! wait is checked against the deadline first; when the next attempt cannot fit, the
-//! post fails now with the last answer, the invocation fails, SNS retries it and
-//! then sends it to the dead-letter queue, and `AlertPublishFailures` counts it.
+//! post fails now with the last answer, the invocation fails, Lambda retries it
+//! (twice, as for any asynchronous invocation) and then sends it to the function's
+//! on-failure destination, and `AlertPublishFailures` counts it.
 //! Any other 4xx (`invalid_payload`, `no_service`, `channel_is_archived`) is final:
 //! repeating the same request cannot change the answer.
 
@@ -103,6 +104,16 @@ pub enum PostError {
 }
 
 impl PostError {
+    /// Whether Slack refused the message's blocks (`invalid_blocks`,
+    /// `invalid_blocks_format`) rather than the message: the same alert as text
+    /// can still go through.
+    pub fn layout_refused(&self) -> bool {
+        matches!(
+            self,
+            Self::Rejected(Failure::Status { status: 400, body }) if body.trim().starts_with("invalid_blocks")
+        )
+    }
+
     /// Whether Slack says the webhook itself is gone (revoked, rotated, channel
     /// deleted): then the cached URL is stale.
     pub fn webhook_gone(&self) -> bool {

@@ -256,3 +256,23 @@ async fn hostile_event_text_arrives_as_text() {
         "a console URL that could break out of a link is dropped"
     );
 }
+
+/// A crash loop counts crashes, not failed tasks of a rollout: the field says so.
+#[tokio::test]
+async fn a_crash_loop_counts_crashes() {
+    let slack = FakeSlack::start(vec![]).await;
+    let (notifier, _) = notifier(&slack.url, config(&[]), quick_retries(3));
+    let crash_loop = alerts::every_kind()
+        .into_iter()
+        .find(|a| a.alert == AlertName::CrashLoop)
+        .unwrap();
+
+    notifier
+        .handle(invocation(&[crash_loop], Duration::from_secs(10)))
+        .await
+        .unwrap();
+
+    let m = View(&slack.received()[0].body);
+    assert_eq!(m.field("Crashes").as_deref(), Some("3"));
+    assert_eq!(m.field("Failed tasks"), None);
+}

@@ -45,7 +45,7 @@ async fn rate_limited_post_waits_for_retry_after_then_succeeds() {
 }
 
 /// A webhook that keeps failing with 500: every attempt is used, then the
-/// invocation fails (SNS retries it, then dead-letters it) and one
+/// invocation fails (Lambda retries it, then dead-letters it) and one
 /// `AlertPublishFailures` is counted in the configured namespace. Nothing printed
 /// carries the webhook URL.
 #[tokio::test]
@@ -165,7 +165,7 @@ impl WebhookSource for Counting {
 }
 
 /// The secret is read once per sandbox. When Slack says the webhook is gone (as after
-/// a rotation), the cached URL is dropped, so SNS's retry reads the secret again.
+/// a rotation), the cached URL is dropped, so Lambda's retry reads the secret again.
 #[tokio::test]
 async fn the_secret_is_read_once_and_again_after_slack_says_the_webhook_is_gone() {
     let slack = FakeSlack::start(vec![Reply::ok(), Reply::status(404, "no_service")]).await;
@@ -175,17 +175,22 @@ async fn the_secret_is_read_once_and_again_after_slack_says_the_webhook_is_gone(
         reads: reads.clone(),
     };
     let (notifier, _) = notifier_with(source, config(&[]), quick_retries(3));
-    let alert = common::alerts::health_check_failed;
+    // three different alerts: the same one again would be dropped as a repeat
+    let [first, second, third] = [
+        common::alerts::health_check_failed(),
+        common::alerts::task_failed_to_start(),
+        common::alerts::every_kind().remove(0),
+    ];
 
     notifier
-        .handle(invocation(&[alert()], Duration::from_secs(10)))
+        .handle(invocation(&[first], Duration::from_secs(10)))
         .await
         .unwrap();
     let gone = notifier
-        .handle(invocation(&[alert()], Duration::from_secs(10)))
+        .handle(invocation(&[second], Duration::from_secs(10)))
         .await;
     notifier
-        .handle(invocation(&[alert()], Duration::from_secs(10)))
+        .handle(invocation(&[third], Duration::from_secs(10)))
         .await
         .unwrap();
 

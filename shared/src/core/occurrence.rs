@@ -165,7 +165,8 @@ pub(crate) enum Occurrence {
     /// A zero window closed, leaving downtime from `start` to `end`.
     Downtime { start: Timestamp, end: Timestamp },
     /// A zero window that had fired closed: a task serves again (`wanted`) or none is
-    /// wanted any more.
+    /// wanted any more. `end` is when it closed: the first serving task, or when
+    /// the desired count of 0 was seen (such a window counts no downtime).
     ZeroResolved {
         start: Timestamp,
         end: Timestamp,

@@ -1,14 +1,14 @@
 //! Reporting a configuration error to the Lambda Runtime API, so a failed start
 //! shows in the function's status (`Runtime.InitError`) with the variable's name
-//! instead of a bare exit. Shared by the ecs-event-handler and the rollout-sweeper,
-//! which read the same configuration. (lambda_runtime posts `/init/error` only for
-//! SnapStart hooks.)
+//! instead of a bare exit. Shared by the three functions, each with its own
+//! configuration error (its message names the variable). (lambda_runtime posts
+//! `/init/error` only for SnapStart hooks.)
 
-use super::ConfigError;
+use std::fmt::Display;
 
 /// Posts the error to `/runtime/init/error` (best effort) and returns it, as the
 /// error type `lambda_runtime` functions return from `main`.
-pub async fn report_init_error(e: &ConfigError) -> Box<dyn std::error::Error + Send + Sync> {
+pub async fn report_init_error(e: &impl Display) -> Box<dyn std::error::Error + Send + Sync> {
     tracing::error!(error = %e, "invalid configuration");
     let body =
         serde_json::json!({"errorType": "InvalidConfiguration", "errorMessage": e.to_string()});

@@ -3,19 +3,20 @@
 //!
 //! - [`env`]: the configuration from environment variables, validated at start-up.
 //! - `wiring` (feature `aws`): the watcher on the real AWS adapters.
-//! - `init` (feature `lambda`): a configuration error reported to the Runtime API.
+//! - `init` (feature `lambda-init`): a configuration error reported to the Runtime
+//!   API.
 //! - `From<HandlerError> for Diagnostic` (feature `lambda`): a handler returns the
 //!   library's error as is; the Lambda error carries its stable
 //!   [`error_type`](HandlerError::error_type) and its [`chain`](HandlerError::chain).
 
 pub mod env;
-#[cfg(feature = "lambda")]
+#[cfg(feature = "lambda-init")]
 mod init;
 #[cfg(feature = "aws")]
 mod wiring;
 
 pub use env::{ConfigError, EnvConfig, EventDelivery, MetricsSinkKind, sweep_config};
-#[cfg(feature = "lambda")]
+#[cfg(feature = "lambda-init")]
 pub use init::report_init_error;
 #[cfg(feature = "aws")]
 pub use wiring::{AwsWatcher, aws_watcher};

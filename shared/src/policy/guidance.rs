@@ -4,7 +4,38 @@
 //! alert kind's loudness and words are written in one place of the policy, beside
 //! the function in `alerts/` that words its summary.
 
-use crate::core::{AlertName, Severity};
+use crate::core::{Alert, AlertName, AlertStatus, Severity};
+
+impl Alert {
+    /// `CRITICAL`, `WARNING`, `INFO` or `RESOLVED`: the word in brackets that opens
+    /// the title and the subject, so a resolution never reads as a new page.
+    pub const fn label(&self) -> &'static str {
+        label(self.status, self.severity)
+    }
+
+    /// What happened, in a few words: the kind's headline, except for a zero-running
+    /// page closed by a desired count of 0, where nothing serves "again".
+    pub fn headline(&self) -> &'static str {
+        let resolved = self.status == AlertStatus::Resolved;
+        if resolved
+            && self.alert == AlertName::ZeroRunningTasks
+            && self.details.desired_count == Some(0)
+        {
+            return "desired count 0: nothing to serve";
+        }
+        self.alert.headline(resolved)
+    }
+}
+
+/// See [`Alert::label`].
+pub(crate) const fn label(status: AlertStatus, severity: Severity) -> &'static str {
+    match (status, severity) {
+        (AlertStatus::Resolved, _) => "RESOLVED",
+        (_, Severity::Critical) => "CRITICAL",
+        (_, Severity::Warning) => "WARNING",
+        (_, Severity::Info) => "INFO",
+    }
+}
 
 impl AlertName {
     /// The severity DESIGN.md gives it.

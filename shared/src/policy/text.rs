@@ -2,7 +2,7 @@
 //! and the one alert builder, so every key has the same format.
 
 use crate::core::{
-    Alert, AlertDetails, AlertName, AlertStatus, Effect, MetricName, Severity, StopInfo, dedup_key,
+    Alert, AlertDetails, AlertName, AlertStatus, Effect, MetricName, StopInfo, dedup_key,
 };
 use crate::model::{DeploymentId, ServiceArn, Timestamp};
 
@@ -66,12 +66,7 @@ impl<'a> AlertBuilder<'a> {
         if self.status == AlertStatus::Resolved {
             key.push_str("|resolved");
         }
-        let icon = match (self.status, self.name.severity()) {
-            (AlertStatus::Resolved, _) => "RESOLVED",
-            (_, Severity::Critical) => "CRITICAL",
-            (_, Severity::Warning) => "WARNING",
-            (_, Severity::Info) => "INFO",
-        };
+        let icon = super::guidance::label(self.status, self.name.severity());
         Effect::Alert(Box::new(Alert {
             alert: self.name,
             status: self.status,

@@ -124,6 +124,10 @@ pub struct AlertDetails {
     /// Time with no serving task, seconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub downtime_s: Option<f64>,
+    /// The service's desired count, when the alert depends on it (a zero-running
+    /// page, and its close when the count went to 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub desired_count: Option<u32>,
     /// For a rollback: the deployment it rolls back.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rollback_of: Option<DeploymentId>,

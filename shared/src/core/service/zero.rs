@@ -244,9 +244,12 @@ impl ZeroTracker {
             });
         }
         if let Some(fired) = w.fired_key {
+            // Not the downtime's end: a page closed by a desired count of 0 is
+            // closed when that was seen, not at the window's start.
+            let closed = if s.wanted { end } else { s.clock.max(w.start) };
             out.push(Occurrence::ZeroResolved {
                 start: w.start,
-                end,
+                end: closed,
                 fired,
                 deployment: w.deployment,
                 wanted: s.wanted,

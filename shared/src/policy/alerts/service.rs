@@ -123,6 +123,7 @@ pub(super) fn zero_fired(
             d.stop_code = last_stop.and_then(|s| s.code.clone());
             d.exits = last_stop.map(|s| s.exits.clone()).unwrap_or_default();
             d.task_arn = last_stop.map(|s| s.task_arn.clone());
+            d.desired_count = desired;
         })
         .build(
             "0 tasks serving",
@@ -151,18 +152,28 @@ pub(super) fn zero_resolved(
 ) -> Effect {
     let svc = service.name();
     let downtime = end.since(start);
-    let text = if wanted {
-        format!(
-            "{svc}: a task is serving again after {} of downtime (from {start} to {end}).",
-            downtime.human(),
-        )
-    } else {
-        format!("{svc}: the desired count is now 0; no task is expected to serve.")
-    };
-    AlertBuilder::new(service, AlertName::ZeroRunningTasks, end.max(start))
+    let alert = AlertBuilder::new(service, AlertName::ZeroRunningTasks, end.max(start))
         .resolved()
         .deployment(dep)
-        .occurrence(fired.as_millis().to_string())
+        .occurrence(fired.as_millis().to_string());
+    if !wanted {
+        // Nothing serves again: someone (or an autoscaler) asked for no task. The
+        // window counts no downtime, so none is reported as "0 s" either.
+        return alert.details(|d| d.desired_count = Some(0)).build(
+            "desired count 0, no task expected",
+            format!(
+                "{svc}: the desired count is now 0; no task is expected to serve. No task had served since {start} ({} without one).",
+                downtime.human()
+            ),
+        );
+    }
+    alert
         .details(|d| d.downtime_s = Some(downtime.as_secs_f64()))
-        .build(&format!("serving again after {}", downtime.human()), text)
+        .build(
+            &format!("serving again after {}", downtime.human()),
+            format!(
+                "{svc}: a task is serving again after {} of downtime (from {start} to {end}).",
+                downtime.human(),
+            ),
+        )
 }
