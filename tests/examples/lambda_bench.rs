@@ -41,6 +41,7 @@ use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use integration_tests::fault_proxy::{FaultProxy, Plan};
 use integration_tests::moto::Moto;
+use integration_tests::proc_stat::{cpu_ticks, ticks_per_second};
 use integration_tests::runtime_api::{Posted, RuntimeApi};
 use integration_tests::stack::{self, TABLE};
 use rollout_watcher_cli::simulate::{Params, Scenario, simulate};
@@ -241,31 +242,6 @@ fn peak_rss_kb(pid: u32) -> anyhow::Result<u64> {
         .nth(1)
         .context("VmHWM value")?
         .parse()?)
-}
-
-/// CPU time the process has used so far (all its threads, live and gone): utime and
-/// stime of `/proc/PID/stat`, in clock ticks.
-fn cpu_ticks(pid: u32) -> anyhow::Result<(u64, u64)> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
-    // The command name (field 2) is in parentheses and may hold spaces.
-    let rest = stat.rsplit_once(')').context("/proc/PID/stat")?.1;
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    // Fields 14 and 15 of the line; `rest` starts at field 3.
-    let ticks = |i: usize| -> anyhow::Result<u64> {
-        Ok(fields.get(i - 3).context("/proc/PID/stat field")?.parse()?)
-    };
-    Ok((ticks(14)?, ticks(15)?))
-}
-
-/// Clock ticks per second (`getconf CLK_TCK`; 100 on Linux).
-fn ticks_per_second() -> f64 {
-    std::process::Command::new("getconf")
-        .arg("CLK_TCK")
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(100.0)
 }
 
 /// Waits until the freshly spawned process is idle, its start-up done and its first

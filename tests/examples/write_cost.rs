@@ -33,6 +33,7 @@ use anyhow::{Context, bail};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, PutRequest, TransactWriteItem, WriteRequest};
 use integration_tests::moto::Moto;
+use integration_tests::proc_stat::{cpu_ticks, ticks_per_second};
 use integration_tests::stack::{self, TABLE};
 use serde_json::json;
 
@@ -245,25 +246,6 @@ fn item_bytes(item: &HashMap<String, AttributeValue>) -> usize {
 
 /// This process's CPU so far (utime + stime), in clock ticks.
 fn own_cpu_ticks() -> anyhow::Result<u64> {
-    let stat = std::fs::read_to_string("/proc/self/stat")?;
-    let rest = stat.rsplit_once(')').context("/proc/self/stat")?.1;
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let field = |i: usize| -> anyhow::Result<u64> {
-        Ok(fields
-            .get(i - 3)
-            .context("/proc/self/stat field")?
-            .parse()?)
-    };
-    Ok(field(14)? + field(15)?)
-}
-
-/// Clock ticks per second (`getconf CLK_TCK`; 100 on Linux).
-fn ticks_per_second() -> f64 {
-    std::process::Command::new("getconf")
-        .arg("CLK_TCK")
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(100.0)
+    let (user, system) = cpu_ticks(std::process::id())?;
+    Ok(user + system)
 }

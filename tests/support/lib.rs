@@ -11,6 +11,7 @@
 //! - [`fault_proxy`]: a fault-injecting proxy between the SDK clients and moto.
 //! - [`mixed`]: the load tests' world: a stream of many rollouts, the services
 //!   behind it, Lambda's retries, reading a run back.
+//! - [`proc_stat`]: a process's CPU time, for the benchmarks.
 //! - [`expect`]: what a correct watcher publishes, from the in-memory replay;
 //!   EMF documents checked against the specification.
 
@@ -21,6 +22,7 @@ pub mod expect;
 pub mod fault_proxy;
 pub mod mixed;
 pub mod moto;
+pub mod proc_stat;
 pub mod runtime_api;
 pub mod scenario;
 pub mod stack;

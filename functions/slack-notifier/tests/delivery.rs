@@ -128,7 +128,8 @@ async fn a_retry_after_past_the_deadline_fails_now() {
 }
 
 /// `invalid_payload` or `channel_is_archived` will not change on a retry: one
-/// attempt, then failure.
+/// attempt, then failure. Nor is it about the layout: no second post as text
+/// (that is only for `invalid_blocks`, `rejected_blocks.rs`).
 #[tokio::test]
 async fn a_final_answer_is_not_retried() {
     let slack = FakeSlack::start(vec![Reply::status(400, "invalid_payload")]).await;
@@ -143,6 +144,7 @@ async fn a_final_answer_is_not_retried() {
         .unwrap_err();
 
     assert_eq!(slack.received().len(), 1);
+    assert_eq!(err.error_type(), "SlackDelivery");
     assert!(
         chain(&err).ends_with(
             "Slack delivery failed: Slack rejected the message: HTTP 400: invalid_payload"

@@ -56,26 +56,6 @@ async fn a_refused_layout_falls_back_to_text() {
     assert!(metrics.documents().is_empty());
 }
 
-/// `invalid_payload` is not about the layout (the JSON itself is refused): no
-/// second post, the invocation fails as before.
-#[tokio::test]
-async fn other_refusals_do_not_fall_back() {
-    let slack = FakeSlack::start(vec![Reply::status(400, "invalid_payload")]).await;
-    let (notifier, metrics) = notifier(&slack.url, config(&[]), quick_retries(3));
-
-    let err = notifier
-        .handle(invocation(
-            &[common::alerts::health_check_failed()],
-            Duration::from_secs(10),
-        ))
-        .await
-        .unwrap_err();
-
-    assert_eq!(err.error_type(), "SlackDelivery");
-    assert_eq!(slack.received().len(), 1);
-    assert_eq!(metrics.values("AlertPublishFailures"), [1.0]);
-}
-
 /// The same for a CloudWatch alarm on the topic: its layout refused, the alarm
 /// arrives as text with its name, state change, reason and link.
 #[tokio::test]
