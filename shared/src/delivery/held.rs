@@ -1,9 +1,10 @@
-//! A batch's delivery of one service's claimed entries.
+//! A batch's (or a sweeper tick's) delivery of one service's claimed entries.
 //!
 //! What a batch learned from its earlier services' deliveries: once SNS (or
 //! CloudWatch) failed for one service, the batch's later services do not try it
 //! again: their entries stay in the outbox, released at once, for the sweeper's next
-//! tick. An SNS that hangs costs each publish the SDK's operation timeout (10 s); tried
+//! tick. A sweeper tick does the same for its due services: a hung SNS tried for
+//! each would spend every tick on its first few services. An SNS that hangs costs each publish the SDK's operation timeout (10 s); tried
 //! for every service of a batch, it would hold the batch past the function's
 //! timeout, or make it hand its later services back to the queue, which holds every
 //! later event of the account for the visibility timeout.

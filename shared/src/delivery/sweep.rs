@@ -28,6 +28,7 @@ use crate::ports::{Clock, MetricsSink, Ports, ServiceInspector, ServiceView, Sta
 use crate::record::ServiceRecord;
 
 use super::commit::{Write, finished};
+use super::held::Down;
 use super::{HandlerError, Watcher};
 
 /// The sweeper's own knobs.
@@ -52,6 +53,9 @@ pub struct SweepReport {
     pub failed: usize,
     /// Due services left for the next tick because this one's time ran short.
     pub deferred: usize,
+    /// Alerts and data points left in the outbox for the next tick, unclaimed,
+    /// because SNS or CloudWatch had failed earlier in this one.
+    pub held: usize,
 }
 
 /// Time kept back at the end of a tick: no service is started with less left, so
@@ -126,6 +130,11 @@ impl<P: Ports> Watcher<P> {
         };
         let mut gauges = Vec::new();
         let mut first_error = None;
+        // Once SNS or CloudWatch failed this tick, later services leave theirs in
+        // the outbox: a hung SNS costs each publish 10 s, and tried for every due
+        // service it would spend the tick on the first few, the same ones every
+        // tick, while the others' deadlines went unjudged.
+        let mut down = Down::default();
         for (i, service) in services.iter().enumerate() {
             let view = views.as_ref().and_then(|v| v.get(i)).cloned().flatten();
             if let Some(v) = &view {
@@ -152,10 +161,14 @@ impl<P: Ports> Watcher<P> {
                 (Some(_), None) => Ecs::Gone,
                 (None, None) => Ecs::Silent,
             };
-            match self.sweep_one(service, ecs, now, invocation).await {
-                Ok((alerts, metrics)) => {
+            match self
+                .sweep_one(service, ecs, (now, invocation), &mut down)
+                .await
+            {
+                Ok((alerts, metrics, held)) => {
                     report.alerts_published += alerts;
                     report.metrics_sent += metrics;
+                    report.held += held;
                 }
                 Err(e) => {
                     tracing::warn!(service = %service, error = %e.chain(), "sweep failed");
@@ -178,6 +191,7 @@ impl<P: Ports> Watcher<P> {
             metrics_sent = report.metrics_sent,
             failed = report.failed,
             deferred = report.deferred,
+            held = report.held,
             "sweep"
         );
         match first_error {
@@ -186,13 +200,16 @@ impl<P: Ports> Watcher<P> {
         }
     }
 
+    /// One service's tick: reconcile, write, deliver (sparing what goes where a
+    /// call failed earlier in the tick). Answers the alerts published, the data
+    /// points sent and the entries held back for the next tick.
     async fn sweep_one(
         &self,
         service: &ServiceArn,
         ecs: Ecs<'_>,
-        now: Timestamp,
-        invocation: &str,
-    ) -> Result<(usize, usize), HandlerError> {
+        (now, invocation): (Timestamp, &str),
+        down: &mut Down,
+    ) -> Result<(usize, usize, usize), HandlerError> {
         let view = match ecs {
             Ecs::Knows(v) => Some(v),
             Ecs::Gone | Ecs::Silent => None,
@@ -213,7 +230,7 @@ impl<P: Ports> Watcher<P> {
                 None if view.is_some_and(|v| v.desired >= 1 && v.running == 0) => {
                     ServiceRecord::new(service.clone())
                 }
-                None => return Ok((0, 0)),
+                None => return Ok((0, 0, 0)),
             };
             let expected = rec.revision;
             let before = finished(&rec.state);
@@ -243,17 +260,10 @@ impl<P: Ports> Watcher<P> {
                     continue;
                 }
             };
-            let delivered = self.deliver(&done).await;
-            let settled = if !done.needs_settling() {
-                Ok(())
-            } else {
-                self.settle(rec, invocation, &delivered.keys).await
-            };
-            if let Some(f) = delivered.failure {
-                return Err(f);
-            }
-            settled?;
-            return Ok((delivered.alerts, delivered.metrics));
+            let (delivered, result, held) =
+                self.deliver_sparing(rec, &done, invocation, down).await;
+            result?;
+            return Ok((delivered.alerts, delivered.metrics, held));
         }
         Err(HandlerError::Conflict {
             service: service.to_string(),

@@ -3,11 +3,12 @@
 //! the queue, the services it had finished included, and when the same slow calls
 //! cut off every try, its unreached events end in the dead-letter queue unapplied.
 //! So a batch keeps to its deadline, tries a failing SNS once, and marks what it
-//! published sent through a blip of the table (or the sweeper publishes it again).
+//! published sent through a blip of the table (or the sweeper publishes it again);
+//! a sweeper tick, too, tries a failing SNS once.
 
 use std::sync::atomic::AtomicU8;
 
-use crate::delivery::{QueuedEvent, SweepConfig};
+use crate::delivery::{HandlerError, QueuedEvent, SweepConfig};
 use crate::model::Millis;
 use crate::ports::{Clock, Notifier, NotifyError};
 
@@ -233,4 +234,45 @@ async fn a_short_function_timeout_still_takes_a_quick_batch_whole() {
         .await;
     assert!(out.failed.is_empty(), "handed back: {:?}", out.failed);
     assert_eq!((out.services, out.alerts_published), (3, 3));
+}
+
+/// SNS hangs while three services' starts wait in the outbox (their batch found it
+/// down). A sweeper tick tries one publish, leaves the other two waiting, unclaimed,
+/// and ends after one hung call, not three: tried for every due service, a hung
+/// SNS spent each tick on its first few services, the same ones every tick. Once
+/// SNS answers, the next tick publishes each start once.
+#[tokio::test]
+async fn once_sns_failed_in_a_tick_the_sweeper_leaves_later_services_alerts_waiting() {
+    let w = timed_world(HUNG);
+    let messages = starts(&["web", "api", "jobs"]);
+    let deadline = w.clock.now().plus(FUNCTION_TIMEOUT);
+    let out = w
+        .handle_batch_within(&queued(&messages), "req-1", deadline)
+        .await;
+    assert_eq!(out.unsettled, 3);
+    let config = SweepConfig {
+        max_services: 100,
+        watch_clusters: Vec::new(),
+    };
+
+    let before = (w.notifier.recorded.attempts(), w.clock.now());
+    let tick = w.sweep(&config, "sweep-0").await;
+    assert!(
+        matches!(tick, Err(HandlerError::Notify(_))),
+        "the tick reports SNS failing: {tick:?}"
+    );
+    assert_eq!(
+        w.notifier.recorded.attempts() - before.0,
+        1,
+        "one publish tried"
+    );
+    assert_eq!(w.clock.now().since(before.1), SLOW_CALL);
+    for service in [SVC, API, JOBS] {
+        let rec = w.store.load(&ServiceArn::parse(service).unwrap()).await;
+        let waiting = rec.unwrap().unwrap().outbox.entries().len();
+        assert_eq!(waiting, 1, "{service}: its start still waits");
+    }
+
+    w.notifier.mode.store(UP, Ordering::SeqCst);
+    assert_eq!(published_starts(&w).await, [API, JOBS, SVC]);
 }
