@@ -611,6 +611,22 @@ fn malformed_flags_exit_64_naming_the_flag() {
             format!("rollout-watcher wait: {flag}: not a duration (90s, 30m, 2h): \"{value}\"")
         );
     }
+    // A service ARN of another cluster than --cluster names: refused before ECS
+    // is asked (it answered "not found", exit 1). The same cluster, by name or ARN,
+    // is fine (the service's answer below is a verdict, not a usage error).
+    let web_in_prod = "arn:aws:ecs:eu-west-1:123456789012:service/prod/web";
+    let out = wait_cmd(
+        &endpoint.url,
+        &["--cluster", "demo", "--service", web_in_prod],
+    )
+    .output()
+    .unwrap();
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(64), "{stderr}");
+    assert_eq!(
+        stderr.trim_end(),
+        "rollout-watcher wait: --service names cluster \"prod\", --cluster names \"demo\": give the service's cluster, or the service by name"
+    );
     let out = wait_cmd(&endpoint.url, &["--service", "web"])
         .output()
         .unwrap();

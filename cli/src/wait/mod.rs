@@ -28,7 +28,7 @@ use std::process::ExitCode;
 
 use clap::ValueEnum;
 use rollout_watcher::core::Settings;
-use rollout_watcher::model::{DeploymentId, Millis};
+use rollout_watcher::model::{DeploymentId, Millis, ServiceArn};
 
 pub use clock::{MAX_BACKOFF, Pacer, WallClock, next_wait};
 pub use ecs::EcsReader;
@@ -123,6 +123,18 @@ pub fn plan(args: &Args) -> Result<Plan, String> {
     for (flag, v) in [("--cluster", &args.cluster), ("--service", &args.service)] {
         if v.trim().is_empty() {
             return Err(format!("{flag}: empty"));
+        }
+    }
+    // A service ARN names its cluster: one that contradicts --cluster would reach
+    // ECS only to come back as "not found".
+    if let Some(arn) = ServiceArn::parse(args.service.trim()) {
+        let cluster = args.cluster.trim();
+        let named = cluster.rsplit_once(":cluster/").map_or(cluster, |(_, n)| n);
+        if named != arn.cluster() {
+            return Err(format!(
+                "--service names cluster {:?}, --cluster names {named:?}: give the service's cluster, or the service by name",
+                arn.cluster()
+            ));
         }
     }
     Ok(Plan {

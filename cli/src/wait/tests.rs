@@ -234,3 +234,29 @@ fn throttling_backs_off_and_the_timeout_ends_the_wait() {
         "{text}"
     );
 }
+
+/// A service ARN names its cluster: `--cluster` may give it by name or ARN, and a
+/// service by name takes any cluster; another cluster than the ARN's is refused.
+#[test]
+fn a_service_arn_must_agree_with_the_cluster() {
+    let args = |cluster: &str, service: &str| Args {
+        cluster: cluster.to_owned(),
+        service: service.to_owned(),
+        deployment: None,
+        until: "completed".to_owned(),
+        timeout: "30m".to_owned(),
+        interval: "5s".to_owned(),
+        on_pause: OnPause::Wait,
+        format: Format::Text,
+    };
+    let web = "arn:aws:ecs:eu-west-1:123456789012:service/prod/web";
+    let prod = "arn:aws:ecs:eu-west-1:123456789012:cluster/prod";
+    for (cluster, service) in [("prod", web), (prod, web), ("demo", "web")] {
+        let planned = super::plan(&args(cluster, service)).map(|p| (p.cluster, p.service));
+        assert_eq!(planned, Ok((cluster.to_owned(), service.to_owned())));
+    }
+    let refused = super::plan(&args("demo", web))
+        .map(|p| p.cluster)
+        .unwrap_err();
+    assert!(refused.starts_with("--service names cluster \"prod\", --cluster names \"demo\""));
+}
