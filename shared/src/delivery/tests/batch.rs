@@ -2,7 +2,7 @@
 //! invocation, with one write per service; what a batch hands back to the queue when
 //! a service fails, and what it acknowledges without retrying.
 
-use crate::delivery::{BatchOutcome, QueuedEvent, SweepConfig};
+use crate::delivery::{BatchOutcome, SweepConfig};
 
 use super::*;
 
@@ -30,14 +30,7 @@ fn messages(events: &[Value], first: usize) -> Vec<(String, String)> {
 }
 
 async fn send(w: &World, messages: &[(String, String)], invocation: &str) -> BatchOutcome {
-    let batch: Vec<QueuedEvent<'_>> = messages
-        .iter()
-        .map(|(id, body)| QueuedEvent {
-            message_id: id,
-            body,
-        })
-        .collect();
-    w.handle_batch(&batch, invocation).await
+    w.handle_batch(&queued(messages), invocation).await
 }
 
 /// Two services rolling at once, their events interleaved as the queue holds them.

@@ -4,19 +4,7 @@
 //! the queue's receives, where they wait for the item to be mended and a redrive.
 //! The other services of the batch must not share that fate.
 
-use crate::delivery::QueuedEvent;
-
 use super::*;
-
-const API: &str = "arn:aws:ecs:eu-west-1:123456789012:service/prod/api";
-const JOBS: &str = "arn:aws:ecs:eu-west-1:123456789012:service/prod/jobs";
-
-/// The rollout's start, for service `name` of the cluster.
-fn started(name: &str) -> String {
-    rollout()[0]
-        .to_string()
-        .replace("service/prod/web", &format!("service/prod/{name}"))
-}
 
 /// api's item cannot be decoded. Its start comes first in the batch, then web's and
 /// jobs': api's message alone goes back (read once, not in rounds: no pause mends
@@ -27,18 +15,8 @@ fn started(name: &str) -> String {
 async fn an_unreadable_item_hands_back_its_service_alone() {
     let w = world(safe());
     *w.store.corrupt.lock().unwrap() = Some(ServiceArn::parse(API).unwrap());
-    let messages: Vec<(String, String)> = ["api", "web", "jobs"]
-        .iter()
-        .enumerate()
-        .map(|(n, name)| (format!("m-{n}"), started(name)))
-        .collect();
-    let batch: Vec<QueuedEvent<'_>> = messages
-        .iter()
-        .map(|(id, body)| QueuedEvent {
-            message_id: id,
-            body,
-        })
-        .collect();
+    let messages = starts(&["api", "web", "jobs"]);
+    let batch = queued(&messages);
     let out = w.handle_batch(&batch, "req-1").await;
     assert_eq!(out.failed, ["m-0"]);
     assert_eq!(w.store.corrupt_reads.load(Ordering::SeqCst), 1);

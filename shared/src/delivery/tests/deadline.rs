@@ -8,14 +8,11 @@
 
 use std::sync::atomic::AtomicU8;
 
-use crate::delivery::{HandlerError, QueuedEvent, SweepConfig};
+use crate::delivery::{HandlerError, SweepConfig};
 use crate::model::Millis;
 use crate::ports::{Clock, Notifier, NotifyError};
 
 use super::*;
-
-const API: &str = "arn:aws:ecs:eu-west-1:123456789012:service/prod/api";
-const JOBS: &str = "arn:aws:ecs:eu-west-1:123456789012:service/prod/jobs";
 
 /// What one slow or hung SNS call costs: the SDK clients' operation timeout.
 const SLOW_CALL: Millis = Millis::from_secs(10);
@@ -81,31 +78,6 @@ fn timed_world(mode: u8) -> TimedWorld {
         clock: w.clock,
         config: w.config,
     }
-}
-
-/// The rollout's start, for service `name` of the cluster.
-fn started(name: &str) -> Value {
-    let e = rollout()[0].to_string();
-    serde_json::from_str(&e.replace("service/prod/web", &format!("service/prod/{name}"))).unwrap()
-}
-
-/// Messages `m-0`.. each starting a rollout of one of these services.
-fn starts(names: &[&str]) -> Vec<(String, String)> {
-    names
-        .iter()
-        .enumerate()
-        .map(|(n, name)| (format!("m-{n}"), started(name).to_string()))
-        .collect()
-}
-
-fn queued(messages: &[(String, String)]) -> Vec<QueuedEvent<'_>> {
-    messages
-        .iter()
-        .map(|(id, body)| QueuedEvent {
-            message_id: id,
-            body,
-        })
-        .collect()
 }
 
 /// The services whose start was published, each once, after the sweeper's tick.

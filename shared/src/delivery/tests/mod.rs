@@ -39,6 +39,8 @@ mod native;
 mod refused;
 
 const SVC: &str = "arn:aws:ecs:eu-west-1:123456789012:service/prod/web";
+const API: &str = "arn:aws:ecs:eu-west-1:123456789012:service/prod/api";
+const JOBS: &str = "arn:aws:ecs:eu-west-1:123456789012:service/prod/jobs";
 const CLUSTER: &str = "arn:aws:ecs:eu-west-1:123456789012:cluster/prod";
 
 type World = Watcher<(
@@ -263,4 +265,29 @@ fn metric_keys(w: &World) -> Vec<String> {
         .collect();
     keys.sort();
     keys
+}
+
+/// Queued messages `m-0`.. each starting a rollout ([`rollout`]'s first event) of
+/// one of these services of the cluster, in order.
+fn starts(names: &[&str]) -> Vec<(String, String)> {
+    names
+        .iter()
+        .enumerate()
+        .map(|(n, name)| {
+            let start = rollout()[0].to_string();
+            let start = start.replace("service/prod/web", &format!("service/prod/{name}"));
+            (format!("m-{n}"), start)
+        })
+        .collect()
+}
+
+/// The messages as a batch hands them over.
+fn queued(messages: &[(String, String)]) -> Vec<crate::delivery::QueuedEvent<'_>> {
+    messages
+        .iter()
+        .map(|(id, body)| crate::delivery::QueuedEvent {
+            message_id: id,
+            body,
+        })
+        .collect()
 }
