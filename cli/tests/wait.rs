@@ -66,6 +66,22 @@ fn phase(service: Value, tasks: Vec<Value>) -> Phase {
     }
 }
 
+/// The service with D2 as its one deployment (PRIMARY, in `state`, started at the
+/// story's start `b` and updated `updated` seconds later), one task running.
+fn d2_alone(b: f64, state: &str, updated: f64) -> Value {
+    service(
+        vec![deployment(
+            D2,
+            "PRIMARY",
+            state,
+            "",
+            at(b, 0.0),
+            at(b, updated),
+        )],
+        1,
+    )
+}
+
 /// Asserts only read calls reached ECS: `wait` never changes a deployment.
 fn only_reads(calls: &[String]) {
     for c in calls {
@@ -322,20 +338,7 @@ fn a_deployment_that_hangs_past_the_timeout_exits_3() {
 fn a_deployment_superseded_by_a_newer_one_exits_4() {
     let b = base();
     let endpoint = ecs_endpoint::start(vec![
-        phase(
-            service(
-                vec![deployment(
-                    D2,
-                    "PRIMARY",
-                    "IN_PROGRESS",
-                    "",
-                    at(b, 0.0),
-                    at(b, 0.0),
-                )],
-                1,
-            ),
-            vec![],
-        ),
+        phase(d2_alone(b, "IN_PROGRESS", 0.0), vec![]),
         phase(
             service(
                 vec![
@@ -395,17 +398,7 @@ const HOOK: &str = "ecs-pause-e7tK9G_WRJqNF_EOMjztDXfKenlJuEUVjsNStf4WLKw";
 
 fn pause_phase(b: f64, stage: &str, hooks: Vec<Value>) -> Phase {
     Phase {
-        service: Some(service(
-            vec![deployment(
-                D2,
-                "PRIMARY",
-                "IN_PROGRESS",
-                "",
-                at(b, 0.0),
-                at(b, 0.0),
-            )],
-            1,
-        )),
+        service: Some(d2_alone(b, "IN_PROGRESS", 0.0)),
         tasks: vec![],
         service_deployment: Some(paused(b, stage, hooks)),
         ..Phase::default()
@@ -448,17 +441,7 @@ fn a_pause_that_is_continued_is_waited_through() {
     let b = base();
     let hook = |status: &str| json!({"hookId": HOOK, "targetType": "PAUSE", "status": status, "expiresAt": at(b, 630.0), "timeoutAction": "ROLLBACK"});
     let mut done = pause_phase(b, "CLEAN_UP", vec![hook("SUCCEEDED")]);
-    done.service = Some(service(
-        vec![deployment(
-            D2,
-            "PRIMARY",
-            "COMPLETED",
-            "",
-            at(b, 0.0),
-            at(b, 90.0),
-        )],
-        1,
-    ));
+    done.service = Some(d2_alone(b, "COMPLETED", 90.0));
     let endpoint = ecs_endpoint::start(vec![
         pause_phase(b, "POST_SCALE_UP", vec![hook("AWAITING_ACTION")]),
         pause_phase(b, "POST_SCALE_UP", vec![hook("AWAITING_ACTION")]),
@@ -513,20 +496,7 @@ fn until_a_stage_exits_0_when_the_stage_is_reached() {
 #[test]
 fn a_missing_service_cluster_or_deployment_exits_1_naming_the_argument() {
     let b = base();
-    let endpoint = ecs_endpoint::start(vec![phase(
-        service(
-            vec![deployment(
-                D2,
-                "PRIMARY",
-                "IN_PROGRESS",
-                "",
-                at(b, 0.0),
-                at(b, 0.0),
-            )],
-            1,
-        ),
-        vec![],
-    )]);
+    let endpoint = ecs_endpoint::start(vec![phase(d2_alone(b, "IN_PROGRESS", 0.0), vec![])]);
     let cases: [(&[&str], &str); 3] = [
         (
             &["--cluster", "demo", "--service", "api"],
@@ -642,20 +612,7 @@ fn malformed_flags_exit_64_naming_the_flag() {
 /// polled DescribeServices `polls` times: its output and the calls ECS saw.
 fn interrupted(extra: &[&str], polls: usize) -> (Output, Vec<String>) {
     let b = base();
-    let endpoint = ecs_endpoint::start(vec![phase(
-        service(
-            vec![deployment(
-                D2,
-                "PRIMARY",
-                "IN_PROGRESS",
-                "",
-                at(b, 0.0),
-                at(b, 0.0),
-            )],
-            1,
-        ),
-        vec![],
-    )]);
+    let endpoint = ecs_endpoint::start(vec![phase(d2_alone(b, "IN_PROGRESS", 0.0), vec![])]);
     let mut args = vec![
         "--cluster",
         "demo",
@@ -716,17 +673,7 @@ fn each_stage_is_one_json_object() {
     let b = base();
     let hook = |status: &str| json!({"hookId": HOOK, "targetType": "PAUSE", "status": status, "expiresAt": at(b, 630.0), "timeoutAction": "ROLLBACK"});
     let mut done = pause_phase(b, "CLEAN_UP", vec![hook("SUCCEEDED")]);
-    done.service = Some(service(
-        vec![deployment(
-            D2,
-            "PRIMARY",
-            "COMPLETED",
-            "",
-            at(b, 0.0),
-            at(b, 90.0),
-        )],
-        1,
-    ));
+    done.service = Some(d2_alone(b, "COMPLETED", 90.0));
     let endpoint = ecs_endpoint::start(vec![
         pause_phase(b, "SCALE_UP", vec![]),
         pause_phase(b, "POST_SCALE_UP", vec![hook("AWAITING_ACTION")]),
@@ -757,19 +704,7 @@ fn each_stage_is_one_json_object() {
 #[test]
 fn aws_errors_exit_1_naming_the_call() {
     let b = base();
-    let svc = || {
-        service(
-            vec![deployment(
-                D2,
-                "PRIMARY",
-                "IN_PROGRESS",
-                "",
-                at(b, 0.0),
-                at(b, 0.0),
-            )],
-            1,
-        )
-    };
+    let svc = || d2_alone(b, "IN_PROGRESS", 0.0);
     let failing = |op: &'static str, code: &'static str| {
         let mut p = phase(svc(), vec![]);
         p.errors = vec![(op, code)];
@@ -844,20 +779,7 @@ fn no_region_or_no_credentials_is_one_line_saying_what_to_set() {
 #[test]
 fn an_unknown_until_stage_is_named_on_stderr() {
     let b = base();
-    let endpoint = ecs_endpoint::start(vec![phase(
-        service(
-            vec![deployment(
-                D2,
-                "PRIMARY",
-                "COMPLETED",
-                "",
-                at(b, 0.0),
-                at(b, 30.0),
-            )],
-            1,
-        ),
-        vec![],
-    )]);
+    let endpoint = ecs_endpoint::start(vec![phase(d2_alone(b, "COMPLETED", 30.0), vec![])]);
     let out = wait(&endpoint.url, &["--until", "BAKETIME"]);
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
@@ -966,17 +888,7 @@ fn ctrl_c_in_json_leaves_only_whole_lines_and_no_verdict() {
 fn cluster_and_service_arns_are_followed_like_names() {
     let b = base();
     let endpoint = ecs_endpoint::start(vec![phase(
-        service(
-            vec![deployment(
-                D2,
-                "PRIMARY",
-                "COMPLETED",
-                "",
-                at(b, 0.0),
-                at(b, 30.0),
-            )],
-            1,
-        ),
+        d2_alone(b, "COMPLETED", 30.0),
         vec![task(
             "new2",
             D2,
@@ -1019,17 +931,7 @@ fn cluster_and_service_arns_are_followed_like_names() {
 #[test]
 fn a_pre_2021_service_with_a_short_arn_is_followed() {
     let b = base();
-    let mut legacy = service(
-        vec![deployment(
-            D2,
-            "PRIMARY",
-            "COMPLETED",
-            "",
-            at(b, 0.0),
-            at(b, 30.0),
-        )],
-        1,
-    );
+    let mut legacy = d2_alone(b, "COMPLETED", 30.0);
     legacy["serviceArn"] = json!(format!(
         "arn:aws:ecs:{}:{}:service/web",
         ecs_endpoint::REGION,
@@ -1063,20 +965,7 @@ fn a_pre_2021_service_with_a_short_arn_is_followed() {
 #[test]
 fn a_throttled_task_listing_does_not_hide_the_verdict() {
     let b = base();
-    let mut p = phase(
-        service(
-            vec![deployment(
-                D2,
-                "PRIMARY",
-                "COMPLETED",
-                "",
-                at(b, 0.0),
-                at(b, 30.0),
-            )],
-            1,
-        ),
-        vec![],
-    );
+    let mut p = phase(d2_alone(b, "COMPLETED", 30.0), vec![]);
     p.errors = vec![("ListTasks", "ThrottlingException")];
     let endpoint = ecs_endpoint::start(vec![p]);
     let out = wait_cmd(
