@@ -80,6 +80,15 @@ fn timed_world(mode: u8) -> TimedWorld {
     }
 }
 
+/// Each of web, api and jobs has its start waiting in the outbox, not yet sent.
+async fn each_start_waits(w: &TimedWorld) {
+    for service in [SVC, API, JOBS] {
+        let rec = w.store.load(&ServiceArn::parse(service).unwrap()).await;
+        let waiting = rec.unwrap().unwrap().outbox.entries().len();
+        assert_eq!(waiting, 1, "{service}: its start waits in the outbox");
+    }
+}
+
 /// The services whose start was published, each once, after the sweeper's tick.
 async fn published_starts(w: &TimedWorld) -> Vec<String> {
     let config = SweepConfig {
@@ -152,11 +161,7 @@ async fn once_sns_failed_in_a_batch_later_services_leave_their_alerts_to_the_swe
     assert_eq!((out.services, out.applied, out.unsettled), (3, 3, 3));
     assert_eq!(w.notifier.recorded.attempts(), 1, "one publish tried");
     assert_eq!(w.clock.now().since(start), SLOW_CALL);
-    for service in [SVC, API, JOBS] {
-        let rec = w.store.load(&ServiceArn::parse(service).unwrap()).await;
-        let waiting = rec.unwrap().unwrap().outbox.entries().len();
-        assert_eq!(waiting, 1, "{service}: its start waits, unclaimed");
-    }
+    each_start_waits(&w).await;
 
     w.notifier.mode.store(UP, Ordering::SeqCst);
     assert_eq!(published_starts(&w).await, [API, JOBS, SVC]);
@@ -239,11 +244,7 @@ async fn once_sns_failed_in_a_tick_the_sweeper_leaves_later_services_alerts_wait
         "one publish tried"
     );
     assert_eq!(w.clock.now().since(before.1), SLOW_CALL);
-    for service in [SVC, API, JOBS] {
-        let rec = w.store.load(&ServiceArn::parse(service).unwrap()).await;
-        let waiting = rec.unwrap().unwrap().outbox.entries().len();
-        assert_eq!(waiting, 1, "{service}: its start still waits");
-    }
+    each_start_waits(&w).await;
 
     w.notifier.mode.store(UP, Ordering::SeqCst);
     assert_eq!(published_starts(&w).await, [API, JOBS, SVC]);
