@@ -104,17 +104,15 @@ fn check_shape(source: &str, text: &str, empty_is_fine: bool) -> Result<(), Audi
     if text.trim().is_empty() {
         return Err(refuse(format!("empty; {EXPECTED}")));
     }
-    // Events one after another (JSON Lines, what `simulate` writes) are no single
-    // JSON value: say they are events rather than where the second one starts.
-    if serde_json::from_str::<Value>(text).is_err() {
+    let value: Value = serde_json::from_str(text).map_err(|e| {
+        // Events one after another (JSON Lines, what `simulate` writes) are no single
+        // JSON value: say they are events rather than where the second one starts.
         let first = serde_json::Deserializer::from_str(text)
             .into_iter::<Value>()
             .next();
         if let Some(kind) = first.and_then(Result::ok).as_ref().and_then(detail_type) {
-            return Err(refuse(events(source, kind, true)));
+            return refuse(events(source, kind, true));
         }
-    }
-    let value: Value = serde_json::from_str(text).map_err(|e| {
         let what = e.to_string();
         let what = what.split(" at line ").next().unwrap_or(&what).to_owned();
         let at = format!("line {} column {}", e.line(), e.column());
