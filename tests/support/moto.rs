@@ -2,6 +2,10 @@
 //! started by each test on its own free loopback port (fresh state, no sharing
 //! between tests) and killed when the handle drops.
 //!
+//! It runs through `tests/support/moto_server.py`, moto's server with DynamoDB's
+//! BatchExecuteStatement served for the state writes moto's PartiQL cannot run
+//! (`scripts/moto-partiql.py` checks it); every other operation is moto's own.
+//!
 //! Never skipped: a missing emulator fails the test with the command that installs
 //! it, so a green run always means the adapters really talked to something.
 
@@ -48,21 +52,29 @@ impl Moto {
     /// Starts moto with extra environment, e.g. `MOTO_ECS_SERVICE_RUNNING=1` (moto's
     /// ECS reports one fixed running count per server).
     pub async fn start_with(env: &[(&str, &str)]) -> anyhow::Result<Self> {
-        let bin = workspace_root().join(".venv/bin/moto_server");
-        if !bin.exists() {
+        let root = workspace_root();
+        // moto_server comes with moto, which `make test-setup` installs.
+        let installed = root.join(".venv/bin/moto_server");
+        if !installed.exists() {
             bail!(
                 "the AWS emulator is not installed ({} is missing): run `make test-setup` first",
-                bin.display()
+                installed.display()
             );
         }
+        let python = root.join(".venv/bin/python");
+        let launcher = root.join("tests/support/moto_server.py");
+        if !launcher.exists() {
+            bail!("the moto launcher {} is missing", launcher.display());
+        }
         let port = free_port()?;
-        let child = Command::new(&bin)
+        let child = Command::new(&python)
+            .arg(&launcher)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .with_context(|| format!("starting {}", bin.display()))?;
+            .with_context(|| format!("starting {} {}", python.display(), launcher.display()))?;
         let mut moto = Self {
             child,
             endpoint: format!("http://127.0.0.1:{port}"),
