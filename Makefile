@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo walkthrough test sim-events test-infra-checks test-apply test-infra-side terraform-check test-setup browser-setup screenshots lint build-bins test-rust test-infra test-fuzz fuzz bench package package-arm64 package-x86 package-setup publish
+.PHONY: demo walkthrough test sim-events test-infra-checks check-moto-partiql test-apply test-infra-side terraform-check test-setup browser-setup screenshots lint build-bins test-rust test-infra test-fuzz fuzz bench package package-arm64 package-x86 package-setup publish
 
 ## The first thing to run: simulated rollouts through the watcher, as text.
 demo:
@@ -97,8 +97,13 @@ sim-events:
 	for s in $(SIM_SCENARIOS); do \
 	  target/debug/rollout-watcher simulate --scenario $$s --seed 1 > target/sim/$$s.jsonl; done
 
-test-infra-checks:
+test-infra-checks: check-moto-partiql
 	SIMULATED_EVENTS_DIR=target/sim $(VENV)/bin/pytest infra/tests -q --ignore infra/tests/test_apply.py
+
+## The tests' moto launcher (tests/support/moto_server.py) against every rule of the
+## PartiQL BatchExecuteStatement state writes it serves, through boto3.
+check-moto-partiql: $(VENV)/.installed
+	$(PY) scripts/moto-partiql.py
 
 ## Apply, plan again, apply again and destroy the module's scenarios and examples
 ## against moto with the real Terraform provider and the provider mirror, all five
