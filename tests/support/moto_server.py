@@ -51,9 +51,8 @@ MAX_STATEMENTS = 25
 LOCK = threading.Lock()
 
 PAIR = r"'([^']+)'\s*:\s*\?"
-INSERT = re.compile(
-    r'\s*INSERT INTO "([^"]+)" VALUE \{(\s*%s(?:\s*,\s*%s)*\s*)\}\s*' % (PAIR, PAIR)
-)
+PAIRS = rf"\s*{PAIR}(?:\s*,\s*{PAIR})*\s*"
+INSERT = re.compile(rf'\s*INSERT INTO "([^"]+)" VALUE \{{({PAIRS})\}}\s*')
 UPDATE = re.compile(
     r'\s*UPDATE "([^"]+)"((?: SET "[^"]+" = \?)+)((?: REMOVE "[^"]+")*)'
     r' WHERE "pk" = \? AND "sk" = \? AND "rev" = \?\s*'
@@ -66,7 +65,7 @@ class Insert:
 
     def __init__(self, table, names, params):
         self.table = table
-        self.item = dict(zip(names, params))
+        self.item = dict(zip(names, params, strict=True))
         self.key = {"pk": self.item["pk"], "sk": self.item["sk"]}
 
     def run(self, backend, _return_old):
@@ -81,7 +80,7 @@ class Update:
 
     def __init__(self, table, sets, removes, params):
         self.table = table
-        self.sets = dict(zip(sets, params))
+        self.sets = dict(zip(sets, params[: len(sets)], strict=True))
         self.removes = removes
         pk, sk, self.rev = params[len(sets):]
         self.key = {"pk": pk, "sk": sk}
@@ -176,7 +175,8 @@ def batch_execute_statement(self):
     """DynamoHandler.batch_execute_statement, for the two state-write shapes."""
     statements = self.body.get("Statements") or []
     parsed = parse_batch(self.dynamodb_backend, statements)
-    responses = [run_statement(self.dynamodb_backend, p, s) for p, s in zip(parsed, statements)]
+    backend = self.dynamodb_backend
+    responses = [run_statement(backend, p, s) for p, s in zip(parsed, statements, strict=True)]
     return DynamoResult({"Responses": responses})
 
 
