@@ -22,9 +22,10 @@ on a table keyed ``pk`` (hash) and ``sk`` (range):
 
 Each entry of ``Responses`` is ``{"TableName": ...}`` or ``{"Error": ...}``, in
 statement order; a write moto itself refuses (e.g. a SET on a key attribute) is that
-statement's ValidationError. The whole call fails with ValidationException for no statement,
-more than 25, two on the same key, a statement of another shape or with the wrong
-number of parameters, and with ResourceNotFoundException for a missing table.
+statement's ValidationError. The whole call fails with ValidationException for no
+statement, more than 25, two on the same key, a statement of another shape or with
+the wrong number of parameters, and with ResourceNotFoundException for a missing
+table.
 
 Every read and write goes through moto's own DynamoDB backend (get_item, put_item,
 update_item), so GetItem, Query and PutItem see the same items in the same form.
@@ -32,9 +33,10 @@ Each statement's check and write run under one lock shared by all
 BatchExecuteStatement calls; moto's own PutItem/UpdateItem do not take it, so they
 are not atomic with respect to these statements (acceptable for the tests).
 
-What it does not do: any other PartiQL (SELECT, DELETE, literals in statements,
-other WHERE clauses), ExecuteStatement, ExecuteTransaction, consumed capacity.
-Every other operation is moto's own, unchanged.
+What it does not do: any other statement in a batch (SELECT, DELETE, literals,
+other WHERE clauses), ConsumedCapacity, or anything outside BatchExecuteStatement:
+every other operation, ExecuteStatement and ExecuteTransaction included, is moto's
+own, unchanged, with moto's PartiQL limits.
 """
 
 import copy
