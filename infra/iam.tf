@@ -147,11 +147,21 @@ data "aws_iam_policy_document" "rollout_state" {
   for_each = toset(local.rollout_functions)
 
   # The calls the store makes: GetItem, Query, and conditional writes through
-  # TransactWriteItems, whose Put items are authorized as dynamodb:PutItem (no
-  # action of its own). Items expire by TTL; nothing deletes or updates in place.
+  # PutItem and TransactWriteItems, whose Put items are authorized as
+  # dynamodb:PutItem (no action of its own). A queued batch writes its services
+  # in one PartiQL BatchExecuteStatement, whose statements are authorized each as
+  # its own kind: an INSERT of a new service's item (PartiQLInsert), an UPDATE of
+  # an existing one at its revision (PartiQLUpdate). Items expire by TTL; nothing
+  # deletes.
   statement {
-    sid       = "ReadWriteStateItems"
-    actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"]
+    sid = "ReadWriteStateItems"
+    actions = [
+      "dynamodb:GetItem",
+      "dynamodb:PartiQLInsert",
+      "dynamodb:PartiQLUpdate",
+      "dynamodb:PutItem",
+      "dynamodb:Query",
+    ]
     resources = [local.table_arn]
   }
 

@@ -18,11 +18,12 @@ bin="$(cargo metadata --format-version 1 --no-deps |
 mkdir -p target
 "$bin/rollout-watcher" simulate --scenario success > target/walkthrough-events.jsonl
 
-# 2. The AWS emulator (moto) on a free loopback port, and the SDK pointed at it.
+# 2. The AWS emulator (moto, through the tests' launcher, which answers the batched
+#    state writes moto cannot run) on a free loopback port, and the SDK pointed at it.
 #    Both region variables: boto3 and aws-cli v1 read AWS_DEFAULT_REGION, the Rust
 #    SDK and aws-cli v2 read AWS_REGION.
 port=$($PY scripts/walkthrough.py free-port)
-.venv/bin/moto_server -H 127.0.0.1 -p "$port" > target/walkthrough-moto.log 2>&1 &
+.venv/bin/python tests/support/moto_server.py -H 127.0.0.1 -p "$port" > target/walkthrough-moto.log 2>&1 &
 moto=$!
 trap 'kill $moto' EXIT
 export AWS_ENDPOINT_URL=http://127.0.0.1:$port AWS_REGION=eu-west-1 \

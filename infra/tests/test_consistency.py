@@ -317,6 +317,10 @@ DYNAMODB_CALL_ACTIONS = {
     "delete_item": "dynamodb:DeleteItem", "query": "dynamodb:Query", "scan": "dynamodb:Scan",
     "batch_get_item": "dynamodb:BatchGetItem", "batch_write_item": "dynamodb:BatchWriteItem",
 }
+PARTIQL_ACTIONS = {
+    "INSERT": "dynamodb:PartiQLInsert", "UPDATE": "dynamodb:PartiQLUpdate",
+    "DELETE": "dynamodb:PartiQLDelete", "SELECT": "dynamodb:PartiQLSelect",
+}
 DYNAMODB_TRANSACT_ACTIONS = {
     "put": "dynamodb:PutItem", "update": "dynamodb:UpdateItem", "delete": "dynamodb:DeleteItem",
     "condition_check": "dynamodb:ConditionCheckItem",
@@ -325,12 +329,17 @@ DYNAMODB_TRANSACT_ACTIONS = {
 
 def test_state_table_actions_are_the_calls_the_functions_make():
     """Least privilege on the state table: the handler's and sweeper's role may make
-    exactly the DynamoDB calls their store (adapters/dynamodb.rs, wired in
+    exactly the DynamoDB calls their store (adapters/dynamodb.rs and its batched
+    writes, dynamodb_batch.rs, wired in
     shared/src/lambda) makes; the CLI's history reader (dynamodb_history.rs) runs
     with the user's own credentials (docs/history.md)."""
-    store = (REPO / "shared" / "src" / "adapters" / "dynamodb.rs").read_text()
+    adapters = REPO / "shared" / "src" / "adapters"
+    store = (adapters / "dynamodb.rs").read_text() + (adapters / "dynamodb_batch.rs").read_text()
     needed = {DYNAMODB_CALL_ACTIONS[c] for c in re.findall(r"\.(\w+)\(\)\s*\n?\s*\.", store) if c in DYNAMODB_CALL_ACTIONS}
     needed |= {DYNAMODB_TRANSACT_ACTIONS[c] for c in re.findall(r"TransactWriteItem::builder\(\)\s*\.(\w+)\(", store)}
+    if ".batch_execute_statement()" in store:
+        # PartiQL: each statement is authorized as its kind.
+        needed |= {PARTIQL_ACTIONS[kind] for kind in re.findall(r'"(INSERT|UPDATE|DELETE|SELECT) ', store)}
     assert {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"} <= needed, f"the store's calls were not found: {sorted(needed)}"
     granted = {}
     for _, name, statement in policy_statements():

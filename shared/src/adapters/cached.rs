@@ -176,6 +176,39 @@ impl<S> CachedStore<S> {
     }
 }
 
+impl<S: StateStore> CachedStore<S> {
+    /// Remembers what a write left: the record written, or the winner a conflict
+    /// returned; forgets the service on any other failure.
+    fn remember(
+        &self,
+        request: &SaveRequest<'_>,
+        result: Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        match result {
+            Ok(()) => {
+                self.memory().put(request.record.clone(), self.limits);
+                Ok(())
+            }
+            Err(StoreError::Conflict {
+                service,
+                expected,
+                current: Some(winner),
+            }) => {
+                self.memory().put((*winner).clone(), self.limits);
+                Err(StoreError::Conflict {
+                    service,
+                    expected,
+                    current: Some(winner),
+                })
+            }
+            Err(e) => {
+                self.memory().forget(request.record.state.service());
+                Err(e)
+            }
+        }
+    }
+}
+
 #[async_trait]
 impl<S: StateStore> StateStore for CachedStore<S> {
     async fn load(&self, service: &ServiceArn) -> Result<Option<ServiceRecord>, StoreError> {
@@ -190,29 +223,17 @@ impl<S: StateStore> StateStore for CachedStore<S> {
     }
 
     async fn save(&self, request: SaveRequest<'_>) -> Result<(), StoreError> {
-        let service = request.record.state.service().clone();
-        match self.inner.save(request).await {
-            Ok(()) => {
-                self.memory().put(request.record.clone(), self.limits);
-                Ok(())
-            }
-            Err(StoreError::Conflict {
-                service: name,
-                expected,
-                current: Some(winner),
-            }) => {
-                self.memory().put((*winner).clone(), self.limits);
-                Err(StoreError::Conflict {
-                    service: name,
-                    expected,
-                    current: Some(winner),
-                })
-            }
-            Err(e) => {
-                self.memory().forget(&service);
-                Err(e)
-            }
-        }
+        let result = self.inner.save(request).await;
+        self.remember(&request, result)
+    }
+
+    async fn save_many(&self, requests: &[SaveRequest<'_>]) -> Vec<Result<(), StoreError>> {
+        let results = self.inner.save_many(requests).await;
+        requests
+            .iter()
+            .zip(results)
+            .map(|(request, result)| self.remember(request, result))
+            .collect()
     }
 
     async fn history(&self, service: &ServiceArn) -> Result<Vec<RolloutSummary>, StoreError> {

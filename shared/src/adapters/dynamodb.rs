@@ -23,7 +23,8 @@
 //! never queried inside, and a string is the most compact encoding DynamoDB bills
 //! (a 500-task service stays far below the 400 KB item limit, see the tests).
 //! Why a transaction only when a rollout finishes: a plain conditional PutItem costs
-//! half as much, and most events finish nothing.
+//! half as much, and most events finish nothing. Several services written at once
+//! (a queued batch) share one PartiQL `BatchExecuteStatement` (see `dynamodb_batch`).
 
 use std::collections::HashMap;
 
@@ -52,8 +53,8 @@ pub const DUE_INDEX: &str = "due-index";
 /// DynamoDB through aws-sdk-dynamodb.
 #[derive(Clone, Debug)]
 pub struct DynamoStore {
-    client: Client,
-    table: String,
+    pub(super) client: Client,
+    pub(super) table: String,
     history_ttl: Millis,
 }
 
@@ -86,6 +87,78 @@ impl DynamoStore {
             .build()
             .map_err(|e| Self::backend("TransactWriteItems")(Box::new(e)))?;
         Ok(TransactWriteItem::builder().put(put).build())
+    }
+}
+
+impl DynamoStore {
+    /// One conditional write: a `PutItem`, or a transaction with the history items
+    /// of the rollouts it finishes.
+    pub(super) async fn save_single(&self, request: SaveRequest<'_>) -> Result<(), StoreError> {
+        let service = request.record.state.service();
+        let conflict = |winner: Option<&Item>| StoreError::Conflict {
+            service: service.to_string(),
+            expected: request.expected,
+            current: winner
+                .and_then(|i| record_from_item(service, i).ok())
+                .map(Box::new),
+        };
+        let item = live_item(&request)?;
+        let (condition, values) = if request.expected == 0 {
+            ("attribute_not_exists(pk)", None)
+        } else {
+            (
+                "rev = :rev",
+                Some(HashMap::from([(":rev".to_owned(), n(request.expected))])),
+            )
+        };
+        if request.finished.is_empty() {
+            let result = self
+                .client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .condition_expression(condition)
+                .set_expression_attribute_values(values)
+                .return_values_on_condition_check_failure(
+                    ReturnValuesOnConditionCheckFailure::AllOld,
+                )
+                .send()
+                .await;
+            return match result {
+                Ok(_) => Ok(()),
+                Err(e) => match e.as_service_error() {
+                    Some(PutItemError::ConditionalCheckFailedException(c)) => {
+                        Err(conflict(c.item()))
+                    }
+                    _ => Err(Self::backend("PutItem")(Box::new(e))),
+                },
+            };
+        }
+        let live = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression(condition)
+            .set_expression_attribute_values(values)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .build()
+            .map_err(|e| Self::backend("TransactWriteItems")(Box::new(e)))?;
+        let mut items = vec![TransactWriteItem::builder().put(live).build()];
+        for r in request.finished.iter().take(99) {
+            items.push(self.history_put(r)?);
+        }
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().is_some_and(lost_race) => {
+                Err(conflict(winner_of(e.as_service_error())))
+            }
+            Err(e) => Err(Self::backend("TransactWriteItems")(Box::new(e))),
+        }
     }
 }
 
@@ -169,71 +242,14 @@ impl StateStore for DynamoStore {
     }
 
     async fn save(&self, request: SaveRequest<'_>) -> Result<(), StoreError> {
-        let service = request.record.state.service();
-        let conflict = |winner: Option<&Item>| StoreError::Conflict {
-            service: service.to_string(),
-            expected: request.expected,
-            current: winner
-                .and_then(|i| record_from_item(service, i).ok())
-                .map(Box::new),
-        };
-        let item = live_item(&request)?;
-        let (condition, values) = if request.expected == 0 {
-            ("attribute_not_exists(pk)", None)
-        } else {
-            (
-                "rev = :rev",
-                Some(HashMap::from([(":rev".to_owned(), n(request.expected))])),
-            )
-        };
-        if request.finished.is_empty() {
-            let result = self
-                .client
-                .put_item()
-                .table_name(&self.table)
-                .set_item(Some(item))
-                .condition_expression(condition)
-                .set_expression_attribute_values(values)
-                .return_values_on_condition_check_failure(
-                    ReturnValuesOnConditionCheckFailure::AllOld,
-                )
-                .send()
-                .await;
-            return match result {
-                Ok(_) => Ok(()),
-                Err(e) => match e.as_service_error() {
-                    Some(PutItemError::ConditionalCheckFailedException(c)) => {
-                        Err(conflict(c.item()))
-                    }
-                    _ => Err(Self::backend("PutItem")(Box::new(e))),
-                },
-            };
-        }
-        let live = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression(condition)
-            .set_expression_attribute_values(values)
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .build()
-            .map_err(|e| Self::backend("TransactWriteItems")(Box::new(e)))?;
-        let mut items = vec![TransactWriteItem::builder().put(live).build()];
-        for r in request.finished.iter().take(99) {
-            items.push(self.history_put(r)?);
-        }
-        let result = self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) if e.as_service_error().is_some_and(lost_race) => {
-                Err(conflict(winner_of(e.as_service_error())))
-            }
-            Err(e) => Err(Self::backend("TransactWriteItems")(Box::new(e))),
-        }
+        self.save_single(request).await
+    }
+
+    /// Writes that finish a rollout stay single (their history items go in the same
+    /// transaction); the others share `BatchExecuteStatement` calls
+    /// (`dynamodb_batch`). One write alone stays a `PutItem`.
+    async fn save_many(&self, requests: &[SaveRequest<'_>]) -> Vec<Result<(), StoreError>> {
+        self.save_batched(requests).await
     }
 
     async fn history(&self, service: &ServiceArn) -> Result<Vec<RolloutSummary>, StoreError> {

@@ -28,6 +28,8 @@ pub mod cloudwatch;
 #[cfg(feature = "aws")]
 pub mod dynamodb;
 #[cfg(feature = "aws")]
+mod dynamodb_batch;
+#[cfg(feature = "aws")]
 mod dynamodb_ext;
 #[cfg(feature = "aws")]
 pub mod dynamodb_history;

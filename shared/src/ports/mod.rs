@@ -48,6 +48,20 @@ pub trait StateStore: Send + Sync {
     /// [`StoreError::Conflict`] and nothing is written.
     async fn save(&self, request: SaveRequest<'_>) -> Result<(), StoreError>;
 
+    /// Several services' writes, each conditional on its own `expected` as in
+    /// [`Self::save`], answered one result per request in order: a conflict or a
+    /// failure of one leaves the others' results as they are. Why a port of its own:
+    /// a queued batch writes up to ten services at once, and what a write costs the
+    /// function is mostly the call, not the item; a store that can carry several
+    /// conditional writes in one call does so. This default writes them one by one.
+    async fn save_many(&self, requests: &[SaveRequest<'_>]) -> Vec<Result<(), StoreError>> {
+        let mut out = Vec::with_capacity(requests.len());
+        for request in requests {
+            out.push(self.save(*request).await);
+        }
+        out
+    }
+
     /// Finished rollouts of a service, oldest first (those not yet expired).
     async fn history(&self, service: &ServiceArn) -> Result<Vec<RolloutSummary>, StoreError>;
 
@@ -218,6 +232,9 @@ impl<T: StateStore + ?Sized> StateStore for std::sync::Arc<T> {
     }
     async fn save(&self, request: SaveRequest<'_>) -> Result<(), StoreError> {
         (**self).save(request).await
+    }
+    async fn save_many(&self, requests: &[SaveRequest<'_>]) -> Vec<Result<(), StoreError>> {
+        (**self).save_many(requests).await
     }
     async fn history(&self, service: &ServiceArn) -> Result<Vec<RolloutSummary>, StoreError> {
         (**self).history(service).await
