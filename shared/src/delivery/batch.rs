@@ -1,21 +1,27 @@
-//! A batch of queued events (SQS FIFO -> Lambda, up to 10 messages): one load and ONE
-//! conditional write per service, where one event per invocation costs a write per
-//! event and, for a service of hundreds of tasks rolling, a conditional-write race per
-//! event between concurrent invocations.
+//! A batch of queued events (SQS FIFO -> Lambda, up to 10 messages): one load per
+//! service and ONE call writing every service, where one event per invocation costs
+//! a write per event and, for a service of hundreds of tasks rolling, a
+//! conditional-write race per event between concurrent invocations.
 //!
 //! Events are grouped by service, each service's in batch order, services in the
 //! order of their first message. Per service: load once, run the per-event step
-//! (`step`) on each event in order on that record, write once (still conditional:
-//! the sweeper writes the same items; a conflict re-applies the service's whole
-//! sequence on the record it returns), then deliver and settle as `handle` does.
+//! (`step`) on each event in order on that record, stage its write. Then one call
+//! (the store's `save_many`: one DynamoDB `BatchExecuteStatement`) sends every
+//! service's write, each still conditional on its own revision (the sweeper writes
+//! the same items). Then, in order, each service whose write landed is delivered and
+//! settled as `handle` does; one whose write lost a race re-applies its whole
+//! sequence on the record the race left, with a write of its own.
 //!
 //! A service whose write did not land (run again, a few times within the batch's
 //! first seconds, when the table failed for a reason a retry can mend) hands back
-//! its messages and those of every service after it, so that no service's events
-//! are applied out of order; services before it stay done. So does a service the
-//! batch has no time left to start before the invocation's deadline. A service
-//! whose stored item cannot be decoded hands back its own messages only: no retry
-//! mends it, and the batch's other services go on.
+//! its messages, and so does every later service whose write did not land either:
+//! each service's events stay in order, and a failing table is not asked again
+//! service by service. Services whose write landed are done, before it or after
+//! it. A service the batch has no time left to start before the invocation's
+//! deadline, or to write again, hands its messages back too; a written service the
+//! batch has no time left to deliver leaves its alerts in the outbox for the
+//! sweeper. A service whose stored item cannot be decoded hands back its own
+//! messages only: no retry mends it, and the batch's other services go on.
 //!
 //! A service whose write landed is done even when its alerts or metrics could not
 //! be sent (SNS or CloudWatch down): they wait in the outbox, which the sweeper
@@ -33,10 +39,10 @@ use serde::Serialize;
 
 use crate::core::Effects;
 use crate::model::{EcsEvent, Input, Millis, ServiceArn, Timestamp};
-use crate::ports::{Clock, Ports, StoreError};
+use crate::ports::{Clock, Ports, StateStore, StoreError};
 use crate::record::ServiceRecord;
 
-use super::commit::{Committed, Write, finished};
+use super::commit::{Committed, Staged, Write, finished};
 use super::event::{Accepted, Written, capped, log_event};
 use super::held::Down;
 use super::step::Lookups;
@@ -55,9 +61,9 @@ pub struct QueuedEvent<'a> {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct BatchOutcome {
     /// Message ids to hand back to the queue, in batch order: the messages of a
-    /// service whose write did not land and of every service after it (of a
-    /// service whose item cannot be decoded, its own only), or of the services
-    /// there was no time left to start.
+    /// service whose write did not land and of every later service whose write did
+    /// not land either (of a service whose item cannot be decoded, its own only),
+    /// or of the services there was no time left to start or to write again.
     pub failed: Vec<String>,
     /// Events applied.
     pub applied: usize,
@@ -70,8 +76,8 @@ pub struct BatchOutcome {
     pub ignored: usize,
     /// Malformed or far-future events (counted as `EventsRejected`, acknowledged).
     pub rejected: usize,
-    /// Services written (one conditional write each, plus a settle when
-    /// alerts/metrics were claimed).
+    /// Services written (each a conditional write, sent together in one call, plus
+    /// a settle when alerts/metrics were claimed).
     pub services: usize,
     /// Alerts published.
     pub alerts_published: usize,
@@ -80,7 +86,7 @@ pub struct BatchOutcome {
     /// Conditional-write attempts, summed over the batch's services.
     pub attempts: u32,
     /// Messages handed back because the invocation's deadline was too near to
-    /// start their service (in `failed` too).
+    /// start their service, or to write it again (in `failed` too).
     pub deferred: usize,
     /// Services whose write landed but whose alerts or metrics could not all be
     /// sent or marked sent: the outbox keeps them for the sweeper. A publish whose
@@ -110,6 +116,35 @@ struct ServiceDone {
     metrics: usize,
     attempts: u32,
     unsettled: bool,
+}
+
+/// One service's events applied on its record, its write staged: what the batch's
+/// one write call carries for it.
+struct Applied {
+    rec: ServiceRecord,
+    each: Vec<Effects>,
+    staged: Staged,
+    lookups: Lookups,
+}
+
+/// Where a service stands after the batch's write call.
+enum Landed {
+    /// Its write landed (or none was needed): deliver.
+    Done(Box<Applied>, Committed),
+    /// Run it again on its own: its write lost a race or failed, or its record
+    /// could not be read.
+    Again(Box<Retry>),
+}
+
+/// What a service run again on its own starts from.
+#[derive(Default)]
+struct Retry {
+    /// Its ECS look-ups so far.
+    lookups: Lookups,
+    /// Attempts made.
+    tried: u32,
+    /// The record to re-apply on (the race's winner), if known.
+    fresh: Option<Box<ServiceRecord>>,
 }
 
 /// How many times a batch runs a service whose state table failed for a reason a
@@ -161,19 +196,60 @@ impl<P: Ports> Watcher<P> {
             self.count_rejected(out.rejected).await;
         }
         let mut back: Vec<&ServiceEvents<'_>> = Vec::new();
+        // Apply every service's events on its record, within the deadline: the
+        // first service always runs, so that a batch makes progress under any
+        // function timeout; a later one only with time to finish.
+        let mut applied = Vec::with_capacity(groups.len());
         for (g, group) in groups.iter().enumerate() {
-            // The first service always runs, so that a batch makes progress under
-            // any function timeout; a later one only with time to finish.
             if g > 0 && self.clock.now().plus(margin) >= deadline {
                 back.extend(&groups[g..]);
                 out.deferred = groups[g..].iter().map(|s| s.events.len()).sum();
                 tracing::warn!(service = %group.service, handed_back = out.deferred, "batch out of time; this service's messages and later services' go back to the queue");
                 break;
             }
-            match self
-                .run_service_rounds(group, invocation, started, &mut down)
-                .await
-            {
+            applied.push((group, self.apply(group, invocation).await));
+        }
+        // One call writes them all; then each is delivered, or run again on its own.
+        let landed = self.write_all(applied, invocation).await;
+        let mut stopped = false;
+        let (mut delivering, mut late) = (0, false);
+        for (group, landed) in landed {
+            let result = match landed {
+                Ok(Landed::Done(a, done)) => {
+                    // Written, so done: without time to publish, what it claimed
+                    // waits in the outbox for the sweeper.
+                    if delivering > 0 && self.clock.now().plus(margin) >= deadline {
+                        if !late {
+                            tracing::warn!(service = %group.service, "batch out of time to deliver; the written services' alerts and metrics wait in the outbox for the sweeper");
+                        }
+                        late = true;
+                        down.out_of_time();
+                    }
+                    delivering += 1;
+                    let Applied { rec, each, .. } = *a;
+                    self.finish_service(group, rec, &each, &done, (invocation, 1), &mut down)
+                        .await
+                }
+                Ok(Landed::Again(_)) | Err(_) if stopped => {
+                    back.push(group);
+                    continue;
+                }
+                Ok(Landed::Again(_)) if self.clock.now().plus(margin) >= deadline => {
+                    back.push(group);
+                    out.deferred += group.events.len();
+                    tracing::warn!(service = %group.service, handed_back = group.events.len(), "batch out of time to write this service again; its messages go back to the queue");
+                    continue;
+                }
+                Ok(Landed::Again(retry)) => {
+                    if retry.tried > 0 {
+                        self.back_off(retry.tried, invocation).await;
+                    }
+                    self.run_service_rounds(group, invocation, started, &mut down, retry)
+                        .await
+                }
+                Err(e) => Err(e),
+            };
+            match result {
                 Ok(done) => {
                     out.services += 1;
                     out.duplicate += done.duplicates;
@@ -190,10 +266,9 @@ impl<P: Ports> Watcher<P> {
                     back.push(group);
                 }
                 Err(e) => {
-                    back.extend(&groups[g..]);
-                    let n: usize = groups[g..].iter().map(|s| s.events.len()).sum();
-                    tracing::error!(service = %group.service, error = %e.chain(), error_type = e.error_type(), handed_back = n, "service failed; its messages and later services' go back to the queue");
-                    break;
+                    back.push(group);
+                    stopped = true;
+                    tracing::error!(service = %group.service, error = %e.chain(), error_type = e.error_type(), handed_back = group.events.len(), "service failed; its messages, and those of later services whose write did not land, go back to the queue");
                 }
             }
         }
@@ -269,10 +344,25 @@ impl<P: Ports> Watcher<P> {
         invocation: &str,
         started: Timestamp,
         down: &mut Down,
+        retry: Box<Retry>,
     ) -> Result<ServiceDone, HandlerError> {
+        let Retry {
+            mut lookups,
+            mut tried,
+            mut fresh,
+        } = *retry;
         let mut round = 1;
         loop {
-            match self.run_service(group, invocation, down).await {
+            match self
+                .run_service(
+                    group,
+                    invocation,
+                    down,
+                    &mut lookups,
+                    (fresh.take().map(|r| *r), tried),
+                )
+                .await
+            {
                 Err(e)
                     if e.error_type() == "Retryable"
                         && !unreadable(&e)
@@ -282,41 +372,31 @@ impl<P: Ports> Watcher<P> {
                     tracing::warn!(service = %group.service, round, error = %e.chain(), "state table failed; the service's events are tried again before going back to the queue");
                     self.clock.pause(ROUND_PAUSE).await;
                     round += 1;
+                    tried = 0;
                 }
                 result => return result,
             }
         }
     }
 
-    /// One service's events on one record, one conditional write, then delivery.
+    /// One service's events on one record, one conditional write of its own, then
+    /// delivery; after a lost race, again on the winner's record. `fresh`: the
+    /// record to start on (else it is loaded); `tried`: attempts already made.
     async fn run_service(
         &self,
         group: &ServiceEvents<'_>,
         invocation: &str,
         down: &mut Down,
+        lookups: &mut Lookups,
+        (mut fresh, tried): (Option<ServiceRecord>, u32),
     ) -> Result<ServiceDone, HandlerError> {
-        let mut lookups = Lookups::default();
-        let mut fresh = None;
-        for attempt in 1..=self.config.max_attempts {
+        for attempt in tried + 1..=self.config.max_attempts {
             let mut rec = match fresh.take() {
                 Some(rec) => rec,
                 None => self.load_or_new(&group.service).await?,
             };
-            let expected = rec.revision;
-            let before = finished(&rec.state);
-            let mut each = Vec::with_capacity(group.events.len());
-            let mut all = Effects::default();
-            let mut changed = false;
-            for (n, q) in group.events.iter().enumerate() {
-                let (effects, c) = self.step(&mut rec, &q.input, &mut lookups, n == 0).await;
-                changed |= c;
-                all.items.extend(effects.items.iter().cloned());
-                each.push(effects);
-            }
-            match self
-                .commit(&mut rec, expected, &all, changed, &before, invocation)
-                .await?
-            {
+            let (each, staged) = self.apply_on(&mut rec, group, lookups, invocation).await;
+            match self.write_staged(&rec, invocation, staged).await? {
                 Write::Done(done) => {
                     return self
                         .finish_service(group, rec, &each, &done, (invocation, attempt), down)
@@ -333,6 +413,112 @@ impl<P: Ports> Watcher<P> {
             service: group.service.to_string(),
             attempts: self.config.max_attempts,
         })
+    }
+
+    /// The service's events, in order, on `rec`; its write staged.
+    async fn apply_on(
+        &self,
+        rec: &mut ServiceRecord,
+        group: &ServiceEvents<'_>,
+        lookups: &mut Lookups,
+        invocation: &str,
+    ) -> (Vec<Effects>, Staged) {
+        let expected = rec.revision;
+        let before = finished(&rec.state);
+        let mut each = Vec::with_capacity(group.events.len());
+        let mut all = Effects::default();
+        let mut changed = false;
+        for (n, q) in group.events.iter().enumerate() {
+            let (effects, c) = self.step(rec, &q.input, lookups, n == 0).await;
+            changed |= c;
+            all.items.extend(effects.items.iter().cloned());
+            each.push(effects);
+        }
+        let staged = self.stage(rec, expected, &all, changed, &before, invocation);
+        (each, staged)
+    }
+
+    /// A service's first attempt up to its staged write.
+    async fn apply(
+        &self,
+        group: &ServiceEvents<'_>,
+        invocation: &str,
+    ) -> Result<Applied, HandlerError> {
+        let mut lookups = Lookups::default();
+        let mut rec = self.load_or_new(&group.service).await?;
+        let (each, staged) = self
+            .apply_on(&mut rec, group, &mut lookups, invocation)
+            .await;
+        Ok(Applied {
+            rec,
+            each,
+            staged,
+            lookups,
+        })
+    }
+
+    /// Sends the applied services' staged writes in one call (the store's
+    /// `save_many`) and concludes each: landed, or to run again on its own. A
+    /// record that could not be read is run again too, unless it cannot be decoded.
+    async fn write_all<'g, 'a>(
+        &self,
+        applied: Vec<(&'g ServiceEvents<'a>, Result<Applied, HandlerError>)>,
+        invocation: &str,
+    ) -> Vec<(&'g ServiceEvents<'a>, Result<Landed, HandlerError>)> {
+        let requests: Vec<_> = applied
+            .iter()
+            .filter_map(|(_, a)| match a {
+                Ok(Applied {
+                    rec,
+                    staged: Staged::Write(w),
+                    ..
+                }) => Some(w.request(rec)),
+                _ => None,
+            })
+            .collect();
+        let results = self.store.save_many(&requests).await;
+        drop(requests);
+        let mut results = results.into_iter();
+        let mut out = Vec::with_capacity(applied.len());
+        for (group, a) in applied {
+            let landed = match a {
+                Err(e) if unreadable(&e) => Err(e),
+                Err(e) => {
+                    tracing::warn!(service = %group.service, error = %e.chain(), "could not read the service's record; it is tried again on its own");
+                    Ok(Landed::Again(Box::default()))
+                }
+                Ok(mut a) => match std::mem::replace(&mut a.staged, Staged::Skip) {
+                    Staged::Skip => Ok(Landed::Done(Box::new(a), Committed::default())),
+                    Staged::Write(w) => {
+                        let result = results.next().unwrap_or_else(|| {
+                            Err(StoreError::Backend {
+                                operation: "save_many",
+                                source: "no result for the write".into(),
+                            })
+                        });
+                        match self.conclude(&a.rec, invocation, w, result).await {
+                            Ok(Write::Done(done)) => Ok(Landed::Done(Box::new(a), done)),
+                            Ok(Write::Lost(stored)) => Ok(Landed::Again(Box::new(Retry {
+                                lookups: a.lookups,
+                                tried: 1,
+                                fresh: Some(stored),
+                            }))),
+                            Err(e) if unreadable(&e) => Err(e),
+                            Err(e) => {
+                                tracing::warn!(service = %group.service, error = %e.chain(), "the service's write failed; it is tried again on its own");
+                                Ok(Landed::Again(Box::new(Retry {
+                                    lookups: a.lookups,
+                                    tried: 0,
+                                    fresh: None,
+                                })))
+                            }
+                        }
+                    }
+                },
+            };
+            out.push((group, landed));
+        }
+        out
     }
 
     /// Delivers and settles what the service's write claimed; logs its events. The

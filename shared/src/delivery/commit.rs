@@ -43,6 +43,36 @@ pub(crate) enum Write {
     Lost(Box<ServiceRecord>),
 }
 
+/// A service's write, staged: the record is signed, the write not sent.
+#[derive(Debug)]
+pub(crate) enum Staged {
+    /// Nothing changed and nothing waits: no write is needed.
+    Skip,
+    /// The write to send.
+    Write(StagedWrite),
+}
+
+/// What a staged write sends with the record, and delivers once it lands.
+#[derive(Debug)]
+pub(crate) struct StagedWrite {
+    expected: u64,
+    due_at: Option<Timestamp>,
+    finished: Vec<RolloutSummary>,
+    committed: Committed,
+}
+
+impl StagedWrite {
+    /// The conditional write of `rec` (the record [`Watcher::stage`] signed).
+    pub(crate) fn request<'a>(&'a self, rec: &'a ServiceRecord) -> SaveRequest<'a> {
+        SaveRequest {
+            record: rec,
+            expected: self.expected,
+            due_at: self.due_at,
+            finished: &self.finished,
+        }
+    }
+}
+
 /// The stored item read back after a write failed.
 struct ReadBack {
     /// It is the write this invocation attempted.
@@ -98,6 +128,38 @@ impl<P: Ports> Watcher<P> {
         before: &[RolloutSummary],
         owner: &str,
     ) -> Result<Write, HandlerError> {
+        let staged = self.stage(rec, expected, effects, state_changed, before, owner);
+        self.write_staged(rec, owner, staged).await
+    }
+
+    /// Sends a staged write on its own and concludes it.
+    pub(crate) async fn write_staged(
+        &self,
+        rec: &ServiceRecord,
+        owner: &str,
+        staged: Staged,
+    ) -> Result<Write, HandlerError> {
+        match staged {
+            Staged::Skip => Ok(Write::Done(Committed::default())),
+            Staged::Write(staged) => {
+                let result = self.store.save(staged.request(rec)).await;
+                self.conclude(rec, owner, staged, result).await
+            }
+        }
+    }
+
+    /// [`Self::commit`]'s first half, without I/O: records `effects` in the outbox,
+    /// claims what waits, signs the record; what is left is to send the write (alone,
+    /// or with other services' in one call) and [`Self::conclude`].
+    pub(crate) fn stage(
+        &self,
+        rec: &mut ServiceRecord,
+        expected: u64,
+        effects: &Effects,
+        state_changed: bool,
+        before: &[RolloutSummary],
+        owner: &str,
+    ) -> Staged {
         let notify_info = self.config.notify_info;
         let config = rec.state.config().cloned();
         let direct: Vec<Metric> = if self.metrics.writes_to_log() {
@@ -129,31 +191,42 @@ impl<P: Ports> Watcher<P> {
         let now = self.clock.now();
         let claimed = rec.outbox.claim(owner, now, self.config.lease);
         if !state_changed && claimed.is_empty() && direct.is_empty() && expected != 0 {
-            return Ok(Write::Done(Committed::default()));
+            return Staged::Skip;
         }
         let finished: Vec<RolloutSummary> = finished(&rec.state)
             .into_iter()
             .filter(|r| !before.contains(r))
             .collect();
         rec.sign(expected, owner);
-        let request = SaveRequest {
-            record: rec,
+        Staged::Write(StagedWrite {
             expected,
             due_at: self.due_at(rec, now),
-            finished: &finished,
-        };
-        let committed = Committed {
-            claimed,
-            direct,
-            recorded,
-        };
-        let Err(e) = self.store.save(request).await else {
-            return Ok(Write::Done(committed));
+            finished,
+            committed: Committed {
+                claimed,
+                direct,
+                recorded,
+            },
+        })
+    }
+
+    /// [`Self::commit`]'s second half: what the staged write's `result` means. A
+    /// failure is read back, so a write that landed though its reply was lost is
+    /// done, and a conflict gives the record to re-apply on.
+    pub(crate) async fn conclude(
+        &self,
+        rec: &ServiceRecord,
+        owner: &str,
+        staged: StagedWrite,
+        result: Result<(), StoreError>,
+    ) -> Result<Write, HandlerError> {
+        let Err(e) = result else {
+            return Ok(Write::Done(staged.committed));
         };
         match self.read_back(rec, owner, &e).await {
             Some(back) if back.ours => {
                 tracing::debug!(service = %rec.state.service(), "the write landed though its reply was lost");
-                Ok(Write::Done(committed))
+                Ok(Write::Done(staged.committed))
             }
             Some(back) if matches!(e, StoreError::Conflict { .. }) => {
                 Ok(Write::Lost(Box::new(back.stored)))

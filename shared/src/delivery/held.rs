@@ -43,6 +43,13 @@ impl Down {
         }
     }
 
+    /// The batch has no time left to deliver: every later service's entries stay
+    /// in the outbox, released for the sweeper.
+    pub(super) fn out_of_time(&mut self) {
+        self.alerts = true;
+        self.metrics = true;
+    }
+
     /// What of `done` to deliver now, and how many claimed entries wait for the
     /// sweeper instead; `None` when nothing of it goes where a call failed. The log
     /// sink's data points are always written: they are in no outbox.

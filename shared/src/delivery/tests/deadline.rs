@@ -10,7 +10,7 @@ use std::sync::atomic::AtomicU8;
 
 use crate::delivery::{HandlerError, SweepConfig};
 use crate::model::Millis;
-use crate::ports::{Clock, Notifier, NotifyError};
+use crate::ports::{Clock, Notifier, NotifyError, ServiceInspector};
 
 use super::*;
 
@@ -111,12 +111,13 @@ async fn published_starts(w: &TimedWorld) -> Vec<String> {
 }
 
 /// SNS answers each publish only after ten seconds while three services start
-/// rolling in one batch. The batch starts no service it could not finish before
-/// the function's timeout: it ends in time and hands back only the service it did
-/// not start (web and api are done and published); the handed-back message, sent
-/// again, publishes the last start. Each start is published once.
+/// rolling in one batch. The batch's one write call records all three; it then
+/// publishes only what it can before the function's timeout (web's and api's
+/// starts), and leaves jobs's start in the outbox, released, instead of being cut
+/// off: nothing goes back to the queue, and the sweeper publishes the last start.
+/// Each start is published once.
 #[tokio::test]
-async fn a_batch_hands_back_what_it_has_no_time_for_instead_of_being_cut_off() {
+async fn a_batch_without_time_to_publish_leaves_the_rest_to_the_sweeper() {
     let w = timed_world(SLOW);
     let messages = starts(&["web", "api", "jobs"]);
     let batch = queued(&messages);
@@ -130,17 +131,131 @@ async fn a_batch_hands_back_what_it_has_no_time_for_instead_of_being_cut_off() {
         ran.as_secs_f64(),
         FUNCTION_TIMEOUT.as_secs_f64()
     );
+    assert!(out.failed.is_empty(), "handed back: {:?}", out.failed);
+    assert_eq!(
+        (out.services, out.alerts_published, out.unsettled),
+        (3, 2, 1)
+    );
+    let jobs = w.store.load(&ServiceArn::parse(JOBS).unwrap()).await;
+    let mut jobs = jobs.unwrap().unwrap();
+    let waiting = jobs.outbox.entries().len();
+    assert!(waiting > 0, "jobs's start waits");
+    assert_eq!(
+        jobs.outbox.claim("sweep-0", w.clock.now(), Millis(1)).len(),
+        waiting,
+        "released: the sweeper can claim it at once"
+    );
+    w.notifier.mode.store(UP, Ordering::SeqCst);
+    assert_eq!(published_starts(&w).await, [API, JOBS, SVC]);
+}
+
+/// ECS answers each DescribeServices only after ten seconds while three services
+/// never seen start rolling in one batch (each is described once, to be seeded).
+/// The batch starts no service it could not finish before the function's timeout:
+/// it ends in time and hands back only the service it did not start. Its first
+/// service is published; the second, written with no time left to publish, waits
+/// in the outbox. The handed-back message, sent again, publishes the last start,
+/// and the sweeper the second. Each start is published once.
+#[tokio::test]
+async fn a_batch_hands_back_what_it_has_no_time_to_start_instead_of_being_cut_off() {
+    let w = slow_ecs_world();
+    let messages = starts(&["web", "api", "jobs"]);
+    let batch = queued(&messages);
+    let start = w.clock.now();
+    let deadline = start.plus(FUNCTION_TIMEOUT);
+    let out = w.handle_batch_within(&batch, "req-1", deadline).await;
+    assert!(w.clock.now() < deadline, "cut off by Lambda");
     assert_eq!(out.failed, ["m-2"]);
     assert_eq!(
-        (out.services, out.deferred, out.alerts_published),
-        (2, 1, 2)
+        (
+            out.services,
+            out.deferred,
+            out.alerts_published,
+            out.unsettled
+        ),
+        (2, 1, 1, 1)
     );
 
     let deadline = w.clock.now().plus(FUNCTION_TIMEOUT);
     let retry = w.handle_batch_within(&batch[2..], "req-2", deadline).await;
     assert!(retry.failed.is_empty(), "{retry:?}");
     assert_eq!((retry.applied, retry.alerts_published), (1, 1));
-    assert_eq!(published_starts(&w).await, [API, JOBS, SVC]);
+    let config = SweepConfig {
+        max_services: 100,
+        watch_clusters: Vec::new(),
+    };
+    w.sweep(&config, "sweep-1").await.unwrap();
+    let mut started: Vec<String> = w
+        .notifier
+        .published()
+        .iter()
+        .map(|a| a.service.to_string())
+        .collect();
+    started.sort_unstable();
+    assert_eq!(started, [API, JOBS, SVC]);
+}
+
+/// ECS whose DescribeServices takes [`SLOW_CALL`]; the clock moves on by it.
+struct SlowEcs {
+    inner: Arc<StaticInspector>,
+    clock: Arc<ManualClock>,
+}
+
+#[async_trait]
+impl ServiceInspector for SlowEcs {
+    async fn describe(
+        &self,
+        service: &ServiceArn,
+    ) -> Result<Option<ServiceView>, crate::ports::InspectError> {
+        self.clock.set(self.clock.now().plus(SLOW_CALL));
+        self.inner.describe(service).await
+    }
+
+    async fn running_tasks(
+        &self,
+        service: &ServiceArn,
+    ) -> Result<Vec<crate::model::TaskObservation>, crate::ports::InspectError> {
+        self.inner.running_tasks(service).await
+    }
+
+    async fn list_service_deployments(
+        &self,
+        service: &ServiceArn,
+        since: Option<Timestamp>,
+    ) -> Result<Vec<crate::model::BriefView>, crate::ports::InspectError> {
+        self.inner.list_service_deployments(service, since).await
+    }
+
+    async fn describe_service_deployments(
+        &self,
+        service: &ServiceArn,
+        arns: &[String],
+    ) -> Result<Vec<crate::model::ServiceDeploymentView>, crate::ports::InspectError> {
+        self.inner.describe_service_deployments(service, arns).await
+    }
+}
+
+type SlowEcsWorld = Watcher<(
+    Arc<ConflictingStore>,
+    Arc<RecordingNotifier>,
+    Arc<RecordingMetrics>,
+    SlowEcs,
+    Arc<ManualClock>,
+)>;
+
+fn slow_ecs_world() -> SlowEcsWorld {
+    let w = world(safe());
+    Watcher {
+        inspector: SlowEcs {
+            inner: w.inspector,
+            clock: w.clock.clone(),
+        },
+        store: w.store,
+        notifier: w.notifier,
+        metrics: w.metrics,
+        clock: w.clock,
+        config: w.config,
+    }
 }
 
 /// SNS hangs (every publish fails when the SDK's timeout runs out) while three
