@@ -389,7 +389,8 @@ fn calls_json(proxy: &FaultProxy) -> Value {
 /// DynamoDB request units the calls would consume on demand, from the bodies seen
 /// at the proxy (an overestimate: a request's JSON is a little larger than the item
 /// as DynamoDB sizes it): a write unit per started KB written (two in a
-/// transaction), a read unit per started 4 KB read with strong consistency.
+/// transaction; per statement in a PartiQL batch), a read unit per started 4 KB
+/// read with strong consistency.
 fn units(proxy: &FaultProxy) -> Value {
     let (mut wru, mut rru, mut puts, mut put_bytes) = (0_usize, 0_usize, 0_usize, 0_usize);
     for c in proxy.calls().iter().filter(|c| c.service == "dynamodb") {
@@ -400,6 +401,13 @@ fn units(proxy: &FaultProxy) -> Value {
                 put_bytes += c.request_bytes;
             }
             "TransactWriteItems" => wru += 2 * c.request_bytes.div_ceil(1024),
+            "BatchExecuteStatement" => {
+                wru += c
+                    .statement_bytes
+                    .iter()
+                    .map(|b| b.div_ceil(1024))
+                    .sum::<usize>();
+            }
             "GetItem" | "Query" => rru += c.response_bytes.div_ceil(4096).max(1),
             _ => {}
         }

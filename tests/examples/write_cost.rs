@@ -1,22 +1,24 @@
 //! What one state write costs the function's CPU, and what writing a batch's
-//! services in one call would save (issue #16: the bootstrap's CPU per event on
-//! interleaved traffic, where a batch of 10 queued events holds about nine services
-//! and so makes about nine conditional PutItems).
+//! services in one call saves (issue #16: the bootstrap's CPU per event on
+//! interleaved traffic, where a batch of 10 queued events holds about nine services,
+//! which cost nine conditional PutItems before the handler wrote them in one call).
 //!
 //! A child process (this example again) makes DynamoDB writes through the
 //! functions' own SDK set-up (`load_sdk_config`: the shared hyper client, the
 //! timeouts) against moto on loopback, in rounds of nine items of about 2.8 KB
 //! (the handler's mean PutItem on the benchmark's stream is 2,730 bytes), three ways:
 //!
-//! - `put`: nine conditional PutItems (`rev = :rev`), what the handler does today;
-//! - `transact`: one TransactWriteItems of the same nine conditional puts, the one
-//!   conditional multi-item write moto runs (DynamoDB bills it double);
+//! - `put`: nine conditional PutItems (`rev = :rev`), one per service, what the
+//!   handler did before and still does for a write alone;
+//! - `partiql`: one PartiQL `BatchExecuteStatement` of nine conditional statements
+//!   (`UPDATE ... WHERE "pk" = ? AND "sk" = ? AND "rev" = ?`, `INSERT` for a new
+//!   item), the statements `adapters/dynamodb_batch.rs` sends for a batch (moto
+//!   cannot run them; the tests' launcher answers them, see
+//!   `tests/support/moto_server.py`);
+//! - `transact`: one TransactWriteItems of the same nine conditional puts
+//!   (DynamoDB bills it double, and one conflict cancels all nine);
 //! - `batch`: one BatchWriteItem of the nine puts, unconditional (no use to the
 //!   handler, whose writes must be conditional: the lower bound of one call).
-//!
-//! PartiQL's `BatchExecuteStatement` (per-statement conditions at the normal price)
-//! is the call the handler would need; moto cannot run it (`scripts/moto-partiql.py`),
-//! so `transact` stands in for its request size and shape.
 //!
 //! The ways take turns (three passes of each), and the child's own CPU (utime +
 //! stime of `/proc/self/stat`) is summed per way. Build it as the bootstraps are
@@ -31,7 +33,10 @@ use std::process::Stdio;
 
 use anyhow::{Context, bail};
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, PutRequest, TransactWriteItem, WriteRequest};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, BatchStatementRequest, Put, PutRequest, ReturnValuesOnConditionCheckFailure,
+    TransactWriteItem, WriteRequest,
+};
 use integration_tests::moto::Moto;
 use integration_tests::proc_stat::{cpu_ticks, ticks_per_second};
 use integration_tests::stack::{self, TABLE};
@@ -39,7 +44,7 @@ use serde_json::json;
 
 /// Items per round: the services of a batch of 10 interleaved events.
 const ITEMS: usize = 9;
-const WAYS: [&str; 3] = ["put", "transact", "batch"];
+const WAYS: [&str; 4] = ["put", "partiql", "transact", "batch"];
 const PASSES: usize = 3;
 
 fn main() -> anyhow::Result<()> {
@@ -144,6 +149,21 @@ async fn write(client: &Client, way: &str, rev: &mut u64) -> anyhow::Result<()> 
                     .context("PutItem")?;
             }
         }
+        "partiql" => {
+            let mut statements = Vec::with_capacity(ITEMS);
+            for i in 0..ITEMS {
+                statements.push(statement(item(way, i, next), expected)?);
+            }
+            let out = client
+                .batch_execute_statement()
+                .set_statements(Some(statements))
+                .send()
+                .await
+                .context("BatchExecuteStatement")?;
+            if let Some(e) = out.responses().iter().find_map(|r| r.error()) {
+                bail!("a statement failed: {e:?}");
+            }
+        }
         "transact" => {
             let mut items = Vec::with_capacity(ITEMS);
             for i in 0..ITEMS {
@@ -183,6 +203,40 @@ async fn write(client: &Client, way: &str, rev: &mut u64) -> anyhow::Result<()> 
     }
     *rev = next;
     Ok(())
+}
+
+/// The statement the handler's store sends for one service of a batch.
+fn statement(
+    item: HashMap<String, AttributeValue>,
+    expected: u64,
+) -> anyhow::Result<BatchStatementRequest> {
+    let mut names: Vec<&String> = item.keys().collect();
+    names.sort();
+    let (text, parameters) = if expected == 0 {
+        let fields: Vec<String> = names.iter().map(|k| format!("'{k}': ?")).collect();
+        let text = format!("INSERT INTO \"{TABLE}\" VALUE {{{}}}", fields.join(", "));
+        (text, names.iter().map(|k| item[*k].clone()).collect())
+    } else {
+        let set: Vec<&&String> = names
+            .iter()
+            .filter(|k| !matches!(k.as_str(), "pk" | "sk"))
+            .collect();
+        let mut text = format!("UPDATE \"{TABLE}\"");
+        for k in &set {
+            text.push_str(&format!(" SET \"{k}\" = ?"));
+        }
+        text.push_str(" REMOVE \"outbox\" WHERE \"pk\" = ? AND \"sk\" = ? AND \"rev\" = ?");
+        let mut parameters: Vec<AttributeValue> = set.iter().map(|k| item[**k].clone()).collect();
+        parameters.push(item["pk"].clone());
+        parameters.push(item["sk"].clone());
+        parameters.push(AttributeValue::N(expected.to_string()));
+        (text, parameters)
+    };
+    Ok(BatchStatementRequest::builder()
+        .statement(text)
+        .set_parameters(Some(parameters))
+        .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+        .build()?)
 }
 
 fn condition(expected: u64) -> (&'static str, Option<HashMap<String, AttributeValue>>) {

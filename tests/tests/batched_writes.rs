@@ -211,3 +211,38 @@ async fn one_call_writes_each_service_on_its_own_condition() {
     assert!(results[3].is_ok(), "{:?}", results[3]);
     assert_eq!(store.history(&arn("web")).await.unwrap(), summaries);
 }
+
+/// A batch DynamoDB refuses whole (here: two writes of one item, which it rejects
+/// as duplicate keys; in AWS also a role without the PartiQL actions) is written
+/// one service at a time instead, each write still conditional: the first lands,
+/// the second meets the first's item.
+#[tokio::test]
+async fn a_refused_batch_is_written_one_service_at_a_time() {
+    let moto = Moto::start().await.unwrap();
+    stack::create(&moto, false).await.unwrap();
+    let proxy = FaultProxy::start(&moto.endpoint, Plan::default())
+        .await
+        .unwrap();
+    let sdk = proxy
+        .sdk_config(Duration::from_secs(5), Duration::from_millis(20))
+        .await;
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), TABLE);
+    let first = signed(ServiceRecord::new(arn("web")), 0, "req-1");
+    let second = signed(ServiceRecord::new(arn("web")), 0, "req-2");
+    let results = store
+        .save_many(&[
+            request(&first, 0, None, &[]),
+            request(&second, 0, None, &[]),
+        ])
+        .await;
+    assert_eq!(calls(&proxy, "BatchExecuteStatement"), 1);
+    assert_eq!(calls(&proxy, "PutItem"), 2);
+    assert!(results[0].is_ok(), "{:?}", results[0]);
+    match &results[1] {
+        Err(StoreError::Conflict {
+            current: Some(winner),
+            ..
+        }) => assert_eq!(**winner, first),
+        other => panic!("the second write of the item: {other:?}"),
+    }
+}

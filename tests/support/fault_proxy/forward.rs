@@ -133,6 +133,7 @@ impl Shared {
         // In a task of its own: a client that times out drops this future, but the
         // request still reaches moto and must still be recorded (a late call).
         let me = self.clone();
+        let statement_bytes = statement_bytes(&operation, &body);
         let call = Call {
             seq,
             service,
@@ -141,6 +142,7 @@ impl Shared {
             alert_id,
             elapsed: Duration::ZERO,
             request_bytes: body.len(),
+            statement_bytes,
             response_bytes: 0,
         };
         tokio::spawn(async move { me.forwarded(call, arrived, parts, body).await })
@@ -197,6 +199,7 @@ impl Shared {
             alert_id,
             elapsed: arrived.elapsed(),
             request_bytes: 0,
+            statement_bytes: Vec::new(),
             response_bytes: 0,
         });
     }
@@ -310,4 +313,17 @@ impl Shared {
         }
         Ok((out.body(Full::new(body))?, size))
     }
+}
+
+/// Each statement's size in a `BatchExecuteStatement` body (empty for any other
+/// operation, or a body that is not JSON).
+fn statement_bytes(operation: &str, body: &[u8]) -> Vec<usize> {
+    if operation != "BatchExecuteStatement" {
+        return Vec::new();
+    }
+    let request: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+    request["Statements"]
+        .as_array()
+        .map(|all| all.iter().map(|s| s.to_string().len()).collect())
+        .unwrap_or_default()
 }

@@ -108,6 +108,9 @@ pub struct Call {
     pub elapsed: Duration,
     /// Request body bytes.
     pub request_bytes: usize,
+    /// For a DynamoDB `BatchExecuteStatement`: each statement's bytes (its JSON,
+    /// parameters included), which DynamoDB bills as an item each.
+    pub statement_bytes: Vec<usize>,
     /// Response body bytes (0 when the proxy answered).
     pub response_bytes: usize,
 }
