@@ -12,7 +12,9 @@
 //!   answer from data, with failures injectable (unit tests).
 //! - [`emf`]: CloudWatch Embedded Metric Format on stdout (the default sink).
 //! - [`clock`]: the system clock.
-//! - `dynamodb`, `dynamodb_history` (the history's reads), `sns`, `cloudwatch`, `ecs` (feature `aws`): the real services
+//! - `dynamodb` (with `dynamodb_batch`, several services' writes in one call, and
+//!   `dynamodb_history`, the history's reads), `sns`, `cloudwatch`, `ecs` (feature
+//!   `aws`): the real services
 //!   (wired into a watcher by [`crate::lambda`], not here: adapters import ports
 //!   and model only).
 //! - `ecs_described` (feature `ecs-sdk`, part of `aws`): the SDK's ECS service as

@@ -13,8 +13,10 @@
 //! [`Watcher::handle_batch`] is the same handler fed from an SQS FIFO queue, up to
 //! ten events per invocation: the events are grouped by service, and each service's
 //! record is loaded once, takes its events in order through the same per-event step,
-//! and is written once (see `batch`). Under a burst on one service that is one
-//! conditional write per batch instead of one race per event.
+//! and is written once; the batch's services are written together, in one call of
+//! a conditional statement each (see `batch`, `batch_service`). Under a burst on
+//! one service that is one conditional write per batch instead of one race per
+//! event; on many services, one call per batch instead of one per service.
 //!
 //! # Guarantees (DESIGN.md "Delivery")
 //! - An event is applied at most once: a retry finds its id (or its task `version`)
@@ -27,7 +29,8 @@
 //!   the Lambda retry delivers without re-applying.
 //! - In a batch, each service's events are applied in queue order, and a service
 //!   whose write does not land (store, conflicts past the bound) hands back its
-//!   messages and those of every service after it; services before it stay done.
+//!   messages and those of every later service whose write did not land either;
+//!   services whose write landed stay done, before it or after it.
 //!   A store failure a retry can mend is first met by running the service again,
 //!   within the batch's first seconds: a message handed back holds the account's
 //!   queue for its visibility timeout.
@@ -35,7 +38,8 @@
 //!   only (they reach the dead-letter queue after the queue's receives).
 //!   A service is started (after the batch's first) only with time left to finish
 //!   it before the invocation's deadline; the rest is handed back the same way,
-//!   where a batch cut off by Lambda's timeout would send every message back.
+//!   where a batch cut off by Lambda's timeout would send every message back; a
+//!   written service with no time left to publish leaves its alerts to the sweeper.
 //!   The redelivered messages are retries as above: applied at most once. An SNS or
 //!   CloudWatch failure after the write hands nothing back: what was not sent waits
 //!   in the outbox, and the sweeper delivers it (once per key, as above); the
@@ -45,6 +49,7 @@
 //!   acknowledged: in a FIFO queue it would hold back every later event.
 
 mod batch;
+mod batch_service;
 mod commit;
 mod event;
 mod held;
