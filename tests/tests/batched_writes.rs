@@ -108,6 +108,22 @@ async fn stored(client: &aws_sdk_dynamodb::Client, service: &ServiceArn) -> Opti
         .cloned()
 }
 
+/// The state table in a fresh emulator, and the store on it through the proxy
+/// that counts the calls (the emulator lives as long as its handle).
+async fn store_behind_proxy() -> (Moto, FaultProxy, aws_sdk_dynamodb::Client, DynamoStore) {
+    let moto = Moto::start().await.unwrap();
+    stack::create(&moto, false).await.unwrap();
+    let proxy = FaultProxy::start(&moto.endpoint, Plan::default())
+        .await
+        .unwrap();
+    let sdk = proxy
+        .sdk_config(Duration::from_secs(5), Duration::from_millis(20))
+        .await;
+    let client = aws_sdk_dynamodb::Client::new(&sdk);
+    let store = DynamoStore::new(client.clone(), TABLE);
+    (moto, proxy, client, store)
+}
+
 /// Calls of `operation` to DynamoDB so far.
 fn calls(proxy: &FaultProxy, operation: &str) -> usize {
     proxy
@@ -125,16 +141,7 @@ fn calls(proxy: &FaultProxy, operation: &str) -> usize {
 /// own condition says, and every written item is exactly the single write's.
 #[tokio::test]
 async fn one_call_writes_each_service_on_its_own_condition() {
-    let moto = Moto::start().await.unwrap();
-    stack::create(&moto, false).await.unwrap();
-    let proxy = FaultProxy::start(&moto.endpoint, Plan::default())
-        .await
-        .unwrap();
-    let sdk = proxy
-        .sdk_config(Duration::from_secs(5), Duration::from_millis(20))
-        .await;
-    let client = aws_sdk_dynamodb::Client::new(&sdk);
-    let store = DynamoStore::new(client.clone(), TABLE);
+    let (_moto, proxy, client, store) = store_behind_proxy().await;
 
     let (peak, finished_rec) = rolled(500);
     let big = signed(peak, 0, "req-1");
@@ -218,15 +225,7 @@ async fn one_call_writes_each_service_on_its_own_condition() {
 /// the second meets the first's item.
 #[tokio::test]
 async fn a_refused_batch_is_written_one_service_at_a_time() {
-    let moto = Moto::start().await.unwrap();
-    stack::create(&moto, false).await.unwrap();
-    let proxy = FaultProxy::start(&moto.endpoint, Plan::default())
-        .await
-        .unwrap();
-    let sdk = proxy
-        .sdk_config(Duration::from_secs(5), Duration::from_millis(20))
-        .await;
-    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), TABLE);
+    let (_moto, proxy, _, store) = store_behind_proxy().await;
     let first = signed(ServiceRecord::new(arn("web")), 0, "req-1");
     let second = signed(ServiceRecord::new(arn("web")), 0, "req-2");
     let results = store

@@ -91,14 +91,20 @@ async fn each_start_waits(w: &TimedWorld) {
 
 /// The services whose start was published, each once, after the sweeper's tick.
 async fn published_starts(w: &TimedWorld) -> Vec<String> {
+    swept_starts(w, &w.notifier.recorded).await
+}
+
+/// [`published_starts`] of any world, `recorded` its notifier's record.
+async fn swept_starts<P: crate::ports::Ports>(
+    w: &Watcher<P>,
+    recorded: &RecordingNotifier,
+) -> Vec<String> {
     let config = SweepConfig {
         max_services: 100,
         watch_clusters: Vec::new(),
     };
     w.sweep(&config, "sweep-1").await.unwrap();
-    let mut started: Vec<String> = w
-        .notifier
-        .recorded
+    let mut started: Vec<String> = recorded
         .published()
         .iter()
         .map(|a| {
@@ -180,19 +186,7 @@ async fn a_batch_hands_back_what_it_has_no_time_to_start_instead_of_being_cut_of
     let retry = w.handle_batch_within(&batch[2..], "req-2", deadline).await;
     assert!(retry.failed.is_empty(), "{retry:?}");
     assert_eq!((retry.applied, retry.alerts_published), (1, 1));
-    let config = SweepConfig {
-        max_services: 100,
-        watch_clusters: Vec::new(),
-    };
-    w.sweep(&config, "sweep-1").await.unwrap();
-    let mut started: Vec<String> = w
-        .notifier
-        .published()
-        .iter()
-        .map(|a| a.service.to_string())
-        .collect();
-    started.sort_unstable();
-    assert_eq!(started, [API, JOBS, SVC]);
+    assert_eq!(swept_starts(&w, &w.notifier).await, [API, JOBS, SVC]);
 }
 
 /// ECS whose DescribeServices takes [`SLOW_CALL`]; the clock moves on by it.
