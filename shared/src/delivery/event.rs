@@ -9,7 +9,8 @@ use crate::model::{EcsEvent, Input, InputKind, Interpreted, ModelError, ServiceA
 use crate::ports::{Clock, Ports};
 use crate::record::ServiceRecord;
 
-use super::commit::{Committed, Delivered, Write, finished};
+use super::commit::{Committed, Write, finished};
+use super::deliver::Delivered;
 use super::step::Lookups;
 use super::{HandlerError, Outcome, Watcher};
 

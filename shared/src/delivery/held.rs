@@ -17,7 +17,8 @@ use crate::outbox::Pending;
 use crate::ports::{Clock, Ports};
 use crate::record::ServiceRecord;
 
-use super::commit::{Committed, Delivered};
+use super::commit::Committed;
+use super::deliver::Delivered;
 use super::{HandlerError, Watcher};
 
 /// A failed mark-sent answered within this is tried again.

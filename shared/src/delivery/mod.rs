@@ -51,6 +51,7 @@
 mod batch;
 mod batch_service;
 mod commit;
+mod deliver;
 mod event;
 mod held;
 mod native;
